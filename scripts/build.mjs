@@ -1,0 +1,44 @@
+// Bundles the extension, the CLI, the inference worker and every webview app.
+// onnxruntime-node stays external: its native binaries are loaded from node_modules at run time.
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+  target: 'es2022',
+};
+
+const nodeExternal = ['vscode', 'onnxruntime-node'];
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: nodeExternal },
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: nodeExternal },
+];
+
+// Each folder webview/<panel>/ with a main.ts becomes dist/webview/<panel>.js.
+if (existsSync('webview')) {
+  for (const name of readdirSync('webview')) {
+    const entry = join('webview', name, 'main.ts');
+    if (existsSync(entry)) {
+      builds.push({ ...common, platform: 'browser', format: 'iife', entryPoints: [entry], outfile: `dist/webview/${name}.js` });
+    }
+  }
+}
+
+// The worker entry exists once the inference engine does.
+const present = builds.filter((options) => options.entryPoints.every((entry) => existsSync(entry)));
+
+if (watch) {
+  for (const options of present) await (await esbuild.context(options)).watch();
+} else {
+  await Promise.all(present.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,90 @@
+// The inference contract that MDF, the BEAR pruning audit and LLM annotation program against.
+// Implemented in-process on ONNX Runtime (CLI, tests) and by a worker-thread client (extension),
+// so callers never know where the model runs. All arrays are plain typed arrays: they cross the
+// worker boundary without copying when transferred.
+
+export type Provider = 'cpu' | 'cuda';
+
+export interface ModelInfo {
+  family: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+  numLayers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  numHeads: number;
+  numKvHeads: number;
+  maxPositions: number;
+  dtype: 'fp32' | 'fp16';
+  /** where sessions actually run (after any CUDA -> CPU fallback) */
+  provider: Provider;
+}
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+export interface TextTokenizer {
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  decode(ids: number[], options?: { skipSpecialTokens?: boolean }): string;
+  /** Renders the model's own chat template (tokenizer_config.json) with @huggingface/jinja. */
+  applyChatTemplate(messages: ChatMessage[], options?: { addGenerationPrompt?: boolean }): string;
+  readonly eosTokenIds: number[];
+  readonly bosTokenId?: number;
+}
+
+/**
+ * Steering per the model contract: `vectors` is [numLayers * hiddenSize] row-major, already scaled
+ * (alpha * s_l); it is added to each layer's residual output at the positions selected.
+ */
+export interface Steering {
+  vectors: Float32Array;
+  /** 'all' (default): every position; 'prompt': prompt positions only; 'generated': new tokens only */
+  positions?: 'all' | 'prompt' | 'generated';
+}
+
+export interface RunOptions {
+  steering?: Steering;
+  signal?: AbortSignal;
+}
+
+export interface ForwardResult {
+  /** per row: logits at the last real (non-padding) token, [vocabSize] */
+  lastLogits: Float32Array[];
+  /** per row: each layer's residual output at the last real token, [numLayers * hiddenSize] */
+  hiddenLast: Float32Array[];
+}
+
+export interface GenerateOptions extends RunOptions {
+  maxTokens: number;
+  /** 0 = greedy */
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  /** extra stop ids besides the tokenizer's EOS ids */
+  stopTokenIds?: number[];
+}
+
+export interface ContinuationScore {
+  /** log p(continuation[t] | prompt, continuation[<t]) for each continuation token (natural log) */
+  tokenLogProbs: Float64Array;
+}
+
+export interface InferenceModel {
+  readonly info: ModelInfo;
+  readonly tokenizer: TextTokenizer;
+  /** Batched, padded prefill of whole sequences (token ids). */
+  forward(batch: number[][], options?: RunOptions): Promise<ForwardResult>;
+  /** Teacher-forced log-probabilities of continuations, batched. */
+  scoreContinuations(pairs: { prompt: number[]; continuation: number[] }[], options?: RunOptions): Promise<ContinuationScore[]>;
+  /** Generation with the KV cache; returns only the new token ids of each prompt. */
+  generate(prompts: number[][], options: GenerateOptions): Promise<number[][]>;
+  dispose(): Promise<void>;
+}
+
+export interface OpenModelOptions {
+  provider?: 'auto' | Provider;
+  /** intra-op threads; 0 = ONNX Runtime's default */
+  threads?: number;
+  /** called once if CUDA was asked for (or 'auto') but could not be used */
+  onNotice?: (message: string) => void;
+}
