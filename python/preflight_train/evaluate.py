@@ -1,0 +1,127 @@
+"""Trie-constrained beam search and HR@K / NDCG@K.
+
+Decoding follows DESIGN.md section 6: at every step the logits are masked to the trie's valid children
+BEFORE the softmax (so the step distribution is renormalised over valid tokens, matching MSL/BEAR
+training), hypotheses are scored by the sum of those log-probabilities (no length penalty), and a
+hypothesis that has emitted EOS is finished: it keeps its score and competes with the open ones for the
+B slots. When B is at least the catalogue size nothing is ever pruned, so the result is the exhaustive
+ranking of all titles by sequence log-probability.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from .trie import TitleTrie
+
+
+def _forward_last(model, seqs: List[List[int]], pad_id: int, device) -> torch.Tensor:
+    """Logits of the next token after each sequence (left padding), [N, V] float."""
+    T = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    att = torch.zeros((len(seqs), T), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, T - len(s):] = torch.tensor(s, dtype=torch.long)
+        att[i, T - len(s):] = 1
+    ids, att = ids.to(device), att.to(device)
+    pos = (att.cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=ids, attention_mask=att, position_ids=pos)
+    return out.logits[:, -1, :].float()
+
+
+@torch.no_grad()
+def beam_search(model, prompts: Sequence[Sequence[int]], trie: TitleTrie, beam: int = 10, pad_id: int = 0,
+                tau: float = 1.0, max_batch: int = 256) -> List[List[Tuple[int, float]]]:
+    """For each prompt, up to `beam` (item index, log-prob) pairs, best first."""
+    device = next(model.parameters()).device
+    results: List[List[Tuple[int, float]]] = []
+    # Hypothesis: (tokens, node, score, finished)
+    state = [[([], 0, 0.0, False)] for _ in prompts]
+    while True:
+        open_refs = [(u, h) for u, hyps in enumerate(state) for h, hyp in enumerate(hyps) if not hyp[3]]
+        if not open_refs:
+            break
+        logps: Dict[Tuple[int, int], torch.Tensor] = {}
+        for start in range(0, len(open_refs), max_batch):
+            chunk = open_refs[start:start + max_batch]
+            seqs = [list(prompts[u]) + state[u][h][0] for u, h in chunk]
+            logits = _forward_last(model, seqs, pad_id, device) / tau
+            for row, (u, h) in enumerate(chunk):
+                kids = trie.children(state[u][h][1])
+                valid = logits[row, kids]                       # mask before the softmax
+                logps[(u, h)] = torch.log_softmax(valid, dim=-1).cpu()
+        for u, hyps in enumerate(state):
+            cands = []
+            for h, (toks, node, score, done) in enumerate(hyps):
+                if done:
+                    cands.append((score, toks, node, True))
+                    continue
+                kids = trie.children(node)
+                lp = logps[(u, h)].tolist()
+                for tok, l in zip(kids, lp):
+                    child = trie.step(node, tok)
+                    finished = trie.item_at(child) is not None
+                    cands.append((score + l, toks + [tok], child, finished))
+            cands.sort(key=lambda c: -c[0])
+            state[u] = [(t, n, s, d) for s, t, n, d in cands[:beam]]
+    for hyps in state:
+        results.append([(trie.item_at(n), s) for _, n, s, _ in hyps])
+    return results
+
+
+@torch.no_grad()
+def sequence_logprobs(model, prompt: Sequence[int], trie: TitleTrie, pad_id: int = 0, tau: float = 1.0) -> List[float]:
+    """Exhaustive scoring: log-probability of every catalogue title under the trie-masked softmax."""
+    device = next(model.parameters()).device
+    seqs = [list(prompt) + s[:-1] for s in trie.sequences]
+    T = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    att = torch.zeros_like(ids)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        att[i, : len(s)] = 1
+    logits = model(input_ids=ids.to(device), attention_mask=att.to(device)).logits.float().cpu() / tau
+    scores = []
+    for i, seq in enumerate(trie.sequences):
+        node, total = 0, 0.0
+        for j, tok in enumerate(seq):
+            kids = trie.children(node)
+            lp = torch.log_softmax(logits[i, len(prompt) - 1 + j, kids], dim=-1)
+            total += float(lp[kids.index(tok)])
+            node = trie.step(node, tok)
+        scores.append(total)
+    return scores
+
+
+def rank_metrics(ranked: Sequence[Sequence[int]], targets: Sequence[int], ks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
+    """HR@K (target among the first K) and NDCG@K (1/log2(rank+1) with one relevant item), averaged."""
+    out = {f"hr@{k}": 0.0 for k in ks}
+    out.update({f"ndcg@{k}": 0.0 for k in ks})
+    n = len(targets)
+    if n == 0:
+        return out
+    for items, target in zip(ranked, targets):
+        items = list(items)
+        rank = items.index(target) + 1 if target in items else None
+        for k in ks:
+            if rank is not None and rank <= k:
+                out[f"hr@{k}"] += 1.0
+                out[f"ndcg@{k}"] += 1.0 / math.log2(rank + 1)
+    return {k: v / n for k, v in out.items()}
+
+
+def evaluate_encoded(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: int = 0, tau: float = 1.0,
+                     ks: Sequence[int] = (1, 5, 10), max_batch: int = 256) -> Dict[str, float]:
+    was_training = model.training
+    model.eval()
+    try:
+        res = beam_search(model, [e.prompt for e in encoded], trie, beam=beam, pad_id=pad_id, tau=tau, max_batch=max_batch)
+    finally:
+        model.train(was_training)
+    ranked = [[item for item, _ in r] for r in res]
+    metrics = rank_metrics(ranked, [e.item for e in encoded], ks=[k for k in ks if k <= beam] or [beam])
+    metrics["users"] = float(len(encoded))
+    return metrics

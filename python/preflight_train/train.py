@@ -1,0 +1,365 @@
+"""The training loop: AdamW + linear warmup/decay, gradient accumulation, bf16/fp16 autocast on GPU,
+an HF-layout checkpoint with optimiser/scheduler/RNG state after every epoch, exact resume, epoch
+selection on the validation split, and metrics streamed as JSON lines to <output_dir>/metrics.jsonl
+and stdout.
+
+Several GPUs only through the standard launchers: under `torchrun` / `accelerate launch` the
+environment carries WORLD_SIZE/RANK/LOCAL_RANK and the model is wrapped in DistributedDataParallel;
+rank 0 evaluates, logs and writes checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+from contextlib import nullcontext
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from . import config as config_mod
+from .config import RunConfig
+from .data import catalogue_from, collate, encode_records, load_catalogue, load_id2name, load_records
+from .evaluate import evaluate_encoded
+from .losses import loss_by_name
+from .models import export_merged, load_model, save_model
+from .synth import generate
+from .trie import TitleTrie
+
+
+class StopRequested(Exception):
+    pass
+
+
+class Stopper:
+    """Turns SIGTERM/SIGINT/SIGHUP (VS Code's 'terminate task', Ctrl+C) into a clean stop at the next step."""
+
+    def __init__(self):
+        self.requested = False
+
+    def install(self):
+        for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                try:
+                    signal.signal(sig, self._handle)
+                except (ValueError, OSError):  # not the main thread
+                    pass
+        return self
+
+    def _handle(self, *_):
+        self.requested = True
+
+
+class RunLog:
+    """metrics.jsonl + stdout + status.json (rank 0 only)."""
+
+    def __init__(self, out_dir: str, active: bool, echo: bool = True):
+        self.active = active
+        self.echo = echo
+        self.path = os.path.join(out_dir, "metrics.jsonl")
+        self.status_path = os.path.join(out_dir, "status.json")
+        self.status: Dict = {"state": "running", "pid": os.getpid(), "started": time.time()}
+
+    def write(self, record: Dict) -> None:
+        if not self.active:
+            return
+        record = {"time": round(time.time(), 3), **record}
+        line = json.dumps(record)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+        if self.echo:
+            print(line, flush=True)
+
+    def set_status(self, **kw) -> None:
+        if not self.active:
+            return
+        self.status.update(kw)
+        self.status["updated"] = time.time()
+        tmp = self.status_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(self.status, f, indent=2)
+        os.replace(tmp, self.status_path)
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+
+
+def _rng_state() -> Dict:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: Dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _distributed():
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    return world, rank, local
+
+
+def _precision(cfg: RunConfig, device: torch.device):
+    p = cfg.train.precision
+    if device.type != "cuda" or p == "fp32":
+        return None
+    if p == "auto":
+        p = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return torch.bfloat16 if p == "bf16" else torch.float16
+
+
+def prepare_data(cfg: RunConfig, out_dir: str):
+    d = cfg.data
+    paths = {"train": cfg.path(d.train), "valid": cfg.path(d.valid), "test": cfg.path(d.test), "items": cfg.path(d.items)}
+    if d.synthetic is not None:
+        s = d.synthetic
+        gen = generate(os.path.join(out_dir, "data"), genres=s.genres, per_genre=s.per_genre, users=s.users,
+                       seed=s.seed, max_history=d.max_history, p_next=s.p_next, p_genre=s.p_genre)
+        paths = {"train": gen["train"], "valid": gen["valid"], "test": gen["test"], "items": gen["items"]}
+    id2name = load_id2name(paths["items"]) if paths.get("items") and paths["items"].endswith(".json") else None
+    splits = {}
+    for name in ("train", "valid", "test"):
+        if paths.get(name):
+            splits[name] = load_records(paths[name], id2name, max_history=d.max_history)
+    if paths.get("items") and id2name is None:
+        titles = load_catalogue(paths["items"])
+        titles = catalogue_from(list(splits.values()), {str(i): t for i, t in enumerate(titles)})
+    else:
+        titles = catalogue_from(list(splits.values()), id2name)
+    return splits, titles
+
+
+def _latest_checkpoint(out_dir: str) -> Optional[str]:
+    best, best_epoch = None, -1
+    if not os.path.isdir(out_dir):
+        return None
+    for name in os.listdir(out_dir):
+        if name.startswith("checkpoint-epoch") and os.path.exists(os.path.join(out_dir, name, "trainer_state.pt")):
+            e = int(name[len("checkpoint-epoch"):])
+            if e > best_epoch:
+                best, best_epoch = os.path.join(out_dir, name), e
+    return best
+
+
+def _lr_lambda(warmup: int, total: int):
+    def f(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+    return f
+
+
+def train(cfg: RunConfig, stopper: Optional[Stopper] = None, echo: bool = True) -> Dict:
+    world, rank, local = _distributed()
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    main = rank == 0
+    out_dir = cfg.path(cfg.output_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    log = RunLog(out_dir, main, echo=echo)
+    stopper = stopper or Stopper()
+    try:
+        return _train(cfg, out_dir, log, stopper, world, rank, device)
+    except StopRequested:
+        log.write({"type": "status", "state": "stopped"})
+        log.set_status(state="stopped")
+        raise
+    except Exception as exc:
+        log.write({"type": "status", "state": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        log.set_status(state="failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: int, rank: int, device) -> Dict:
+    main = rank == 0
+    _seed_all(cfg.train.seed)
+    splits, titles = prepare_data(cfg, out_dir)
+    if "train" not in splits or "valid" not in splits:
+        raise ValueError("training needs a train and a valid split")
+
+    resume_from = None
+    if cfg.resume:
+        resume_from = _latest_checkpoint(out_dir) if cfg.resume == "latest" else cfg.path(cfg.resume)
+    amp_dtype = _precision(cfg, device)
+    model, tok = load_model(cfg, titles, checkpoint=resume_from)
+    model.to(device)
+    trie = TitleTrie.from_titles(titles, tok)
+    enc = {k: encode_records(v, tok, trie, cfg.data.max_prompt_tokens) for k, v in splits.items()}
+    for k in ("valid", "test"):
+        if k in enc and cfg.eval.max_users:
+            enc[k] = enc[k][: cfg.eval.max_users]
+
+    train_model = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        train_model = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
+    n_train = len(enc["train"]) // world * world
+    micro_per_epoch = math.ceil(n_train / world / cfg.train.batch_size)
+    steps_per_epoch = math.ceil(micro_per_epoch / cfg.train.grad_accum)
+    total_steps = steps_per_epoch * cfg.train.epochs
+    if cfg.train.max_steps:
+        total_steps = min(total_steps, cfg.train.max_steps)
+    warmup = int(round(cfg.train.warmup_ratio * total_steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(warmup, total_steps))
+    scaler = torch.cuda.amp.GradScaler() if amp_dtype == torch.float16 else None
+
+    start_epoch, global_step, history, best = 0, 0, [], None
+    if resume_from:
+        state = torch.load(os.path.join(resume_from, "trainer_state.pt"), map_location="cpu")
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        _set_rng_state(state["rng"])
+        start_epoch, global_step = state["epoch"], state["global_step"]
+        history, best = state.get("history", []), state.get("best")
+
+    n_items = len(titles)
+    log.set_status(state="running", output_dir=out_dir, epochs=cfg.train.epochs, epoch=start_epoch, step=global_step,
+                   total_steps=total_steps, best=best)
+    log.write({"type": "start", "loss": cfg.loss.name, "items": n_items, "train": len(enc["train"]),
+               "valid": len(enc["valid"]), "test": len(enc.get("test", [])), "epochs": cfg.train.epochs,
+               "total_steps": total_steps, "resumed_from": resume_from, "world_size": world,
+               "device": str(device), "precision": str(amp_dtype or "fp32"),
+               "random_hr@10": min(1.0, cfg.eval.beam / n_items) if n_items else 0.0})
+
+    lc = cfg.loss
+    pad_id = tok.pad_id
+    model.train()
+    done = cfg.train.max_steps and global_step >= cfg.train.max_steps
+    for epoch in range(start_epoch, cfg.train.epochs):
+        if done:
+            break
+        g = torch.Generator().manual_seed(cfg.train.seed * 1_000_003 + epoch)
+        order = torch.randperm(len(enc["train"]), generator=g)[:n_train].tolist()[rank::world]
+        batches = [order[i:i + cfg.train.batch_size] for i in range(0, len(order), cfg.train.batch_size)]
+        acc = {"loss": 0.0, "bear_weight": 0.0, "outside_top_b": 0.0, "n": 0}
+        for mi, idx in enumerate(batches):
+            if stopper.requested:
+                raise StopRequested()
+            batch = collate([enc["train"][i] for i in idx], pad_id)
+            last_micro = (mi + 1) % cfg.train.grad_accum == 0 or mi + 1 == len(batches)
+            sync = nullcontext() if (world == 1 or last_micro) else train_model.no_sync()
+            autocast = torch.autocast(device_type="cuda", dtype=amp_dtype) if amp_dtype is not None else nullcontext()
+            with sync:
+                with autocast:
+                    out = train_model(input_ids=batch["input_ids"].to(device),
+                                      attention_mask=batch["attention_mask"].to(device))
+                loss, stats = loss_by_name(lc.name, out.logits.float(), batch["labels"].to(device),
+                                           batch["allowed"].to(device), tau=lc.tau, beam=lc.beam, lam=lc.lam, xi=lc.xi)
+                scaled = loss / cfg.train.grad_accum
+                (scaler.scale(scaled) if scaler else scaled).backward()
+            acc["loss"] += float(loss.item())
+            acc["bear_weight"] += stats.get("bear_weight", 1.0)
+            acc["outside_top_b"] += stats.get("outside_top_b", 0.0)
+            acc["n"] += 1
+            if not last_micro:
+                continue
+            if scaler:
+                scaler.unscale_(opt)
+            if cfg.train.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(params, cfg.train.max_grad_norm)
+            if scaler:
+                scaler.step(opt)
+                scaler.update()
+            else:
+                opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            global_step += 1
+            if global_step % max(1, cfg.train.log_every) == 0 or mi + 1 == len(batches):
+                n = max(1, acc["n"])
+                log.write({"type": "step", "epoch": epoch + 1, "step": global_step, "total_steps": total_steps,
+                           "loss": acc["loss"] / n, "lr": sched.get_last_lr()[0],
+                           "bear_weight": acc["bear_weight"] / n, "outside_top_b": acc["outside_top_b"] / n})
+                acc = {"loss": 0.0, "bear_weight": 0.0, "outside_top_b": 0.0, "n": 0}
+                log.set_status(epoch=epoch + 1, step=global_step)
+            if cfg.train.max_steps and global_step >= cfg.train.max_steps:
+                done = True
+                break
+
+        # End of epoch: validate, checkpoint (rank 0), pick the best epoch on validation.
+        ckpt = os.path.join(out_dir, f"checkpoint-epoch{epoch + 1}")
+        if main:
+            metrics = evaluate_encoded(model, enc["valid"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=lc.tau,
+                                       ks=cfg.eval.ks, max_batch=cfg.eval.batch)
+            log.write({"type": "eval", "split": "valid", "epoch": epoch + 1, "step": global_step, **metrics})
+            history.append({"epoch": epoch + 1, **metrics})
+            key = cfg.eval.select_by
+            if best is None or metrics.get(key, 0.0) > best["metrics"].get(key, 0.0):
+                best = {"epoch": epoch + 1, "metrics": metrics, "checkpoint": ckpt}
+            save_model(model, tok, ckpt)
+            state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                     "scaler": scaler.state_dict() if scaler else None, "rng": _rng_state(),
+                     "epoch": epoch + 1, "global_step": global_step, "history": history, "best": best,
+                     "config": cfg.to_dict()}
+            torch.save(state, os.path.join(ckpt, "trainer_state.pt"))
+            log.write({"type": "checkpoint", "epoch": epoch + 1, "path": ckpt})
+            log.set_status(epoch=epoch + 1, step=global_step, best=best, last_checkpoint=ckpt)
+        if world > 1:
+            torch.distributed.barrier()
+
+    result = {"best": best, "history": history, "output_dir": out_dir}
+    if main and best is not None:
+        if "test" in enc:
+            best_model = model
+            if best["checkpoint"] != os.path.join(out_dir, f"checkpoint-epoch{history[-1]['epoch']}"):
+                best_model, _ = load_model(cfg, titles, checkpoint=best["checkpoint"])
+                best_model.to(device)
+            test = evaluate_encoded(best_model, enc["test"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=lc.tau,
+                                    ks=cfg.eval.ks, max_batch=cfg.eval.batch)
+            log.write({"type": "test", "split": "test", "epoch": best["epoch"], **test})
+            result["test"] = test
+        if cfg.lora.enabled and cfg.model.type == "hf":
+            merged = os.path.join(out_dir, "best-merged")
+            m, t = load_model(cfg, titles, checkpoint=best["checkpoint"])
+            export_merged(m, t, merged)
+            result["merged"] = merged
+        log.write({"type": "status", "state": "finished", "best_epoch": best["epoch"],
+                   "checkpoint": best["checkpoint"]})
+        log.set_status(state="finished", best=best, test=result.get("test"))
+    return result
+
+
+def evaluate_checkpoint(cfg: RunConfig, checkpoint: str, split: str = "test", echo: bool = True) -> Dict:
+    out_dir = cfg.path(cfg.output_dir)
+    splits, titles = prepare_data(cfg, out_dir)
+    if split not in splits:
+        raise ValueError(f"the config has no {split} split")
+    model, tok = load_model(cfg, titles, checkpoint=checkpoint)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
+    trie = TitleTrie.from_titles(titles, tok)
+    enc = encode_records(splits[split], tok, trie, cfg.data.max_prompt_tokens)
+    if cfg.eval.max_users:
+        enc = enc[: cfg.eval.max_users]
+    metrics = evaluate_encoded(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.loss.tau,
+                               ks=cfg.eval.ks, max_batch=cfg.eval.batch)
+    metrics["random_hr@10"] = min(1.0, cfg.eval.beam / len(titles))
+    if echo:
+        print(json.dumps({"type": "eval", "split": split, "checkpoint": checkpoint, **metrics}), flush=True)
+    return metrics
