@@ -1,0 +1,209 @@
+// A Hugging Face checkpoint folder: config.json normalised into one typed ModelConfig, and an index
+// of every tensor across the safetensors shards. Anything the builder cannot reproduce exactly is
+// refused here, with a message naming what is supported.
+import { existsSync, promises as fsp, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensorsHeader, SafetensorsHeader, SUPPORTED_SAFETENSORS_DTYPES, TensorEntry } from './safetensors';
+import type { ModelInfo } from './api';
+
+export type Family = ModelInfo['family'];
+
+export const SUPPORTED_ARCHITECTURES: Record<string, Family> = {
+  LlamaForCausalLM: 'llama',
+  MistralForCausalLM: 'mistral',
+  Qwen2ForCausalLM: 'qwen2',
+  Qwen3ForCausalLM: 'qwen3',
+};
+
+export type RopeScaling =
+  | { type: 'default' }
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+
+export interface ModelConfig {
+  family: Family;
+  architecture: string;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  vocabSize: number;
+  maxPositions: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling;
+  tieWordEmbeddings: boolean;
+  /** q/k/v projections carry biases (always in Qwen2; `attention_bias` in Llama/Qwen3) */
+  qkvBias: boolean;
+  /** o_proj carries a bias (`attention_bias` in Llama/Mistral/Qwen3 puts one on every projection) */
+  oBias: boolean;
+  /** per-head RMSNorm of q and k before RoPE (Qwen3) */
+  qkNorm: boolean;
+  /** Mistral's sliding window; not applied by the graph (documented limit) */
+  slidingWindow?: number;
+  bosTokenId?: number;
+  eosTokenIds: number[];
+}
+
+function num(raw: Record<string, unknown>, key: string, fallback?: number): number {
+  const value = raw[key];
+  if (typeof value === 'number') return value;
+  if (fallback !== undefined) return fallback;
+  throw new Error(`config.json: missing numeric field '${key}'`);
+}
+
+/** Llama-3 style inverse frequencies, exactly as transformers' rope init functions compute them. */
+export function ropeInvFreq(config: Pick<ModelConfig, 'headDim' | 'ropeTheta' | 'ropeScaling'>): Float64Array {
+  const half = config.headDim / 2;
+  // transformers computes these in float32; round so that every implementation agrees bit for bit
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(config.ropeTheta ** Math.fround((2 * i) / config.headDim)));
+  const s = config.ropeScaling;
+  if (s.type === 'linear') {
+    for (let i = 0; i < half; i++) inv[i] = Math.fround(inv[i] / s.factor);
+  } else if (s.type === 'llama3') {
+    const lowFreqWavelen = s.originalMaxPositions / s.lowFreqFactor;
+    const highFreqWavelen = s.originalMaxPositions / s.highFreqFactor;
+    for (let i = 0; i < half; i++) {
+      const wavelen = (2 * Math.PI) / inv[i];
+      let value = wavelen > lowFreqWavelen ? inv[i] / s.factor : inv[i];
+      const medium = !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen);
+      if (medium) {
+        const smooth = (s.originalMaxPositions / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+        value = (1 - smooth) * (value / s.factor) + smooth * value;
+      }
+      inv[i] = Math.fround(value);
+    }
+  }
+  return inv;
+}
+
+export function parseConfig(raw: Record<string, unknown>): ModelConfig {
+  const architectures = (raw.architectures as string[] | undefined) ?? [];
+  const supported = Object.keys(SUPPORTED_ARCHITECTURES).join(', ');
+  const architecture = architectures.find((a) => a in SUPPORTED_ARCHITECTURES);
+  if (!architecture) {
+    throw new Error(`unsupported architecture ${architectures.join(', ') || String(raw.model_type ?? 'unknown')}; supported: ${supported}`);
+  }
+  const family = SUPPORTED_ARCHITECTURES[architecture];
+  const act = String(raw.hidden_act ?? raw.hidden_activation ?? 'silu');
+  if (act !== 'silu') throw new Error(`unsupported activation ${act}; supported: silu (SwiGLU)`);
+  if (raw.mlp_bias === true) throw new Error('unsupported: mlp_bias=true; supported: MLPs without biases');
+  const hiddenSize = num(raw, 'hidden_size');
+  const numHeads = num(raw, 'num_attention_heads');
+  const numKvHeads = num(raw, 'num_key_value_heads', numHeads);
+  const headDim = typeof raw.head_dim === 'number' ? raw.head_dim : hiddenSize / numHeads;
+  if (numHeads % numKvHeads !== 0) throw new Error(`num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
+  if (headDim % 2 !== 0) throw new Error(`head_dim ${headDim} must be even for RoPE`);
+
+  let ropeScaling: RopeScaling = { type: 'default' };
+  const rs = raw.rope_scaling as Record<string, unknown> | null | undefined;
+  if (rs) {
+    const type = String(rs.rope_type ?? rs.type ?? 'default');
+    if (type === 'default') ropeScaling = { type: 'default' };
+    else if (type === 'linear') ropeScaling = { type: 'linear', factor: Number(rs.factor) };
+    else if (type === 'llama3') {
+      ropeScaling = {
+        type: 'llama3',
+        factor: Number(rs.factor),
+        lowFreqFactor: Number(rs.low_freq_factor),
+        highFreqFactor: Number(rs.high_freq_factor),
+        originalMaxPositions: Number(rs.original_max_position_embeddings),
+      };
+    } else {
+      throw new Error(`unsupported rope_scaling type '${type}'; supported: default, linear, llama3`);
+    }
+  }
+  const attentionBias = raw.attention_bias === true;
+  const eos = raw.eos_token_id;
+  const eosTokenIds = Array.isArray(eos) ? (eos as number[]) : typeof eos === 'number' ? [eos] : [];
+  const useSliding = family === 'mistral' || raw.use_sliding_window === true;
+  return {
+    family,
+    architecture,
+    hiddenSize,
+    numLayers: num(raw, 'num_hidden_layers'),
+    numHeads,
+    numKvHeads,
+    headDim,
+    intermediateSize: num(raw, 'intermediate_size'),
+    vocabSize: num(raw, 'vocab_size'),
+    maxPositions: num(raw, 'max_position_embeddings', 4096),
+    rmsNormEps: num(raw, 'rms_norm_eps', 1e-6),
+    ropeTheta: num(raw, 'rope_theta', 10000),
+    ropeScaling,
+    tieWordEmbeddings: raw.tie_word_embeddings === true,
+    qkvBias: family === 'qwen2' || attentionBias,
+    oBias: family !== 'qwen2' && attentionBias,
+    qkNorm: family === 'qwen3',
+    slidingWindow: useSliding && typeof raw.sliding_window === 'number' ? raw.sliding_window : undefined,
+    bosTokenId: typeof raw.bos_token_id === 'number' ? raw.bos_token_id : undefined,
+    eosTokenIds,
+  };
+}
+
+export interface Checkpoint {
+  dir: string;
+  config: ModelConfig;
+  configJson: string;
+  shards: { file: string; header: SafetensorsHeader }[];
+  tensors: Map<string, TensorEntry>;
+  /** the dtype of the weights as stored ('F32' | 'F16' | 'BF16') */
+  storedDtype: string;
+}
+
+export async function openCheckpoint(dir: string): Promise<Checkpoint> {
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new Error(`${dir}: no config.json (expected a Hugging Face checkpoint folder)`);
+  const configJson = await fsp.readFile(configPath, 'utf8');
+  const config = parseConfig(JSON.parse(configJson));
+  let files: string[];
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  if (existsSync(indexPath)) {
+    const index = JSON.parse(await fsp.readFile(indexPath, 'utf8')) as { weight_map: Record<string, string> };
+    files = [...new Set(Object.values(index.weight_map))].sort();
+  } else {
+    files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  }
+  if (files.length === 0) {
+    const hasBin = readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt'));
+    throw new Error(`${dir}: no *.safetensors weights${hasBin ? ' (PyTorch .bin weights are not supported; save with safe_serialization=True)' : ''}`);
+  }
+  const shards = [];
+  const tensors = new Map<string, TensorEntry>();
+  const dtypes = new Set<string>();
+  for (const f of files) {
+    const file = join(dir, f);
+    const header = await readSafetensorsHeader(file);
+    shards.push({ file: f, header });
+    for (const t of header.tensors) {
+      tensors.set(t.name, t);
+      dtypes.add(t.dtype);
+    }
+  }
+  for (const d of dtypes) {
+    if (!(SUPPORTED_SAFETENSORS_DTYPES as string[]).includes(d)) {
+      throw new Error(`unsupported weight dtype ${d}; supported: ${SUPPORTED_SAFETENSORS_DTYPES.join(', ')} (quantised checkpoints are not supported)`);
+    }
+  }
+  return { dir, config, configJson, shards, tensors, storedDtype: [...dtypes].join('+') };
+}
+
+export function tensorEntry(ckpt: Checkpoint, name: string): TensorEntry {
+  const entry = ckpt.tensors.get(name);
+  if (!entry) throw new Error(`checkpoint ${ckpt.dir} lacks tensor ${name}`);
+  return entry;
+}
+
+/** The LM head: its own weight, or the embedding when tied (or when the checkpoint omits lm_head). */
+export function lmHeadName(ckpt: Checkpoint): string {
+  return !ckpt.config.tieWordEmbeddings && ckpt.tensors.has('lm_head.weight') ? 'lm_head.weight' : 'model.embed_tokens.weight';
+}
+
+export function countParameters(ckpt: Checkpoint): number {
+  let total = 0;
+  for (const t of ckpt.tensors.values()) total += t.shape.reduce((a, b) => a * b, 1);
+  return total;
+}

@@ -1,0 +1,59 @@
+// Reads checkpoint tensors and lays them out the way the graph wants them: linear weights
+// transposed to [in, out] (MatMul's layout) with q/k/v and gate/up fused into one matrix each, so
+// a layer runs as few, large GEMMs.
+import { Checkpoint, tensorEntry } from '../checkpoint';
+import { readTensorFloat32 } from '../safetensors';
+import { GraphBuilder } from './graph';
+
+export class Weights {
+  constructor(
+    private readonly g: GraphBuilder,
+    private readonly ckpt: Checkpoint,
+    private readonly onTensor: (name: string) => void = () => {},
+  ) {}
+
+  private async read(name: string): Promise<{ data: Float32Array; shape: number[] }> {
+    const entry = tensorEntry(this.ckpt, name);
+    this.onTensor(name);
+    return { data: await readTensorFloat32(entry), shape: entry.shape };
+  }
+
+  /** Tensor as stored (embeddings, the LM head [V,E]). */
+  async raw(onnxName: string, hfName: string): Promise<string> {
+    const { data, shape } = await this.read(hfName);
+    return this.g.weight(onnxName, data, shape);
+  }
+
+  /** Concatenated 1-D tensors (norm weights, fused biases). */
+  async vector(onnxName: string, hfNames: string[]): Promise<string> {
+    const parts = await Promise.all(hfNames.map((n) => this.read(n)));
+    const total = parts.reduce((a, p) => a + p.data.length, 0);
+    const out = new Float32Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p.data, at);
+      at += p.data.length;
+    }
+    return this.g.weight(onnxName, out, [total]);
+  }
+
+  /** nn.Linear weights [out_i, in] concatenated along out and transposed to [in, sum(out_i)]. */
+  async linear(onnxName: string, hfNames: string[]): Promise<string> {
+    const parts = [];
+    for (const n of hfNames) parts.push(await this.read(n));
+    const inDim = parts[0].shape[1];
+    const outDim = parts.reduce((a, p) => a + p.shape[0], 0);
+    const out = new Float32Array(inDim * outDim);
+    let col = 0;
+    for (const p of parts) {
+      const [rows, cols] = p.shape;
+      if (cols !== inDim) throw new Error(`cannot fuse ${hfNames.join(', ')}: input sizes differ`);
+      for (let r = 0; r < rows; r++) {
+        const src = r * cols;
+        for (let c = 0; c < cols; c++) out[c * outDim + col + r] = p.data[src + c];
+      }
+      col += rows;
+    }
+    return this.g.weight(onnxName, out, [inDim, outDim]);
+  }
+}

@@ -1,0 +1,269 @@
+// The in-process InferenceModel on ONNX Runtime (CLI, tests, and the body of the worker thread).
+//
+// Batches are right-padded: row b holds its tokens at 0..len_b-1, attention_mask marks them, and
+// the graph reads hidden_last / the last logits at len_b - 1. Generation keeps the padding holes in
+// the KV cache (masked out) and continues each row at position len_b + t.
+import * as ort from 'onnxruntime-node';
+import { join } from 'node:path';
+import type {
+  ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, Provider, RunOptions, Steering, TextTokenizer,
+} from './api';
+import { MODEL_FILE, ModelManifest, readManifest } from './build';
+import { createRng, logSoftmax, sampleToken } from './sampling';
+import { loadTokenizer } from './tokenizer';
+
+/** Rows x tokens of one prefill call; bigger inputs are split (bounds the [B,S,V] logits buffer). */
+const MAX_TOKENS_PER_RUN = 8192;
+
+export interface StepOutput {
+  /** [B,S,V] */
+  logits: Float32Array;
+  /** [B,L,E] */
+  hiddenLast: Float32Array;
+  presentKeys: ort.Tensor[];
+  presentValues: ort.Tensor[];
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : Object.assign(new Error('operation cancelled'), { name: 'AbortError' });
+}
+
+function checkSignal(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+export async function createSession(modelPath: string, options: OpenModelOptions): Promise<{ session: ort.InferenceSession; provider: Provider }> {
+  const base: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+  };
+  const want = options.provider ?? 'auto';
+  if (want !== 'cpu') {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda', 'cpu'] });
+      return { session, provider: 'cuda' };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      options.onNotice?.(
+        `Preflight: the CUDA execution provider is not available (${reason}); running on the CPU. ` +
+          'See the README for installing the CUDA binaries of onnxruntime-node.',
+      );
+    }
+  }
+  const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+  return { session, provider: 'cpu' };
+}
+
+export class OrtInferenceModel implements InferenceModel {
+  readonly info: ModelInfo;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly zeroSteer: Float32Array;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly manifest: ModelManifest,
+    readonly tokenizer: TextTokenizer,
+    provider: Provider,
+  ) {
+    this.info = { ...manifest.info, provider };
+    this.zeroSteer = new Float32Array(this.info.numLayers * this.info.hiddenSize);
+  }
+
+  private get kvType(): 'float32' | 'float16' {
+    return this.info.dtype === 'fp16' ? 'float16' : 'float32';
+  }
+
+  private emptyPast(batch: number): ort.Tensor {
+    const dims = [batch, this.info.numKvHeads, 0, this.manifest.headDim];
+    return this.kvType === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+  }
+
+  private checkSteering(steering?: Steering): Float32Array {
+    if (!steering) return this.zeroSteer;
+    const expected = this.info.numLayers * this.info.hiddenSize;
+    if (steering.vectors.length !== expected) {
+      throw new Error(`steering vectors have ${steering.vectors.length} values; this model needs numLayers*hiddenSize = ${expected}`);
+    }
+    return steering.vectors;
+  }
+
+  /** One graph run, serialised: ONNX Runtime sessions are not re-entrant from one JS thread's view. */
+  async step(args: {
+    ids: BigInt64Array;
+    batch: number;
+    seq: number;
+    attentionMask: BigInt64Array;
+    positionIds: BigInt64Array;
+    past?: { keys: ort.Tensor[]; values: ort.Tensor[] };
+    steer: Float32Array;
+    steerMask: Float32Array;
+  }): Promise<StepOutput> {
+    const { batch, seq } = args;
+    const L = this.info.numLayers;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', args.ids, [batch, seq]),
+      attention_mask: new ort.Tensor('int64', args.attentionMask, [batch, args.attentionMask.length / batch]),
+      position_ids: new ort.Tensor('int64', args.positionIds, [batch, seq]),
+      steer: new ort.Tensor('float32', args.steer, [L, this.info.hiddenSize]),
+      steer_mask: new ort.Tensor('float32', args.steerMask, [batch, seq]),
+    };
+    for (let l = 0; l < L; l++) {
+      feeds[`past_key.${l}`] = args.past?.keys[l] ?? this.emptyPast(batch);
+      feeds[`past_value.${l}`] = args.past?.values[l] ?? this.emptyPast(batch);
+    }
+    const run = this.queue.then(() => this.session.run(feeds));
+    this.queue = run.catch(() => undefined);
+    const out = await run;
+    return {
+      logits: out.logits.data as Float32Array,
+      hiddenLast: out.hidden_last.data as Float32Array,
+      presentKeys: Array.from({ length: L }, (_, l) => out[`present_key.${l}`]),
+      presentValues: Array.from({ length: L }, (_, l) => out[`present_value.${l}`]),
+    };
+  }
+
+  /** Splits rows into runs of at most MAX_TOKENS_PER_RUN padded tokens, keeping order. */
+  private chunks<T>(items: T[], length: (item: T) => number): T[][] {
+    const out: T[][] = [];
+    let current: T[] = [];
+    let maxLen = 0;
+    for (const item of items) {
+      const len = Math.max(maxLen, length(item));
+      if (current.length && len * (current.length + 1) > MAX_TOKENS_PER_RUN) {
+        out.push(current);
+        current = [];
+        maxLen = 0;
+      }
+      current.push(item);
+      maxLen = Math.max(maxLen, length(item));
+    }
+    if (current.length) out.push(current);
+    return out;
+  }
+
+  async forward(batch: number[][], options: RunOptions = {}): Promise<ForwardResult> {
+    const steer = this.checkSteering(options.steering);
+    const steerPrompt = (options.steering?.positions ?? 'all') !== 'generated';
+    const { vocabSize: V, numLayers: L, hiddenSize: E } = this.info;
+    const result: ForwardResult = { lastLogits: [], hiddenLast: [] };
+    for (const rows of this.chunks(batch, (r) => r.length)) {
+      checkSignal(options.signal);
+      const { out, seq } = await this.prefill(rows, steer, () => steerPrompt);
+      rows.forEach((row, b) => {
+        const at = (b * seq + row.length - 1) * V;
+        result.lastLogits.push(out.logits.slice(at, at + V));
+        result.hiddenLast.push(out.hiddenLast.slice(b * L * E, (b + 1) * L * E));
+      });
+    }
+    return result;
+  }
+
+  async scoreContinuations(pairs: { prompt: number[]; continuation: number[] }[], options: RunOptions = {}): Promise<ContinuationScore[]> {
+    const steer = this.checkSteering(options.steering);
+    const V = this.info.vocabSize;
+    const scores: ContinuationScore[] = [];
+    for (const group of this.chunks(pairs, (p) => p.prompt.length + p.continuation.length)) {
+      checkSignal(options.signal);
+      if (group.some((p) => p.prompt.length === 0)) throw new Error('scoreContinuations needs a non-empty prompt (start it with BOS)');
+      const rows = group.map((p) => [...p.prompt, ...p.continuation]);
+      const positions = options.steering?.positions ?? 'all';
+      const { out, seq } = await this.prefill(rows, steer, (b, s) =>
+        positions === 'all' ? true : positions === 'prompt' ? s < group[b].prompt.length : s >= group[b].prompt.length,
+      );
+      group.forEach((p, b) => {
+        const lp = new Float64Array(p.continuation.length);
+        for (let t = 0; t < p.continuation.length; t++) {
+          const at = (b * seq + p.prompt.length - 1 + t) * V;
+          lp[t] = logSoftmax(out.logits.subarray(at, at + V))[p.continuation[t]];
+        }
+        scores.push({ tokenLogProbs: lp });
+      });
+    }
+    return scores;
+  }
+
+  /** Right-padded prefill of `rows`; `steerAt(b, s)` says which real positions receive steering. */
+  private async prefill(rows: number[][], steer: Float32Array, steerAt: (b: number, s: number) => boolean) {
+    const batch = rows.length;
+    const seq = Math.max(...rows.map((r) => r.length));
+    if (rows.some((r) => r.length === 0)) throw new Error('empty token sequence');
+    if (seq > this.info.maxPositions) throw new Error(`sequence of ${seq} tokens exceeds the model's ${this.info.maxPositions} positions`);
+    const ids = new BigInt64Array(batch * seq);
+    const mask = new BigInt64Array(batch * seq);
+    const pos = new BigInt64Array(batch * seq);
+    const steerMask = new Float32Array(batch * seq);
+    rows.forEach((row, b) => {
+      for (let s = 0; s < seq; s++) {
+        const real = s < row.length;
+        ids[b * seq + s] = BigInt(real ? row[s] : 0);
+        mask[b * seq + s] = real ? 1n : 0n;
+        pos[b * seq + s] = BigInt(s);
+        steerMask[b * seq + s] = real && steerAt(b, s) ? 1 : 0;
+      }
+    });
+    const out = await this.step({ ids, batch, seq, attentionMask: mask, positionIds: pos, steer, steerMask });
+    return { out, seq, mask };
+  }
+
+  async generate(prompts: number[][], options: GenerateOptions): Promise<number[][]> {
+    const steer = this.checkSteering(options.steering);
+    const positions = options.steering?.positions ?? 'all';
+    const temperature = options.temperature ?? 0;
+    const topP = options.topP ?? 1;
+    const rng = createRng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const stop = new Set([...this.tokenizer.eosTokenIds, ...(options.stopTokenIds ?? [])]);
+    const V = this.info.vocabSize;
+    const batch = prompts.length;
+    if (batch === 0 || options.maxTokens <= 0) return prompts.map(() => []);
+    checkSignal(options.signal);
+
+    const { out: first, seq, mask: promptMask } = await this.prefill(prompts, steer, () => positions !== 'generated');
+    const generated: number[][] = prompts.map(() => []);
+    const done = new Array<boolean>(batch).fill(false);
+    let next = prompts.map((p, b) => sampleToken(first.logits.subarray((b * seq + p.length - 1) * V, (b * seq + p.length) * V), temperature, topP, rng));
+    let past = { keys: first.presentKeys, values: first.presentValues };
+    // the attention mask grows by one column of ones per step; padding holes stay zero
+    let mask = promptMask;
+    let total = seq;
+    const steerNew = new Float32Array(batch).fill(positions === 'prompt' ? 0 : 1);
+
+    for (let t = 0; ; t++) {
+      next.forEach((token, b) => {
+        if (done[b]) return;
+        generated[b].push(token);
+        if (stop.has(token) || generated[b].length >= options.maxTokens) done[b] = true;
+      });
+      if (done.every(Boolean)) break;
+      checkSignal(options.signal);
+      const grown = new BigInt64Array(batch * (total + 1));
+      for (let b = 0; b < batch; b++) {
+        grown.set(mask.subarray(b * total, (b + 1) * total), b * (total + 1));
+        grown[b * (total + 1) + total] = 1n;
+      }
+      mask = grown;
+      total += 1;
+      const ids = BigInt64Array.from(next, (token) => BigInt(token));
+      const pos = BigInt64Array.from(prompts, (p) => BigInt(p.length + t));
+      const out = await this.step({ ids, batch, seq: 1, attentionMask: mask, positionIds: pos, past, steer, steerMask: steerNew });
+      past = { keys: out.presentKeys, values: out.presentValues };
+      next = prompts.map((_, b) => (done[b] ? next[b] : sampleToken(out.logits.subarray(b * V, (b + 1) * V), temperature, topP, rng)));
+    }
+    return generated;
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue;
+    await this.session.release();
+  }
+}
+
+/** Opens a model folder written by buildModel, in this thread. */
+export async function openModel(dir: string, options: OpenModelOptions = {}): Promise<OrtInferenceModel> {
+  const manifest = readManifest(dir);
+  if (!manifest) throw new Error(`${dir}: not a built Preflight model (no manifest.json); run 'preflight build-model' first`);
+  const tokenizer = loadTokenizer(dir);
+  const { session, provider } = await createSession(join(dir, MODEL_FILE), options);
+  return new OrtInferenceModel(session, manifest, tokenizer, provider);
+}
