@@ -42,7 +42,8 @@ export async function createSession(modelPath: string, options: OpenModelOptions
   const want = options.provider ?? 'auto';
   if (want !== 'cpu') {
     try {
-      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda', 'cpu'] });
+      // a missing CUDA provider library is expected on CPU installs: reported once through onNotice, not logged
+      const session = await ort.InferenceSession.create(modelPath, { ...base, logSeverityLevel: 4, executionProviders: ['cuda', 'cpu'] });
       return { session, provider: 'cuda' };
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);

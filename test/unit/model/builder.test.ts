@@ -1,0 +1,99 @@
+// Builder behaviour around the graph: refusals, the build cache, tokenizer and chat template,
+// the CUDA -> CPU fallback notice, seeded sampling, cancellation.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildModel } from '../../../src/core/model/build';
+import { parseConfig } from '../../../src/core/model/checkpoint';
+import { openModel, OrtInferenceModel } from '../../../src/core/model/runtime';
+import { createRng, sampleToken } from '../../../src/core/model/sampling';
+import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
+
+const root = mkdtempSync(join(tmpdir(), 'preflight-builder-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe('checkpoint refusals', () => {
+  it('names the supported architectures', () => {
+    assert.throws(() => parseConfig({ architectures: ['GPT2LMHeadModel'] }), /unsupported architecture GPT2LMHeadModel; supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM/);
+  });
+  it('refuses unsupported rope scaling and activations', () => {
+    const base = { architectures: ['LlamaForCausalLM'], hidden_size: 8, num_attention_heads: 2, num_hidden_layers: 1, intermediate_size: 8, vocab_size: 8 };
+    assert.throws(() => parseConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 2 } }), /rope_scaling type 'yarn'; supported: default, linear, llama3/);
+    assert.throws(() => parseConfig({ ...base, hidden_act: 'gelu' }), /unsupported activation gelu/);
+  });
+  it('refuses quantised weight dtypes', async () => {
+    const dir = join(root, 'int8');
+    await writeTinyCheckpoint(dir, { family: 'llama' });
+    const file = join(dir, 'model.safetensors');
+    const bytes = readFileSync(file);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = bytes.subarray(8, 8 + n).toString('utf8').replace('"F32"', '"I8" ');
+    writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), Buffer.from(header), bytes.subarray(8 + n)]));
+    await assert.rejects(buildModel(dir, join(root, 'int8_onnx')), /unsupported weight dtype I8; supported: F32, F16, BF16/);
+  });
+});
+
+describe('built model', () => {
+  let model: OrtInferenceModel;
+  const src = join(root, 'qwen2');
+  const out = join(root, 'qwen2_onnx');
+  const notices: string[] = [];
+  before(async () => {
+    await writeTinyCheckpoint(src, { family: 'qwen2' });
+    await buildModel(src, out);
+    model = await openModel(out, { provider: 'auto', onNotice: (m) => notices.push(m) });
+  });
+  after(() => model.dispose());
+
+  it('reuses an unchanged build and rebuilds after a change', async () => {
+    assert.equal((await buildModel(src, out)).reused, true);
+    const config = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8'));
+    writeFileSync(join(src, 'config.json'), JSON.stringify({ ...config, rms_norm_eps: 1e-5 }));
+    const rebuilt = await buildModel(src, join(root, 'qwen2_onnx_b'));
+    assert.equal(rebuilt.reused, false);
+    assert.notEqual(rebuilt.manifest.sourceHash, JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).sourceHash);
+  });
+
+  it('falls back to the CPU with one notice when CUDA is not installed', () => {
+    assert.equal(model.info.provider, 'cpu');
+    assert.equal(notices.length, 1);
+    assert.match(notices[0], /CUDA execution provider is not available/);
+  });
+
+  it('tokenizer round trip and chat template', () => {
+    const ids = model.tokenizer.encode('the cat sat on the mat');
+    assert.equal(model.tokenizer.decode(ids), 'the cat sat on the mat');
+    const chat = model.tokenizer.applyChatTemplate([{ role: 'user', content: 'hi' }], { addGenerationPrompt: true });
+    assert.equal(chat, '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
+    assert.ok(model.tokenizer.eosTokenIds.length >= 1);
+  });
+
+  it('sampling is reproducible from a seed', async () => {
+    const prompt = [model.tokenizer.encode('hello there')];
+    const a = await model.generate(prompt, { maxTokens: 8, temperature: 1, topP: 0.9, seed: 7, stopTokenIds: [] });
+    const b = await model.generate(prompt, { maxTokens: 8, temperature: 1, topP: 0.9, seed: 7, stopTokenIds: [] });
+    assert.deepEqual(a, b);
+    assert.ok(a[0].length > 0 && a[0].length <= 8);
+  });
+
+  it('cancellation stops generation between steps', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(model.generate([[1, 2, 3]], { maxTokens: 4, signal: controller.signal }), /cancel|abort/i);
+  });
+
+  it('refuses steering vectors of the wrong size', async () => {
+    await assert.rejects(model.forward([[1, 2]], { steering: { vectors: new Float32Array(3) } }), /numLayers\*hiddenSize/);
+  });
+});
+
+describe('sampling', () => {
+  it('top-p keeps only the nucleus', () => {
+    const rng = createRng(1);
+    const logits = [10, 9.9, -5, -5];
+    for (let i = 0; i < 200; i++) assert.ok(sampleToken(logits, 1, 0.5, rng) <= 1);
+    assert.equal(sampleToken(logits, 0, 1, rng), 0);
+  });
+});
