@@ -1,10 +1,11 @@
 // The command table. Each feature owns its own file; unbuilt features say so plainly.
 import { CliCommand } from '../command';
 import { notBuilt } from '../notBuilt';
+import { annotateCommand } from './annotate';
 
 export const commands: CliCommand[] = [
   notBuilt('validate', 'Check JSONL/CSV training and annotation files; findings at exact lines', 'preflight validate <files...> [--json] [--max-findings N]'),
-  notBuilt('annotate', 'Annotation error analysis: agreement, error taxonomy and decomposition', 'preflight annotate <labels.csv> --human <human.csv> [--levels a,b,c] [--bootstrap N] [--json]'),
+  annotateCommand,
   notBuilt('build-model', 'Turn a Hugging Face checkpoint folder into an MDF-ready ONNX model', 'preflight build-model <hf-dir> --out <dir> [--dtype fp32|fp16]'),
   notBuilt('generate', 'Generate text with a built model', 'preflight generate --model <dir> --prompt STR [--max-tokens N] [--seed S]'),
   notBuilt('inspect', 'Print token ids, last logits and per-layer hidden states', 'preflight inspect --model <dir> --text STR [--steer FILE --alpha A] --json'),

@@ -1,0 +1,136 @@
+// Seeded randomness for reproducible bootstrap intervals and samples: xoshiro128** seeded by
+// splitmix32, plus exact binomial and multinomial draws (inversion for small means, Hörmann's
+// BTRS rejection sampler otherwise: W. Hörmann, "The generation of binomial random variates",
+// J. Statist. Comput. Simul. 46, 1993).
+
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /** uniform 32-bit unsigned integer */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return result;
+  }
+
+  /** uniform in [0, 1) */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** uniform integer in [0, n) */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+const LOG_FACTORIAL = (() => {
+  const table = new Float64Array(256);
+  for (let i = 1; i < 256; i++) table[i] = table[i - 1] + Math.log(i);
+  return table;
+})();
+
+/** log(k!) — a table below 256, Stirling's series above (error < 1e-12 there). */
+export function logFactorial(k: number): number {
+  if (k < 256) return LOG_FACTORIAL[k];
+  const x = k + 1;
+  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * x) - 1 / (360 * x * x * x);
+}
+
+/** An exact Binomial(n, p) draw. */
+export function binomial(rng: Rng, n: number, p: number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  if (p > 0.5) return n - binomial(rng, n, 1 - p);
+  const q = 1 - p;
+  if (n * p < 10) {
+    // inversion: walk the probability mass function from 0
+    const s = p / q;
+    const a = (n + 1) * s;
+    let r = Math.pow(q, n);
+    let u = rng.next();
+    let x = 0;
+    while (u > r) {
+      u -= r;
+      x++;
+      if (x > n) return n;
+      r *= a / x - s;
+    }
+    return x;
+  }
+  // BTRS (transformed rejection with squeeze)
+  const spq = Math.sqrt(n * p * q);
+  const b = 1.15 + 2.53 * spq;
+  const a = -0.0873 + 0.0248 * b + 0.01 * p;
+  const c = n * p + 0.5;
+  const vr = 0.92 - 4.2 / b;
+  const alpha = (2.83 + 5.1 / b) * spq;
+  const lpq = Math.log(p / q);
+  const m = Math.floor((n + 1) * p);
+  const h = logFactorial(m) + logFactorial(n - m);
+  for (;;) {
+    const u = rng.next() - 0.5;
+    let v = rng.next();
+    const us = 0.5 - Math.abs(u);
+    const k = Math.floor(((2 * a) / us + b) * u + c);
+    if (k < 0 || k > n) continue;
+    if (us >= 0.07 && v <= vr) return k;
+    v = Math.log((v * alpha) / (a / (us * us) + b));
+    if (v <= h - logFactorial(k) - logFactorial(n - k) + (k - m) * lpq) return k;
+  }
+}
+
+/**
+ * Draws Multinomial(n, counts / Σcounts) into `out` by conditional binomials. Resampling n rows
+ * with replacement and counting them per cell has exactly this distribution, so a bootstrap of
+ * a million rows costs K² draws per resample instead of a million.
+ */
+export function multinomialFromCounts(rng: Rng, counts: ArrayLike<number>, n: number, out: Float64Array): Float64Array {
+  let remainingMass = 0;
+  for (let i = 0; i < counts.length; i++) remainingMass += counts[i];
+  let remaining = n;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i];
+    if (remaining <= 0 || c <= 0) {
+      out[i] = 0;
+    } else if (c >= remainingMass) {
+      out[i] = remaining;
+      remaining = 0;
+    } else {
+      const x = binomial(rng, remaining, c / remainingMass);
+      out[i] = x;
+      remaining -= x;
+    }
+    remainingMass -= c;
+  }
+  return out;
+}
