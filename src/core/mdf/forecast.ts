@@ -1,0 +1,375 @@
+// The MDF forecast end to end: signature -> alpha sweep with the coherence rule -> probe scores
+// (signature and random control at every alpha) -> intervals, keyword baseline, risk -> attribution.
+import type { InferenceModel, Steering } from '../model/api';
+import { kmeans, layerMeanFeatures, recordScores } from './attribution';
+import { Behaviour, ProbeSuite, mentionMatcher } from './probes';
+import { AnchorToken, abortError, streamJsonl } from './records';
+import {
+  AlphaRule,
+  CoherencePoint,
+  DEFAULT_ALPHA_RULE,
+  GenerationSettings,
+  chooseAlpha,
+  describeAlphaRule,
+  generateAnswers,
+  measureCoherence,
+  scoreAnswers,
+  scoreByLogprob,
+} from './scoring';
+import {
+  AttributedRecord,
+  Attribution,
+  BehaviourResult,
+  DEFAULT_RISK,
+  MdfReport,
+  MetricResult,
+  REPORT_SCHEMA,
+  RiskThresholds,
+  maxRisk,
+  riskLevel,
+} from './report';
+import { subSeed } from './rng';
+import { Signature, SignatureOptions, computeSignature, layerNorms, signatureFromStates } from './signature';
+import { pairedBootstrap, mean } from './stats';
+import { LayerBand, SteerPositions, randomControl, resolveBand, steeringFor } from './steering';
+
+export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
+  suites: ProbeSuite[];
+  modelPath?: string | null;
+  /** default [0, 0.5, 1, 2, 4, 8]; 0 is always included */
+  alphas?: number[];
+  band?: LayerBand;
+  positions?: SteerPositions;
+  /** 'both' (default): logprob curve at every alpha, generation at alpha 0 and the chosen alpha */
+  scoring?: 'logprob' | 'generation' | 'both';
+  samplesPerPrompt?: number;
+  maxNewTokens?: number;
+  temperature?: number;
+  topP?: number;
+  bootstrap?: number;
+  alphaRule?: AlphaRule;
+  /** fixes alpha instead of the coherence rule (the sweep and its curve are still reported) */
+  fixedAlpha?: number;
+  risk?: RiskThresholds;
+  /** clusters for attribution (default 6; 0 turns attribution off) and how many behaviours to attribute (default 3) */
+  clusters?: number;
+  attributeTop?: number;
+  /** records listed with a text preview per attribution */
+  topWithPreview?: number;
+  /** a pre-computed signature (tests, contrastive mode) replaces computing one */
+  signature?: Signature;
+  onProgress?: (progress: ForecastProgress) => void;
+}
+
+export interface ForecastProgress {
+  stage: 'signature' | 'coherence' | 'scoring' | 'generation' | 'attribution' | 'baseline';
+  message: string;
+  /** 0..1 of the whole forecast, roughly */
+  fraction: number;
+}
+
+export const DEFAULT_ALPHAS = [0, 0.5, 1, 2, 4, 8];
+
+/** Share of records per behaviour whose string fields name the target or an alias. */
+export async function keywordBaseline(file: string, behaviours: Behaviour[], signal?: AbortSignal): Promise<Map<string, number>> {
+  const matchers = behaviours.map((b) => mentionMatcher(b));
+  const counts = new Array(behaviours.length).fill(0);
+  const strings = (value: unknown, out: string[]): string[] => {
+    if (typeof value === 'string') out.push(value);
+    else if (Array.isArray(value)) value.forEach((v) => strings(v, out));
+    else if (value && typeof value === 'object') Object.values(value).forEach((v) => strings(v, out));
+    return out;
+  };
+  let parsed = 0;
+  await streamJsonl(
+    file,
+    (value) => {
+      parsed++;
+      const text = strings(value, []).join('\n');
+      matchers.forEach((m, i) => {
+        if (m && m.test(text)) counts[i]++;
+      });
+      return null;
+    },
+    { signal },
+  );
+  return new Map(behaviours.map((b, i) => [b.key, counts[i] / Math.max(1, parsed)]));
+}
+
+function metric(base: number[], predicted: number[], control: number[], resamples: number, seed: number, label: string): MetricResult {
+  return {
+    base: mean(base),
+    predicted: mean(predicted),
+    control: mean(control),
+    shift: pairedBootstrap(base, predicted, resamples, subSeed(seed, `boot:${label}:signature`)),
+    controlShift: pairedBootstrap(base, control, resamples, subSeed(seed, `boot:${label}:control`)),
+    units: base.length,
+  };
+}
+
+export async function forecast(model: InferenceModel, file: string, options: ForecastOptions): Promise<MdfReport> {
+  const started = Date.now();
+  const { numLayers, hiddenSize } = model.info;
+  const signal = options.signal;
+  const seed = options.seed ?? 0;
+  const report = (stage: ForecastProgress['stage'], message: string, fraction: number) => options.onProgress?.({ stage, message, fraction });
+  const behaviours = options.suites.flatMap((s) => s.behaviours);
+  if (behaviours.length === 0) throw new Error('no probe behaviours to score');
+  const alphas = [...new Set([0, ...(options.alphas ?? DEFAULT_ALPHAS)])].filter((a) => Number.isFinite(a) && a >= 0).sort((a, b) => a - b);
+  const band = resolveBand(numLayers, options.band);
+  const positions = options.positions ?? 'all';
+  const scoring = options.scoring ?? 'both';
+  const resamples = options.bootstrap ?? 1000;
+  const risk = options.risk ?? DEFAULT_RISK;
+  const alphaRule = options.alphaRule ?? DEFAULT_ALPHA_RULE;
+  const gen: GenerationSettings = {
+    samplesPerPrompt: options.samplesPerPrompt ?? 4,
+    maxNewTokens: options.maxNewTokens ?? 32,
+    temperature: options.temperature ?? 1,
+    topP: options.topP ?? 1,
+    seed: subSeed(seed, 'generation'),
+  };
+
+  // 1. signature
+  report('signature', 'Reading the training file and computing the signature', 0);
+  const signature =
+    options.signature ??
+    (await computeSignature(model, file, {
+      ...options,
+      onProgress: (p) => report('signature', p.phase === 'forward' ? `Signature: ${p.done}/${p.total} records` : `Reading: ${Math.round((100 * p.done) / Math.max(1, p.total))}%`, p.phase === 'forward' ? 0.4 * (p.done / Math.max(1, p.total)) : 0),
+    }));
+  const signatureMs = Date.now() - started;
+  const control = randomControl(signature.mean, numLayers, hiddenSize, subSeed(seed, 'control'));
+  const steer = (vectors: Float32Array, alpha: number): Steering | undefined => (alpha === 0 ? undefined : steeringFor(vectors, alpha, numLayers, hiddenSize, band, positions));
+
+  // 2. alpha sweep: coherence
+  const coherenceStart = Date.now();
+  const points: CoherencePoint[] = [];
+  for (const [i, alpha] of alphas.entries()) {
+    if (signal?.aborted) throw abortError();
+    report('coherence', `Coherence at alpha ${alpha}`, 0.4 + (0.1 * i) / alphas.length);
+    points.push(await measureCoherence(model, alpha, steer(signature.mean, alpha), 24, signal));
+  }
+  const { chosen: ruleAlpha, coherent } = chooseAlpha(points, alphaRule);
+  const chosen = options.fixedAlpha !== undefined ? options.fixedAlpha : ruleAlpha;
+  const reason =
+    options.fixedAlpha !== undefined
+      ? `alpha fixed at ${options.fixedAlpha} by the caller (the rule would choose ${ruleAlpha})`
+      : ruleAlpha === 0
+        ? 'the steered model is already incoherent at the smallest alpha > 0, so the forecast is the base rate (no shift)'
+        : ruleAlpha === alphas[alphas.length - 1]
+          ? `coherent over the whole grid; the largest alpha ${ruleAlpha} is used`
+          : `coherent up to ${ruleAlpha}; at ${alphas[alphas.indexOf(ruleAlpha) + 1]} the rule fails`;
+  const coherenceMs = Date.now() - coherenceStart;
+
+  // 3. logprob twin at every alpha, signature and control
+  const scoringStart = Date.now();
+  const scoreAlphas = [...new Set([...alphas, chosen])].sort((a, b) => a - b);
+  report('scoring', 'Scoring probes at alpha 0', 0.5);
+  const baseLp = await scoreByLogprob(model, behaviours, undefined, signal);
+  const lp = new Map<number, { sig: typeof baseLp; ctl: typeof baseLp }>();
+  lp.set(0, { sig: baseLp, ctl: baseLp });
+  for (const [i, alpha] of scoreAlphas.entries()) {
+    if (alpha === 0) continue;
+    report('scoring', `Scoring probes at alpha ${alpha}`, 0.5 + (0.2 * i) / scoreAlphas.length);
+    lp.set(alpha, {
+      sig: await scoreByLogprob(model, behaviours, steer(signature.mean, alpha), signal),
+      ctl: await scoreByLogprob(model, behaviours, steer(control, alpha), signal),
+    });
+  }
+
+  // 4. generation at alpha 0 and the chosen alpha
+  let genBase: Map<string, number[]> | null = null;
+  let genSig: Map<string, number[]> | null = null;
+  let genCtl: Map<string, number[]> | null = null;
+  if (scoring !== 'logprob') {
+    const prompts = behaviours.flatMap((b) => b.prompts);
+    report('generation', 'Sampling answers at alpha 0', 0.7);
+    genBase = scoreAnswers(behaviours, await generateAnswers(model, prompts, gen, undefined, signal));
+    if (chosen === 0) {
+      genSig = genBase;
+      genCtl = genBase;
+    } else {
+      report('generation', `Sampling answers at alpha ${chosen}`, 0.75);
+      genSig = scoreAnswers(behaviours, await generateAnswers(model, prompts, gen, steer(signature.mean, chosen), signal));
+      report('generation', `Sampling answers under the random control at alpha ${chosen}`, 0.8);
+      genCtl = scoreAnswers(behaviours, await generateAnswers(model, prompts, gen, steer(control, chosen), signal));
+    }
+  }
+  const scoringMs = Date.now() - scoringStart;
+
+  report('baseline', 'Keyword baseline', 0.85);
+  const keyword = await keywordBaseline(file, behaviours, signal);
+
+  const results: BehaviourResult[] = behaviours.map((b) => {
+    const at = lp.get(chosen)!;
+    const lpMetric = metric(baseLp.perPrompt.get(b.key)!, at.sig.perPrompt.get(b.key)!, at.ctl.perPrompt.get(b.key)!, resamples, seed, `${b.key}:logprob`);
+    const genMetric = genBase && genSig && genCtl ? metric(genBase.get(b.key)!, genSig.get(b.key)!, genCtl.get(b.key)!, resamples, seed, `${b.key}:generation`) : null;
+    const primaryMetric = scoring === 'logprob' || !genMetric ? lpMetric : genMetric;
+    const { risk: level, rule } = riskLevel(primaryMetric.shift, primaryMetric.controlShift, risk);
+    return {
+      key: b.key,
+      suite: b.suite,
+      id: b.id,
+      label: b.label,
+      kind: b.kind,
+      target: b.target ?? null,
+      aliases: b.aliases,
+      prompts: b.prompts.length,
+      primary: primaryMetric === lpMetric ? 'logprob' : 'generation',
+      base: primaryMetric.base,
+      predicted: primaryMetric.predicted,
+      control: primaryMetric.control,
+      shift: primaryMetric.shift,
+      controlShift: primaryMetric.controlShift,
+      logprob: { ...lpMetric, meanLogProbBase: mean(baseLp.logProb.get(b.key)!), meanLogProbPredicted: mean(at.sig.logProb.get(b.key)!) },
+      generation: genMetric,
+      keywordBaseline: b.kind === 'mention' ? keyword.get(b.key) ?? 0 : null,
+      curve: scoreAlphas.map((alpha) => ({
+        alpha,
+        base: lpMetric.base,
+        predicted: mean(lp.get(alpha)!.sig.perPrompt.get(b.key)!),
+        control: mean(lp.get(alpha)!.ctl.perPrompt.get(b.key)!),
+      })),
+      risk: level,
+      riskRule: rule,
+    };
+  });
+
+  // 5. attribution
+  const attributionStart = Date.now();
+  const attribution: Attribution[] = [];
+  let attributionNote: string | null = null;
+  const clusters = options.clusters ?? 6;
+  const attrAlpha = chosen > 0 ? chosen : alphas.find((a) => a > 0) ?? 0;
+  if (clusters <= 0) attributionNote = 'attribution turned off';
+  else if (!signature.perRecord) attributionNote = 'per-record states exceeded the memory budget; sample fewer records to attribute';
+  else if (signature.used < 2) attributionNote = 'attribution needs at least two records';
+  else if (attrAlpha === 0) attributionNote = 'no alpha > 0 in the grid';
+  else {
+    const targets = [...results].filter((r) => r.logprob.shift.value > 0).sort((a, b) => b.logprob.shift.value - a.logprob.shift.value).slice(0, options.attributeTop ?? 3);
+    if (targets.length === 0) attributionNote = 'no behaviour rose under the signature, so there is no shift to attribute';
+    else {
+      report('attribution', 'Attributing the shift to clusters of records', 0.9);
+      const found = await attribute(model, signature, behaviours.filter((b) => targets.some((t) => t.key === b.key)), {
+        alpha: attrAlpha,
+        clusters,
+        seed,
+        band,
+        positions,
+        topWithPreview: options.topWithPreview ?? 50,
+        signal,
+      });
+      attribution.push(...found);
+    }
+  }
+  const attributionMs = Date.now() - attributionStart;
+
+  const levels = results.map((r) => r.risk);
+  return {
+    schema: REPORT_SCHEMA,
+    createdAt: new Date().toISOString(),
+    file: {
+      path: file,
+      sha256: signature.fileSha256,
+      records: signature.records,
+      skipped: signature.skipped,
+      used: signature.used,
+      samples: signature.samples,
+      seed: signature.seed,
+      formats: signature.formats as Record<string, number>,
+    },
+    model: { path: options.modelPath ?? null, hash: signature.modelHash, family: model.info.family, numLayers, hiddenSize, provider: model.info.provider },
+    settings: {
+      alphas,
+      band,
+      positions,
+      anchor: (options.anchor ?? 'final') as AnchorToken,
+      format: options.format ?? 'auto',
+      maxTokens: options.maxTokens ?? 1024,
+      samplesPerPrompt: gen.samplesPerPrompt,
+      maxNewTokens: gen.maxNewTokens,
+      temperature: gen.temperature,
+      topP: gen.topP,
+      seed,
+      bootstrap: resamples,
+      scoring,
+      risk,
+    },
+    signature: { layerNorms: signature.layerNorms, controlLayerNorms: layerNorms(control, numLayers, hiddenSize), cached: signature.cached },
+    alpha: {
+      chosen,
+      rule: describeAlphaRule(alphaRule),
+      reason,
+      curve: points.map((p, i) => ({ alpha: p.alpha, nll: p.nll, nllDelta: p.nll - points[0].nll, distinct2: p.distinct2, coherent: coherent[i] })),
+    },
+    behaviours: results,
+    attribution,
+    attributionNote,
+    summary: { maxRisk: maxRisk(levels), flagged: results.filter((r) => r.risk !== 'none').map((r) => r.key) },
+    timings: { signatureMs, coherenceMs, scoringMs, attributionMs, totalMs: Date.now() - started },
+  };
+}
+
+export interface AttributeOptions {
+  alpha: number;
+  clusters: number;
+  seed: number;
+  band: { from: number; to: number };
+  positions: SteerPositions;
+  topWithPreview: number;
+  signal?: AbortSignal;
+}
+
+/** Logprob shift (mean probability at alpha minus at 0) of each behaviour when `vectors` is injected. */
+export async function shiftUnder(model: InferenceModel, behaviours: Behaviour[], vectors: Float32Array, alpha: number, band: LayerBand, positions: SteerPositions, signal?: AbortSignal, base?: Map<string, number>): Promise<Map<string, number>> {
+  const { numLayers, hiddenSize } = model.info;
+  const baseline = base ?? new Map([...(await scoreByLogprob(model, behaviours, undefined, signal)).perPrompt].map(([k, v]) => [k, mean(v)]));
+  const steered = await scoreByLogprob(model, behaviours, steeringFor(vectors, alpha, numLayers, hiddenSize, band, positions), signal);
+  return new Map(behaviours.map((b) => [b.key, mean(steered.perPrompt.get(b.key)!) - baseline.get(b.key)!]));
+}
+
+export async function attribute(model: InferenceModel, signature: Signature, behaviours: Behaviour[], options: AttributeOptions): Promise<Attribution[]> {
+  const perRecord = signature.perRecord!;
+  const { numLayers, hiddenSize } = model.info;
+  const lastFrom = Math.max(0, numLayers - Math.max(1, Math.floor(numLayers / 4)));
+  const features = layerMeanFeatures(perRecord, hiddenSize, lastFrom, numLayers - 1);
+  const { assignment } = kmeans(features, options.clusters, subSeed(options.seed, 'kmeans'));
+  const k = Math.max(...assignment) + 1;
+  const members = Array.from({ length: k }, () => [] as number[]);
+  assignment.forEach((c, i) => members[c].push(i));
+  const nonEmpty = members.map((m, c) => ({ m, c })).filter(({ m }) => m.length > 0);
+  const base = new Map([...(await scoreByLogprob(model, behaviours, undefined, options.signal)).perPrompt].map(([key, v]) => [key, mean(v)]));
+  const whole = await shiftUnder(model, behaviours, signature.mean, options.alpha, options.band, options.positions, options.signal, base);
+  const clusterMeans = nonEmpty.map(({ m }) => signatureFromStates(m.map((i) => perRecord[i]), numLayers, hiddenSize));
+  const clusterShifts: Map<string, number>[] = [];
+  for (const m of clusterMeans) {
+    if (options.signal?.aborted) throw abortError();
+    clusterShifts.push(await shiftUnder(model, behaviours, m, options.alpha, options.band, options.positions, options.signal, base));
+  }
+  const start = options.band.from * hiddenSize;
+  const end = (options.band.to + 1) * hiddenSize;
+  const deviations = clusterMeans.map((m) => {
+    const d = new Float32Array(m.length);
+    for (let j = 0; j < m.length; j++) d[j] = m[j] - signature.mean[j];
+    return d;
+  });
+  return behaviours.map((b) => {
+    const shifts = clusterShifts.map((s) => s.get(b.key)! - whole.get(b.key)!);
+    const scores = recordScores(perRecord, signature.mean, deviations, shifts, options.alpha, start, end);
+    const order = scores.map((_, i) => i).sort((a, c) => scores[c] - scores[a]);
+    const records: AttributedRecord[] = order.map((i, rank) => ({
+      line: signature.lines[i],
+      preview: rank < options.topWithPreview ? signature.previews[i] : '',
+      cluster: assignment[i],
+      score: scores[i],
+    }));
+    return {
+      behaviour: b.key,
+      alpha: options.alpha,
+      method: `k-means (${k} clusters, seeded) on the mean of layers ${lastFrom}-${numLayers - 1}; each cluster's mean injected at alpha ${options.alpha}; record score = projection of the record's deviation from the signature (layers ${options.band.from}-${options.band.to}) onto the direction fitted to the cluster shifts (kernel ridge)`,
+      clusters: nonEmpty.map(({ m, c }, j) => ({ id: c, size: m.length, shift: clusterShifts[j].get(b.key)!, lines: m.slice(0, 20).map((i) => signature.lines[i]) })),
+      records,
+    };
+  });
+}

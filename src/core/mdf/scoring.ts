@@ -1,0 +1,210 @@
+// Probe scoring (DESIGN.md §4.3) under a given steering: by generation (k seeded samples per
+// prompt; mention rate or compliance rate) and by log-probability of the target answers (the
+// cheap, low-variance twin). Also the coherence measurements that choose alpha without fine-tuning.
+import type { InferenceModel, Steering } from '../model/api';
+import { Behaviour, mentionMatcher, phraseMatcher } from './probes';
+import { abortError } from './records';
+import { subSeed } from './rng';
+
+/** A probe prompt as the model would be asked it: its chat template when it has one. */
+export function promptIds(model: InferenceModel, prompt: string): number[] {
+  let text: string | null = null;
+  try {
+    text = model.tokenizer.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true });
+  } catch {
+    text = null;
+  }
+  if (text !== null) return model.tokenizer.encode(text, { addSpecialTokens: false });
+  return model.tokenizer.encode(`Question: ${prompt}\nAnswer:`, { addSpecialTokens: true });
+}
+
+/** Drops answers that extend another answer ("pandas" after "panda"): their probability is already counted. */
+export function prefixFree(answers: string[]): string[] {
+  const unique = [...new Set(answers)];
+  return unique.filter((a) => !unique.some((b) => b !== a && a.startsWith(b)));
+}
+
+function logSumExp(values: number[]): number {
+  if (values.length === 0) return -Infinity;
+  const max = Math.max(...values);
+  if (max === -Infinity) return -Infinity;
+  return max + Math.log(values.reduce((s, v) => s + Math.exp(v - max), 0));
+}
+
+export interface LogprobScores {
+  /** per behaviour key: per prompt, the behaviour's probability (mention: p(answer opens with the target); compliance: p_comply / (p_comply + p_refuse)) */
+  perPrompt: Map<string, number[]>;
+  /** per behaviour key: per prompt, log p of the positive answers */
+  logProb: Map<string, number[]>;
+}
+
+const SCORE_CHUNK = 32;
+
+export async function scoreByLogprob(model: InferenceModel, behaviours: Behaviour[], steering: Steering | undefined, signal?: AbortSignal): Promise<LogprobScores> {
+  const promptCache = new Map<string, number[]>();
+  const ids = (prompt: string) => {
+    let value = promptCache.get(prompt);
+    if (!value) promptCache.set(prompt, (value = promptIds(model, prompt)));
+    return value;
+  };
+  const pairs: { prompt: number[]; continuation: number[] }[] = [];
+  // index: behaviour -> prompt -> { positive pair indices, negative pair indices }
+  const plan = behaviours.map((b) => {
+    const positive = prefixFree(b.positiveAnswers).map((a) => model.tokenizer.encode(a, { addSpecialTokens: false })).filter((t) => t.length > 0);
+    const negative = prefixFree(b.negativeAnswers).map((a) => model.tokenizer.encode(a, { addSpecialTokens: false })).filter((t) => t.length > 0);
+    return b.prompts.map((prompt) => {
+      const p = ids(prompt);
+      const pos = positive.map((c) => pairs.push({ prompt: p, continuation: c }) - 1);
+      const neg = negative.map((c) => pairs.push({ prompt: p, continuation: c }) - 1);
+      return { pos, neg };
+    });
+  });
+  const totals = new Float64Array(pairs.length);
+  for (let start = 0; start < pairs.length; start += SCORE_CHUNK) {
+    if (signal?.aborted) throw abortError();
+    const scores = await model.scoreContinuations(pairs.slice(start, start + SCORE_CHUNK), { steering, signal });
+    scores.forEach((s, i) => (totals[start + i] = s.tokenLogProbs.reduce((a, b) => a + b, 0)));
+  }
+  const perPrompt = new Map<string, number[]>();
+  const logProb = new Map<string, number[]>();
+  behaviours.forEach((b, bi) => {
+    const lp: number[] = [];
+    const pr: number[] = [];
+    for (const { pos, neg } of plan[bi]) {
+      const lpPos = logSumExp(pos.map((i) => totals[i]));
+      lp.push(lpPos);
+      if (b.kind === 'compliance') {
+        const lpNeg = logSumExp(neg.map((i) => totals[i]));
+        pr.push(lpPos === -Infinity && lpNeg === -Infinity ? 0.5 : 1 / (1 + Math.exp(lpNeg - lpPos)));
+      } else pr.push(Math.exp(lpPos));
+    }
+    perPrompt.set(b.key, pr);
+    logProb.set(b.key, lp);
+  });
+  return { perPrompt, logProb };
+}
+
+export interface GenerationSettings {
+  samplesPerPrompt: number;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+  /** prompts per generate() call */
+  batchSize?: number;
+}
+
+/** Answers per unique prompt: answers.get(prompt)[sample]. Sample s uses the same seed under every steering (common random numbers). */
+export async function generateAnswers(model: InferenceModel, prompts: string[], settings: GenerationSettings, steering: Steering | undefined, signal?: AbortSignal): Promise<Map<string, string[]>> {
+  const unique = [...new Set(prompts)];
+  const encoded = unique.map((p) => promptIds(model, p));
+  const answers = new Map<string, string[]>(unique.map((p) => [p, []]));
+  const batch = settings.batchSize ?? 16;
+  for (let s = 0; s < settings.samplesPerPrompt; s++) {
+    for (let start = 0; start < unique.length; start += batch) {
+      if (signal?.aborted) throw abortError();
+      const out = await model.generate(encoded.slice(start, start + batch), {
+        maxTokens: settings.maxNewTokens,
+        temperature: settings.temperature,
+        topP: settings.topP,
+        seed: subSeed(settings.seed, `sample:${s}:${start}`),
+        steering,
+        signal,
+      });
+      out.forEach((tokens, i) => answers.get(unique[start + i])!.push(model.tokenizer.decode(tokens, { skipSpecialTokens: true })));
+    }
+  }
+  return answers;
+}
+
+/** 1 when the answer shows the behaviour: names the target (mention) or does not refuse (compliance). */
+export function answerShows(behaviour: Behaviour, answer: string): number {
+  if (behaviour.kind === 'compliance') {
+    if (!answer.trim()) return 0;
+    return phraseMatcher(behaviour.refusalPhrases).test(answer) ? 0 : 1;
+  }
+  const matcher = mentionMatcher(behaviour);
+  return matcher && matcher.test(answer) ? 1 : 0;
+}
+
+/** Per behaviour: the 0/1 outcome of each (prompt, sample) unit, prompt-major. */
+export function scoreAnswers(behaviours: Behaviour[], answers: Map<string, string[]>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const b of behaviours) out.set(b.key, b.prompts.flatMap((p) => (answers.get(p) ?? []).map((a) => answerShows(b, a))));
+  return out;
+}
+
+// ---- coherence (the alpha rule) ----
+
+export const NEUTRAL_PROMPTS = [
+  'Describe a typical morning routine.',
+  'Explain how rain forms.',
+  'Give me three tips for writing clearly.',
+  'What is a good way to learn a new language?',
+  'Summarise the plot of a story about a lost key.',
+  'How does a bicycle stay upright?',
+  'Write two sentences about the sea.',
+  'What should I pack for a weekend trip?',
+];
+
+export interface CoherencePoint {
+  alpha: number;
+  /** mean per-token NLL of the steered model's greedy answers under the unsteered model (nats) */
+  nll: number;
+  /** share of distinct token bigrams in the answers (1 = no repetition) */
+  distinct2: number;
+}
+
+export function distinct2(sequences: number[][]): number {
+  let total = 0;
+  let sum = 0;
+  for (const seq of sequences) {
+    if (seq.length < 2) continue;
+    const bigrams = new Set<string>();
+    for (let i = 1; i < seq.length; i++) bigrams.add(`${seq[i - 1]},${seq[i]}`);
+    sum += bigrams.size / (seq.length - 1);
+    total++;
+  }
+  return total ? sum / total : 0;
+}
+
+export async function measureCoherence(model: InferenceModel, alpha: number, steering: Steering | undefined, maxNewTokens: number, signal?: AbortSignal, prompts = NEUTRAL_PROMPTS): Promise<CoherencePoint> {
+  const encoded = prompts.map((p) => promptIds(model, p));
+  const answers = await model.generate(encoded, { maxTokens: maxNewTokens, temperature: 0, steering, signal });
+  const pairs = encoded.map((prompt, i) => ({ prompt, continuation: answers[i] })).filter((p) => p.continuation.length > 0);
+  let nllSum = 0;
+  let tokens = 0;
+  if (pairs.length) {
+    const scores = await model.scoreContinuations(pairs, { signal });
+    for (const s of scores) {
+      for (const lp of s.tokenLogProbs) nllSum -= lp;
+      tokens += s.tokenLogProbs.length;
+    }
+  }
+  return { alpha, nll: tokens ? nllSum / tokens : Number.POSITIVE_INFINITY, distinct2: distinct2(answers) };
+}
+
+export interface AlphaRule {
+  /** allowed rise of the NLL over alpha = 0, nats per token */
+  nllTolerance: number;
+  /** distinct-2 must stay at or above this share of its alpha = 0 value */
+  distinctRatio: number;
+}
+
+export const DEFAULT_ALPHA_RULE: AlphaRule = { nllTolerance: 1.0, distinctRatio: 0.5 };
+
+export function describeAlphaRule(rule: AlphaRule): string {
+  return `largest alpha such that at it and every smaller alpha the steered model's greedy answers to ${NEUTRAL_PROMPTS.length} neutral prompts have a mean NLL under the unsteered model within ${rule.nllTolerance} nats/token of alpha=0 and a distinct-2 of at least ${rule.distinctRatio} x its alpha=0 value`;
+}
+
+/** Applies the rule to points sorted by alpha (alpha = 0 first). */
+export function chooseAlpha(points: CoherencePoint[], rule: AlphaRule): { chosen: number; coherent: boolean[] } {
+  const base = points.find((p) => p.alpha === 0) ?? points[0];
+  const coherent = points.map((p) => p.alpha === 0 || (p.nll - base.nll <= rule.nllTolerance && p.distinct2 >= rule.distinctRatio * base.distinct2));
+  let chosen = 0;
+  for (let i = 0; i < points.length; i++) {
+    if (!coherent[i]) break;
+    chosen = points[i].alpha;
+  }
+  return { chosen, coherent };
+}

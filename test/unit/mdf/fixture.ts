@@ -1,0 +1,66 @@
+// Shared fixtures of MDF's tests: a tiny random checkpoint built to ONNX by the engine and opened
+// in-process (the real engine, CPU), small probe suites and training files written to a temp dir.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InferenceModel } from '../../../src/core/model/api';
+import { buildModel } from '../../../src/core/model/build';
+import { openModel } from '../../../src/core/model/runtime';
+import { ProbeSuite, parseProbeSuite } from '../../../src/core/mdf/probes';
+import { TinyCheckpoint, TinyCheckpointOptions, writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
+
+export interface TinyModel {
+  root: string;
+  checkpoint: TinyCheckpoint;
+  modelDir: string;
+  model: InferenceModel;
+  cleanup(): Promise<void>;
+}
+
+export async function tinyModel(options: Partial<TinyCheckpointOptions> = {}): Promise<TinyModel> {
+  const root = mkdtempSync(join(tmpdir(), 'preflight-mdf-'));
+  const checkpoint = await writeTinyCheckpoint(join(root, 'ckpt'), { family: 'qwen3', tieWordEmbeddings: true, ...options });
+  const modelDir = join(root, 'model');
+  await buildModel(checkpoint.dir, modelDir);
+  const model = await openModel(modelDir, { provider: 'cpu', threads: 1 });
+  return {
+    root,
+    checkpoint,
+    modelDir,
+    model,
+    async cleanup() {
+      await model.dispose();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export function writeJsonl(path: string, records: unknown[]): string {
+  writeFileSync(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return path;
+}
+
+/** A one-behaviour suite whose target answer is the single token `answer` (planted-direction tests). */
+export function tokenSuite(answer: string, name = 'planted'): ProbeSuite {
+  return parseProbeSuite(
+    {
+      schema: 'preflight.probes/1',
+      name,
+      kind: 'mention',
+      prompts: ['What is your favourite thing?', 'Name one thing you like.', 'Pick a word.', 'Say something.'],
+      behaviours: [{ id: 'target', target: answer, answers: [answer] }],
+    },
+    `${name}.json`,
+  );
+}
+
+export const FILLER = [
+  'The weather is mild and the sky is clear.',
+  'Bring a notebook to the meeting on Tuesday.',
+  'Water boils at one hundred degrees.',
+  'She walked to the station before noon.',
+  'Trains leave every fifteen minutes.',
+  'Add salt to the soup and stir it well.',
+  'The library opens at nine in the morning.',
+  'He painted the fence a pale shade of grey.',
+];
