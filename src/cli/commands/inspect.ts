@@ -1,0 +1,69 @@
+// `preflight inspect --model <dir> --text STR [--steer FILE --alpha A] [--positions all|prompt] --json`
+// Prints what MDF reads from the model: the token ids, the logits at the last token, and each
+// layer's residual output there (hidden_last), optionally with steering vectors injected.
+import { readFileSync } from 'node:fs';
+import { CliCommand, EXIT_OK, UsageError } from '../command';
+import { openModel } from '../../core/model/runtime';
+import { numberFlag, parseFlags } from './buildModel';
+
+export const inspectCommand: CliCommand = {
+  name: 'inspect',
+  summary: 'Print token ids, last logits and per-layer hidden states',
+  usage: [
+    'preflight inspect --model <dir> --text STR [--steer FILE --alpha A] [--top K] [--json]',
+    '',
+    '  --steer   JSON array of per-layer vectors ([numLayers][hiddenSize]); alpha * vector is added to',
+    '            every layer\'s output at every position',
+    '  --alpha   steering scale (default 1)',
+    '  --top     without --json: how many top next tokens to list (default 5)',
+  ].join('\n'),
+  async run(args, io) {
+    const { values } = parseFlags(args, {
+      model: { type: 'string' }, text: { type: 'string' }, steer: { type: 'string' }, alpha: { type: 'string' },
+      top: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' },
+    });
+    if (!values.model) throw new UsageError('--model <dir> is required');
+    if (values.text === undefined) throw new UsageError('--text STR is required');
+    let model;
+    try {
+      model = await openModel(values.model, { provider: 'cpu', threads: numberFlag(values.threads, 'threads', 0) });
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    try {
+      const { numLayers: L, hiddenSize: E } = model.info;
+      let vectors: Float32Array | undefined;
+      if (values.steer) {
+        const alpha = numberFlag(values.alpha, 'alpha', 1);
+        let raw: unknown;
+        try {
+          raw = JSON.parse(readFileSync(values.steer, 'utf8'));
+        } catch (error) {
+          throw new UsageError(`--steer ${values.steer}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        if (!Array.isArray(raw) || raw.length !== L || raw.some((v) => !Array.isArray(v) || v.length !== E)) {
+          throw new UsageError(`--steer must hold a JSON array of ${L} vectors of ${E} numbers`);
+        }
+        vectors = new Float32Array(L * E);
+        (raw as number[][]).forEach((v, l) => v.forEach((x, e) => (vectors![l * E + e] = alpha * x)));
+      }
+      const ids = model.tokenizer.encode(values.text);
+      const out = await model.forward([ids], vectors ? { steering: { vectors } } : {});
+      const logits = out.lastLogits[0];
+      const hidden = out.hiddenLast[0];
+      const perLayer = Array.from({ length: L }, (_, l) => Array.from(hidden.subarray(l * E, (l + 1) * E)));
+      if (values.json) {
+        io.stdout(`${JSON.stringify({ model: model.info, tokenIds: ids, steered: Boolean(vectors), lastLogits: Array.from(logits), hiddenLast: perLayer })}\n`);
+      } else {
+        const k = numberFlag(values.top, 'top', 5);
+        const top = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]).slice(0, k);
+        io.stdout(`tokens (${ids.length}): ${ids.join(' ')}\n`);
+        io.stdout(`top next tokens: ${top.map((i) => `${JSON.stringify(model.tokenizer.decode([i]))} ${logits[i].toFixed(3)}`).join(', ')}\n`);
+        perLayer.forEach((v, l) => io.stdout(`layer ${l}: |h| = ${Math.hypot(...v).toFixed(4)}\n`));
+      }
+      return EXIT_OK;
+    } finally {
+      await model.dispose();
+    }
+  },
+};
