@@ -82,7 +82,9 @@ def _targets(logits: torch.Tensor, labels: torch.Tensor):
         raise ValueError(f"expected logits [B,T,V] and labels [B,T], got {tuple(logits.shape)} and {tuple(labels.shape)}")
     mask = labels != IGNORE
     pos = mask.nonzero(as_tuple=False)           # [N, 2], row-major order
-    z = logits[mask].float()                      # [N, V]
+    z = logits[mask]                              # [N, V]
+    if z.dtype in (torch.float16, torch.bfloat16):
+        z = z.float()                             # softmax statistics in fp32 under mixed precision
     y = labels[mask]                              # [N]
     return pos, z, y
 
