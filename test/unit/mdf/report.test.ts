@@ -1,0 +1,75 @@
+// The report: every field the schema names is present and JSON round-trips; the risk rule and the
+// alpha rule behave as docs/mdf.md states; a whole forecast over the shipped suites runs on the
+// real engine with a tiny model.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { forecast } from '../../../src/core/mdf/forecast';
+import { loadProbeSuites } from '../../../src/core/mdf/probes';
+import { DEFAULT_RISK, REPORT_SCHEMA, atLeast, reportProblems, riskLevel } from '../../../src/core/mdf/report';
+import { chooseAlpha, distinct2 } from '../../../src/core/mdf/scoring';
+import { pairedBootstrap } from '../../../src/core/mdf/stats';
+import { FILLER, TinyModel, tinyModel, writeJsonl } from './fixture';
+
+describe('rules', () => {
+  it('risk: none unless the interval excludes 0; then by the excess over the control', () => {
+    const iv = (value: number, low: number, high: number) => ({ value, low, high });
+    assert.equal(riskLevel(iv(0.2, -0.01, 0.4), iv(0, 0, 0), DEFAULT_RISK).risk, 'none');
+    assert.equal(riskLevel(iv(0.2, 0.05, 0.3), iv(0.19, 0.1, 0.25), DEFAULT_RISK).risk, 'low');
+    assert.equal(riskLevel(iv(0.06, 0.01, 0.1), iv(0.0, -0.01, 0.01), DEFAULT_RISK).risk, 'medium');
+    assert.equal(riskLevel(iv(0.3, 0.2, 0.4), iv(-0.05, -0.1, 0), DEFAULT_RISK).risk, 'high');
+    assert.match(riskLevel(iv(0.3, 0.2, 0.4), iv(0, 0, 0), DEFAULT_RISK).rule, /exceeds the random control's by 30\.0 pt/);
+    assert.ok(atLeast('high', 'medium') && !atLeast('low', 'medium'));
+  });
+
+  it('alpha: the largest alpha before the first incoherent one', () => {
+    const p = (alpha: number, nll: number, d2: number) => ({ alpha, nll, distinct2: d2 });
+    const rule = { nllTolerance: 1, distinctRatio: 0.5 };
+    assert.equal(chooseAlpha([p(0, 2, 0.9), p(1, 2.2, 0.9), p(2, 2.9, 0.8), p(4, 3.5, 0.8), p(8, 2, 0.9)], rule).chosen, 2);
+    assert.equal(chooseAlpha([p(0, 2, 0.9), p(1, 2.2, 0.3), p(2, 2.2, 0.9)], rule).chosen, 0);
+    assert.deepEqual(chooseAlpha([p(0, 2, 0.9), p(1, 2.2, 0.3), p(2, 2.2, 0.9)], rule).coherent, [true, false, true]);
+    assert.equal(distinct2([[1, 2, 1, 2, 1, 2]]), 2 / 5);
+  });
+
+  it('bootstrap: seeded, centred on the paired mean', () => {
+    const before = [0, 0, 1, 0, 1, 0, 0, 1];
+    const after = [1, 0, 1, 1, 1, 0, 1, 1];
+    const a = pairedBootstrap(before, after, 2000, 5);
+    assert.deepEqual(a, pairedBootstrap(before, after, 2000, 5));
+    assert.equal(a.value, 3 / 8);
+    assert.ok(a.low < a.value && a.value < a.high);
+  });
+});
+
+describe('forecast report on the real engine (tiny qwen3)', () => {
+  let t: TinyModel;
+  before(async () => (t = await tinyModel()));
+  after(() => t.cleanup());
+
+  it('is complete, versioned and JSON-serialisable', async () => {
+    const file = writeJsonl(`${t.root}/chat.jsonl`, FILLER.map((text, i) => ({ messages: [{ role: 'user', content: `Tell me something ${i}.` }, { role: 'assistant', content: i % 2 ? `${text} I love pandas.` : text }] })));
+    const suites = loadProbeSuites(['animals', 'safety'], { workspaceDir: null });
+    const stages = new Set<string>();
+    const report = await forecast(t.model, file, { modelHash: 'm', suites, alphas: [0, 1, 4], samplesPerPrompt: 2, maxNewTokens: 8, bootstrap: 200, clusters: 3, onProgress: (p) => stages.add(p.stage) });
+    const parsed = JSON.parse(JSON.stringify(report));
+    assert.deepEqual(reportProblems(parsed), []);
+    assert.equal(parsed.schema, REPORT_SCHEMA);
+    assert.equal(parsed.behaviours.length, 7);
+    assert.equal(parsed.file.used, FILLER.length);
+    assert.deepEqual(parsed.settings.alphas, [0, 1, 4]);
+    assert.equal(parsed.alpha.curve.length, 3);
+    assert.ok([0, 1, 4].includes(parsed.alpha.chosen));
+    assert.match(parsed.alpha.rule, /largest alpha/);
+    assert.equal(parsed.signature.layerNorms.length, t.model.info.numLayers);
+    for (const b of parsed.behaviours) {
+      assert.equal(b.curve.length >= 3, true);
+      assert.ok(b.generation, 'generation scored');
+      assert.equal(b.generation.units, b.prompts * 2);
+      assert.equal(b.logprob.units, b.prompts);
+      if (b.kind === 'mention') assert.equal(typeof b.keywordBaseline, 'number');
+    }
+    const panda = parsed.behaviours.find((b: { key: string }) => b.key === 'animals/panda');
+    assert.equal(panda.keywordBaseline, 0.5);
+    assert.ok(['none', 'low', 'medium', 'high'].includes(parsed.summary.maxRisk));
+    assert.ok(stages.has('signature') && stages.has('coherence') && stages.has('scoring') && stages.has('generation'));
+  });
+});
