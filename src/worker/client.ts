@@ -1,0 +1,100 @@
+// An InferenceModel whose sessions live in a worker thread (dist/worker.js): the extension host
+// never blocks on ONNX Runtime. Same interface as the in-process openModel, so callers cannot tell.
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type {
+  ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, RunOptions, TextTokenizer,
+} from '../core/model/api';
+import { loadTokenizer } from '../core/model/tokenizer';
+import type { Method, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
+
+export interface WorkerModelOptions extends OpenModelOptions {
+  /** the bundled worker entry; default: worker.js beside this bundle */
+  workerPath?: string;
+  /** extra node flags for the worker */
+  execArgv?: string[];
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+class WorkerInferenceModel implements InferenceModel {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  info!: ModelInfo;
+
+  constructor(
+    private readonly worker: Worker,
+    readonly tokenizer: TextTokenizer,
+    onNotice?: (message: string) => void,
+  ) {
+    worker.on('message', (msg: WorkerResponse) => {
+      if (msg.kind === 'notice') return onNotice?.(msg.message);
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.kind === 'result') p.resolve(msg.result);
+      else p.reject(Object.assign(new Error(msg.message), { name: msg.name }));
+    });
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (code ${code})`)));
+  }
+
+  private failAll(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  call<M extends Method>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal): Promise<WorkerMethods[M][1]> {
+    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : Object.assign(new Error('operation cancelled'), { name: 'AbortError' }));
+    const id = this.nextId++;
+    return new Promise<WorkerMethods[M][1]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const onAbort = () => this.worker.postMessage({ id: this.nextId++, method: 'cancel', params: { target: id } } satisfies WorkerRequest);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // steering vectors are copied, not transferred: callers reuse them across calls
+      this.worker.postMessage({ id, method, params } as WorkerRequest);
+    });
+  }
+
+  private static plain<T extends RunOptions>(options: T): Omit<T, 'signal'> {
+    const { signal: _signal, ...rest } = options;
+    return rest;
+  }
+
+  forward(batch: number[][], options: RunOptions = {}): Promise<ForwardResult> {
+    return this.call('forward', { batch, options: WorkerInferenceModel.plain(options) }, options.signal);
+  }
+
+  scoreContinuations(pairs: { prompt: number[]; continuation: number[] }[], options: RunOptions = {}): Promise<ContinuationScore[]> {
+    return this.call('score', { pairs, options: WorkerInferenceModel.plain(options) }, options.signal);
+  }
+
+  generate(prompts: number[][], options: GenerateOptions): Promise<number[][]> {
+    return this.call('generate', { prompts, options: WorkerInferenceModel.plain(options) }, options.signal);
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      await this.call('dispose', {});
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}
+
+/** Opens a built model in a new worker thread. */
+export async function openModelInWorker(dir: string, options: WorkerModelOptions = {}): Promise<InferenceModel> {
+  const workerPath = options.workerPath ?? join(__dirname, 'worker.js');
+  // a .ts entry (tests, running from source) is loaded through tsx's CommonJS hook
+  const worker = workerPath.endsWith('.ts')
+    ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(workerPath)});`, { eval: true, execArgv: options.execArgv })
+    : new Worker(workerPath, { execArgv: options.execArgv });
+  const model = new WorkerInferenceModel(worker, loadTokenizer(dir), options.onNotice);
+  try {
+    model.info = await model.call('open', { dir, options: { provider: options.provider, threads: options.threads } });
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  return model;
+}

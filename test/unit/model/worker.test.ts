@@ -1,0 +1,64 @@
+// The worker-thread client (src/worker/client.ts) against the in-process model: same results,
+// typed arrays back across the boundary, cancellation mid-generation, the fallback notice.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { InferenceModel } from '../../../src/core/model/api';
+import { buildModel } from '../../../src/core/model/build';
+import { openModel } from '../../../src/core/model/runtime';
+import { openModelInWorker } from '../../../src/worker/client';
+import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
+
+const root = mkdtempSync(join(tmpdir(), 'preflight-worker-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe('worker-thread InferenceModel', () => {
+  let local: InferenceModel;
+  let remote: InferenceModel;
+  const notices: string[] = [];
+  before(async () => {
+    await writeTinyCheckpoint(join(root, 'src'), { family: 'qwen3' });
+    await buildModel(join(root, 'src'), join(root, 'onnx'));
+    local = await openModel(join(root, 'onnx'), { provider: 'cpu' });
+    remote = await openModelInWorker(join(root, 'onnx'), {
+      provider: 'auto',
+      onNotice: (m) => notices.push(m),
+      workerPath: join(__dirname, '../../../src/worker/main.ts'),
+    });
+  });
+  after(async () => {
+    await local.dispose();
+    await remote.dispose();
+  });
+
+  it('reports info and the CPU fallback notice', () => {
+    assert.equal(remote.info.provider, 'cpu');
+    assert.equal(remote.info.family, 'qwen3');
+    assert.equal(notices.length, 1);
+  });
+
+  it('forward, scoreContinuations and generate equal the in-process model', async () => {
+    const batch = [[1, 2, 3, 4], [9, 8]];
+    const vectors = new Float32Array(remote.info.numLayers * remote.info.hiddenSize).fill(0.1);
+    const a = await remote.forward(batch, { steering: { vectors } });
+    const b = await local.forward(batch, { steering: { vectors } });
+    assert.ok(a.hiddenLast[0] instanceof Float32Array);
+    assert.deepEqual(a, b);
+    assert.equal(vectors.length, remote.info.numLayers * remote.info.hiddenSize, 'steering vectors are not detached by the call');
+    const pairs = [{ prompt: [1, 2], continuation: [3, 4] }];
+    assert.deepEqual(await remote.scoreContinuations(pairs), await local.scoreContinuations(pairs));
+    const opts = { maxTokens: 6, temperature: 0.7, seed: 11 };
+    assert.deepEqual(await remote.generate(batch, opts), await local.generate(batch, opts));
+  });
+
+  it('cancels a running generation between steps', async () => {
+    const controller = new AbortController();
+    const run = remote.generate([[1, 2, 3]], { maxTokens: 100000, stopTokenIds: [], temperature: 1, seed: 1, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(run, /cancel|abort/i);
+    // the worker is still usable
+    assert.equal((await remote.forward([[1]])).lastLogits.length, 1);
+  });
+});
