@@ -3,6 +3,7 @@
 import { parse } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { AnnotationInputError } from './errors';
 
 /** A CSV to read: a path on disk, or the text of an (unsaved) editor document. */
 export type CsvSource = { path: string } | { text: string; name: string };
@@ -52,13 +53,18 @@ export async function readCsv(
     parser.on('data', (record: string[]) => {
       const endLine = parser.info.lines;
       const line = endLine - countNewlines(record);
-      if (first) {
-        first = false;
-        onHeader(record);
+      try {
+        if (first) {
+          first = false;
+          onHeader(record);
+          return;
+        }
+        records++;
+        onRecord(record, line);
+      } catch (error) {
+        fail(error);
         return;
       }
-      records++;
-      onRecord(record, line);
       if ((records & 0xffff) === 0) {
         options.onProgress?.(records);
         if (options.signal?.aborted) fail(new Error('cancelled'));
@@ -71,7 +77,7 @@ export async function readCsv(
   return records;
 }
 
-export class CsvEmptyError extends Error {}
+export class CsvEmptyError extends AnnotationInputError {}
 
 /** Column names compared loosely: case, spaces, dashes and underscores do not matter. */
 export function columnKey(name: string): string {
