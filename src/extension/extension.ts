@@ -2,11 +2,28 @@
 // (ONNX Runtime, the worker, big files) loads until a command or an opened file needs it.
 import * as vscode from 'vscode';
 import { features } from './features';
+import { log } from './log';
+import { setTestState } from './testState';
 
 export function activate(context: vscode.ExtensionContext): void {
+  const started = Date.now();
+  const activated: string[] = [];
   for (const feature of features) {
-    feature.activate(context);
+    try {
+      feature.activate(context);
+      activated.push(feature.id);
+    } catch (error) {
+      // one broken feature must not take the others down
+      log().error(`feature ${feature.id} failed to activate: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    }
   }
+  setTestState('activation', {
+    features: activated,
+    ms: Date.now() - started,
+    vscodeVersion: vscode.version,
+    uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
+    trusted: vscode.workspace.isTrusted,
+  });
 }
 
 export function deactivate(): void {
