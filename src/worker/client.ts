@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type {
   ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, RunOptions, TextTokenizer,
 } from '../core/model/api';
+import type { BuildProgress, BuildResult } from '../core/model/build';
 import { loadTokenizer } from '../core/model/tokenizer';
 import type { Method, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
 
@@ -15,7 +16,7 @@ export interface WorkerModelOptions extends OpenModelOptions {
   execArgv?: string[];
 }
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: BuildProgress) => void };
 
 class WorkerInferenceModel implements InferenceModel {
   private nextId = 1;
@@ -31,6 +32,7 @@ class WorkerInferenceModel implements InferenceModel {
       if (msg.kind === 'notice') return onNotice?.(msg.message);
       const p = this.pending.get(msg.id);
       if (!p) return;
+      if (msg.kind === 'progress') return p.onProgress?.(msg.progress);
       this.pending.delete(msg.id);
       if (msg.kind === 'result') p.resolve(msg.result);
       else p.reject(Object.assign(new Error(msg.message), { name: msg.name }));
@@ -44,11 +46,11 @@ class WorkerInferenceModel implements InferenceModel {
     this.pending.clear();
   }
 
-  call<M extends Method>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal): Promise<WorkerMethods[M][1]> {
+  call<M extends Method>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal, onProgress?: (p: BuildProgress) => void): Promise<WorkerMethods[M][1]> {
     if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : Object.assign(new Error('operation cancelled'), { name: 'AbortError' }));
     const id = this.nextId++;
     return new Promise<WorkerMethods[M][1]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
       const onAbort = () => this.worker.postMessage({ id: this.nextId++, method: 'cancel', params: { target: id } } satisfies WorkerRequest);
       signal?.addEventListener('abort', onAbort, { once: true });
       // steering vectors are copied, not transferred: callers reuse them across calls
@@ -82,13 +84,33 @@ class WorkerInferenceModel implements InferenceModel {
   }
 }
 
-/** Opens a built model in a new worker thread. */
-export async function openModelInWorker(dir: string, options: WorkerModelOptions = {}): Promise<InferenceModel> {
+function startWorker(options: { workerPath?: string; execArgv?: string[] }): Worker {
   const workerPath = options.workerPath ?? join(__dirname, 'worker.js');
   // a .ts entry (tests, running from source) is loaded through tsx's CommonJS hook
-  const worker = workerPath.endsWith('.ts')
+  return workerPath.endsWith('.ts')
     ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(workerPath)});`, { eval: true, execArgv: options.execArgv })
     : new Worker(workerPath, { execArgv: options.execArgv });
+}
+
+/** Builds a model in a fresh worker thread (the extension host stays responsive); cancelling
+ *  stops it between tensors, and the half-written folder has no manifest, so it is never used. */
+export async function buildModelInWorker(
+  src: string,
+  out: string,
+  options: { dtype?: 'fp32' | 'fp16'; force?: boolean; onProgress?: (p: BuildProgress) => void; signal?: AbortSignal; workerPath?: string; execArgv?: string[] } = {},
+): Promise<BuildResult> {
+  const worker = startWorker(options);
+  const client = new WorkerInferenceModel(worker, undefined as unknown as TextTokenizer);
+  try {
+    return await client.call('build', { src, out, dtype: options.dtype ?? 'fp32', force: options.force }, options.signal, options.onProgress);
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Opens a built model in a new worker thread. */
+export async function openModelInWorker(dir: string, options: WorkerModelOptions = {}): Promise<InferenceModel> {
+  const worker = startWorker(options);
   const model = new WorkerInferenceModel(worker, loadTokenizer(dir), options.onNotice);
   try {
     model.info = await model.call('open', { dir, options: { provider: options.provider, threads: options.threads } });

@@ -2,6 +2,7 @@
 // host) and serves the requests of protocol.ts with the in-process model of src/core/model.
 import { parentPort } from 'node:worker_threads';
 import type { InferenceModel } from '../core/model/api';
+import { buildModel } from '../core/model/build';
 import { openModel } from '../core/model/runtime';
 import { transferables, WorkerRequest, WorkerResponse } from './protocol';
 
@@ -18,6 +19,13 @@ function need(): InferenceModel {
 
 async function handle(req: WorkerRequest, signal: AbortSignal): Promise<unknown> {
   switch (req.method) {
+    case 'build':
+      return buildModel(req.params.src, req.params.out, {
+        dtype: req.params.dtype,
+        force: req.params.force,
+        signal,
+        onProgress: (progress) => port!.postMessage({ id: req.id, kind: 'progress', progress } satisfies WorkerResponse),
+      });
     case 'open': {
       if (model) await model.dispose();
       model = await openModel(req.params.dir, {

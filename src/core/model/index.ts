@@ -5,5 +5,7 @@ export type { BuildOptions, BuildProgress, BuildResult, ModelManifest } from './
 export { openCheckpoint, parseConfig, SUPPORTED_ARCHITECTURES } from './checkpoint';
 export type { Checkpoint, ModelConfig } from './checkpoint';
 export { openModel, OrtInferenceModel } from './runtime';
+export { listModels, describeModelDir, isCheckpointDir, formatParameters, buildFolderName } from './catalog';
+export type { ModelEntry } from './catalog';
 export { loadTokenizer } from './tokenizer';
 export { createRng, sampleToken, logSoftmax, argmax } from './sampling';
