@@ -41,6 +41,9 @@ export async function createSession(modelPath: string, options: OpenModelOptions
   };
   const want = options.provider ?? 'auto';
   if (want !== 'cpu') {
+    // ONNX Runtime logs the failed provider-library load at error level through its process-wide
+    // logger before throwing; the fallback is reported once through onNotice instead.
+    if (ort.env.logLevel === undefined || ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
     try {
       // a missing CUDA provider library is expected on CPU installs: reported once through onNotice, not logged
       const session = await ort.InferenceSession.create(modelPath, { ...base, logSeverityLevel: 4, executionProviders: ['cuda', 'cpu'] });

@@ -62,3 +62,23 @@ describe('worker-thread InferenceModel', () => {
     assert.equal((await remote.forward([[1]])).lastLogits.length, 1);
   });
 });
+
+describe('building in a worker thread', () => {
+  it('reports progress, then the catalog lists the built model; an aborted build leaves no manifest', async () => {
+    const { buildModelInWorker } = await import('../../../src/worker/client');
+    const { listModels, describeModelDir } = await import('../../../src/core/model/catalog');
+    const src = join(root, 'ckpt-llama');
+    await writeTinyCheckpoint(src, { family: 'llama', numLayers: 3 });
+    const workerPath = join(__dirname, '../../../src/worker/main.ts');
+    const seen: number[] = [];
+    const result = await buildModelInWorker(src, join(root, 'models', 'llama'), { workerPath, onProgress: (p) => seen.push(p.fraction) });
+    assert.equal(result.reused, false);
+    assert.ok(seen.length > 3 && seen[seen.length - 1] === 1);
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(buildModelInWorker(src, join(root, 'models', 'aborted'), { workerPath, signal: controller.signal }), /cancel|abort/i);
+    const listed = listModels([join(root, 'models')], [src]);
+    assert.deepEqual(listed.map((e) => e.kind), ['checkpoint', 'built']);
+    assert.equal(describeModelDir(join(root, 'models', 'aborted')).kind, 'invalid');
+  });
+});
