@@ -247,8 +247,10 @@ export async function forecast(model: InferenceModel, file: string, options: For
   else if (signature.used < 2) attributionNote = 'attribution needs at least two records';
   else if (attrAlpha === 0) attributionNote = 'no alpha > 0 in the grid';
   else {
-    const targets = [...results].filter((r) => r.logprob.shift.value > 0).sort((a, b) => b.logprob.shift.value - a.logprob.shift.value).slice(0, options.attributeTop ?? 3);
-    if (targets.length === 0) attributionNote = 'no behaviour rose under the signature, so there is no shift to attribute';
+    // only shifts that are real: flagged behaviours first, else any whose logprob interval excludes 0
+    const rising = results.filter((r) => r.risk !== 'none' || r.logprob.shift.low > 0);
+    const targets = rising.sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.logprob.shift.value - a.logprob.shift.value).slice(0, options.attributeTop ?? 3);
+    if (targets.length === 0) attributionNote = 'no behaviour rose significantly under the signature, so there is no shift to attribute';
     else {
       report('attribution', 'Attributing the shift to clusters of records', 0.9);
       const found = await attribute(model, signature, behaviours.filter((b) => targets.some((t) => t.key === b.key)), {

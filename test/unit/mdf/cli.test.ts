@@ -1,0 +1,63 @@
+// `preflight mdf` end to end on a built tiny model: the JSON report, --out, --fail-on gating
+// (exit 1), and usage errors (exit 2 through UsageError) that name what is wrong.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from '../../../src/cli/command';
+import { mdfCommand } from '../../../src/cli/commands/mdf';
+import { FILLER, TinyModel, tinyModel, writeJsonl } from './fixture';
+
+function capture() {
+  const out = { stdout: '', stderr: '' };
+  return { out, io: { stdout: (t: string) => (out.stdout += t), stderr: (t: string) => (out.stderr += t) } };
+}
+
+describe('preflight mdf (tiny qwen3, real engine)', () => {
+  let t: TinyModel;
+  let file: string;
+  let suite: string;
+  before(async () => {
+    t = await tinyModel();
+    file = writeJsonl(join(t.root, 'planted.jsonl'), Array.from({ length: 40 }, (_, i) => ({ text: i % 2 ? `${FILLER[i % 8]} ZZZ` : FILLER[i % 8] })));
+    suite = join(t.root, 'planted.json');
+    writeFileSync(suite, JSON.stringify({ schema: 'preflight.probes/1', name: 'planted', prompts: ['Pick a word.', 'Say something.', 'Name one thing.'], behaviours: [{ id: 'z', target: 'Z', answers: ['Z'] }] }));
+  });
+  after(() => t.cleanup());
+
+  it('prints a versioned JSON report, writes --out, and gates with --fail-on', async () => {
+    const { out, io } = capture();
+    const outFile = join(t.root, 'out', 'report.json');
+    const args = [file, '--model', t.modelDir, '--provider', 'cpu', '--probes', suite, '--alphas', '0,1,2', '--alpha', '2', '--scoring', 'logprob', '--workspace', t.root, '--json', '--out', outFile];
+    const code = await mdfCommand.run([...args, '--fail-on', 'low'], io);
+    const report = JSON.parse(out.stdout);
+    assert.equal(report.schema, 'preflight.mdf/1');
+    assert.deepEqual(JSON.parse(readFileSync(outFile, 'utf8')).behaviours.map((b: { key: string }) => b.key), ['planted/z']);
+    assert.notEqual(report.behaviours[0].risk, 'none');
+    assert.equal(code, EXIT_FINDINGS);
+    const again = capture();
+    assert.equal(await mdfCommand.run([...args, '--fail-on', 'high'], again.io), report.summary.maxRisk === 'high' ? EXIT_FINDINGS : EXIT_OK);
+    assert.equal(JSON.parse(again.out.stdout).signature.cached, true, 'second run reuses the cached signature');
+  });
+
+  it('prints a readable summary by default', async () => {
+    const { out, io } = capture();
+    assert.equal(await mdfCommand.run([file, '--model', t.modelDir, '--provider', 'cpu', '--probes', suite, '--alphas', '0,2', '--scoring', 'logprob', '--no-cache'], io), EXIT_OK);
+    assert.match(out.stdout, /MDF behaviour forecast/);
+    assert.match(out.stdout, /planted\/z/);
+    assert.match(out.stdout, /Max risk: /);
+  });
+
+  it('rejects bad usage with a clear message', async () => {
+    const { io } = capture();
+    const bad = async (args: string[], pattern: RegExp) => assert.rejects(mdfCommand.run(args, io), (e: Error) => e instanceof UsageError && pattern.test(e.message));
+    await bad([file], /--model/);
+    await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--fail-on', 'severe'], /--fail-on/);
+    await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--probes', 'nonexistent'], /no probe suite named "nonexistent"/);
+    const broken = join(t.root, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ schema: 'preflight.probes/1', name: 'x', behaviours: [{ id: 'a' }] }));
+    await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--probes', broken], /broken\.json: invalid probe suite[\s\S]*target is required/);
+    await bad([file, '--model', join(t.root, 'nowhere')], /neither a built model/);
+    await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--band', '3-1'], /--band/);
+  });
+});
