@@ -127,7 +127,13 @@ export async function computeSignature(model: InferenceModel, file: string, opti
   if (kept.length === 0) throw new Error(`${file}: no record matched a known schema (messages, prompt/completion, instruction/output, text)`);
   const formats: Partial<Record<RecordFormat, number>> = {};
   for (const r of kept) formats[r.format] = (formats[r.format] ?? 0) + 1;
-  const ids = kept.map((r) => tokenizeRecord(r, model.tokenizer, maxTokens));
+  // tokenize in slices, yielding to the event loop so an abort is seen promptly
+  const ids: number[][] = [];
+  for (let start = 0; start < kept.length; start += 256) {
+    if (signal?.aborted) throw abortError();
+    for (const r of kept.slice(start, start + 256)) ids.push(tokenizeRecord(r, model.tokenizer, maxTokens));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 
   // Length-sorted batches waste the least padding.
   const order = ids.map((_, i) => i).sort((a, b) => ids[a].length - ids[b].length);
