@@ -1,0 +1,169 @@
+// `preflight validate`: findings at exact lines, like a compiler; JSON with --json.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
+import { Finding, ValidationOptions, ValidationResult, formatOf, validateFile } from '../../core/data';
+
+const USAGE = `Usage: preflight validate <files-or-dirs...> [options]
+
+Checks JSONL/JSON training files (chat messages, ShareGPT, prompt/completion, Alpaca, text,
+recommendation records) and CSV annotation files. Directories are searched for .jsonl, .json
+and .csv files.
+
+Options:
+  --json                 print {version, findings, summaries} as JSON
+  --max-findings N       findings kept per file (default 1000; the summary counts all)
+  --context-limit N      context length in tokens for the length check (default 4096)
+  --tokenizer FILE       tokenizer.json for exact token counts (otherwise estimated)
+  --levels a,b,c         CSV: the ordered label scale
+  --label-columns x,y    CSV: columns that must hold labels on the scale
+                         (default with --levels: columns whose values are mostly on it)
+
+Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable input.`;
+
+export const JSON_REPORT_VERSION = 1;
+
+interface Parsed {
+  paths: string[];
+  json: boolean;
+  options: ValidationOptions;
+}
+
+function positiveInt(flag: string, value: string | undefined): number {
+  if (value === undefined) throw new UsageError(`${flag} needs a value`);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+function list(flag: string, value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') throw new UsageError(`${flag} needs a comma-separated list`);
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
+export function parseValidateArgs(args: string[]): Parsed {
+  const parsed: Parsed = { paths: [], json: false, options: {} };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => (inline !== undefined ? inline : args[++i]);
+    switch (flag) {
+      case '--json':
+        parsed.json = true;
+        break;
+      case '--max-findings':
+        parsed.options.maxFindings = positiveInt(flag, value());
+        break;
+      case '--context-limit':
+        parsed.options.contextLimit = positiveInt(flag, value());
+        break;
+      case '--tokenizer': {
+        const v = value();
+        if (!v) throw new UsageError('--tokenizer needs a path to tokenizer.json');
+        parsed.options.tokenizerPath = v;
+        break;
+      }
+      case '--levels':
+        parsed.options.labelLevels = list(flag, value());
+        break;
+      case '--label-columns':
+        parsed.options.labelColumns = list(flag, value());
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option '${arg}'`);
+        parsed.paths.push(arg);
+    }
+  }
+  if (parsed.paths.length === 0) throw new UsageError('no files given. Usage: preflight validate <files-or-dirs...> [--json]');
+  if (parsed.options.labelColumns && !parsed.options.labelLevels) throw new UsageError('--label-columns needs --levels (the scale the labels must be on)');
+  return parsed;
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git']);
+
+/** The data files named by the arguments: files as given, directories searched recursively. */
+export async function expandPaths(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    let info;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      throw new UsageError(`cannot read '${path}': ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`);
+    }
+    if (!info.isDirectory()) {
+      out.push(path);
+      continue;
+    }
+    const found: string[] = [];
+    const walk = async (dir: string) => {
+      for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+        if (entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
+        const child = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(child);
+        else if (entry.isFile() && formatOf(child)) found.push(child);
+      }
+    };
+    await walk(path);
+    if (found.length === 0) throw new UsageError(`no .jsonl, .json or .csv files in '${path}'`);
+    out.push(...found);
+  }
+  return out;
+}
+
+function formatFinding(f: Finding): string {
+  return `${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code}: ${f.message}${f.fix ? ` [fix: ${f.fix.title}]` : ''}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export const validateCommand: CliCommand = {
+  name: 'validate',
+  summary: 'Check JSONL/JSON/CSV training and annotation files; findings at exact lines',
+  usage: USAGE,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { paths, json, options } = parseValidateArgs(args);
+    const files = await expandPaths(paths);
+    const results: ValidationResult[] = [];
+    for (const file of files) {
+      try {
+        results.push(await validateFile(file, options));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code || error instanceof SyntaxError) {
+          const what = options.tokenizerPath && !results.length && /tokenizer|JSON/i.test(String(error)) ? ` (tokenizer ${options.tokenizerPath}?)` : '';
+          throw new UsageError(`cannot read '${file}'${what}: ${(error as Error).message}`);
+        }
+        throw error;
+      }
+    }
+    const errors = results.reduce((n, r) => n + r.summary.errors, 0);
+    if (json) {
+      const report = {
+        version: JSON_REPORT_VERSION,
+        findings: results.flatMap((r) => r.findings),
+        summaries: results.map((r) => r.summary),
+      };
+      io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const lines: string[] = [];
+      for (const r of results) {
+        for (const f of r.findings) lines.push(formatFinding(f));
+        const s = r.summary;
+        const counts = s.errors + s.warnings + s.infos === 0 ? 'no findings' : `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.infos, 'info')}`;
+        lines.push(`${s.file}: ${plural(s.records, 'record')}${s.schema ? ` (${s.schema})` : ''}: ${counts}${s.truncated ? ' (findings truncated)' : ''}`);
+      }
+      const warnings = results.reduce((n, r) => n + r.summary.warnings, 0);
+      const infos = results.reduce((n, r) => n + r.summary.infos, 0);
+      const records = results.reduce((n, r) => n + r.summary.records, 0);
+      lines.push(`${plural(results.length, 'file')}, ${plural(records, 'record')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}, ${plural(infos, 'info')}`);
+      if (!options.tokenizerPath && results.some((r) => r.findings.some((f) => f.code === 'tokens-over-limit' || f.code === 'length-outlier'))) {
+        lines.push('token counts are estimates; pass --tokenizer path/to/tokenizer.json for exact counts');
+      }
+      io.stdout(`${lines.join('\n')}\n`);
+    }
+    return errors > 0 ? EXIT_FINDINGS : EXIT_OK;
+  },
+};

@@ -1,0 +1,33 @@
+// The stable finding codes. docs/validate.md documents each (a test keeps the two in step).
+export const FINDING_CODES = [
+  'json-malformed',
+  'utf8-invalid',
+  'blank-line',
+  'record-not-object',
+  'json-top-level',
+  'file-too-large',
+  'file-empty',
+  'schema-unknown',
+  'schema-mixed',
+  'field-missing',
+  'field-type',
+  'field-empty',
+  'key-unknown',
+  'role-unknown',
+  'turn-order',
+  'no-assistant-turn',
+  'last-turn-not-assistant',
+  'tokens-over-limit',
+  'length-outlier',
+  'duplicate-exact',
+  'duplicate-near',
+  'csv-malformed',
+  'csv-ragged-row',
+  'csv-header-duplicate',
+  'label-off-scale',
+  'label-missing',
+  'label-column-missing',
+  'findings-truncated',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];

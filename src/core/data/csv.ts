@@ -1,0 +1,270 @@
+// CSV (annotation sheets and the like), parsed with csv-parse. Records may span lines (quoted
+// fields with embedded newlines): the record's last line comes from csv-parse's `info.lines`,
+// its first line from the newlines inside its fields, and field columns from the record's raw
+// text. Checks: ragged rows, duplicate header names, blank lines, malformed quoting, exact
+// duplicate rows, and labels off a declared ordinal scale.
+import { Options, parse, Parser } from 'csv-parse';
+import { FindingCollector } from './findings';
+import { DuplicateIndex } from './hash';
+
+export interface CsvLabelOptions {
+  /** ordered label scale */
+  levels?: string[];
+  /** columns that must hold labels on the scale; without it, columns are detected from their values */
+  columns?: string[];
+}
+
+/** A column is taken for a label column when this share of its first values are on the scale. */
+const AUTO_LABEL_SHARE = 0.8;
+const AUTO_LABEL_SAMPLE = 200;
+const AUTO_LABEL_MIN_VALUES = 5;
+
+interface Row {
+  fields: string[];
+  raw: string;
+  startLine: number;
+  endLine: number;
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Offsets in `raw` where each field starts (quote-aware, RFC 4180). */
+function fieldStarts(raw: string, delimiter = ','): number[] {
+  const starts = [0];
+  let quoted = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (quoted) {
+      if (c === '"') {
+        if (raw[i + 1] === '"') i++;
+        else quoted = false;
+      }
+    } else if (c === '"') quoted = true;
+    else if (c === delimiter) starts.push(i + 1);
+    else if (c === '\n' || c === '\r') break;
+  }
+  return starts;
+}
+
+function stringHash(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
+}
+
+export class CsvValidator {
+  private readonly parser: Parser;
+  private readonly done: Promise<void>;
+  private header: string[] | null = null;
+  private headerLine = 0;
+  rows = 0;
+  private readonly duplicates = new DuplicateIndex();
+  private readonly levels: string[] | null;
+  private readonly levelSet: Set<string>;
+  private readonly levelFold: Map<string, string>;
+  private labelColumns: number[] | null = null;
+  private sample: Row[] | null = null;
+  private blankStart = 0;
+  private blankEnd = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly collector: FindingCollector,
+    private readonly labels: CsvLabelOptions = {},
+  ) {
+    this.levels = labels.levels && labels.levels.length ? labels.levels : null;
+    this.levelSet = new Set(this.levels ?? []);
+    this.levelFold = new Map((this.levels ?? []).map((l) => [l.trim().toLowerCase(), l]));
+    this.parser = parse({
+      bom: true,
+      info: true,
+      raw: true,
+      relax_column_count: true,
+      // a quote inside an unquoted field is literal text, as Python's csv module and pandas read it
+      relax_quotes: true,
+      skip_empty_lines: false,
+      skip_records_with_error: true,
+      record_delimiter: ['\r\n', '\n'],
+      on_record: (value: unknown) => {
+        const record = value as { record: string[]; raw: string; info: { lines: number } };
+        this.onRecord(record.record, record.raw, record.info.lines);
+        return null;
+      },
+    } as Options);
+    this.parser.on('skip', (error: Error & { lines?: number }) => this.malformed(error));
+    this.done = new Promise((resolve) => {
+      this.parser.on('end', resolve);
+      this.parser.on('error', (error: Error & { lines?: number }) => {
+        this.malformed(error);
+        this.stopped = true;
+        resolve();
+      });
+    });
+    this.parser.resume();
+  }
+
+  push(chunk: Buffer): void {
+    if (!this.stopped) this.parser.write(chunk);
+  }
+
+  async end(): Promise<void> {
+    if (!this.stopped) this.parser.end();
+    await this.done;
+    this.flushBlank();
+    if (this.sample) this.decideLabelColumns();
+  }
+
+  private malformed(error: Error & { lines?: number }): void {
+    const line = error.lines ?? 1;
+    const message = error.message.replace(/^[A-Za-z ]+:\s*/, '');
+    this.collector.add(line, 1, line, 1, 'error', 'csv-malformed', `malformed CSV: ${message}${this.stopped ? '' : ' (this record was skipped)'}`);
+  }
+
+  private onRecord(fields: string[], raw: string, endLine: number): void {
+    let inner = 0;
+    for (const f of fields) if (f.length && f.indexOf('\n') >= 0) inner += countNewlines(f);
+    const startLine = endLine - inner;
+    if (fields.length === 1 && fields[0] === '' && raw.trim() === '') {
+      if (this.blankEnd === startLine - 1 && this.blankStart > 0) this.blankEnd = startLine;
+      else {
+        this.flushBlank();
+        this.blankStart = this.blankEnd = startLine;
+      }
+      return;
+    }
+    this.flushBlank();
+    const row: Row = { fields, raw, startLine, endLine };
+    if (!this.header) {
+      this.header = fields;
+      this.headerLine = startLine;
+      this.checkHeader(row);
+      return;
+    }
+    this.rows++;
+    if (this.sample) {
+      this.sample.push(row);
+      if (this.sample.length >= AUTO_LABEL_SAMPLE) this.decideLabelColumns();
+      return;
+    }
+    this.checkRow(row);
+  }
+
+  private position(row: Row, offset: number): [number, number] {
+    // line and UTF-16 column of `offset` within the record's raw text
+    let line = row.startLine;
+    let lineStart = 0;
+    for (let i = row.raw.indexOf('\n'); i >= 0 && i < offset; i = row.raw.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    return [line, offset - lineStart + 1];
+  }
+
+  private lineEndColumn(row: Row): number {
+    const raw = row.raw.replace(/\r?\n?$/, '').replace(/\r$/, '');
+    const lastNl = raw.lastIndexOf('\n');
+    return raw.length - (lastNl + 1) + 1;
+  }
+
+  private checkHeader(row: Row): void {
+    const seen = new Map<string, number>();
+    const starts = fieldStarts(row.raw);
+    row.fields.forEach((name, i) => {
+      const key = name.trim();
+      if (key === '') return; // an unnamed index column (R, pandas) is common and harmless
+      if (seen.has(key)) {
+        const [line, column] = this.position(row, starts[i] ?? 0);
+        this.collector.add(line, column, line, column + Math.max(1, name.length), 'warning', 'csv-header-duplicate', `column name "${key}" appears twice (columns ${seen.get(key)! + 1} and ${i + 1}); readers keep only one of them`);
+      } else seen.set(key, i);
+    });
+    if (!this.levels) return;
+    if (this.labels.columns && this.labels.columns.length) {
+      this.labelColumns = [];
+      for (const name of this.labels.columns) {
+        const index = row.fields.findIndex((f) => f.trim() === name);
+        if (index < 0) {
+          this.collector.add(this.headerLine, 1, this.headerLine, this.lineEndColumn(row), 'error', 'label-column-missing', `label column "${name}" is not in the header (columns: ${row.fields.join(', ')})`);
+        } else this.labelColumns.push(index);
+      }
+    } else this.sample = [];
+  }
+
+  /** Picks the columns whose sampled values are (mostly) on the scale, then checks the sample. */
+  private decideLabelColumns(): void {
+    const sample = this.sample!;
+    this.sample = null;
+    const header = this.header!;
+    const columns: number[] = [];
+    for (let c = 0; c < header.length; c++) {
+      let values = 0;
+      let onScale = 0;
+      for (const row of sample) {
+        const v = (row.fields[c] ?? '').trim();
+        if (v === '') continue;
+        values++;
+        if (this.levelFold.has(v.toLowerCase())) onScale++;
+      }
+      if (values >= Math.min(AUTO_LABEL_MIN_VALUES, sample.length) && values > 0 && onScale / values >= AUTO_LABEL_SHARE) columns.push(c);
+    }
+    this.labelColumns = columns;
+    if (columns.length === 0) {
+      this.collector.add(this.headerLine, 1, this.headerLine, 1, 'warning', 'label-column-missing', `no column holds values on the declared scale (${this.levels!.join(', ')}) in its first ${sample.length} rows; name the label columns explicitly`);
+    }
+    for (const row of sample) this.checkRow(row);
+  }
+
+  private checkRow(row: Row): void {
+    const header = this.header!;
+    const { fields } = row;
+    if (fields.length !== header.length) {
+      const starts = fieldStarts(row.raw);
+      if (fields.length > header.length) {
+        const [line, column] = this.position(row, (starts[header.length] ?? 1) - 1);
+        this.collector.add(line, column, row.endLine, this.lineEndColumn(row), 'error', 'csv-ragged-row', `row has ${fields.length} fields but the header has ${header.length} (an unquoted delimiter inside a text field?)`);
+      } else {
+        const end = this.lineEndColumn(row);
+        this.collector.add(row.endLine, end, row.endLine, end, 'error', 'csv-ragged-row', `row has ${fields.length} field(s) but the header has ${header.length}`);
+      }
+    }
+    if (this.labelColumns && this.levels) {
+      for (const c of this.labelColumns) {
+        if (c >= fields.length) continue;
+        const value = fields[c];
+        if (this.levelSet.has(value)) continue;
+        const starts = fieldStarts(row.raw);
+        const [line, column] = this.position(row, starts[c] ?? 0);
+        const width = Math.max(1, (starts[c + 1] ?? row.raw.replace(/\r?\n$/, '').length + 1) - 1 - (starts[c] ?? 0));
+        const name = header[c] || `column ${c + 1}`;
+        if (value.trim() === '') {
+          this.collector.add(line, column, line, column + width, 'warning', 'label-missing', `no label in "${name}"`);
+          continue;
+        }
+        const near = this.levelFold.get(value.trim().toLowerCase());
+        const hint = near !== undefined ? `; did you mean "${near}"? (it differs only in case or spaces)` : '';
+        this.collector.add(line, column, line, column + width, 'error', 'label-off-scale', `"${value}" in "${name}" is not on the label scale (${this.levels.join(', ')})${hint}`);
+      }
+    }
+    // exact duplicate rows (all fields equal)
+    const text = fields.join('\u0000');
+    const kind = this.duplicates.check(stringHash(text, 0x811c9dc5), stringHash(text, 0x3c6ef372), fields.length, row.startLine);
+    if (kind !== 0 && this.duplicates.kind === 1) {
+      const fix = row.startLine === row.endLine ? { kind: 'deleteLine' as const, line: row.startLine, title: `Delete this duplicate of line ${this.duplicates.firstLine}` } : undefined;
+      this.collector.add(row.startLine, 1, row.endLine, this.lineEndColumn(row), 'warning', 'duplicate-exact', `exact duplicate of the row on line ${this.duplicates.firstLine}`, fix);
+    }
+  }
+
+  private flushBlank(): void {
+    if (this.blankStart === 0) return;
+    const a = this.blankStart;
+    const b = this.blankEnd;
+    this.blankStart = this.blankEnd = 0;
+    this.collector.add(a, 1, b, 1, 'warning', 'blank-line', a === b ? `line ${a} is blank` : `lines ${a}-${b} are blank`);
+  }
+}

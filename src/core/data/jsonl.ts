@@ -1,0 +1,122 @@
+// JSON Lines: bytes in (chunks of any size), one record per line, exact 1-based line numbers and
+// UTF-16 columns (what editors show). Handles a BOM on line 1, CRLF, blank lines, lines longer
+// than a chunk (kept as a list of parts until their newline arrives, never re-copied per chunk),
+// and invalid UTF-8 (reported, then the line is read as an editor would, with U+FFFD).
+import { FindingCollector } from './findings';
+import { JsonTape, skipWs } from './jsonScan';
+import { LineLocator, RecordPipeline } from './pipeline';
+
+export class JsonlValidator {
+  private readonly tape = new JsonTape();
+  private readonly loc = new LineLocator();
+  private lineNo = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private blankRunStart = 0;
+  private blankRunEnd = 0;
+  private firstLineNote = false;
+
+  constructor(
+    private readonly collector: FindingCollector,
+    readonly pipeline: RecordPipeline,
+  ) {}
+
+  /** Feeds the next chunk of the file. */
+  push(chunk: Buffer): void {
+    let from = 0;
+    let nl = chunk.indexOf(10);
+    if (nl < 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      return;
+    }
+    if (this.pending.length) {
+      // the line that started in earlier chunks ends here
+      this.pending.push(chunk.subarray(0, nl));
+      const line = Buffer.concat(this.pending, this.pendingBytes + nl);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.line(line, 0, line.length);
+      from = nl + 1;
+      nl = chunk.indexOf(10, from);
+    }
+    while (nl >= 0) {
+      this.line(chunk, from, nl);
+      from = nl + 1;
+      nl = chunk.indexOf(10, from);
+    }
+    if (from < chunk.length) {
+      this.pending.push(chunk.subarray(from));
+      this.pendingBytes += chunk.length - from;
+    }
+  }
+
+  /** Ends the input: the last line may lack its newline. */
+  end(): void {
+    if (this.pendingBytes > 0) {
+      const line = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.line(line, 0, line.length);
+    }
+    this.flushBlankRun();
+  }
+
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  private line(buf: Buffer, s: number, e: number): void {
+    const lineNo = ++this.lineNo;
+    if (e > s && buf[e - 1] === 13) e--;
+    if (lineNo === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+    const first = skipWs(buf, s, e);
+    if (first === e) {
+      if (this.blankRunEnd === lineNo - 1 && this.blankRunStart > 0) this.blankRunEnd = lineNo;
+      else {
+        this.flushBlankRun();
+        this.blankRunStart = this.blankRunEnd = lineNo;
+      }
+      return;
+    }
+    const tape = this.tape;
+    const loc = this.loc;
+    const ok = tape.scanDocument(buf, first, e);
+    loc.buf = buf;
+    loc.lineStart = s;
+    loc.lineNo = lineNo;
+    // a scan that stopped early saw only the bytes before the error
+    loc.nonAscii = ok ? tape.nonAscii : hasNonAsciiBefore(buf, s, Math.min(e, tape.errorOffset + 4));
+    if (!ok) {
+      const at = tape.errorOffset;
+      if (tape.utf8ErrorOffset >= 0 && tape.utf8ErrorOffset < at) {
+        this.pipeline.report(loc, 'utf8-invalid', 'error', 'invalid UTF-8 byte sequence (the text was probably saved in another encoding)', tape.utf8ErrorOffset, tape.utf8ErrorOffset + 1);
+      }
+      let message = `malformed JSON: ${tape.errorMessage}`;
+      if (lineNo === 1 && !this.firstLineNote && (buf[first] === 0x5b || buf[first] === 0x7b) && skipWs(buf, first + 1, e) === e) {
+        message += '. The file looks like pretty-printed JSON, not JSON Lines (one record per line); save it as .json or write one record per line';
+        this.firstLineNote = true;
+      }
+      this.pipeline.report(loc, 'json-malformed', 'error', message, at, Math.min(at + 1, Math.max(e, at + 1)));
+      return;
+    }
+    // trailing spaces do not make a line different from its copy
+    let rawEnd = e;
+    while (rawEnd > first && (buf[rawEnd - 1] === 0x20 || buf[rawEnd - 1] === 0x09)) rawEnd--;
+    this.pipeline.handle(tape, 0, loc, first, rawEnd, lineNo);
+  }
+
+  private flushBlankRun(): void {
+    if (this.blankRunStart === 0) return;
+    const a = this.blankRunStart;
+    const b = this.blankRunEnd;
+    this.blankRunStart = this.blankRunEnd = 0;
+    const what = a === b ? `line ${a} is blank` : `lines ${a}-${b} are blank`;
+    this.collector.add(a, 1, b, 1, 'warning', 'blank-line', `${what}: JSON Lines has one record per line, and some loaders fail on empty lines`);
+  }
+}
+
+function hasNonAsciiBefore(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] >= 0x80) return true;
+  return false;
+}

@@ -1,0 +1,284 @@
+// What happens to each scanned JSON record, whatever file it came from (JSONL line or element of
+// a .json array): schema checks, the context-limit check, duplicate detection, and the statistics
+// that the end-of-file checks (mixed schemas, length outliers) need. Memory per record is a few
+// bytes (a duplicate-set slot and the token length), never the record's text.
+import { FindingCollector } from './findings';
+import { DUPLICATE_EXACT, DUPLICATE_NEAR, DuplicateIndex, NormalizedHasher, hashBytes } from './hash';
+import { F_ESCAPED, JsonTape, T_OBJECT, stringValue, typeName } from './jsonScan';
+import { ExactTokenCounter, IssueSink, RecordChecker, SCHEMAS, SchemaId } from './records';
+import { formatTokens } from './tokens';
+import { Severity } from './types';
+
+/** Maps byte offsets of the current buffer to 1-based lines and UTF-16 columns (as editors count). */
+export interface Locator {
+  line(offset: number): number;
+  column(offset: number): number;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Columns within one line of a buffer. */
+export class LineLocator implements Locator {
+  buf: Uint8Array = new Uint8Array(0);
+  lineStart = 0;
+  lineNo = 0;
+  nonAscii = false;
+  line(): number {
+    return this.lineNo;
+  }
+  column(offset: number): number {
+    if (!this.nonAscii) return offset - this.lineStart + 1;
+    return utf8.decode(this.buf.subarray(this.lineStart, offset)).length + 1;
+  }
+}
+
+/** Lines and columns in a whole document (a .json file), by binary search over line starts. */
+export class DocumentLocator implements Locator {
+  private starts: Int32Array;
+  private count = 0;
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly base: number,
+  ) {
+    let starts = new Int32Array(1024);
+    starts[this.count++] = base;
+    for (let i = buf.indexOf(10, base); i >= 0; i = buf.indexOf(10, i + 1)) {
+      if (this.count >= starts.length) {
+        const bigger = new Int32Array(starts.length * 2);
+        bigger.set(starts);
+        starts = bigger;
+      }
+      starts[this.count++] = i + 1;
+    }
+    this.starts = starts;
+  }
+  private index(offset: number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+  line(offset: number): number {
+    return this.index(offset) + 1;
+  }
+  column(offset: number): number {
+    const start = this.starts[this.index(offset)];
+    let ascii = true;
+    for (let i = start; i < offset; i++) if (this.buf[i] >= 0x80) ascii = false;
+    // a BOM at the very start is not a column (editors hide it)
+    const from = start === this.base ? this.base : start;
+    return ascii ? offset - from + 1 : utf8.decode(this.buf.subarray(from, offset)).length + 1;
+  }
+}
+
+interface SchemaSample {
+  line: number;
+  column: number;
+  endColumn: number;
+  keys: string;
+}
+
+const MIN_RECORDS_FOR_OUTLIERS = 30;
+// Iglewicz & Hoaglin's modified z-score, M = 0.6745 (x - median) / MAD, flags |M| > 3.5; applied
+// to log token length, since lengths are right-skewed.
+const OUTLIER_Z = 3.5;
+const MAX_OUTLIER_FINDINGS = 100;
+
+export class RecordPipeline {
+  records = 0;
+  readonly checker: RecordChecker;
+  private readonly duplicates = new DuplicateIndex();
+  private readonly hasher = new NormalizedHasher();
+  private readonly schemaCounts = new Map<SchemaId, number>();
+  private readonly schemaSamples = new Map<SchemaId, SchemaSample[]>();
+  private lengths = new Int32Array(4096);
+  private lengthLines = new Int32Array(4096);
+  private lengthColumns = new Int32Array(4096);
+  private lengthCount = 0;
+  private readonly sampleCap: number;
+  private loc: Locator = new LineLocator();
+  private readonly sink: IssueSink = (code, severity, message, start, end) => {
+    const loc = this.loc;
+    this.collector.add(loc.line(start), loc.column(start), loc.line(end), loc.column(end), severity, code, message);
+  };
+
+  constructor(
+    private readonly collector: FindingCollector,
+    private readonly contextLimit: number,
+    counter?: ExactTokenCounter,
+  ) {
+    this.checker = new RecordChecker(counter);
+    this.sampleCap = Math.max(collector.maxFindings, 10);
+  }
+
+  /** Reports a finding over a byte span of the current record. */
+  report(loc: Locator, code: string, severity: Severity, message: string, start: number, end: number): void {
+    this.loc = loc;
+    this.sink(code, severity, message, start, end);
+  }
+
+  /**
+   * One record: tape token `root` spanning buf[rawStart, rawEnd). `fixableLine`: the record is the
+   * whole of this line (JSONL), so deleting the line is a safe fix for an exact duplicate.
+   */
+  handle(tape: JsonTape, root: number, loc: Locator, rawStart: number, rawEnd: number, fixableLine: number): void {
+    this.loc = loc;
+    this.records++;
+    const line = loc.line(tape.start[root]);
+    if (tape.utf8ErrorOffset >= 0 && tape.utf8ErrorOffset >= rawStart && tape.utf8ErrorOffset < rawEnd) {
+      const at = tape.utf8ErrorOffset;
+      this.sink('utf8-invalid', 'error', 'invalid UTF-8 byte sequence (editors show it as \uFFFD; the text was probably saved in another encoding)', at, at + 1);
+    }
+    if (tape.type[root] !== T_OBJECT) {
+      this.sink('record-not-object', 'error', `each record must be a JSON object, found ${typeName(tape.type[root])}`, tape.start[root], tape.end[root]);
+      return;
+    }
+    const checker = this.checker;
+    const schema = checker.check(tape, root, this.sink);
+    this.countSchema(tape, root, schema, loc);
+    if (schema === 'unknown') return;
+
+    const tokens = checker.tokens;
+    if (tokens > this.contextLimit) {
+      const severity: Severity = checker.exact ? 'error' : 'warning';
+      this.sink('tokens-over-limit', severity, `record is ${formatTokens(tokens, checker.exact)}, over the context limit of ${this.contextLimit.toLocaleString('en-US')}: it will be truncated or dropped in training`, checker.anchorStart, checker.anchorEnd);
+    }
+    this.pushLength(tokens, line, loc.column(tape.start[root]));
+
+    // duplicates: 64-bit hash of the normalised training text, 32-bit hash of the raw bytes
+    const hasher = this.hasher;
+    hasher.begin();
+    const buf = tape.buf;
+    for (let t = 0; t < checker.textCount; t++) {
+      const tok = checker.textTokens[t];
+      hasher.feed(buf, tape.start[tok] + 1, tape.end[tok] - 1, (tape.flags[tok] & F_ESCAPED) !== 0);
+    }
+    hasher.finish();
+    if (hasher.length === 0) return;
+    const kind = this.duplicates.check(hasher.h1, hasher.h2, hashBytes(buf, rawStart, rawEnd), line);
+    if (kind === DUPLICATE_EXACT) {
+      const first = this.duplicates.firstLine;
+      const fix = fixableLine > 0 ? { kind: 'deleteLine' as const, line: fixableLine, title: `Delete this duplicate of line ${first}` } : undefined;
+      this.collector.add(line, loc.column(rawStart), loc.line(rawEnd), loc.column(rawEnd), 'warning', 'duplicate-exact', `exact duplicate of the record on line ${first}`, fix);
+    } else if (kind === DUPLICATE_NEAR) {
+      const first = this.duplicates.firstLine;
+      this.collector.add(line, loc.column(rawStart), loc.line(rawEnd), loc.column(rawEnd), 'info', 'duplicate-near', `near duplicate of the record on line ${first}: the same text once case, whitespace and punctuation are ignored`);
+    }
+  }
+
+  private countSchema(tape: JsonTape, root: number, schema: SchemaId, loc: Locator): void {
+    this.schemaCounts.set(schema, (this.schemaCounts.get(schema) ?? 0) + 1);
+    let samples = this.schemaSamples.get(schema);
+    if (!samples) this.schemaSamples.set(schema, (samples = []));
+    if (samples.length < this.sampleCap) {
+      const keys: string[] = [];
+      for (let k = root + 1; k < tape.next[root] && keys.length < 8; k = tape.next[k + 1]) keys.push(stringValue(tape, k));
+      const c = this.checker;
+      samples.push({ line: loc.line(c.anchorStart), column: loc.column(c.anchorStart), endColumn: loc.column(c.anchorEnd), keys: keys.join(', ') || '(none)' });
+    }
+  }
+
+  private pushLength(tokens: number, line: number, column: number): void {
+    if (this.lengthCount >= this.lengths.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.lengths = grow(this.lengths);
+      this.lengthLines = grow(this.lengthLines);
+      this.lengthColumns = grow(this.lengthColumns);
+    }
+    this.lengths[this.lengthCount] = tokens;
+    this.lengthLines[this.lengthCount] = line;
+    this.lengthColumns[this.lengthCount] = column;
+    this.lengthCount++;
+  }
+
+  /** The file's majority schema (null when there are no records). */
+  majoritySchema(): SchemaId | null {
+    let best: SchemaId | null = null;
+    let bestCount = 0;
+    for (const schema of SCHEMAS) {
+      const n = this.schemaCounts.get(schema) ?? 0;
+      if (n > bestCount) {
+        best = schema;
+        bestCount = n;
+      }
+    }
+    return best;
+  }
+
+  /** End-of-file checks: mixed or unknown schemas, length outliers. */
+  finish(): SchemaId | null {
+    const majority = this.majoritySchema();
+    const total = this.records;
+    if (majority === 'unknown') {
+      const samples = this.schemaSamples.get('unknown')!;
+      const s = samples[0];
+      const n = this.schemaCounts.get('unknown')!;
+      this.collector.add(s.line, s.column, s.line, s.endColumn, 'warning', 'schema-unknown', `${n} of ${total} records have none of the recognised training fields (messages, conversations, prompt/completion, instruction/output, text, history/target); keys here: ${s.keys}`);
+    } else if (majority) {
+      const majorityShare = Math.round((100 * this.schemaCounts.get(majority)!) / total);
+      for (const schema of SCHEMAS) {
+        if (schema === majority) continue;
+        for (const s of this.schemaSamples.get(schema) ?? []) {
+          const what = schema === 'unknown' ? `has none of the recognised training fields (keys: ${s.keys})` : `is ${schema} (keys: ${s.keys})`;
+          this.collector.add(s.line, s.column, s.line, s.endColumn, 'warning', 'schema-mixed', `record ${what}, but ${majorityShare}% of this file's records are ${majority}`);
+        }
+        const more = (this.schemaCounts.get(schema) ?? 0) - (this.schemaSamples.get(schema)?.length ?? 0);
+        if (more > 0) {
+          const s = this.schemaSamples.get(schema)![0];
+          this.collector.add(s.line, s.column, s.line, s.endColumn, 'warning', 'schema-mixed', `${more} more ${schema} record(s) beyond those listed`);
+        }
+      }
+    }
+    this.findOutliers();
+    return majority;
+  }
+
+  private findOutliers(): void {
+    const n = this.lengthCount;
+    if (n < MIN_RECORDS_FOR_OUTLIERS) return;
+    const logs = new Float64Array(n);
+    for (let i = 0; i < n; i++) logs[i] = Math.log(Math.max(1, this.lengths[i]));
+    const sorted = logs.slice().sort();
+    const median = quantileSorted(sorted, 0.5);
+    const deviations = new Float64Array(n);
+    for (let i = 0; i < n; i++) deviations[i] = Math.abs(logs[i] - median);
+    deviations.sort();
+    const mad = quantileSorted(deviations, 0.5);
+    if (mad === 0) return; // (almost) all records have one length: nothing is an outlier by this rule
+    const flagged: { i: number; z: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const z = (0.6745 * (logs[i] - median)) / mad;
+      if (Math.abs(z) > OUTLIER_Z) flagged.push({ i, z });
+    }
+    if (flagged.length === 0) return;
+    const medianTokens = Math.round(Math.exp(median));
+    flagged.sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
+    const shown = flagged.slice(0, MAX_OUTLIER_FINDINGS);
+    const exact = this.checker.exact;
+    for (const { i, z } of shown) {
+      const side = z > 0 ? 'long' : 'short';
+      const ratio = z > 0 ? this.lengths[i] / medianTokens : medianTokens / Math.max(1, this.lengths[i]);
+      const tokens = exact ? `${this.lengths[i]} tokens` : `≈${this.lengths[i]} tokens (estimated)`;
+      this.collector.add(this.lengthLines[i], this.lengthColumns[i], this.lengthLines[i], this.lengthColumns[i] + 1, 'info', 'length-outlier', `unusually ${side} record: ${tokens}, ${ratio.toFixed(1)}× ${z > 0 ? 'above' : 'below'} the median of ${medianTokens} (modified z-score ${z.toFixed(1)} on log length)`);
+    }
+    if (flagged.length > shown.length) {
+      const first = shown[0].i;
+      this.collector.add(this.lengthLines[first], this.lengthColumns[first], this.lengthLines[first], this.lengthColumns[first] + 1, 'info', 'length-outlier', `${flagged.length - shown.length} more length outlier(s) not listed (the ${shown.length} most extreme are)`);
+    }
+  }
+}
+
+function quantileSorted(sorted: Float64Array, q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}

@@ -1,0 +1,36 @@
+// Token counting for length checks. With a tokenizer.json the content is tokenized exactly with
+// @huggingface/tokenizers; without one, an estimate is used and every message says so.
+//
+// The estimate: ~4 characters per token for ASCII text (OpenAI's rule of thumb for English) and
+// one token per non-ASCII character (CJK text runs at about 1-1.5 characters per token, so
+// counting each as a token is the cautious side). Computed from byte counts while scanning.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ExactTokenCounter } from './records';
+
+export interface LoadedTokenizer extends ExactTokenCounter {
+  path: string;
+}
+
+/** Loads tokenizer.json (and tokenizer_config.json beside it, when present). */
+export async function loadTokenizer(path: string): Promise<LoadedTokenizer> {
+  const { Tokenizer } = await import('@huggingface/tokenizers');
+  const json = JSON.parse(await readFile(path, 'utf8')) as object;
+  let config: object = {};
+  try {
+    config = JSON.parse(await readFile(join(dirname(path), 'tokenizer_config.json'), 'utf8')) as object;
+  } catch {
+    // optional
+  }
+  const tokenizer = new Tokenizer(json, config);
+  return {
+    path,
+    count(text: string): number {
+      return tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+    },
+  };
+}
+
+export function formatTokens(tokens: number, exact: boolean): string {
+  return exact ? `${tokens.toLocaleString('en-US')} tokens` : `≈${tokens.toLocaleString('en-US')} tokens (estimated; pass a tokenizer.json for exact counts)`;
+}

@@ -1,0 +1,169 @@
+// Entry points: validateFile (streams from disk, progress, cancellation) and validateText (an
+// unsaved editor buffer; the same bytes give the same findings).
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { CsvValidator } from './csv';
+import { FindingCollector } from './findings';
+import { looksLikeJsonLines, validateJsonDocument } from './jsonDocument';
+import { JsonlValidator } from './jsonl';
+import { RecordPipeline } from './pipeline';
+import { ExactTokenCounter } from './records';
+import { loadTokenizer } from './tokens';
+import { ValidationOptions, ValidationProgress, ValidationResult, ValidationSummary } from './types';
+
+export type FileFormat = 'jsonl' | 'json' | 'csv';
+
+export const DEFAULT_MAX_FINDINGS = 1000;
+export const DEFAULT_CONTEXT_LIMIT = 4096;
+/** .json documents are read whole; beyond this size, convert them to JSON Lines. */
+export const MAX_JSON_DOCUMENT_BYTES = 512 * 1024 * 1024;
+const CHUNK_BYTES = 1 << 20;
+
+/** The format a path is validated as, or null when it is not a data file Preflight reads. */
+export function formatOf(path: string): FileFormat | null {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (ext === '.json') return 'json';
+  if (ext === '.csv') return 'csv';
+  return null;
+}
+
+export function abortError(): Error {
+  const error = new Error('validation cancelled');
+  error.name = 'AbortError';
+  return error;
+}
+
+const tokenizerCache = new Map<string, Promise<ExactTokenCounter>>();
+function tokenCounter(options: ValidationOptions): Promise<ExactTokenCounter | undefined> {
+  if (!options.tokenizerPath) return Promise.resolve(undefined);
+  let loaded = tokenizerCache.get(options.tokenizerPath);
+  if (!loaded) {
+    loaded = loadTokenizer(options.tokenizerPath);
+    tokenizerCache.set(options.tokenizerPath, loaded);
+    loaded.catch(() => tokenizerCache.delete(options.tokenizerPath!));
+  }
+  return loaded;
+}
+
+interface Validator {
+  push(chunk: Buffer): void;
+  end(): Promise<{ records: number; schema: string | null }>;
+}
+
+async function makeValidator(format: FileFormat, collector: FindingCollector, options: ValidationOptions): Promise<Validator> {
+  if (format === 'csv') {
+    const csv = new CsvValidator(collector, { levels: options.labelLevels, columns: options.labelColumns });
+    return {
+      push: (chunk) => csv.push(chunk),
+      end: async () => {
+        await csv.end();
+        return { records: csv.rows, schema: 'csv' };
+      },
+    };
+  }
+  const pipeline = new RecordPipeline(collector, options.contextLimit ?? DEFAULT_CONTEXT_LIMIT, await tokenCounter(options));
+  if (format === 'jsonl') {
+    const jsonl = new JsonlValidator(collector, pipeline);
+    return {
+      push: (chunk) => jsonl.push(chunk),
+      end: async () => {
+        jsonl.end();
+        const schema = pipeline.finish();
+        return { records: pipeline.records, schema };
+      },
+    };
+  }
+  // .json: gather the document (bounded by MAX_JSON_DOCUMENT_BYTES), then scan it
+  const parts: Buffer[] = [];
+  let size = 0;
+  return {
+    push: (chunk) => {
+      parts.push(chunk);
+      size += chunk.length;
+    },
+    end: async () => {
+      const buf = Buffer.concat(parts, size);
+      if (looksLikeJsonLines(buf)) {
+        const jsonl = new JsonlValidator(collector, pipeline);
+        jsonl.push(buf);
+        jsonl.end();
+      } else validateJsonDocument(buf, collector, pipeline);
+      const schema = pipeline.finish();
+      return { records: pipeline.records, schema };
+    },
+  };
+}
+
+function summarize(file: string, bytes: number, collector: FindingCollector, outcome: { records: number; schema: string | null }): ValidationResult {
+  const findings = collector.finish();
+  const summary: ValidationSummary = {
+    file,
+    bytes,
+    records: outcome.records,
+    schema: outcome.schema,
+    errors: collector.errors,
+    warnings: collector.warnings,
+    infos: collector.infos,
+    truncated: collector.truncated,
+  };
+  if (outcome.records === 0 && collector.errors === 0) {
+    findings.unshift({ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'warning', code: 'file-empty', message: 'no records in this file' });
+    summary.warnings++;
+  }
+  return { findings, summary };
+}
+
+/**
+ * Validates a JSONL, JSON or CSV file, streaming it from disk. Rejects with an Error whose name is
+ * 'AbortError' when `progress.signal` aborts, and with the file system's error when unreadable.
+ */
+export async function validateFile(path: string, options: ValidationOptions = {}, progress: ValidationProgress = {}): Promise<ValidationResult> {
+  const format = formatOf(path) ?? 'jsonl';
+  const signal = progress.signal;
+  if (signal?.aborted) throw abortError();
+  const info = await stat(path);
+  if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+  const totalBytes = info.size;
+  const collector = new FindingCollector(path, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
+  if (format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES) {
+    // sniff: a big .json that is really JSON Lines streams fine
+    const handle = await open(path, 'r');
+    const head = Buffer.alloc(1 << 20);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    await handle.close();
+    if (!looksLikeJsonLines(head.subarray(0, bytesRead))) {
+      collector.add(1, 1, 1, 1, 'error', 'file-too-large', `a ${(totalBytes / 2 ** 20).toFixed(0)} MB .json document is too large to read at once; write it as JSON Lines (.jsonl) to validate it as a stream`);
+      return summarize(path, totalBytes, collector, { records: 0, schema: null });
+    }
+  }
+  const validator = await makeValidator(format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES ? 'jsonl' : format, collector, options);
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  let bytesRead = 0;
+  try {
+    for await (const chunk of stream) {
+      if (signal?.aborted) throw abortError();
+      validator.push(chunk as Buffer);
+      bytesRead += (chunk as Buffer).length;
+      progress.onProgress?.(bytesRead, totalBytes);
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (signal?.aborted) throw abortError();
+  return summarize(path, bytesRead, collector, await validator.end());
+}
+
+/**
+ * Validates the text of an unsaved editor buffer as if it were the file `file` (its extension
+ * picks the format). Gives the same findings as validateFile on the same content.
+ */
+export async function validateText(text: string, file: string, options: ValidationOptions = {}): Promise<ValidationResult> {
+  const format = formatOf(file) ?? 'jsonl';
+  const collector = new FindingCollector(file, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
+  const validator = await makeValidator(format, collector, options);
+  const buf = Buffer.from(text, 'utf8');
+  validator.push(buf);
+  return summarize(file, buf.length, collector, await validator.end());
+}
