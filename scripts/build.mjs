@@ -20,6 +20,9 @@ const nodeExternal = ['vscode', 'onnxruntime-node'];
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: nodeExternal },
+  // The validators as a bundle of their own, required on first validation: their dependencies
+  // (csv-parse, the tokenizer) stay off the extension's activation path.
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/index.ts'], outfile: 'dist/validation.js', external: nodeExternal },
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: nodeExternal },
 ];

@@ -1,0 +1,251 @@
+// Runs validations and publishes their findings: open buffers through validateText (debounced
+// while typing), large or unopened files through validateFile streamed from disk with a
+// cancellable progress notification. One validation per file at a time: a newer one aborts the
+// older. Owns the diagnostic collection and the results the tree, status bar and quick fixes read.
+import * as vscode from 'vscode';
+import { basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import type { Finding, ValidationResult, ValidationSummary } from '../../core/data/types';
+import type { ValidationEngine } from './engine';
+import { dataFileKind, isDataFile } from './dataFiles';
+import { toDiagnostics } from './diagnostics';
+import { readValidationSettings } from './settings';
+import { log } from '../log';
+
+export interface FileResult {
+  uri: vscode.Uri;
+  summary: ValidationSummary;
+  findings: Finding[];
+  /** 'buffer': an open document's text; 'disk': the saved file, streamed */
+  source: 'buffer' | 'disk';
+  /** the document version the findings' positions refer to (buffer results only) */
+  version?: number;
+  at: Date;
+  durationMs: number;
+}
+
+/** What the status bar shows for a file. */
+export type FileState =
+  | { kind: 'idle' }
+  | { kind: 'running' }
+  | { kind: 'tooLargeForLive'; bytes: number }
+  | { kind: 'done'; result: FileResult }
+  | { kind: 'failed'; message: string };
+
+const SCHEMES = new Set(['file', 'vscode-remote', 'vscode-vfs']);
+
+export class ValidationController implements vscode.Disposable {
+  readonly results = new Map<string, FileResult>();
+  private readonly states = new Map<string, FileState>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri | undefined>();
+  /** fires with the file whose result or state changed (undefined: all of them) */
+  readonly onDidChange = this.changed.event;
+  private engine: Promise<ValidationEngine> | undefined;
+
+  constructor(
+    private readonly collection: vscode.DiagnosticCollection,
+    private readonly loadEngine: () => Promise<ValidationEngine>,
+  ) {}
+
+  /** Whether a document is one Preflight validates automatically (by extension; JSON only if it holds an array). */
+  isLiveCandidate(document: vscode.TextDocument): boolean {
+    if (!SCHEMES.has(document.uri.scheme)) return false;
+    return isDataFile(document.uri.path, document.getText(new vscode.Range(0, 0, 20, 0)));
+  }
+
+  state(uri: vscode.Uri): FileState {
+    return this.states.get(uri.toString()) ?? { kind: 'idle' };
+  }
+
+  /** On open or save: validate now if live validation applies; large files only on save. */
+  async onOpenOrSave(document: vscode.TextDocument, reason: 'open' | 'save'): Promise<void> {
+    if (!this.isLiveCandidate(document)) return;
+    const settings = readValidationSettings(document.uri);
+    const bytes = Buffer.byteLength(document.getText());
+    if (bytes > settings.liveLimitBytes) {
+      if (reason === 'save' && document.uri.scheme === 'file') {
+        await this.validateFromDisk(document.uri);
+      } else if (!this.results.has(document.uri.toString())) {
+        this.setState(document.uri, { kind: 'tooLargeForLive', bytes });
+      }
+      return;
+    }
+    await this.validateBuffer(document);
+  }
+
+  /** On an edit: validate after the debounce delay (small files only). */
+  schedule(document: vscode.TextDocument): void {
+    if (!this.isLiveCandidate(document)) return;
+    const settings = readValidationSettings(document.uri);
+    if (Buffer.byteLength(document.getText()) > settings.liveLimitBytes) return;
+    const key = document.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      void this.validateBuffer(document);
+    }, settings.debounceMs));
+  }
+
+  /** A closed buffer's findings go: its positions described text that no longer shows. Disk results stay. */
+  onClose(document: vscode.TextDocument): void {
+    const key = document.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (this.results.get(key)?.source === 'buffer') this.forget(document.uri);
+  }
+
+  forget(uri: vscode.Uri): void {
+    const key = uri.toString();
+    this.running.get(key)?.abort();
+    this.running.delete(key);
+    this.results.delete(key);
+    this.states.delete(key);
+    this.collection.delete(uri);
+    this.changed.fire(uri);
+  }
+
+  clearAll(): void {
+    for (const abort of this.running.values()) abort.abort();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.running.clear();
+    this.timers.clear();
+    this.results.clear();
+    this.states.clear();
+    this.collection.clear();
+    this.changed.fire(undefined);
+  }
+
+  /** Validates an open document's current text. Returns undefined when superseded. */
+  async validateBuffer(document: vscode.TextDocument): Promise<FileResult | undefined> {
+    const settings = readValidationSettings(document.uri);
+    const version = document.version;
+    const abort = this.begin(document.uri);
+    const started = Date.now();
+    try {
+      const engine = await this.getEngine();
+      const result = await engine.validateText(document.getText(), document.uri.fsPath, settings.options);
+      if (abort.signal.aborted || document.version !== version) return undefined;
+      return this.publish(document.uri, result, 'buffer', started, version);
+    } catch (error) {
+      if (!abort.signal.aborted) this.fail(document.uri, error);
+      return undefined;
+    } finally {
+      this.end(document.uri, abort);
+    }
+  }
+
+  /**
+   * Streams a file from disk through the validators with a cancellable progress notification.
+   * Returns undefined when cancelled or superseded.
+   */
+  async validateFromDisk(uri: vscode.Uri): Promise<FileResult | undefined> {
+    const settings = readValidationSettings(uri);
+    const abort = this.begin(uri);
+    const started = Date.now();
+    const name = basename(uri.fsPath);
+    try {
+      const engine = await this.getEngine();
+      const total = (await stat(uri.fsPath)).size;
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Preflight: validating ${name}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          return engine.validateFile(uri.fsPath, settings.options, {
+            signal: abort.signal,
+            onProgress: (read, of) => {
+              const size = of || total || 1;
+              const percent = Math.min(100, (100 * read) / size);
+              if (percent - reported < 1 && read < size) return;
+              progress.report({ increment: percent - reported, message: `${megabytes(read)} of ${megabytes(size)} MB` });
+              reported = percent;
+            },
+          });
+        },
+      );
+      if (abort.signal.aborted) return undefined;
+      return this.publish(uri, result, 'disk', started);
+    } catch (error) {
+      if (abort.signal.aborted) {
+        log().info(`validation of ${uri.fsPath} cancelled`);
+      } else {
+        this.fail(uri, error);
+      }
+      return undefined;
+    } finally {
+      this.end(uri, abort);
+    }
+  }
+
+  dispose(): void {
+    this.clearAll();
+    this.changed.dispose();
+  }
+
+  private getEngine(): Promise<ValidationEngine> {
+    this.engine ??= this.loadEngine().catch((error) => {
+      this.engine = undefined; // try again next time
+      throw error;
+    });
+    return this.engine;
+  }
+
+  private begin(uri: vscode.Uri): AbortController {
+    const key = uri.toString();
+    this.running.get(key)?.abort();
+    const abort = new AbortController();
+    this.running.set(key, abort);
+    this.setState(uri, { kind: 'running' });
+    return abort;
+  }
+
+  private end(uri: vscode.Uri, abort: AbortController): void {
+    const key = uri.toString();
+    if (this.running.get(key) !== abort) return; // a newer validation owns the state
+    this.running.delete(key);
+    if (this.states.get(key)?.kind === 'running') {
+      const result = this.results.get(key);
+      this.setState(uri, result ? { kind: 'done', result } : { kind: 'idle' });
+    }
+  }
+
+  private publish(uri: vscode.Uri, result: ValidationResult, source: FileResult['source'], started: number, version?: number): FileResult {
+    const settings = readValidationSettings(uri);
+    const fileResult: FileResult = {
+      uri,
+      summary: result.summary,
+      findings: result.findings,
+      source,
+      version,
+      at: new Date(),
+      durationMs: Date.now() - started,
+    };
+    this.results.set(uri.toString(), fileResult);
+    this.collection.set(uri, toDiagnostics(result.findings, result.summary, settings.maxFindings));
+    this.setState(uri, { kind: 'done', result: fileResult });
+    log().info(`validated ${uri.fsPath} (${source}, ${fileResult.durationMs} ms): ${result.summary.records} records, ${result.summary.errors} errors, ${result.summary.warnings} warnings, ${result.summary.infos} infos`);
+    return fileResult;
+  }
+
+  private fail(uri: vscode.Uri, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    log().error(`validating ${uri.fsPath} failed: ${error instanceof Error ? error.stack ?? message : message}`);
+    this.setState(uri, { kind: 'failed', message });
+  }
+
+  private setState(uri: vscode.Uri, state: FileState): void {
+    this.states.set(uri.toString(), state);
+    this.changed.fire(uri);
+  }
+}
+
+/** Is this path one the validators understand (by extension)? */
+export function isValidatablePath(path: string): boolean {
+  return dataFileKind(path) !== undefined;
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
+}

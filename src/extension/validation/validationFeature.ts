@@ -1,0 +1,80 @@
+// Data validation in the editor: diagnostics, quick fixes, the Datasets & Findings view, the
+// status bar item and the Validate File command. The validators themselves are src/core/data.
+import * as vscode from 'vscode';
+import { workspace } from 'vscode';
+import { basename } from 'node:path';
+import { Feature } from '../features/feature';
+import { ValidationController } from './validationController';
+import { loadCoreEngine, ValidationEngine } from './engine';
+import { registerValidationEvents } from './events';
+import { SafeFixProvider } from './codeActions';
+import { ValidationStatusBar } from './statusBar';
+import { validateFileCommand } from './validateCommand';
+import { DatasetsTree, revealFinding } from '../sidebar/datasetsTree';
+import { registerReportHandler } from '../reports/registry';
+import { setTestState, testModeEnabled } from '../testState';
+
+const DATA_FILES: vscode.DocumentSelector = [
+  { scheme: 'file', pattern: '**/*.{jsonl,json,csv,JSONL,JSON,CSV}' },
+  { scheme: 'vscode-remote', pattern: '**/*.{jsonl,json,csv,JSONL,JSON,CSV}' },
+];
+
+export function validationFeature(loadEngine: () => Promise<ValidationEngine> = loadCoreEngine): Feature {
+  return {
+    id: 'validation',
+    activate(context) {
+      const collection = vscode.languages.createDiagnosticCollection('preflight');
+      const controller = new ValidationController(collection, loadEngine);
+      const statusBar = new ValidationStatusBar(controller);
+      const tree = new DatasetsTree(controller);
+      const view = vscode.window.createTreeView('preflight.datasets', { treeDataProvider: tree, showCollapseAll: true });
+      context.subscriptions.push(
+        collection,
+        controller,
+        statusBar,
+        tree,
+        view,
+        vscode.languages.registerCodeActionsProvider(DATA_FILES, new SafeFixProvider(controller), { providedCodeActionKinds: SafeFixProvider.kinds }),
+        vscode.commands.registerCommand('preflight.validateFile', (arg?: unknown) => validateFileCommand(controller, arg)),
+        vscode.commands.registerCommand('preflight.revealFinding', revealFinding),
+        vscode.commands.registerCommand('preflight.clearFindings', () => controller.clearAll()),
+        registerReportHandler({
+          kind: 'validation',
+          label: 'Validation findings',
+          lastReport: (file) => controller.results.get(file.toString())?.at,
+          open: async (file) => {
+            const result = controller.results.get(file.toString());
+            if (!result) return;
+            await view.reveal({ type: 'file', result }, { focus: true, expand: true });
+          },
+        }),
+        registerValidationEvents({ controller, refreshStatus: () => statusBar.refresh() }),
+      );
+      if (testModeEnabled()) {
+        context.subscriptions.push(controller.onDidChange(() => setTestState('validation', snapshot(controller))));
+        setTestState('validation', snapshot(controller));
+      }
+    },
+  };
+}
+
+/** What the end-to-end tests assert on: per file, its summary and its diagnostics as published. */
+function snapshot(controller: ValidationController): unknown {
+  const files: Record<string, unknown> = {};
+  for (const result of controller.results.values()) {
+    const diagnostics = vscode.languages.getDiagnostics(result.uri).filter((d) => d.source === 'preflight');
+    files[workspace.asRelativePath(result.uri, false) || basename(result.uri.fsPath)] = {
+      source: result.source,
+      summary: result.summary,
+      durationMs: result.durationMs,
+      diagnostics: diagnostics.map((d) => ({
+        code: typeof d.code === 'object' ? d.code.value : d.code,
+        line: d.range.start.line + 1,
+        column: d.range.start.character + 1,
+        severity: ['error', 'warning', 'info', 'hint'][d.severity],
+        message: d.message,
+      })),
+    };
+  }
+  return { files };
+}
