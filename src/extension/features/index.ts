@@ -2,11 +2,13 @@
 import { Feature } from './feature';
 import { notBuiltFeature } from './notBuilt';
 import { modelsFeature } from '../models/modelsFeature';
+import { validationFeature } from '../validation/validationFeature';
 import { reportsFeature } from '../reports/showReportCommand';
+import { annotationFeature } from '../annotation/annotationFeature';
 
 export const features: Feature[] = [
-  notBuiltFeature('validation', { 'preflight.validateFile': 'Validate File' }),
-  notBuiltFeature('annotation', { 'preflight.analyzeAnnotations': 'Analyze Annotation Errors' }),
+  validationFeature(),
+  annotationFeature,
   modelsFeature(),
   notBuiltFeature('mdf', { 'preflight.forecastBehaviour': 'Forecast Behaviour (MDF)' }),
   notBuiltFeature('bear', { 'preflight.launchBear': 'Launch BEAR Fine-tuning' }, ['preflight.jobs']),
