@@ -1,0 +1,193 @@
+// "Preflight: Analyze Annotation Errors": runs the annotation analysis on a labeled CSV, shows
+// the report panel and marks the LLM's errors in the editor. Core work stays in src/core/annotation.
+import * as vscode from 'vscode';
+import { basename } from 'node:path';
+import { analyzeAnnotations, type AnnotationAnalysis } from '../../core/annotation/analyze';
+import type { CsvSource } from '../../core/annotation/csv';
+import { AnnotationInputError } from '../../core/annotation/errors';
+import type { LabelColumnOverrides } from '../../core/annotation/readLabels';
+import { Feature } from '../features/feature';
+import { registerReportHandler } from '../reports/registry';
+import { setTestState } from '../testState';
+import { AnnotationPanel, PanelHost } from './annotationPanel';
+import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
+import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, rememberedColumns } from './inputs';
+import { ANNOTATION_VIEW_TYPE, AnnotationView } from './protocol';
+
+interface Settings {
+  resamples: number;
+  seed: number;
+  levels: string[];
+  diagnostics: boolean;
+  maxDiagnostics: number;
+}
+
+function settings(): Settings {
+  const config = vscode.workspace.getConfiguration('preflight.annotation');
+  return {
+    resamples: config.get<number>('bootstrapResamples', 1000),
+    seed: config.get<number>('seed', 1),
+    levels: config.get<string[]>('levels', []),
+    diagnostics: config.get<boolean>('diagnostics', true),
+    maxDiagnostics: config.get<number>('maxDiagnostics', 5000),
+  };
+}
+
+/** An open editor's text wins over the file on disk (unsaved edits are analysed too). */
+function sourceFor(uri: vscode.Uri): CsvSource {
+  const open = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
+  if (open && (open.isDirty || uri.scheme !== 'file')) return { text: open.getText(), name: basename(uri.fsPath) };
+  return { path: uri.fsPath };
+}
+
+class AnnotationController implements PanelHost {
+  readonly diagnostics = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_COLLECTION);
+  private readonly lastRun = new Map<string, Date>();
+  private readonly testState: Record<string, unknown> = {};
+
+  constructor(private readonly context: vscode.ExtensionContext) {}
+
+  async command(arg?: unknown): Promise<void> {
+    const file = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (!file || !/\.csv$/i.test(file.path)) {
+      void vscode.window.showInformationMessage('Preflight: open a labeled CSV (gold label and LLM label per row) to analyze its annotation errors.');
+      return;
+    }
+    const panel = AnnotationPanel.open(this.context.extensionUri, file, this, `Annotations: ${basename(file.fsPath)}`);
+    await this.analyze(file, panel);
+  }
+
+  async analyze(file: vscode.Uri, panel: AnnotationPanel, human: HumanTestSource | undefined = findHumanTest(this.context.workspaceState, file)): Promise<void> {
+    const config = settings();
+    let columns: LabelColumnOverrides | undefined = rememberedColumns(this.context.workspaceState, file);
+    panel.busy(`Analysing ${basename(file.fsPath)}${human ? ` with the human test ${basename(human.uri.fsPath)}` : ''}…`);
+    const run = (cols: LabelColumnOverrides | undefined) =>
+      vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Preflight: analysing annotations in ${basename(file.fsPath)}`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          return analyzeAnnotations(sourceFor(file), human ? [sourceFor(human.uri)] : [], {
+            columns: cols,
+            levels: config.levels.length ? config.levels : undefined,
+            resamples: config.resamples,
+            seed: config.seed,
+            signal: abort.signal,
+            onProgress: (rows) => progress.report({ message: `${rows.toLocaleString()} rows read` }),
+          });
+        },
+      );
+    let analysis: AnnotationAnalysis;
+    try {
+      try {
+        analysis = await run(columns);
+      } catch (error) {
+        // columns not recognisable: ask once, remember the answer, try again
+        if (!(error instanceof AnnotationInputError) || !/cannot tell which column|no column/.test(error.message)) throw error;
+        const text = (await vscode.workspace.openTextDocument(file)).getText();
+        columns = await pickColumns(this.context.workspaceState, file, headerOf(text));
+        if (!columns) {
+          panel.failed(`${error.message}. Choose the columns to analyse the file.`);
+          return;
+        }
+        analysis = await run(columns);
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      panel.failed(message === 'cancelled' ? 'Analysis cancelled.' : message);
+      this.record(file, { error: message });
+      return;
+    }
+    const view: AnnotationView = {
+      file: file.toString(),
+      fileName: basename(file.fsPath),
+      humanFile: human?.uri.toString(),
+      humanFileName: human ? basename(human.uri.fsPath) : undefined,
+      humanSource: human?.how,
+      report: analysis.report,
+      generatedAt: new Date().toISOString(),
+    };
+    panel.show(analysis, view);
+    this.lastRun.set(file.toString(), new Date());
+    const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === file.toString());
+    let diagnosticCount = 0;
+    if (config.diagnostics) {
+      const { diagnostics, total } = annotationDiagnostics(analysis, document, config.maxDiagnostics);
+      this.diagnostics.set(file, diagnostics);
+      diagnosticCount = diagnostics.length;
+      if (total > diagnostics.length) {
+        vscode.window.setStatusBarMessage(`Preflight: ${diagnostics.length} of ${total} annotation errors marked (preflight.annotation.maxDiagnostics)`, 8000);
+      }
+    } else this.diagnostics.delete(file);
+    const d = analysis.report.decomposition;
+    this.record(file, {
+      humanFile: view.humanFileName ?? null,
+      humanSource: view.humanSource ?? null,
+      scale: analysis.report.scale.levels,
+      llmAccuracy: analysis.report.llm.metrics.accuracy.value,
+      shares: d ? Object.fromEntries(Object.entries(d.shares).map(([k, v]) => [k, v.value])) : null,
+      notComputed: analysis.report.notComputed,
+      diagnostics: diagnosticCount,
+    });
+  }
+
+  async chooseHumanTest(file: vscode.Uri, panel: AnnotationPanel): Promise<void> {
+    const picked = await pickHumanTest(this.context.workspaceState, file);
+    if (picked) await this.analyze(file, panel, picked);
+  }
+
+  async forgetHumanTest(file: vscode.Uri, panel: AnnotationPanel): Promise<void> {
+    await forgetHumanTest(this.context.workspaceState, file);
+    await this.analyze(file, panel);
+  }
+
+  async changeColumns(file: vscode.Uri, panel: AnnotationPanel): Promise<void> {
+    const text = (await vscode.workspace.openTextDocument(file)).getText();
+    const columns = await pickColumns(this.context.workspaceState, file, headerOf(text));
+    if (columns) await this.analyze(file, panel);
+  }
+
+  rendered(file: vscode.Uri, summary: unknown): void {
+    this.record(file, { rendered: summary });
+  }
+
+  lastReport(file: vscode.Uri): Date | undefined {
+    return this.lastRun.get(file.toString());
+  }
+
+  private record(file: vscode.Uri, patch: Record<string, unknown>): void {
+    const key = basename(file.fsPath);
+    this.testState[key] = { ...(this.testState[key] as object | undefined), ...patch };
+    setTestState('annotation', this.testState);
+  }
+}
+
+export const annotationFeature: Feature = {
+  id: 'annotation',
+  activate(context) {
+    const controller = new AnnotationController(context);
+    context.subscriptions.push(
+      controller.diagnostics,
+      vscode.commands.registerCommand('preflight.analyzeAnnotations', (arg?: unknown) => controller.command(arg)),
+      vscode.window.registerWebviewPanelSerializer(ANNOTATION_VIEW_TYPE, {
+        async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: AnnotationView | undefined) {
+          if (!state?.file) {
+            panel.dispose();
+            return;
+          }
+          AnnotationPanel.revive(panel, context.extensionUri, vscode.Uri.parse(state.file), controller, state);
+        },
+      }),
+      registerReportHandler({
+        kind: 'annotation',
+        label: 'Annotation error analysis',
+        lastReport: (file) => controller.lastReport(file),
+        open: (file) => controller.command(file),
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        // keep diagnostics only while the file is open or its panel is
+        if (!AnnotationPanel.get(doc.uri)) controller.diagnostics.delete(doc.uri);
+      }),
+    );
+  },
+};

@@ -1,0 +1,43 @@
+// The messages between the annotation panel's controller (extension host) and its webview app
+// (webview/annotation/main.ts). Both sides import these types; nothing here imports vscode.
+import type { AnnotationReport } from '../../core/annotation/types';
+
+export const ANNOTATION_VIEW_TYPE = 'preflightAnnotation';
+
+/** What the panel shows; also its persisted webview state (getState/setState, serializer). */
+export interface AnnotationView {
+  /** the labels file (URI string) */
+  file: string;
+  fileName: string;
+  /** the human test used (URI string), if any */
+  humanFile?: string;
+  humanFileName?: string;
+  /** how the human test was found */
+  humanSource?: 'remembered' | 'sibling' | 'picked';
+  report: AnnotationReport;
+  generatedAt: string;
+}
+
+export type ToWebview =
+  | { type: 'show'; view: AnnotationView }
+  | { type: 'busy'; message: string }
+  | { type: 'failed'; message: string };
+
+export type FromWebview =
+  | { type: 'ready' }
+  /** reveal the rows of one confusion cell (gold level index, LLM level index) */
+  | { type: 'revealCell'; gold: number; llm: number }
+  | { type: 'chooseHumanTest' }
+  | { type: 'forgetHumanTest' }
+  | { type: 'changeColumns' }
+  | { type: 'rerun' }
+  /** what the app drew, for the end-to-end test state */
+  | { type: 'rendered'; summary: RenderSummary };
+
+export interface RenderSummary {
+  shares: number;
+  matrixCells: number;
+  charts: number;
+  theme: string;
+  notComputed: number;
+}

@@ -1,0 +1,436 @@
+// The annotation report panel (browser side). Renders the AnnotationView the controller sends;
+// every piece of data goes into the DOM through textContent (never innerHTML), colours come from
+// the theme's --vscode-* variables, and the last view is kept with setState so the panel comes
+// back after a reload before the controller has re-run the analysis.
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import type { AnnotationView, FromWebview, RenderSummary, ToWebview } from '../../src/extension/annotation/protocol';
+import type { Estimate, RaterReport, ShareName } from '../../src/core/annotation/types';
+import './annotation.css';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): AnnotationView | undefined;
+  setState(state: AnnotationView): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app') as HTMLElement;
+let charts: Chart[] = [];
+let current: AnnotationView | undefined = vscode.getState();
+
+const SHARES: Array<{ key: ShareName; label: string; color: string }> = [
+  { key: 'correct', label: 'Correct', color: '--vscode-charts-green' },
+  { key: 'boundaryTask', label: 'Boundary, task-inherent', color: '--vscode-charts-blue' },
+  { key: 'conceptualTask', label: 'Conceptual, task-inherent', color: '--vscode-charts-purple' },
+  { key: 'boundaryModel', label: 'Boundary, model-specific', color: '--vscode-charts-yellow' },
+  { key: 'conceptualModel', label: 'Conceptual, model-specific', color: '--vscode-charts-red' },
+];
+
+// ---- tiny DOM helpers (text only) ----
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; title?: string } = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.text !== undefined) node.textContent = props.text;
+  if (props.title) node.title = props.title;
+  for (const child of children) node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  return node;
+}
+
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+function pct(x: number | null | undefined, digits = 1): string {
+  return x === null || x === undefined ? '—' : `${(100 * x).toFixed(digits)}%`;
+}
+
+function num(x: number | null | undefined): string {
+  return x === null || x === undefined ? '—' : x.toFixed(3);
+}
+
+function interval(e: Estimate, format: (x: number | null) => string): string {
+  return e.lo === null || e.hi === null ? '' : ` [${format(e.lo)}, ${format(e.hi)}]`;
+}
+
+function withCi(e: Estimate, format: (x: number | null) => string): string {
+  return `${format(e.value)}${interval(e, format)}`;
+}
+
+function button(label: string, message: FromWebview, title?: string): HTMLButtonElement {
+  const b = el('button', { text: label, title });
+  b.addEventListener('click', () => vscode.postMessage(message));
+  return b;
+}
+
+function section(title: string, ...children: Node[]): HTMLElement {
+  return el('section', {}, el('h2', { text: title }), ...children);
+}
+
+function canvas(label: string, height = 220): { wrap: HTMLElement; canvas: HTMLCanvasElement } {
+  const c = el('canvas');
+  c.setAttribute('role', 'img');
+  c.setAttribute('aria-label', label);
+  const wrap = el('div', { className: 'chart' }, c);
+  wrap.style.height = `${height}px`;
+  return { wrap, canvas: c };
+}
+
+function table(head: string[], rows: Array<Array<string | Node>>, className = 'grid'): HTMLTableElement {
+  const t = el('table', { className });
+  const thead = el('thead');
+  const tr = el('tr');
+  for (const h of head) tr.append(el('th', { text: h }));
+  thead.append(tr);
+  const tbody = el('tbody');
+  for (const row of rows) {
+    const r = el('tr');
+    row.forEach((cell, i) => r.append(el(i === 0 ? 'th' : 'td', {}, cell)));
+    tbody.append(r);
+  }
+  t.append(thead, tbody);
+  return t;
+}
+
+// ---- charts ----
+function baseOptions() {
+  const fg = cssVar('--vscode-foreground', '#888');
+  const grid = cssVar('--vscode-panel-border', 'rgba(128,128,128,0.3)');
+  Chart.defaults.color = fg;
+  Chart.defaults.font.family = cssVar('--vscode-font-family', 'sans-serif');
+  return { fg, grid };
+}
+
+function sharesChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
+  const d = view.report.decomposition!;
+  const { grid } = baseOptions();
+  return new Chart(target, {
+    type: 'bar',
+    data: {
+      labels: ['LLM labels'],
+      datasets: SHARES.map((s) => ({ label: s.label, data: [100 * (d.shares[s.key].value ?? 0)], backgroundColor: cssVar(s.color, '#888'), borderWidth: 0 })),
+    },
+    options: {
+      indexAxis: 'y',
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { x: { stacked: true, min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, y: { stacked: true, grid: { display: false } } },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => {
+              const s = SHARES[ctx.datasetIndex];
+              return `${s.label}: ${withCi(d.shares[s.key], (x) => pct(x, 2))}`;
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+function intervalsChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
+  const d = view.report.decomposition!;
+  const { grid, fg } = baseOptions();
+  const labels = SHARES.map((s) => s.label);
+  return new Chart(target, {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        {
+          type: 'bar',
+          label: `${Math.round(view.report.bootstrap.confidence * 100)}% interval`,
+          data: SHARES.map((s) => (d.shares[s.key].lo === null ? null : [100 * (d.shares[s.key].lo ?? 0), 100 * (d.shares[s.key].hi ?? 0)])) as unknown as number[],
+          backgroundColor: SHARES.map((s) => cssVar(s.color, '#888')),
+          barPercentage: 0.35,
+        },
+        {
+          type: 'line',
+          label: 'point estimate',
+          data: SHARES.map((s) => 100 * (d.shares[s.key].value ?? 0)),
+          showLine: false,
+          pointStyle: 'line',
+          pointRadius: 14,
+          pointBorderWidth: 3,
+          borderColor: fg,
+          backgroundColor: fg,
+        },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { y: { min: 0, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, x: { grid: { display: false } } },
+      plugins: { legend: { position: 'bottom' } },
+    },
+  });
+}
+
+function profileChart(target: HTMLCanvasElement, raters: RaterReport[]): Chart {
+  const { grid } = baseOptions();
+  const colors = ['--vscode-charts-orange', '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-yellow'];
+  return new Chart(target, {
+    type: 'bar',
+    data: {
+      labels: ['correct', 'boundary error (d = 1)', 'conceptual error (d ≥ 2)'],
+      datasets: raters.map((r, i) => ({
+        label: r.name === 'llm' ? 'LLM' : r.name,
+        data: [r.metrics.accuracy.value, r.metrics.boundaryRate.value, r.metrics.conceptualRate.value].map((x) => 100 * (x ?? 0)),
+        backgroundColor: cssVar(colors[i % colors.length], '#888'),
+      })),
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { y: { min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, x: { grid: { display: false } } },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => {
+              const r = raters[ctx.datasetIndex];
+              const e = [r.metrics.accuracy, r.metrics.boundaryRate, r.metrics.conceptualRate][ctx.dataIndex];
+              return `${ctx.dataset.label}: ${withCi(e, (x) => pct(x, 1))} (n = ${r.n})`;
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+function directionChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
+  const { grid } = baseOptions();
+  const levels = view.report.llm.levels;
+  const part = (f: (l: (typeof levels)[number]) => number) => levels.map((l) => (l.gold > 0 ? (100 * f(l)) / l.gold : 0));
+  const series = [
+    { label: 'conceptual, lower', data: part((l) => -l.conceptualDown), color: '--vscode-charts-red' },
+    { label: 'boundary, lower', data: part((l) => -l.boundaryDown), color: '--vscode-charts-yellow' },
+    { label: 'boundary, higher', data: part((l) => l.boundaryUp), color: '--vscode-charts-blue' },
+    { label: 'conceptual, higher', data: part((l) => l.conceptualUp), color: '--vscode-charts-purple' },
+  ];
+  return new Chart(target, {
+    type: 'bar',
+    data: { labels: levels.map((l) => l.level), datasets: series.map((s) => ({ label: s.label, data: s.data, backgroundColor: cssVar(s.color, '#888') })) },
+    options: {
+      indexAxis: 'y',
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { x: { stacked: true, grid: { color: grid }, ticks: { callback: (v) => `${Math.abs(Number(v))}%` } }, y: { stacked: true, grid: { display: false }, title: { display: true, text: 'gold level' } } },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${Math.abs(Number(ctx.raw)).toFixed(1)}% of gold '${levels[ctx.dataIndex].level}'` } },
+      },
+    },
+  });
+}
+
+// ---- sections ----
+function header(view: AnnotationView): HTMLElement {
+  const r = view.report;
+  const h = el('header');
+  h.append(el('h1', { text: `Annotation error analysis — ${view.fileName}` }));
+  const facts = el('p', { className: 'muted' });
+  facts.textContent = `${r.labels.used.toLocaleString()} of ${r.labels.rows.toLocaleString()} rows used · gold column '${r.labels.columns.gold}', LLM column '${r.labels.columns.llm}' · scale (${r.scale.name ?? r.scale.source}): ${r.scale.levels.join(' < ')}`;
+  h.append(facts);
+  const human = el('p');
+  if (view.humanFileName && r.human) {
+    const how = view.humanSource === 'sibling' ? 'found beside the file' : view.humanSource === 'picked' ? 'chosen' : 'remembered';
+    human.textContent = `Human test: ${view.humanFileName} (${how}; ${r.human.items} items, coders ${r.human.coders.join(', ')}, ${r.human.format} format).`;
+  } else {
+    human.className = 'notice';
+    human.textContent = 'No human test: the decomposition into task-inherent and model-specific errors, and the human coders’ metrics, need one (a few dozen gold-labelled items re-labelled by two coders; `preflight annotate sample` draws them).';
+  }
+  h.append(human);
+  const actions = el('div', { className: 'actions' });
+  actions.append(button(view.humanFileName ? 'Choose another human test…' : 'Choose human test…', { type: 'chooseHumanTest' }));
+  if (view.humanSource === 'picked' || view.humanSource === 'remembered') actions.append(button('Forget human test', { type: 'forgetHumanTest' }));
+  actions.append(button('Change columns…', { type: 'changeColumns' }), button('Re-run', { type: 'rerun' }));
+  h.append(actions);
+  return h;
+}
+
+function notices(view: AnnotationView): HTMLElement | undefined {
+  const r = view.report;
+  const warnings = [...r.warnings, ...(r.decomposition?.warnings ?? [])];
+  if (!warnings.length && !r.notComputed.length) return undefined;
+  const box = el('div', { className: 'notices' });
+  for (const w of warnings) box.append(el('p', { className: 'warning', text: `⚠ ${w}` }));
+  if (r.notComputed.length) {
+    const list = el('ul');
+    for (const n of r.notComputed) list.append(el('li', { text: n }));
+    box.append(el('p', { text: 'Not computed:' }), list);
+  }
+  return box;
+}
+
+function decompositionSection(view: AnnotationView): HTMLElement | undefined {
+  const d = view.report.decomposition;
+  if (!d) return undefined;
+  const stacked = canvas('Stacked bar of the five shares of the LLM labels', 150);
+  const intervals = canvas('Interval of each share', 230);
+  const rows = SHARES.map((s) => {
+    const swatch = el('span', { className: 'swatch' });
+    swatch.style.background = `var(${s.color})`;
+    return [el('span', {}, swatch, s.label), withCi(d.shares[s.key], (x) => pct(x, 2))];
+  });
+  rows.push(['Task-inherent fraction of boundary errors', withCi(d.taskFraction.boundary, (x) => pct(x, 1))]);
+  rows.push(['Task-inherent fraction of conceptual errors', withCi(d.taskFraction.conceptual, (x) => pct(x, 1))]);
+  const s = section('Error decomposition (Xu et al., LAK 2026)', stacked.wrap, intervals.wrap, table(['share of all LLM labels', `value [${Math.round(view.report.bootstrap.confidence * 100)}% CI]`], rows));
+  queueMicrotask(() => {
+    charts.push(sharesChart(stacked.canvas, view), intervalsChart(intervals.canvas, view));
+  });
+  s.append(el('p', { className: 'muted', text: `t_task = H_t / (M_t + H_t) · M_t with M_AER ${pct(d.inputs.mBoundary)}, M_CRI ${pct(d.inputs.mConceptual)} (LLM vs gold) and H_AER ${pct(d.inputs.hBoundary)}, H_CRI ${pct(d.inputs.hConceptual)} (human coders vs gold). ${view.report.bootstrap.resamples} bootstrap resamples, seed ${view.report.bootstrap.seed}.` }));
+  return s;
+}
+
+function profileSection(view: AnnotationView): HTMLElement {
+  const r = view.report;
+  const raters = [r.llm, ...(r.human ? [r.human.pooled, ...r.human.perCoder] : [])];
+  const chart = canvas('Error profile: correct, boundary and conceptual rates of the LLM and the human coders', 240);
+  queueMicrotask(() => charts.push(profileChart(chart.canvas, raters)));
+  return section(r.human ? 'Error profile: LLM vs human coders' : 'Error profile of the LLM', chart.wrap);
+}
+
+function agreementSection(view: AnnotationView): HTMLElement {
+  const r = view.report;
+  const raters: RaterReport[] = [r.llm, ...(r.human ? [r.human.pooled, ...r.human.perCoder, ...r.human.pairs] : [])];
+  const rows = raters.map((x) => [
+    x.name === 'llm' ? 'LLM vs gold' : x.name.includes(' vs ') ? x.name : `${x.name} vs gold`,
+    String(x.n),
+    withCi(x.metrics.accuracy, (v) => pct(v)),
+    withCi(x.metrics.kappa, num),
+    withCi(x.metrics.quadraticKappa, num),
+    withCi(x.metrics.alphaOrdinal, num),
+    withCi(x.metrics.alphaInterval, num),
+    withCi(x.metrics.severityWeightedError, num),
+    withCi(x.metrics.boundaryBias, num),
+    withCi(x.metrics.signedShift, num),
+  ]);
+  const s = section('Agreement', table(['rater', 'n', 'accuracy', 'Cohen κ', 'quadratic κ', 'α ordinal', 'α interval', 'severity-weighted error', 'boundary bias', 'mean shift (steps)'], rows));
+  if (r.human) {
+    const a = r.human.agreement;
+    s.append(el('p', { text: `Among the ${a.coders} coders (${a.units} items, gold excluded): Krippendorff’s α nominal ${withCi(a.alphaNominal, num)}, ordinal ${withCi(a.alphaOrdinal, num)}, interval ${withCi(a.alphaInterval, num)}.` }));
+  }
+  s.append(el('p', { className: 'muted', text: 'Boundary bias: (upward − downward) / all adjacent errors; mean shift: average (rater − gold) in scale steps — one-step errors that lean one way bias group means.' }));
+  return s;
+}
+
+function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number } {
+  const r = view.report.llm;
+  const levels = view.report.scale.levels;
+  const max = Math.max(1, ...r.confusion.flat());
+  const t = el('table', { className: 'matrix' });
+  const head = el('tr', {}, el('th', { text: 'gold ↓ / LLM →' }));
+  for (const level of levels) head.append(el('th', { text: level }));
+  t.append(el('thead', {}, head));
+  const body = el('tbody');
+  let cells = 0;
+  r.confusion.forEach((row, g) => {
+    const tr = el('tr', {}, el('th', { text: levels[g] }));
+    row.forEach((count, l) => {
+      const d = Math.abs(g - l);
+      const kind = d === 0 ? 'correct' : d === 1 ? 'boundary' : 'conceptual';
+      const b = el('button', { className: `cell ${kind}`, text: String(count), title: `gold '${levels[g]}', LLM '${levels[l]}': ${count} row(s) — ${kind}${count ? '. Click to select them in the editor.' : ''}` });
+      b.style.setProperty('--heat', String(count / max));
+      b.disabled = count === 0;
+      b.addEventListener('click', () => vscode.postMessage({ type: 'revealCell', gold: g, llm: l }));
+      tr.append(el('td', {}, b));
+      cells++;
+    });
+    body.append(tr);
+  });
+  t.append(body);
+  const s = section('Confusion matrix (click a cell to select its rows)', t);
+  s.append(el('p', { className: 'muted', text: 'Cell colour: count; outline: green correct, amber boundary (adjacent levels), red conceptual (two or more levels apart).' }));
+  return { node: s, cells };
+}
+
+function directionSection(view: AnnotationView): HTMLElement {
+  const chart = canvas('Error direction per gold level', 40 + 32 * view.report.llm.levels.length);
+  queueMicrotask(() => charts.push(directionChart(chart.canvas, view)));
+  const rows = view.report.llm.levels.map((l) => [l.level, String(l.gold), pct(l.recall), pct(l.precision), String(l.boundaryDown), String(l.boundaryUp), String(l.conceptualDown), String(l.conceptualUp), num(l.meanShift)]);
+  return section('LLM error direction per gold level', chart.wrap, table(['gold level', 'n', 'recall', 'precision', 'boundary ↓', 'boundary ↑', 'conceptual ↓', 'conceptual ↑', 'mean shift'], rows));
+}
+
+function groupsSection(view: AnnotationView): HTMLElement | undefined {
+  const groups = view.report.groups;
+  if (!groups.length) return undefined;
+  const rows = groups.map((g) => {
+    const m = g.rater.metrics;
+    const s = g.decomposition?.shares;
+    return [`${g.column} = ${g.value}`, String(g.rater.n), withCi(m.accuracy, (x) => pct(x)), pct(m.boundaryRate.value), pct(m.conceptualRate.value), withCi(m.signedShift, num), num(m.quadraticKappa.value), s ? pct(s.boundaryTask.value) : '—', s ? pct(s.conceptualTask.value) : '—', s ? pct(s.boundaryModel.value) : '—', s ? pct(s.conceptualModel.value) : '—'];
+  });
+  return section('By group', table(['group', 'n', 'accuracy', 'AER', 'CRI', 'mean shift', 'QWK', 'boundary task', 'conceptual task', 'boundary model', 'conceptual model'], rows));
+}
+
+function findingsSection(view: AnnotationView): HTMLElement | undefined {
+  const f = view.report.findings;
+  if (!f.length) return undefined;
+  const list = el('ul', { className: 'findings' });
+  for (const finding of f.slice(0, 50)) list.append(el('li', { text: `${finding.file.split(/[\\/]/).pop()}:${finding.line} — ${finding.message}` }));
+  const more = f.length + view.report.findingsOmitted - Math.min(50, f.length);
+  if (more > 0) list.append(el('li', { className: 'muted', text: `… and ${more} more` }));
+  return section('Input findings', list);
+}
+
+function render(view: AnnotationView): void {
+  for (const chart of charts) chart.destroy();
+  charts = [];
+  app.replaceChildren();
+  app.append(header(view));
+  const parts = [notices(view), decompositionSection(view), profileSection(view), agreementSection(view)];
+  const matrix = matrixSection(view);
+  parts.push(matrix.node, directionSection(view), groupsSection(view), findingsSection(view));
+  for (const part of parts) if (part) app.append(part);
+  queueMicrotask(() => {
+    const summary: RenderSummary = {
+      shares: view.report.decomposition ? SHARES.length : 0,
+      matrixCells: matrix.cells,
+      charts: charts.length,
+      theme: document.body.classList.contains('vscode-light') ? 'light' : document.body.classList.contains('vscode-high-contrast') ? 'high-contrast' : 'dark',
+      notComputed: view.report.notComputed.length,
+    };
+    vscode.postMessage({ type: 'rendered', summary });
+  });
+}
+
+function status(text: string, className: string): void {
+  const p = el('p', { className, text });
+  if (current) {
+    const old = app.querySelector('.status');
+    old?.remove();
+    p.classList.add('status');
+    app.prepend(p);
+  } else app.replaceChildren(p);
+}
+
+window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const message = event.data;
+  switch (message.type) {
+    case 'show':
+      current = message.view;
+      vscode.setState(message.view);
+      render(message.view);
+      break;
+    case 'busy':
+      status(message.message, 'muted');
+      break;
+    case 'failed':
+      status(message.message, 'error');
+      break;
+  }
+});
+
+// theme switches change the --vscode-* variables: redraw the charts with the new colours
+new MutationObserver(() => current && render(current)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+if (current) render(current);
+vscode.postMessage({ type: 'ready' });
