@@ -50,6 +50,11 @@ function fieldStarts(raw: string, delimiter = ','): number[] {
   return starts;
 }
 
+/** A field value for a one-line message: JSON-quoted (newlines escaped), long values shortened. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
+
 function stringHash(text: string, seed: number): number {
   let h = seed;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
@@ -168,7 +173,7 @@ export class CsvValidator {
   }
 
   private lineEndColumn(row: Row): number {
-    const raw = row.raw.replace(/\r?\n?$/, '').replace(/\r$/, '');
+    const raw = row.raw.replace(/[\r\n]+$/, '');
     const lastNl = raw.lastIndexOf('\n');
     return raw.length - (lastNl + 1) + 1;
   }
@@ -226,7 +231,7 @@ export class CsvValidator {
     if (fields.length !== header.length) {
       const starts = fieldStarts(row.raw);
       if (fields.length > header.length) {
-        const [line, column] = this.position(row, (starts[header.length] ?? 1) - 1);
+        const [line, column] = this.position(row, starts[header.length] ?? 0);
         this.collector.add(line, column, row.endLine, this.lineEndColumn(row), 'error', 'csv-ragged-row', `row has ${fields.length} fields but the header has ${header.length} (an unquoted delimiter inside a text field?)`);
       } else {
         const end = this.lineEndColumn(row);
@@ -240,15 +245,15 @@ export class CsvValidator {
         if (this.levelSet.has(value)) continue;
         const starts = fieldStarts(row.raw);
         const [line, column] = this.position(row, starts[c] ?? 0);
-        const width = Math.max(1, (starts[c + 1] ?? row.raw.replace(/\r?\n$/, '').length + 1) - 1 - (starts[c] ?? 0));
+        const width = Math.max(1, (starts[c + 1] ?? row.raw.replace(/[\r\n]+$/, '').length + 1) - 1 - (starts[c] ?? 0));
         const name = header[c] || `column ${c + 1}`;
         if (value.trim() === '') {
           this.collector.add(line, column, line, column + width, 'warning', 'label-missing', `no label in "${name}"`);
           continue;
         }
         const near = this.levelFold.get(value.trim().toLowerCase());
-        const hint = near !== undefined ? `; did you mean "${near}"? (it differs only in case or spaces)` : '';
-        this.collector.add(line, column, line, column + width, 'error', 'label-off-scale', `"${value}" in "${name}" is not on the label scale (${this.levels.join(', ')})${hint}`);
+        const hint = near !== undefined ? `; did you mean ${quote(near)}? (it differs only in case or spaces)` : '';
+        this.collector.add(line, column, line, column + width, 'error', 'label-off-scale', `${quote(value)} in "${name}" is not on the label scale (${this.levels.join(', ')})${hint}`);
       }
     }
     // exact duplicate rows (all fields equal)

@@ -138,6 +138,7 @@ export class RecordPipeline {
       return;
     }
     const checker = this.checker;
+    const errorsBefore = this.collector.errors;
     const schema = checker.check(tape, root, this.sink);
     this.countSchema(tape, root, schema, loc);
     if (schema === 'unknown') return;
@@ -149,7 +150,10 @@ export class RecordPipeline {
     }
     this.pushLength(tokens, line, loc.column(tape.start[root]));
 
-    // duplicates: 64-bit hash of the normalised training text, 32-bit hash of the raw bytes
+    // duplicates: 64-bit hash of the normalised training text, 32-bit hash of the raw bytes.
+    // A record with errors is skipped: it is reported already, and its broken fields would make
+    // unrelated broken records look alike.
+    if (this.collector.errors !== errorsBefore) return;
     const hasher = this.hasher;
     hasher.begin();
     const buf = tape.buf;

@@ -168,11 +168,14 @@ export class RecordChecker {
     let seenNonSystem = false;
     let lastRole = -1;
     let lastMessage = list + 1;
+    // once a turn has no readable role, the order of the rest cannot be judged
+    let orderUnknown = false;
     for (let m = list + 1; m < end; m = tape.next[m], index++) {
       lastMessage = m;
       if (tape.type[m] !== T_OBJECT) {
         sink('field-type', 'error', `${field}[${index}] must be an object with "role" and "content", found ${typeName(tape.type[m])}`, tape.start[m], tape.end[m]);
         previousRole = -1;
+        orderUnknown = true;
         continue;
       }
       let roleTok = -1;
@@ -231,7 +234,8 @@ export class RecordChecker {
         sink('field-type', 'error', `${field}[${index}].content must be a string or a list of parts, found ${typeName(tape.type[contentTok])}`, tape.start[contentTok], tape.end[contentTok]);
       }
       // turn order: system first; then user and assistant alternate; tool answers follow a tool call
-      if (role >= 0 && roleTok >= 0) {
+      if (role < 0) orderUnknown = true;
+      if (role >= 0 && roleTok >= 0 && !orderUnknown) {
         const at0 = tape.start[roleTok];
         const at1 = tape.end[roleTok];
         if (role === R_SYSTEM) {
