@@ -45,8 +45,15 @@ def beam_search(model, prompts: Sequence[Sequence[int]], trie: TitleTrie, beam: 
         if not open_refs:
             break
         logps: Dict[Tuple[int, int], torch.Tensor] = {}
-        for start in range(0, len(open_refs), max_batch):
-            chunk = open_refs[start:start + max_batch]
+        # A node with a single valid child needs no forward pass: the masked softmax gives it p = 1.
+        need = []
+        for ref in open_refs:
+            if len(trie.children(state[ref[0]][ref[1]][1])) == 1:
+                logps[ref] = torch.zeros(1)
+            else:
+                need.append(ref)
+        for start in range(0, len(need), max_batch):
+            chunk = need[start:start + max_batch]
             seqs = [list(prompts[u]) + state[u][h][0] for u, h in chunk]
             logits = _forward_last(model, seqs, pad_id, device) / tau
             for row, (u, h) in enumerate(chunk):
