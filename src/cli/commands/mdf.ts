@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
 import { openModel } from '../../core/model/runtime';
-import { DEFAULT_ALPHAS, forecast } from '../../core/mdf/forecast';
+import { DEFAULT_ALPHAS } from '../../core/mdf/forecast';
+import { forecastCached } from '../../core/mdf/reportCache';
 import { ensureBuiltModel } from '../../core/mdf/modelSource';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
@@ -116,7 +117,7 @@ export const mdfCommand: CliCommand = {
     let report: MdfReport;
     let lastStage = '';
     try {
-      report = await forecast(model, file, {
+      ({ report } = await forecastCached(model, file, {
         suites,
         modelHash: modelFingerprint(modelDir),
         modelPath: modelDir,
@@ -136,7 +137,7 @@ export const mdfCommand: CliCommand = {
           if (p.stage !== lastStage || p.stage === 'coherence' || p.stage === 'scoring') io.stderr(`[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}\n`);
           lastStage = p.stage;
         },
-      });
+      }));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/ENOENT|no record matched/.test(message)) throw new UsageError(message);

@@ -58,7 +58,7 @@ export interface Signature {
   cached: boolean;
 }
 
-export function signatureKey(fileSha256: string, options: SignatureOptions): string {
+export function signatureKey(fileSha256: string, options: Pick<SignatureOptions, 'modelHash' | 'format' | 'anchor' | 'maxTokens' | 'samples' | 'seed'>): string {
   const material = {
     v: SIGNATURE_CACHE_VERSION,
     model: options.modelHash,

@@ -37,7 +37,12 @@ describe('preflight mdf (tiny qwen3, real engine)', () => {
     assert.equal(code, EXIT_FINDINGS);
     const again = capture();
     assert.equal(await mdfCommand.run([...args, '--fail-on', 'high'], again.io), report.summary.maxRisk === 'high' ? EXIT_FINDINGS : EXIT_OK);
-    assert.equal(JSON.parse(again.out.stdout).signature.cached, true, 'second run reuses the cached signature');
+    assert.equal(JSON.parse(again.out.stdout).createdAt, report.createdAt, 'an unchanged run reuses the whole report');
+    const changed = capture();
+    await mdfCommand.run(args.map((a) => (a === '0,1,2' ? '0,2' : a)), changed.io);
+    const third = JSON.parse(changed.out.stdout);
+    assert.notEqual(third.createdAt, report.createdAt, 'other settings: a new report');
+    assert.equal(third.signature.cached, true, 'but the cached signature');
   });
 
   it('prints a readable summary by default', async () => {

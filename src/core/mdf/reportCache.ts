@@ -1,0 +1,43 @@
+// Whole-report reuse: a forecast whose file content, model, signature options, probe suites and
+// forecast settings are all unchanged is read back from disk instead of recomputed. (The signature
+// cache alone already skips the expensive pass over the data when only probe settings change.)
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InferenceModel } from '../model/api';
+import { ForecastOptions, forecast } from './forecast';
+import { hashFile } from './records';
+import { MdfReport, REPORT_SCHEMA } from './report';
+import { signatureKey } from './signature';
+
+export function reportKey(fileSha256: string, options: ForecastOptions): string {
+  const { suites, signal: _s, onProgress: _p, signature: _sig, cacheDir: _c, modelPath: _m, ...settings } = options;
+  const material = JSON.stringify({
+    schema: REPORT_SCHEMA,
+    signature: signatureKey(fileSha256, options),
+    settings,
+    suites: suites.map((s) => ({ name: s.name, kind: s.kind, behaviours: s.behaviours })),
+  });
+  return createHash('sha256').update(material).digest('hex').slice(0, 32);
+}
+
+/** forecast() through the report cache in `<cacheDir>/reports/`; the boolean says whether it was reused. */
+export async function forecastCached(model: InferenceModel, file: string, options: ForecastOptions): Promise<{ report: MdfReport; reused: boolean }> {
+  if (!options.cacheDir) return { report: await forecast(model, file, options), reused: false };
+  const key = reportKey(await hashFile(file), options);
+  const dir = join(options.cacheDir, 'reports');
+  const path = join(dir, `${key}.json`);
+  if (existsSync(path)) {
+    try {
+      const report = JSON.parse(readFileSync(path, 'utf8')) as MdfReport;
+      if (report.schema === REPORT_SCHEMA) return { report: { ...report, file: { ...report.file, path: file } }, reused: true };
+    } catch {
+      // a broken cache entry is recomputed
+    }
+  }
+  const report = await forecast(model, file, options);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(report));
+  renameSync(`${path}.tmp`, path);
+  return { report, reused: false };
+}
