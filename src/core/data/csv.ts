@@ -26,9 +26,13 @@ interface Row {
   endLine: number;
 }
 
+// Line breaks are counted as csv-parse and editors count them: CRLF, LF or a lone CR.
+const LINE_BREAK = /\r\n|\r|\n/g;
+
 function countNewlines(text: string): number {
+  LINE_BREAK.lastIndex = 0;
   let n = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  while (LINE_BREAK.exec(text)) n++;
   return n;
 }
 
@@ -79,6 +83,8 @@ export class CsvValidator {
   private blankStart = 0;
   private blankEnd = 0;
   private stopped = false;
+  private lastEndLine = 0;
+  private newlines = 0;
 
   constructor(
     private readonly collector: FindingCollector,
@@ -116,6 +122,8 @@ export class CsvValidator {
   }
 
   push(chunk: Buffer): void {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.newlines++;
+    for (let i = chunk.indexOf(13); i >= 0; i = chunk.indexOf(13, i + 1)) if (chunk[i + 1] !== 10) this.newlines++;
     if (!this.stopped) this.parser.write(chunk);
   }
 
@@ -126,15 +134,22 @@ export class CsvValidator {
     if (this.sample) this.decideLabelColumns();
   }
 
-  private malformed(error: Error & { lines?: number }): void {
-    const line = error.lines ?? 1;
-    const message = error.message.replace(/^[A-Za-z ]+:\s*/, '');
-    this.collector.add(line, 1, line, 1, 'error', 'csv-malformed', `malformed CSV: ${message}${this.stopped ? '' : ' (this record was skipped)'}`);
+  private malformed(error: Error & { lines?: number; code?: string }): void {
+    if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
+      // csv-parse reports where parsing ended; the open quote is in the record after the last good one
+      const line = this.lastEndLine + 1;
+      this.collector.add(line, 1, line, 1, 'error', 'csv-malformed', 'malformed CSV: a quoted field that starts on this line is never closed, so the rest of the file was read as one field');
+      return;
+    }
+    const line = Math.min(error.lines ?? 1, this.newlines + 1);
+    const message = error.message.replace(/^[A-Za-z ]+:\s*/, '').replace(/ at line \d+/, '');
+    this.collector.add(line, 1, line, 1, 'error', 'csv-malformed', `malformed CSV: ${message} (this record was skipped)`);
   }
 
   private onRecord(fields: string[], raw: string, endLine: number): void {
+    this.lastEndLine = endLine;
     let inner = 0;
-    for (const f of fields) if (f.length && f.indexOf('\n') >= 0) inner += countNewlines(f);
+    for (const f of fields) if (f.length && (f.indexOf('\n') >= 0 || f.indexOf('\r') >= 0)) inner += countNewlines(f);
     const startLine = endLine - inner;
     if (fields.length === 1 && fields[0] === '' && raw.trim() === '') {
       if (this.blankEnd === startLine - 1 && this.blankStart > 0) this.blankEnd = startLine;
@@ -165,16 +180,17 @@ export class CsvValidator {
     // line and UTF-16 column of `offset` within the record's raw text
     let line = row.startLine;
     let lineStart = 0;
-    for (let i = row.raw.indexOf('\n'); i >= 0 && i < offset; i = row.raw.indexOf('\n', i + 1)) {
+    LINE_BREAK.lastIndex = 0;
+    for (let m = LINE_BREAK.exec(row.raw); m && m.index < offset; m = LINE_BREAK.exec(row.raw)) {
       line++;
-      lineStart = i + 1;
+      lineStart = m.index + m[0].length;
     }
     return [line, offset - lineStart + 1];
   }
 
   private lineEndColumn(row: Row): number {
     const raw = row.raw.replace(/[\r\n]+$/, '');
-    const lastNl = raw.lastIndexOf('\n');
+    const lastNl = Math.max(raw.lastIndexOf('\n'), raw.lastIndexOf('\r'));
     return raw.length - (lastNl + 1) + 1;
   }
 
