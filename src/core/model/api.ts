@@ -62,6 +62,8 @@ export interface GenerateOptions extends RunOptions {
   seed?: number;
   /** extra stop ids besides the tokenizer's EOS ids */
   stopTokenIds?: number[];
+  /** generate exactly maxTokens, not stopping at EOS (benchmarks) */
+  ignoreEos?: boolean;
 }
 
 export interface ContinuationScore {

@@ -16,7 +16,7 @@ import { loadTokenizer } from './tokenizer';
 const MAX_TOKENS_PER_RUN = 8192;
 
 export interface StepOutput {
-  /** [B,S,V] */
+  /** [B,N,V]: logits at the N requested positions of each row */
   logits: Float32Array;
   /** [B,L,E] */
   hiddenLast: Float32Array;
@@ -103,8 +103,11 @@ export class OrtInferenceModel implements InferenceModel {
     past?: { keys: ort.Tensor[]; values: ort.Tensor[] };
     steer: Float32Array;
     steerMask: Float32Array;
+    /** [B*N] positions (within the S new tokens) whose logits are computed; default: all S */
+    logitsPositions?: BigInt64Array;
   }): Promise<StepOutput> {
     const { batch, seq } = args;
+    const logitsPositions = args.logitsPositions ?? BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(i % seq));
     const L = this.info.numLayers;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', args.ids, [batch, seq]),
@@ -112,6 +115,7 @@ export class OrtInferenceModel implements InferenceModel {
       position_ids: new ort.Tensor('int64', args.positionIds, [batch, seq]),
       steer: new ort.Tensor('float32', args.steer, [L, this.info.hiddenSize]),
       steer_mask: new ort.Tensor('float32', args.steerMask, [batch, seq]),
+      logits_positions: new ort.Tensor('int64', logitsPositions, [batch, logitsPositions.length / batch]),
     };
     for (let l = 0; l < L; l++) {
       feeds[`past_key.${l}`] = args.past?.keys[l] ?? this.emptyPast(batch);
@@ -154,10 +158,9 @@ export class OrtInferenceModel implements InferenceModel {
     const result: ForwardResult = { lastLogits: [], hiddenLast: [] };
     for (const rows of this.chunks(batch, (r) => r.length)) {
       checkSignal(options.signal);
-      const { out, seq } = await this.prefill(rows, steer, () => steerPrompt);
-      rows.forEach((row, b) => {
-        const at = (b * seq + row.length - 1) * V;
-        result.lastLogits.push(out.logits.slice(at, at + V));
+      const { out } = await this.prefill(rows, steer, () => steerPrompt);
+      rows.forEach((_, b) => {
+        result.lastLogits.push(out.logits.slice(b * V, (b + 1) * V));
         result.hiddenLast.push(out.hiddenLast.slice(b * L * E, (b + 1) * L * E));
       });
     }
@@ -173,13 +176,22 @@ export class OrtInferenceModel implements InferenceModel {
       if (group.some((p) => p.prompt.length === 0)) throw new Error('scoreContinuations needs a non-empty prompt (start it with BOS)');
       const rows = group.map((p) => [...p.prompt, ...p.continuation]);
       const positions = options.steering?.positions ?? 'all';
-      const { out, seq } = await this.prefill(rows, steer, (b, s) =>
-        positions === 'all' ? true : positions === 'prompt' ? s < group[b].prompt.length : s >= group[b].prompt.length,
+      // logits where each continuation token is predicted: prompt.length - 1 + t
+      const n = Math.max(1, ...group.map((p) => p.continuation.length));
+      const wanted = new BigInt64Array(group.length * n);
+      group.forEach((p, b) => {
+        for (let t = 0; t < n; t++) wanted[b * n + t] = BigInt(p.prompt.length - 1 + Math.min(t, Math.max(0, p.continuation.length - 1)));
+      });
+      const { out } = await this.prefill(
+        rows,
+        steer,
+        (b, s) => (positions === 'all' ? true : positions === 'prompt' ? s < group[b].prompt.length : s >= group[b].prompt.length),
+        wanted,
       );
       group.forEach((p, b) => {
         const lp = new Float64Array(p.continuation.length);
         for (let t = 0; t < p.continuation.length; t++) {
-          const at = (b * seq + p.prompt.length - 1 + t) * V;
+          const at = (b * n + t) * V;
           lp[t] = logSoftmax(out.logits.subarray(at, at + V))[p.continuation[t]];
         }
         scores.push({ tokenLogProbs: lp });
@@ -189,7 +201,7 @@ export class OrtInferenceModel implements InferenceModel {
   }
 
   /** Right-padded prefill of `rows`; `steerAt(b, s)` says which real positions receive steering. */
-  private async prefill(rows: number[][], steer: Float32Array, steerAt: (b: number, s: number) => boolean) {
+  private async prefill(rows: number[][], steer: Float32Array, steerAt: (b: number, s: number) => boolean, logitsPositions?: BigInt64Array) {
     const batch = rows.length;
     const seq = Math.max(...rows.map((r) => r.length));
     if (rows.some((r) => r.length === 0)) throw new Error('empty token sequence');
@@ -207,7 +219,9 @@ export class OrtInferenceModel implements InferenceModel {
         steerMask[b * seq + s] = real && steerAt(b, s) ? 1 : 0;
       }
     });
-    const out = await this.step({ ids, batch, seq, attentionMask: mask, positionIds: pos, steer, steerMask });
+    // default: logits at each row's last real token only
+    logitsPositions ??= BigInt64Array.from(rows, (r) => BigInt(r.length - 1));
+    const out = await this.step({ ids, batch, seq, attentionMask: mask, positionIds: pos, steer, steerMask, logitsPositions });
     return { out, seq, mask };
   }
 
@@ -217,7 +231,7 @@ export class OrtInferenceModel implements InferenceModel {
     const temperature = options.temperature ?? 0;
     const topP = options.topP ?? 1;
     const rng = createRng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
-    const stop = new Set([...this.tokenizer.eosTokenIds, ...(options.stopTokenIds ?? [])]);
+    const stop = new Set([...(options.ignoreEos ? [] : this.tokenizer.eosTokenIds), ...(options.stopTokenIds ?? [])]);
     const V = this.info.vocabSize;
     const batch = prompts.length;
     if (batch === 0 || options.maxTokens <= 0) return prompts.map(() => []);
@@ -226,7 +240,7 @@ export class OrtInferenceModel implements InferenceModel {
     const { out: first, seq, mask: promptMask } = await this.prefill(prompts, steer, () => positions !== 'generated');
     const generated: number[][] = prompts.map(() => []);
     const done = new Array<boolean>(batch).fill(false);
-    let next = prompts.map((p, b) => sampleToken(first.logits.subarray((b * seq + p.length - 1) * V, (b * seq + p.length) * V), temperature, topP, rng));
+    let next = prompts.map((_, b) => sampleToken(first.logits.subarray(b * V, (b + 1) * V), temperature, topP, rng));
     let past = { keys: first.presentKeys, values: first.presentValues };
     // the attention mask grows by one column of ones per step; padding holes stay zero
     let mask = promptMask;
@@ -250,7 +264,7 @@ export class OrtInferenceModel implements InferenceModel {
       total += 1;
       const ids = BigInt64Array.from(next, (token) => BigInt(token));
       const pos = BigInt64Array.from(prompts, (p) => BigInt(p.length + t));
-      const out = await this.step({ ids, batch, seq: 1, attentionMask: mask, positionIds: pos, past, steer, steerMask: steerNew });
+      const out = await this.step({ ids, batch, seq: 1, attentionMask: mask, positionIds: pos, past, steer, steerMask: steerNew, logitsPositions: new BigInt64Array(batch) });
       past = { keys: out.presentKeys, values: out.presentValues };
       next = prompts.map((_, b) => (done[b] ? next[b] : sampleToken(out.logits.subarray(b * V, (b + 1) * V), temperature, topP, rng)));
     }

@@ -57,5 +57,5 @@ export async function buildQwen3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
   const normed = rmsNorm(g, h, await w.vector('model.norm', ['model.norm.weight']), c.rmsNormEps); // [B,S,E]
   const head = lmHeadName(ckpt);
   const lmHead = head === 'model.embed_tokens.weight' ? embed : await w.raw('lm_head', head); // [V,E]
-  declareOutputs(g, { inputs, normed, lmHead, vocab: c.vocabSize, hidden: E, numKvHeads: K, headDim: D, hiddenLast, presentKeys, presentValues });
+  declareOutputs(g, { inputs, seq, normed, lmHead, vocab: c.vocabSize, hidden: E, numKvHeads: K, headDim: D, hiddenLast, presentKeys, presentValues });
 }

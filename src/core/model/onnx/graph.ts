@@ -270,6 +270,7 @@ export interface DecoderInputs {
   positionIds: string; // [B,S] int64
   steer: string; // [L,E] float32
   steerMask: string; // [B,S] float32
+  logitsPositions: string; // [B,N] int64: which of the S new positions get logits
   pastKeys: string[]; // [B,K,P,D]
   pastValues: string[];
 }
@@ -287,7 +288,9 @@ export function declareInputs(g: GraphBuilder, numLayers: number, numKvHeads: nu
   }
   const steer = g.input('steer', 'float', [numLayers, hidden]);
   const steerMask = g.input('steer_mask', 'float', ['batch', 'seq']);
-  return { inputIds, attentionMask, positionIds, steer, steerMask, pastKeys, pastValues };
+  // the LM head is the largest single matmul of a small model: compute it only where asked
+  const logitsPositions = g.input('logits_positions', 'int64', ['batch', 'num_logits']);
+  return { inputIds, attentionMask, positionIds, steer, steerMask, logitsPositions, pastKeys, pastValues };
 }
 
 export interface SequenceInfo {
@@ -297,6 +300,8 @@ export interface SequenceInfo {
   lastFlatIndex: string;
   /** steer_mask as [B,S,1] in the compute dtype */
   steerMask3: string;
+  /** b*S for each row, [B,1] */
+  rowStart: string;
 }
 
 /** Causal + padding mask, last-real-token index, steering mask. Rows are right-padded:
@@ -321,7 +326,7 @@ export function sequenceInfo(g: GraphBuilder, inputs: DecoderInputs): SequenceIn
   const lastFlatIndex = g.op('Add', [rowStart, last]);
 
   const steerMask3 = g.toCompute(g.op('Unsqueeze', [inputs.steerMask, g.i64([-1])])); // [B,S,1]
-  return { maskBias, lastFlatIndex, steerMask3 };
+  return { maskBias, lastFlatIndex, steerMask3, rowStart: g.op('Unsqueeze', [rowStart, g.i64([1])]) };
 }
 
 /** Grouped-query attention over the full key range.
@@ -355,18 +360,19 @@ export function gatherLast(g: GraphBuilder, h: string, seqInfo: SequenceInfo, hi
   return g.op('Unsqueeze', [g.toFloat32(g.op('Gather', [flat, seqInfo.lastFlatIndex], { axis: 0 })), g.i64([1])]);
 }
 
-/** Final outputs: logits [B,S,V] through the LM head stored [V,E] (shared with the embedding when tied),
- *  hidden_last [B,L,E], and the present key/values. */
+/** Final outputs: logits [B,N,V] at logits_positions through the LM head stored [V,E] (shared with the
+ *  embedding when tied), hidden_last [B,L,E], and the present key/values. */
 export function declareOutputs(
   g: GraphBuilder,
-  args: { inputs: DecoderInputs; normed: string; lmHead: string; vocab: number; hidden: number; numKvHeads: number; headDim: number; hiddenLast: string[]; presentKeys: string[]; presentValues: string[] },
+  args: { inputs: DecoderInputs; seq: SequenceInfo; normed: string; lmHead: string; vocab: number; hidden: number; numKvHeads: number; headDim: number; hiddenLast: string[]; presentKeys: string[]; presentValues: string[] },
 ): void {
   const { inputs, normed, lmHead, vocab, hidden } = args;
   const flat = g.op('Reshape', [normed, g.i64([-1, hidden])]); // [B*S,E]
-  const logitsFlat = g.op('Gemm', [flat, lmHead], { transB: 1 }); // [B*S,V]
-  const shape = g.op('Concat', [g.op('Shape', [inputs.inputIds]), g.i64([vocab])], { axis: 0 });
-  const logits = g.op('Reshape', [g.toFloat32(logitsFlat), shape]); // [B,S,V]
-  g.output('logits', logits, 'float', ['batch', 'seq', vocab]);
+  const picked = g.op('Gather', [flat, g.op('Reshape', [g.op('Add', [inputs.logitsPositions, args.seq.rowStart]), g.i64([-1])])], { axis: 0 }); // [B*N,E]
+  const logitsFlat = g.op('Gemm', [picked, lmHead], { transB: 1 }); // [B*N,V]
+  const shape = g.op('Concat', [g.op('Shape', [inputs.logitsPositions]), g.i64([vocab])], { axis: 0 });
+  const logits = g.op('Reshape', [g.toFloat32(logitsFlat), shape]); // [B,N,V]
+  g.output('logits', logits, 'float', ['batch', 'num_logits', vocab]);
   g.output('hidden_last', g.op('Concat', args.hiddenLast, { axis: 1 }), 'float', ['batch', args.hiddenLast.length, hidden]);
   args.presentKeys.forEach((k, i) => g.output(`present_key.${i}`, k, 'compute', ['batch', args.numKvHeads, 'total', args.headDim]));
   args.presentValues.forEach((v, i) => g.output(`present_value.${i}`, v, 'compute', ['batch', args.numKvHeads, 'total', args.headDim]));
