@@ -4,6 +4,7 @@
 // The estimate: ~4 characters per token for ASCII text (OpenAI's rule of thumb for English) and
 // one token per non-ASCII character (CJK text runs at about 1-1.5 characters per token, so
 // counting each as a token is the cautious side). Computed from byte counts while scanning.
+import { Tokenizer } from '@huggingface/tokenizers';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExactTokenCounter } from './records';
@@ -14,7 +15,6 @@ export interface LoadedTokenizer extends ExactTokenCounter {
 
 /** Loads tokenizer.json (and tokenizer_config.json beside it, when present). */
 export async function loadTokenizer(path: string): Promise<LoadedTokenizer> {
-  const { Tokenizer } = await import('@huggingface/tokenizers');
   const json = JSON.parse(await readFile(path, 'utf8')) as object;
   let config: object = {};
   try {
