@@ -5,12 +5,13 @@ import { modelsFeature } from '../models/modelsFeature';
 import { validationFeature } from '../validation/validationFeature';
 import { reportsFeature } from '../reports/showReportCommand';
 import { annotationFeature } from '../annotation/annotationFeature';
+import { mdfFeature } from '../mdf/mdfFeature';
 
 export const features: Feature[] = [
   validationFeature(),
   annotationFeature,
   modelsFeature(),
-  notBuiltFeature('mdf', { 'preflight.forecastBehaviour': 'Forecast Behaviour (MDF)' }),
+  mdfFeature(),
   notBuiltFeature('bear', { 'preflight.launchBear': 'Launch BEAR Fine-tuning' }, ['preflight.jobs']),
   reportsFeature,
 ];

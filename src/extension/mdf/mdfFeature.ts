@@ -1,0 +1,193 @@
+// "Preflight: Forecast Behaviour (MDF)": forecasts on a training file with the configured model
+// (running in the inference worker through the model service), shows the report panel, and marks
+// the top-attributed records inline. Core work stays in src/core/mdf.
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import { findingsToDiagnostics } from './diagnostics';
+import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
+import { forecastCached } from '../../core/mdf/reportCache';
+import { modelFingerprint } from '../../core/mdf/signature';
+import { Feature } from '../features/feature';
+import { log } from '../log';
+import { ModelService } from '../models/modelService';
+import { registerReportHandler } from '../reports/registry';
+import { setTestState } from '../testState';
+import { MdfPanel, MdfPanelHost } from './mdfPanel';
+import { MDF_VIEW_TYPE, MdfRenderSummary, MdfView, viewOf } from './protocol';
+
+export const MDF_DIAGNOSTICS = 'preflight-mdf';
+
+interface Settings {
+  alphas: number[];
+  samplesPerPrompt: number;
+  probes: string[];
+  records: number;
+  seed: number;
+}
+
+function settings(): Settings {
+  const config = vscode.workspace.getConfiguration('preflight.mdf');
+  return {
+    alphas: config.get<number[]>('alphas', [0, 0.5, 1, 2, 4, 8]),
+    samplesPerPrompt: config.get<number>('samples', 4),
+    probes: config.get<string[]>('probes', []),
+    records: config.get<number>('records', 1000),
+    seed: config.get<number>('seed', 0),
+  };
+}
+
+class MdfController implements MdfPanelHost {
+  readonly diagnostics = vscode.languages.createDiagnosticCollection(MDF_DIAGNOSTICS);
+  private readonly last = new Map<string, MdfView>();
+  private readonly running = new Set<string>();
+
+  constructor(private readonly context: vscode.ExtensionContext) {}
+
+  async command(arg?: unknown): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Preflight: behaviour forecasts run a model on your data and are disabled in an untrusted workspace.');
+      return;
+    }
+    const file = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    if (!file || file.scheme !== 'file' || !/\.jsonl$/i.test(file.path)) {
+      void vscode.window.showInformationMessage('Preflight: open a JSONL training file (chat messages, prompt/completion, instruction/output or text) to forecast its behaviour shift.');
+      return;
+    }
+    if (!(await this.ensureModelConfigured())) return;
+    MdfPanel.open(this.context.extensionUri, file, this, `Forecast: ${basename(file.fsPath)}`);
+    await this.run(file);
+  }
+
+  /** With no model configured and none bundled, offer a folder picker and remember the choice. */
+  private async ensureModelConfigured(): Promise<boolean> {
+    const config = vscode.workspace.getConfiguration('preflight.model');
+    if (config.get<string>('path', '') || existsSync(join(this.context.extensionPath, 'models', 'default'))) return true;
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model', title: 'Base model folder (Hugging Face checkpoint or built model)' });
+    if (!picked?.length) return false;
+    await config.update('path', picked[0].fsPath, vscode.ConfigurationTarget.Workspace);
+    return true;
+  }
+
+  private modelDir(): string {
+    return vscode.workspace.getConfiguration('preflight.model').get<string>('path', '') || join(this.context.extensionPath, 'models', 'default');
+  }
+
+  async run(file: vscode.Uri): Promise<void> {
+    const key = file.toString();
+    if (this.running.has(key)) return;
+    this.running.add(key);
+    const panel = MdfPanel.open(this.context.extensionUri, file, this, `Forecast: ${basename(file.fsPath)}`);
+    const config = settings();
+    const folder = vscode.workspace.getWorkspaceFolder(file)?.uri.fsPath ?? null;
+    try {
+      const suites = loadProbeSuites(
+        config.probes.map((p) => (p.endsWith('.json') && !isAbsolute(p) && folder ? join(folder, p) : p)),
+        { builtinDir: join(this.context.extensionPath, 'models', 'probes'), workspaceDir: folder },
+      );
+      panel.busy(`Forecasting ${basename(file.fsPath)}…`);
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Preflight: forecasting ${basename(file.fsPath)}`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          const model = await ModelService.get().open((message) => progress.report({ message }), abort.signal);
+          const modelDir = this.modelDir();
+          return forecastCached(model, file.fsPath, {
+            suites,
+            modelHash: `${modelFingerprint(modelDir)}:${model.info.dtype}`,
+            modelPath: modelDir,
+            alphas: config.alphas,
+            samplesPerPrompt: config.samplesPerPrompt,
+            samples: config.records,
+            seed: config.seed,
+            cacheDir: folder ? join(folder, '.preflight', 'cache', 'mdf') : join(this.context.globalStorageUri.fsPath, 'mdf'),
+            signal: abort.signal,
+            onProgress: (p) => {
+              const increment = Math.max(0, Math.round(p.fraction * 100) - reported);
+              reported += increment;
+              progress.report({ message: p.message, increment });
+            },
+          });
+        },
+      );
+      const view = viewOf(key, basename(file.fsPath), outcome.report, outcome.reused);
+      this.last.set(key, view);
+      panel.show(view);
+      this.diagnostics.set(file, findingsToDiagnostics(outcome.report));
+      log().info(`MDF forecast of ${file.fsPath}: max risk ${outcome.report.summary.maxRisk}${outcome.reused ? ' (reused from the cache)' : ''}`);
+      setTestState('mdf', {
+        file: file.fsPath,
+        reused: outcome.reused,
+        maxRisk: outcome.report.summary.maxRisk,
+        chosenAlpha: outcome.report.alpha.chosen,
+        behaviours: outcome.report.behaviours.length,
+        diagnostics: this.diagnostics.get(file)?.length ?? 0,
+      });
+    } catch (error) {
+      const cancelled = error instanceof Error && (error.name === 'AbortError' || /cancel/i.test(error.message));
+      const message = error instanceof ProbeSuiteError ? error.message : error instanceof Error ? error.message : String(error);
+      panel.failed(cancelled ? 'Forecast cancelled.' : message);
+      if (!cancelled) {
+        log().error(`MDF forecast of ${file.fsPath} failed: ${message}`);
+        void vscode.window.showErrorMessage(`Preflight: forecast failed: ${message.split('\n')[0]}`);
+      }
+      setTestState('mdf', { file: file.fsPath, error: cancelled ? 'cancelled' : message });
+    } finally {
+      this.running.delete(key);
+    }
+  }
+
+  rendered(file: vscode.Uri, summary: MdfRenderSummary): void {
+    setTestState('mdfPanel', { file: file.fsPath, ...summary });
+  }
+
+  lastReport(file: vscode.Uri): Date | undefined {
+    const view = this.last.get(file.toString());
+    return view ? new Date(view.generatedAt) : undefined;
+  }
+
+  openLast(file: vscode.Uri): void {
+    const view = this.last.get(file.toString());
+    if (!view) return;
+    MdfPanel.open(this.context.extensionUri, file, this, `Forecast: ${basename(file.fsPath)}`).show(view);
+  }
+
+  remember(view: MdfView): void {
+    this.last.set(view.file, view);
+  }
+}
+
+export function mdfFeature(): Feature {
+  return {
+    id: 'mdf',
+    activate(context) {
+      const controller = new MdfController(context);
+      context.subscriptions.push(
+        controller.diagnostics,
+        vscode.commands.registerCommand('preflight.forecastBehaviour', (arg?: unknown) => controller.command(arg)),
+        vscode.window.registerWebviewPanelSerializer(MDF_VIEW_TYPE, {
+          async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: MdfView | undefined) {
+            if (!state?.file || !state.report) {
+              panel.dispose();
+              return;
+            }
+            controller.remember(state);
+            MdfPanel.revive(panel, context.extensionUri, vscode.Uri.parse(state.file), controller, state);
+          },
+        }),
+        registerReportHandler({
+          kind: 'mdf',
+          label: 'Behaviour forecast (MDF)',
+          lastReport: (file) => controller.lastReport(file),
+          open: (file) => controller.openLast(file),
+        }),
+        // marks on records go stale once the file changes: the lines may have moved
+        vscode.workspace.onDidChangeTextDocument((event) => {
+          if (event.contentChanges.length && controller.diagnostics.has(event.document.uri)) controller.diagnostics.delete(event.document.uri);
+        }),
+      );
+    },
+  };
+}
