@@ -128,6 +128,9 @@ test('every code the validators emit is documented in docs/validate.md', () => {
   const docs = readFileSync('docs/validate.md', 'utf8');
   for (const code of FINDING_CODES) assert.match(docs, new RegExp(`\\| \`${code}\` \\|`), code);
   const sources = ['records', 'pipeline', 'jsonl', 'jsonDocument', 'csv', 'validate', 'findings'].map((f) => readFileSync(`src/core/data/${f}.ts`, 'utf8')).join('\n');
-  const used = new Set([...sources.matchAll(/'([a-z0-9]+(?:-[a-z0-9]+)+)'/g)].map((m) => m[1]).filter((c) => (FINDING_CODES as readonly string[]).includes(c) || /^(json|csv|label|field|schema|duplicate|turn|role|key|tokens|length|file|blank|record|utf8|no|last|findings)-/.test(c)));
+  // codes appear as sink('code', ...), report(loc, 'code', ...), add(..., 'severity', 'code', ...) or code: 'code'
+  const patterns = [/sink\('([a-z0-9-]+)'/g, /report\(loc, '([a-z0-9-]+)'/g, /'(?:error|warning|info)', '([a-z0-9-]+)'/g, /code: '([a-z0-9-]+)'/g];
+  const used = new Set(patterns.flatMap((re) => [...sources.matchAll(re)].map((m) => m[1])));
+  assert.ok(used.size >= 20, `found ${used.size} codes in the sources`);
   for (const code of used) assert.ok((FINDING_CODES as readonly string[]).includes(code), `${code} is emitted but not in FINDING_CODES`);
 });
