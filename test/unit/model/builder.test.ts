@@ -97,3 +97,26 @@ describe('sampling', () => {
     assert.equal(sampleToken(logits, 0, 1, rng), 0);
   });
 });
+
+describe('fp16 weights (the CUDA build), run on the CPU', () => {
+  it('stays within fp16 rounding of the float64 reference, for each family', async () => {
+    const { ReferenceModel } = await import('../../../src/core/model/reference');
+    for (const family of ['llama', 'qwen2', 'qwen3'] as const) {
+      const src = join(root, `fp16-${family}`);
+      await writeTinyCheckpoint(src, { family });
+      const built = await buildModel(src, `${src}_onnx`, { dtype: 'fp16' });
+      assert.equal(built.manifest.info.dtype, 'fp16');
+      const model = await openModel(`${src}_onnx`, { provider: 'cpu' });
+      const ref = await ReferenceModel.load(src);
+      const seq = [5, 9, 30, 200, 7, 64];
+      const [got] = (await model.forward([seq, [1, 2]])).lastLogits;
+      const expected = ref.forward(seq).logits[seq.length - 1];
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
+      assert.ok(worst < 2e-2, `${family}: fp16 max error ${worst}`);
+      // the KV cache is fp16 too: generation must run
+      assert.equal((await model.generate([seq], { maxTokens: 3, ignoreEos: true }))[0].length, 3);
+      await model.dispose();
+    }
+  });
+});
