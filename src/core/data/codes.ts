@@ -27,6 +27,7 @@ export const FINDING_CODES = [
   'label-off-scale',
   'label-missing',
   'label-column-missing',
+  'label-variant',
   'findings-truncated',
 ] as const;
 

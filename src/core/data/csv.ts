@@ -18,6 +18,9 @@ export interface CsvLabelOptions {
 const AUTO_LABEL_SHARE = 0.8;
 const AUTO_LABEL_SAMPLE = 200;
 const AUTO_LABEL_MIN_VALUES = 5;
+/** Columns with more distinct values than this are free text, not labels: not tracked. */
+const MAX_TRACKED_VALUES = 50;
+const MIN_ROWS_FOR_VARIANTS = 10;
 
 interface Row {
   fields: string[];
@@ -83,6 +86,7 @@ export class CsvValidator {
   private blankStart = 0;
   private blankEnd = 0;
   private stopped = false;
+  private values: (Map<string, { count: number; line: number; column: number }> | null)[] | null = null;
   private lastEndLine = 0;
   private newlines = 0;
 
@@ -132,6 +136,7 @@ export class CsvValidator {
     await this.done;
     this.flushBlank();
     if (this.sample) this.decideLabelColumns();
+    this.reportVariants();
   }
 
   private malformed(error: Error & { lines?: number; code?: string }): void {
@@ -244,6 +249,7 @@ export class CsvValidator {
   private checkRow(row: Row): void {
     const header = this.header!;
     const { fields } = row;
+    if (!this.levels) this.trackValues(row);
     if (fields.length !== header.length) {
       const starts = fieldStarts(row.raw);
       if (fields.length > header.length) {
@@ -279,6 +285,53 @@ export class CsvValidator {
       const fix = row.startLine === row.endLine ? { kind: 'deleteLine' as const, line: row.startLine, title: `Delete this duplicate of line ${this.duplicates.firstLine}` } : undefined;
       this.collector.add(row.startLine, 1, row.endLine, this.lineEndColumn(row), 'warning', 'duplicate-exact', `exact duplicate of the row on line ${this.duplicates.firstLine}`, fix);
     }
+  }
+
+  /** Distinct values of low-cardinality columns, for spotting variant spellings of one label. */
+  private trackValues(row: Row): void {
+    const header = this.header!;
+    if (!this.values) this.values = header.map(() => new Map());
+    let starts: number[] | null = null;
+    for (let c = 0; c < this.values.length && c < row.fields.length; c++) {
+      const seen = this.values[c];
+      if (!seen) continue;
+      const value = row.fields[c];
+      if (value.trim() === '') continue;
+      const entry = seen.get(value);
+      if (entry) entry.count++;
+      else if (seen.size >= MAX_TRACKED_VALUES) this.values[c] = null;
+      else {
+        starts ??= fieldStarts(row.raw);
+        const [line, column] = this.position(row, starts[c] ?? 0);
+        seen.set(value, { count: 1, line, column });
+      }
+    }
+  }
+
+  // A rare value that equals a more frequent one once case and surrounding spaces are ignored is
+  // almost always the same label typed differently ("Apply" vs "apply", "analyze " vs "analyze").
+  private reportVariants(): void {
+    if (!this.values || this.rows < MIN_ROWS_FOR_VARIANTS) return;
+    const header = this.header!;
+    this.values.forEach((seen, c) => {
+      if (!seen || seen.size < 2) return;
+      const groups = new Map<string, string[]>();
+      for (const value of seen.keys()) {
+        const key = value.trim().toLowerCase();
+        const group = groups.get(key);
+        if (group) group.push(value);
+        else groups.set(key, [value]);
+      }
+      for (const group of groups.values()) {
+        if (group.length < 2) continue;
+        group.sort((a, b) => seen.get(b)!.count - seen.get(a)!.count);
+        const main = group[0];
+        for (const variant of group.slice(1)) {
+          const v = seen.get(variant)!;
+          this.collector.add(v.line, v.column, v.line, v.column + Math.max(1, variant.length), 'warning', 'label-variant', `${quote(variant)} in "${header[c] || `column ${c + 1}`}" (${v.count}×) differs from ${quote(main)} (${seen.get(main)!.count}×) only in case or spaces: the same label spelled two ways?`);
+        }
+      }
+    });
   }
 
   private flushBlank(): void {

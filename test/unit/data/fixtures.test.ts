@@ -151,3 +151,15 @@ test('validateText gives the same findings as validateFile on the same bytes', a
     assert.deepEqual(fromText.findings, fromFile.findings, name);
   }
 });
+
+test('CSV without --levels: a variant spelling of a frequent label is reported once, at its first occurrence', async () => {
+  // 12 rows: "apply" 11 times, "Apply " once (row on line 8, field 2 starts after "7," at column 3)
+  const rows = Array.from({ length: 12 }, (_, i) => `${i},${i === 6 ? 'Apply ' : 'apply'}`);
+  const result = await validateText(`id,label\n${rows.join('\n')}\n`, 'variants.csv');
+  assert.deepEqual(result.findings.map(at), ['8:3 label-variant']);
+  assert.match(result.findings[0].message, /"Apply " in "label" \(1×\) differs from "apply" \(11×\)/);
+  // free-text columns (more than 50 distinct values) are not judged
+  const free = Array.from({ length: 60 }, (_, i) => `${i},Text number ${i}${i === 59 ? ',' : ''}`.replace(/,$/, ''));
+  const freeResult = await validateText(`id,text\n${free.join('\n')}\ntext number 1,x\n`, 'free.csv');
+  assert.deepEqual(freeResult.findings.map(at), []);
+});
