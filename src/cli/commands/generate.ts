@@ -1,6 +1,5 @@
 // `preflight generate --model <dir> --prompt STR [--max-tokens N] [--seed S] [--temperature T] [--top-p P] [--chat]`
 import { CliCommand, EXIT_OK, UsageError } from '../command';
-import { openModel } from '../../core/model/runtime';
 import { numberFlag, parseFlags } from './buildModel';
 
 export const generateCommand: CliCommand = {
@@ -24,6 +23,8 @@ export const generateCommand: CliCommand = {
     if (!['auto', 'cpu', 'cuda'].includes(provider)) throw new UsageError('--provider must be auto, cpu or cuda');
     let model;
     try {
+      // loaded on use: `build-model` must work where onnxruntime-node is not installed
+      const { openModel } = await import('../../core/model/runtime');
       model = await openModel(values.model, { provider, threads: numberFlag(values.threads, 'threads', 0), onNotice: (m) => io.stderr(`${m}\n`) });
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));

@@ -3,7 +3,6 @@
 // layer's residual output there (hidden_last), optionally with steering vectors injected.
 import { readFileSync } from 'node:fs';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
-import { openModel } from '../../core/model/runtime';
 import { numberFlag, parseFlags } from './buildModel';
 
 export const inspectCommand: CliCommand = {
@@ -26,6 +25,8 @@ export const inspectCommand: CliCommand = {
     if (values.text === undefined) throw new UsageError('--text STR is required');
     let model;
     try {
+      // loaded on use: `build-model` must work where onnxruntime-node is not installed
+      const { openModel } = await import('../../core/model/runtime');
       model = await openModel(values.model, { provider: 'cpu', threads: numberFlag(values.threads, 'threads', 0) });
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));

@@ -3,7 +3,7 @@
 // Batches are right-padded: row b holds its tokens at 0..len_b-1, attention_mask marks them, and
 // the graph reads hidden_last / the last logits at len_b - 1. Generation keeps the padding holes in
 // the KV cache (masked out) and continues each row at position len_b + t.
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import type {
   ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, Provider, RunOptions, Steering, TextTokenizer,
@@ -11,6 +11,14 @@ import type {
 import { MODEL_FILE, ModelManifest, readManifest } from './build';
 import { createRng, logSoftmax, sampleToken } from './sampling';
 import { loadTokenizer } from './tokenizer';
+
+// onnxruntime-node (a native module) loads on first use, so importing this file is cheap and
+// `preflight build-model` works where it is not installed.
+let ortModule: typeof Ort | undefined;
+export async function loadOrt(): Promise<typeof Ort> {
+  ortModule ??= await import('onnxruntime-node');
+  return ortModule;
+}
 
 /** Rows x tokens of one prefill call; bigger inputs are split (bounds the [B,S,V] logits buffer). */
 const MAX_TOKENS_PER_RUN = 8192;
@@ -20,8 +28,8 @@ export interface StepOutput {
   logits: Float32Array;
   /** [B,L,E] */
   hiddenLast: Float32Array;
-  presentKeys: ort.Tensor[];
-  presentValues: ort.Tensor[];
+  presentKeys: Ort.Tensor[];
+  presentValues: Ort.Tensor[];
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -32,8 +40,9 @@ function checkSignal(signal?: AbortSignal): void {
   if (signal?.aborted) throw abortError(signal);
 }
 
-export async function createSession(modelPath: string, options: OpenModelOptions): Promise<{ session: ort.InferenceSession; provider: Provider }> {
-  const base: ort.InferenceSession.SessionOptions = {
+export async function createSession(modelPath: string, options: OpenModelOptions): Promise<{ session: Ort.InferenceSession; provider: Provider }> {
+  const ort = await loadOrt();
+  const base: Ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
@@ -66,7 +75,8 @@ export class OrtInferenceModel implements InferenceModel {
   private readonly zeroSteer: Float32Array;
 
   constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
     readonly manifest: ModelManifest,
     readonly tokenizer: TextTokenizer,
     provider: Provider,
@@ -79,9 +89,9 @@ export class OrtInferenceModel implements InferenceModel {
     return this.info.dtype === 'fp16' ? 'float16' : 'float32';
   }
 
-  private emptyPast(batch: number): ort.Tensor {
+  private emptyPast(batch: number): Ort.Tensor {
     const dims = [batch, this.info.numKvHeads, 0, this.manifest.headDim];
-    return this.kvType === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    return this.kvType === 'float16' ? new this.ort.Tensor('float16', new Uint16Array(0), dims) : new this.ort.Tensor('float32', new Float32Array(0), dims);
   }
 
   private checkSteering(steering?: Steering): Float32Array {
@@ -100,7 +110,7 @@ export class OrtInferenceModel implements InferenceModel {
     seq: number;
     attentionMask: BigInt64Array;
     positionIds: BigInt64Array;
-    past?: { keys: ort.Tensor[]; values: ort.Tensor[] };
+    past?: { keys: Ort.Tensor[]; values: Ort.Tensor[] };
     steer: Float32Array;
     steerMask: Float32Array;
     /** [B*N] positions (within the S new tokens) whose logits are computed; default: all S */
@@ -109,7 +119,8 @@ export class OrtInferenceModel implements InferenceModel {
     const { batch, seq } = args;
     const logitsPositions = args.logitsPositions ?? BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(i % seq));
     const L = this.info.numLayers;
-    const feeds: Record<string, ort.Tensor> = {
+    const ort = this.ort;
+    const feeds: Record<string, Ort.Tensor> = {
       input_ids: new ort.Tensor('int64', args.ids, [batch, seq]),
       attention_mask: new ort.Tensor('int64', args.attentionMask, [batch, args.attentionMask.length / batch]),
       position_ids: new ort.Tensor('int64', args.positionIds, [batch, seq]),
@@ -283,5 +294,5 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
   if (!manifest) throw new Error(`${dir}: not a built Preflight model (no manifest.json); run 'preflight build-model' first`);
   const tokenizer = loadTokenizer(dir);
   const { session, provider } = await createSession(join(dir, MODEL_FILE), options);
-  return new OrtInferenceModel(session, manifest, tokenizer, provider);
+  return new OrtInferenceModel(await loadOrt(), session, manifest, tokenizer, provider);
 }
