@@ -354,7 +354,7 @@ function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number
 }
 
 function directionSection(view: AnnotationView): HTMLElement {
-  const chart = canvas('Error direction per gold level', 40 + 32 * view.report.llm.levels.length);
+  const chart = canvas('Error direction per gold level', 110 + 34 * view.report.llm.levels.length);
   queueMicrotask(() => charts.push(directionChart(chart.canvas, view)));
   const rows = view.report.llm.levels.map((l) => [l.level, String(l.gold), pct(l.recall), pct(l.precision), String(l.boundaryDown), String(l.boundaryUp), String(l.conceptualDown), String(l.conceptualUp), num(l.meanShift)]);
   return section('LLM error direction per gold level', chart.wrap, table(['gold level', 'n', 'recall', 'precision', 'boundary ↓', 'boundary ↑', 'conceptual ↓', 'conceptual ↑', 'mean shift'], rows));

@@ -151,6 +151,10 @@ class AnnotationController implements PanelHost {
     this.record(file, { rendered: summary });
   }
 
+  revealed(file: vscode.Uri, cell: { gold: string; llm: string; rows: number; firstLine: number }): void {
+    this.record(file, { revealed: cell });
+  }
+
   lastReport(file: vscode.Uri): Date | undefined {
     return this.lastRun.get(file.toString());
   }

@@ -12,6 +12,7 @@ export interface PanelHost {
   forgetHumanTest(file: vscode.Uri, panel: AnnotationPanel): Promise<void>;
   changeColumns(file: vscode.Uri, panel: AnnotationPanel): Promise<void>;
   rendered(file: vscode.Uri, summary: unknown): void;
+  revealed(file: vscode.Uri, cell: { gold: string; llm: string; rows: number; firstLine: number }): void;
 }
 
 export class AnnotationPanel {
@@ -129,6 +130,7 @@ export class AnnotationPanel {
       return new vscode.Selection(range.start, range.end);
     });
     editor.revealRange(editor.selections[0], vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    this.host.revealed(this.file, { gold: levels[gold], llm: levels[llm], rows: editor.selections.length, firstLine: lines[0] });
     vscode.window.setStatusBarMessage(`Preflight: ${lines.length} row(s) with gold '${levels[gold]}' and LLM '${levels[llm]}' selected`, 5000);
   }
 
