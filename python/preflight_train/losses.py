@@ -157,37 +157,45 @@ def _masked_terms(logits, labels, allowed, tau):
 
 def msl_loss(logits: torch.Tensor, labels: torch.Tensor, allowed: AllowedLike, tau: float = 1.0) -> torch.Tensor:
     """Masked-softmax loss: cross-entropy with the softmax restricted to the trie's valid next tokens."""
-    return bear_loss_with_stats(logits, labels, allowed, tau=tau, lam=0.0)[0]
+    _, logp, _, n_valid = _masked_terms(logits, labels, allowed, tau)
+    return _reduce(-logp, (n_valid > 1).to(logp.dtype), logits)
 
 
 def bear_loss(logits: torch.Tensor, labels: torch.Tensor, allowed: AllowedLike, tau: float = 1.0,
               beam: int = 10, lam: float = 0.25, xi: float = 2.75) -> torch.Tensor:
     """BEAR: MSL reweighted per target token by w = 1 + lam * sigmoid((log p - log beta_B)/xi), detached."""
-    return bear_loss_with_stats(logits, labels, allowed, tau=tau, beam=beam, lam=lam, xi=xi)[0]
+    return _bear_terms(logits, labels, allowed, tau, beam, lam, xi)[0]
+
+
+def _bear_terms(logits, labels, allowed, tau, beam, lam, xi):
+    zv, logp, tcol, n_valid = _masked_terms(logits, labels, allowed, tau)
+    branching = n_valid > 1
+    with torch.no_grad():
+        k = min(beam, zv.shape[1])
+        kth = zv.topk(k, dim=-1).values[:, -1] if zv.shape[0] else zv.new_zeros(0)
+        # log p_y - log beta_B: the softmax normaliser cancels, so logits suffice.
+        log_ratio = zv.gather(1, tcol[:, None]).squeeze(1) - kth
+        if k < beam:  # fewer than B valid children anywhere: beta_B = 0
+            log_ratio = torch.full_like(log_ratio, float("inf"))
+        # A row with fewer than B valid children has -inf at rank B, so log_ratio = +inf and w = 1 + lam.
+        w = 1.0 + lam * torch.sigmoid(log_ratio / xi)
+    loss = _reduce(-logp * w, branching.to(logp.dtype), logits)
+    return loss, w, log_ratio, branching
 
 
 def bear_loss_with_stats(logits, labels, allowed, tau: float = 1.0, beam: int = 10, lam: float = 0.25,
                          xi: float = 2.75) -> Tuple[torch.Tensor, Dict[str, float]]:
     """(loss, stats): stats has `bear_weight` (mean w over branching targets), `outside_top_b` (share of
     branching targets whose valid-child rank exceeds `beam`) and `branching` (their count)."""
-    zv, logp, tcol, n_valid = _masked_terms(logits, labels, allowed, tau)
-    branching = n_valid > 1
+    loss, w, log_ratio, branching = _bear_terms(logits, labels, allowed, tau, beam, lam, xi)
     with torch.no_grad():
-        k = min(beam, zv.shape[1])
-        kth = zv.topk(k, dim=-1).values[:, -1] if zv.shape[0] else zv.new_zeros(0)
-        # beta_B = 0 when fewer than B children are valid (-inf logits pad the row).
-        log_ratio = zv.gather(1, tcol[:, None]).squeeze(1) - kth        # = log p_y - log beta_B
-        if k < beam:
-            log_ratio = torch.full_like(log_ratio, float("inf"))
-        w = 1.0 + lam * torch.sigmoid(log_ratio / xi)
-        outside = (log_ratio < 0) & branching
-    loss = _reduce(-logp * w, branching.float(), logits)
-    nb = int(branching.sum().item())
-    stats = {
-        "bear_weight": float((w * branching).sum().item() / nb) if nb else 1.0,
-        "outside_top_b": float(outside.sum().item() / nb) if nb else 0.0,
-        "branching": float(nb),
-    }
+        nb = int(branching.sum().item())
+        outside = ((log_ratio < 0) & branching).sum()
+        stats = {
+            "bear_weight": float((w * branching).sum().item() / nb) if nb else 1.0,
+            "outside_top_b": float(outside.item() / nb) if nb else 0.0,
+            "branching": float(nb),
+        }
     return loss, stats
 
 
