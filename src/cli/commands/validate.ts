@@ -1,5 +1,5 @@
 // `preflight validate`: findings at exact lines, like a compiler; JSON with --json.
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
 import { Finding, ValidationOptions, ValidationResult, formatOf, validateFile } from '../../core/data';
@@ -101,7 +101,7 @@ export async function expandPaths(paths: string[]): Promise<string[]> {
         if (entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
         const child = join(dir, entry.name);
         if (entry.isDirectory()) await walk(child);
-        else if (entry.isFile() && formatOf(child)) found.push(child);
+        else if (entry.isFile() && formatOf(child) && (formatOf(child) !== 'json' || (await holdsRecords(child)))) found.push(child);
       }
     };
     await walk(path);
@@ -109,6 +109,30 @@ export async function expandPaths(paths: string[]): Promise<string[]> {
     out.push(...found);
   }
   return out;
+}
+
+/**
+ * In a directory, a .json file is data only when it holds an array of records or is JSON Lines
+ * by another name; configuration files (config.json, dataset_info.json) are left alone. A .json
+ * file named on the command line is always validated.
+ */
+async function holdsRecords(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(65536);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const text = head.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    if (text.startsWith('[')) return true;
+    const firstLine = text.split('\n', 1)[0];
+    try {
+      JSON.parse(firstLine);
+      return text.length > firstLine.length + 1 && firstLine.trim().startsWith('{');
+    } catch {
+      return false;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 function formatFinding(f: Finding): string {

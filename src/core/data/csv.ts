@@ -249,8 +249,10 @@ export class CsvValidator {
   private checkRow(row: Row): void {
     const header = this.header!;
     const { fields } = row;
-    if (!this.levels) this.trackValues(row);
-    if (fields.length !== header.length) {
+    // a ragged row's fields are misaligned with the header: its labels cannot be judged
+    if (!this.levels && fields.length === header.length) this.trackValues(row);
+    const ragged = fields.length !== header.length;
+    if (ragged) {
       const starts = fieldStarts(row.raw);
       if (fields.length > header.length) {
         const [line, column] = this.position(row, starts[header.length] ?? 0);
@@ -260,7 +262,7 @@ export class CsvValidator {
         this.collector.add(row.endLine, end, row.endLine, end, 'error', 'csv-ragged-row', `row has ${fields.length} field(s) but the header has ${header.length}`);
       }
     }
-    if (this.labelColumns && this.levels) {
+    if (this.labelColumns && this.levels && !ragged) {
       for (const c of this.labelColumns) {
         if (c >= fields.length) continue;
         const value = fields[c];
