@@ -69,6 +69,9 @@ package_vsix() {
     || { tail -30 "$LOGS/vsce.log" >&2; exit 1; }
 }
 
+# concurrent setups (a shared working tree) must not install into the same folder at once
+exec 9>"$CACHE/setup.lock"
+flock -w 900 9 || { log "another setup holds $CACHE/setup.lock"; exit 1; }
 t0=$SECONDS
 install_node24
 install_code_server
