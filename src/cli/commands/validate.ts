@@ -156,10 +156,8 @@ export const validateCommand: CliCommand = {
         results.push(await validateFile(file, options));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code || error instanceof SyntaxError) {
-          const what = options.tokenizerPath && !results.length && /tokenizer|JSON/i.test(String(error)) ? ` (tokenizer ${options.tokenizerPath}?)` : '';
-          throw new UsageError(`cannot read '${file}'${what}: ${(error as Error).message}`);
-        }
+        if (code === 'ETOKENIZER') throw new UsageError((error as Error).message);
+        if (code) throw new UsageError(`cannot read '${file}': ${(error as Error).message}`);
         throw error;
       }
     }

@@ -40,7 +40,10 @@ function tokenCounter(options: ValidationOptions): Promise<ExactTokenCounter | u
   if (!options.tokenizerPath) return Promise.resolve(undefined);
   let loaded = tokenizerCache.get(options.tokenizerPath);
   if (!loaded) {
-    loaded = loadTokenizer(options.tokenizerPath);
+    const path = options.tokenizerPath;
+    loaded = loadTokenizer(path).catch((error: Error) => {
+      throw Object.assign(new Error(`cannot load tokenizer '${path}': ${error.message}`), { code: 'ETOKENIZER' });
+    });
     tokenizerCache.set(options.tokenizerPath, loaded);
     loaded.catch(() => tokenizerCache.delete(options.tokenizerPath!));
   }

@@ -109,7 +109,7 @@ test('exact token counts with a tokenizer.json: an error over the limit', async 
   assert.equal(result.findings[0].severity, 'error');
   // 4 + 1 content tokens + 2 * 3 + 3 = 14
   assert.match(result.findings[0].message, /record is 14 tokens, over the context limit of 10/);
-  await assert.rejects(validateText(record, 'x.jsonl', { tokenizerPath: join(tmp, 'missing.json') }), { code: 'ENOENT' });
+  await assert.rejects(validateText(record, 'x.jsonl', { tokenizerPath: join(tmp, 'missing.json') }), { code: 'ETOKENIZER', message: /cannot load tokenizer .*missing.json/ });
 });
 
 test('length outliers: median + modified z-score on log length flags the one extreme record', async () => {
