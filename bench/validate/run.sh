@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Throughput and peak memory of `preflight validate --json` on a large chat JSONL, against a
+# Python json.loads line-by-line loop over the same file in the same run.
+#
+#   bash bench/validate/run.sh [size-MB=1024] [runs=1]
+#
+# The file is generated (seeded) into bench/validate/data/ (gitignored) once and reused. Peak RSS
+# comes from /usr/bin/time -v ("Maximum resident set size"). Prints MB/s, peak RSS and the ratio.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+size_mb=${1:-1024}
+runs=${2:-1}
+data=bench/validate/data
+file=$data/chat-${size_mb}mb.jsonl
+mkdir -p "$data"
+[ -f "$file" ] || node bench/validate/generate.mjs "$file" "$size_mb" 1
+[ -f dist/cli.js ] || npm run build --silent
+python=${PYTHON:-/usr/bin/python3}
+bytes=$(stat -c %s "$file")
+
+measure() { # label, command... -> prints "label seconds maxrss_kb"
+  local label=$1; shift
+  local log; log=$(mktemp)
+  /usr/bin/time -v "$@" > /dev/null 2> "$log" || { echo "$label failed:"; cat "$log"; rm -f "$log"; exit 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  rm -f "$log"
+  # wall is [h:]m:ss.ss
+  local seconds
+  seconds=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  echo "$label $seconds $rss"
+}
+
+pyloop=$(mktemp --suffix=.py)
+cat > "$pyloop" <<'EOF'
+import json, sys
+n = 0
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        if line.strip():
+            json.loads(line)
+            n += 1
+print(n)
+EOF
+
+echo "file: $file ($((bytes / 1048576)) MB), $(nproc) cores, node $(node --version), $($python --version 2>&1)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= runs; r++)); do
+  read -r _ ns nrss < <(measure preflight node dist/cli.js validate --json "$file")
+  read -r _ ps prss < <(measure python "$python" "$pyloop" "$file")
+  awk -v b="$bytes" -v ns="$ns" -v nrss="$nrss" -v ps="$ps" -v prss="$prss" 'BEGIN {
+    nm = b / 1048576 / ns; pm = b / 1048576 / ps;
+    printf "preflight validate --json: %7.1f s  %7.1f MB/s  peak RSS %6.1f MB\n", ns, nm, nrss / 1024;
+    printf "python json.loads loop:    %7.1f s  %7.1f MB/s  peak RSS %6.1f MB\n", ps, pm, prss / 1024;
+    printf "throughput ratio (preflight / python): %.2fx\n", nm / pm;
+  }'
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -f "$pyloop"
