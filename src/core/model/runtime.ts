@@ -143,20 +143,19 @@ export class OrtInferenceModel implements InferenceModel {
     };
   }
 
-  /** Splits rows into runs of at most MAX_TOKENS_PER_RUN padded tokens, keeping order. */
-  private chunks<T>(items: T[], length: (item: T) => number): T[][] {
-    const out: T[][] = [];
-    let current: T[] = [];
-    let maxLen = 0;
-    for (const item of items) {
-      const len = Math.max(maxLen, length(item));
-      if (current.length && len * (current.length + 1) > MAX_TOKENS_PER_RUN) {
+  /** Item indices grouped into runs: sorted by length, so that rows of similar length share a run
+   *  (little padding), each run at most MAX_TOKENS_PER_RUN padded tokens. */
+  private chunks(lengths: number[]): number[][] {
+    const order = lengths.map((_, i) => i).sort((x, y) => lengths[x] - lengths[y]);
+    const out: number[][] = [];
+    let current: number[] = [];
+    for (const i of order) {
+      // sorted ascending: the newest item is the longest of its run
+      if (current.length && lengths[i] * (current.length + 1) > MAX_TOKENS_PER_RUN) {
         out.push(current);
         current = [];
-        maxLen = 0;
       }
-      current.push(item);
-      maxLen = Math.max(maxLen, length(item));
+      current.push(i);
     }
     if (current.length) out.push(current);
     return out;
@@ -166,13 +165,13 @@ export class OrtInferenceModel implements InferenceModel {
     const steer = this.checkSteering(options.steering);
     const steerPrompt = (options.steering?.positions ?? 'all') !== 'generated';
     const { vocabSize: V, numLayers: L, hiddenSize: E } = this.info;
-    const result: ForwardResult = { lastLogits: [], hiddenLast: [] };
-    for (const rows of this.chunks(batch, (r) => r.length)) {
+    const result: ForwardResult = { lastLogits: new Array(batch.length), hiddenLast: new Array(batch.length) };
+    for (const group of this.chunks(batch.map((r) => r.length))) {
       checkSignal(options.signal);
-      const { out } = await this.prefill(rows, steer, () => steerPrompt);
-      rows.forEach((_, b) => {
-        result.lastLogits.push(out.logits.slice(b * V, (b + 1) * V));
-        result.hiddenLast.push(out.hiddenLast.slice(b * L * E, (b + 1) * L * E));
+      const { out } = await this.prefill(group.map((i) => batch[i]), steer, () => steerPrompt);
+      group.forEach((i, b) => {
+        result.lastLogits[i] = out.logits.slice(b * V, (b + 1) * V);
+        result.hiddenLast[i] = out.hiddenLast.slice(b * L * E, (b + 1) * L * E);
       });
     }
     return result;
@@ -181,10 +180,11 @@ export class OrtInferenceModel implements InferenceModel {
   async scoreContinuations(pairs: { prompt: number[]; continuation: number[] }[], options: RunOptions = {}): Promise<ContinuationScore[]> {
     const steer = this.checkSteering(options.steering);
     const V = this.info.vocabSize;
-    const scores: ContinuationScore[] = [];
-    for (const group of this.chunks(pairs, (p) => p.prompt.length + p.continuation.length)) {
+    const scores: ContinuationScore[] = new Array(pairs.length);
+    if (pairs.some((p) => p.prompt.length === 0)) throw new Error('scoreContinuations needs a non-empty prompt (start it with BOS)');
+    for (const indices of this.chunks(pairs.map((p) => p.prompt.length + p.continuation.length))) {
       checkSignal(options.signal);
-      if (group.some((p) => p.prompt.length === 0)) throw new Error('scoreContinuations needs a non-empty prompt (start it with BOS)');
+      const group = indices.map((i) => pairs[i]);
       const rows = group.map((p) => [...p.prompt, ...p.continuation]);
       const positions = options.steering?.positions ?? 'all';
       // logits where each continuation token is predicted: prompt.length - 1 + t
@@ -205,7 +205,7 @@ export class OrtInferenceModel implements InferenceModel {
           const at = (b * n + t) * V;
           lp[t] = logSoftmax(out.logits.subarray(at, at + V))[p.continuation[t]];
         }
-        scores.push({ tokenLogProbs: lp });
+        scores[indices[b]] = { tokenLogProbs: lp };
       });
     }
     return scores;
