@@ -4,17 +4,28 @@
 export type DataFileKind = 'jsonl' | 'json' | 'csv';
 
 export function dataFileKind(path: string): DataFileKind | undefined {
-  const match = /\.(jsonl|json|csv)$/i.exec(path);
-  return match ? (match[1].toLowerCase() as DataFileKind) : undefined;
+  const match = /\.(jsonl|ndjson|json|csv)$/i.exec(path);
+  if (!match) return undefined;
+  const extension = match[1].toLowerCase();
+  return extension === 'ndjson' ? 'jsonl' : (extension as DataFileKind);
 }
 
 /**
- * A .json file is a data set only when it holds a top-level array of records; configuration
- * files (package.json, tsconfig.json, settings) are objects and are left alone.
+ * A .json file is a data set when it holds a top-level array of records, or is JSON Lines under
+ * a .json name (a complete object on its first line, another record after it). Configuration
+ * files (package.json, tsconfig.json, settings) are one multi-line object and are left alone.
  */
 export function looksLikeJsonDataset(head: string): boolean {
   const start = head.replace(/^\uFEFF/, '').trimStart();
-  return start.startsWith('[');
+  if (start.startsWith('[')) return true;
+  const [first, ...rest] = start.split('\n');
+  if (!first.trim().startsWith('{') || !rest.some((line) => line.trim().startsWith('{'))) return false;
+  try {
+    const value: unknown = JSON.parse(first);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a file with this path and these first characters should be validated. */

@@ -15,8 +15,8 @@ import { registerReportHandler } from '../reports/registry';
 import { setTestState, testModeEnabled } from '../testState';
 
 const DATA_FILES: vscode.DocumentSelector = [
-  { scheme: 'file', pattern: '**/*.{jsonl,json,csv,JSONL,JSON,CSV}' },
-  { scheme: 'vscode-remote', pattern: '**/*.{jsonl,json,csv,JSONL,JSON,CSV}' },
+  { scheme: 'file', pattern: '**/*.{jsonl,ndjson,json,csv,JSONL,NDJSON,JSON,CSV}' },
+  { scheme: 'vscode-remote', pattern: '**/*.{jsonl,ndjson,json,csv,JSONL,NDJSON,JSON,CSV}' },
 ];
 
 export function validationFeature(loadEngine: () => Promise<ValidationEngine> = loadCoreEngine): Feature {
