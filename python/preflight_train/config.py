@@ -137,6 +137,9 @@ def _build(cls, data: Dict[str, Any], where: str):
 
 
 def validate(cfg: RunConfig) -> None:
+    if cfg.loss.name.lower() == "sft":  # the VS Code setting's name for LML
+        cfg.loss.name = "lml"
+    cfg.loss.name = cfg.loss.name.lower()
     if cfg.loss.name not in ("lml", "msl", "bear"):
         raise ValueError(f"loss.name must be lml, msl or bear, got {cfg.loss.name!r}")
     if cfg.model.type not in ("builtin", "hf"):

@@ -1,0 +1,60 @@
+// Run config twin of python/preflight_train/config.py: the JSON the form writes must be what the trainer reads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultForm, formToRunConfig, newRunId, normaliseLoss, trainerCommand, validateForm } from '../../../src/core/recsys/runConfig';
+
+test('defaults follow the published BEAR setting and the settings override them', () => {
+  const form = defaultForm({}, '/data/train.jsonl');
+  assert.equal(form.loss, 'bear');
+  assert.equal(form.lam, 0.25);
+  assert.equal(form.xi, 2.75);
+  assert.equal(form.beam, 10);
+  assert.equal(form.loraR, 8);
+  assert.equal(form.loraAlpha, 16);
+  assert.equal(form.lr, 1e-4);
+  assert.equal(form.batchSize, 128);
+  assert.equal(form.train, '/data/train.jsonl');
+  const custom = defaultForm({ loss: 'sft', lambda: 0.5, epochs: 7 });
+  assert.equal(custom.loss, 'lml');
+  assert.equal(custom.lam, 0.5);
+  assert.equal(custom.epochs, 7);
+  assert.equal(normaliseLoss('MSL'), 'msl');
+});
+
+test('validation names each bad field', () => {
+  const form = { ...defaultForm(), train: 't.jsonl', valid: '', beam: 0, xi: 0, batchSize: 100, perDeviceBatch: 16, name: 'a b' };
+  const fields = validateForm(form).map((i) => i.field).sort();
+  assert.deepEqual(fields, ['batchSize', 'beam', 'name', 'valid', 'xi']);
+  assert.deepEqual(validateForm({ ...defaultForm(), train: 't', valid: 'v' }), []);
+});
+
+test('the run config mirrors the form; gradient accumulation makes up the effective batch', () => {
+  const form = { ...defaultForm(), train: '/d/train.jsonl', valid: '/d/valid.jsonl', baseModel: '/models/qwen', gpus: 2, batchSize: 128, perDeviceBatch: 16 };
+  const cfg = formToRunConfig(form, '/ws/.preflight/runs/x');
+  assert.equal(cfg.output_dir, '/ws/.preflight/runs/x');
+  assert.deepEqual(cfg.model, { type: 'hf', path: '/models/qwen' });
+  assert.equal(cfg.lora.enabled, true);
+  assert.deepEqual(cfg.lora.targets, ['q_proj', 'v_proj']);
+  assert.equal(cfg.train.batch_size, 16);
+  assert.equal(cfg.train.grad_accum, 4);
+  assert.deepEqual(cfg.loss, { name: 'bear', tau: 1, beam: 10, lam: 0.25, xi: 2.75 });
+  assert.deepEqual(cfg.eval.ks, [1, 5, 10]);
+  const builtin = formToRunConfig({ ...form, baseModel: 'builtin' }, '/r');
+  assert.equal(builtin.model.type, 'builtin');
+  assert.equal(builtin.lora.enabled, false);
+});
+
+test('the trainer command: one process, or torchrun for several GPUs; PYTHONPATH has the package', () => {
+  const one = trainerCommand({ python: '/usr/bin/python3', packageDir: '/ext/python', configPath: '/r/config.json', gpus: 1 });
+  assert.deepEqual(one.args, ['-m', 'preflight_train', 'train', '--config', '/r/config.json']);
+  assert.equal(one.env.PYTHONPATH, '/ext/python');
+  const many = trainerCommand({ python: 'py', packageDir: '/p', configPath: 'c', gpus: 4, existingPythonPath: '/x', resume: true });
+  assert.deepEqual(many.args.slice(0, 4), ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=4']);
+  assert.deepEqual(many.args.slice(-2), ['--resume', 'latest']);
+  assert.equal(many.env.PYTHONPATH, '/p:/x');
+  assert.equal(trainerCommand({ python: 'py', packageDir: '/p', configPath: 'c', gpus: 0 }).env.CUDA_VISIBLE_DEVICES, '');
+});
+
+test('run ids sort by time', () => {
+  assert.equal(newRunId(new Date(Date.UTC(2026, 0, 27, 18, 30, 12)), 'my run'), '20260127-183012-my-run');
+});
