@@ -53,6 +53,7 @@ export class NormalizedHasher {
   /** length of the normalised text: 0 means there is nothing to compare */
   length = 0;
   private scratch = new Uint8Array(1 << 16);
+  private words = new Int32Array(this.scratch.buffer);
   private prev = 0;
 
   begin(): void {
@@ -62,8 +63,8 @@ export class NormalizedHasher {
 
   /** Feeds the contents of a JSON string (between the quotes); `escaped`: it holds backslash escapes. */
   feed(buf: Uint8Array, s: number, e: number, escaped: boolean): void {
-    if (this.scratch.length < this.length + (e - s) + 1) {
-      const bigger = new Uint8Array(Math.max(this.scratch.length * 2, this.length + (e - s) + 1));
+    if (this.scratch.length < this.length + (e - s) + 4) {
+      const bigger = new Uint8Array((Math.max(this.scratch.length * 2, this.length + (e - s) + 4) + 3) & ~3);
       bigger.set(this.scratch.subarray(0, this.length));
       this.scratch = bigger;
     }
@@ -101,19 +102,22 @@ export class NormalizedHasher {
     let j = this.length;
     if (j > 0 && this.scratch[j - 1] === 0) j--;
     this.length = j;
+    // zero-pad to a whole word and read the scratch four bytes at a time (little-endian words)
     const buf = this.scratch;
+    for (let p = j; p < ((j + 3) & ~3); p++) buf[p] = 0;
+    if (this.words.buffer !== buf.buffer) this.words = new Int32Array(buf.buffer, 0, buf.length >> 2);
+    const words = this.words;
+    const n = (j + 3) >> 2;
     let h1 = 0x2545f491 ^ j;
     let h2 = 0x6a09e667 ^ j;
-    let i = 0;
-    for (; i + 4 <= j; i += 4) {
-      const k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
+    for (let w = 0; w < n; w++) {
+      const k = words[w];
       h1 = mixLane1(h1, k);
-      h2 = mixLane2(h2, k);
+      // second lane: one multiply per word (FNV-style on words), finalised by fmix below
+      h2 = Math.imul(h2 ^ k, 0x5bd1e995) + (h2 >>> 15);
     }
-    let k = 0;
-    for (let shift = 0; i < j; i++, shift += 8) k |= buf[i] << shift;
-    this.h1 = fmix(mixLane1(h1, k));
-    this.h2 = fmix(mixLane2(h2, k));
+    this.h1 = fmix(h1);
+    this.h2 = fmix(h2 ^ Math.imul(j, 0x9e3779b1));
   }
 }
 
@@ -123,14 +127,6 @@ function mixLane1(h: number, k: number): number {
   h ^= Math.imul(k, 0x1b873593);
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function mixLane2(h: number, k: number): number {
-  k = Math.imul(k, 0x85ebca6b);
-  k = (k << 13) | (k >>> 19);
-  h ^= Math.imul(k, 0xc2b2ae35);
-  h = (h << 17) | (h >>> 15);
-  return (Math.imul(h, 9) + 0x52dce729) | 0;
 }
 
 export const DUPLICATE_NONE = 0;

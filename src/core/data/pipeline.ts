@@ -252,7 +252,7 @@ export class RecordPipeline {
     for (let i = 0; i < n; i++) logs[i] = Math.log(Math.max(1, this.lengths[i]));
     const sorted = logs.slice().sort();
     const median = quantileSorted(sorted, 0.5);
-    const deviations = new Float64Array(n);
+    const deviations = sorted; // reused: the sorted logs are no longer needed
     for (let i = 0; i < n; i++) deviations[i] = Math.abs(logs[i] - median);
     deviations.sort();
     const mad = quantileSorted(deviations, 0.5);
