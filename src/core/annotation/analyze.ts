@@ -7,7 +7,7 @@ import { CsvReadOptions, CsvSource } from './csv';
 import { decompose, taskFraction } from './decompose';
 import { AnnotationInputError } from './errors';
 import { finite, METRIC_COUNT, raterReport } from './metrics';
-import { codeHumanTest, CodedHumanTest, HumanColumnOverrides, readHumanTest } from './readHuman';
+import { codeHumanTest, CodedHumanTest, HumanColumnOverrides, normalizeId, readHumanTest } from './readHuman';
 import { codeLabels, LabelColumnOverrides, readLabels } from './readLabels';
 import { detectScale, explicitScale, LabelScale, normalizeLabel } from './scale';
 import { AnnotationReport, Decomposition, Estimate, GroupReport, HumanReport, METRIC_NAMES, RaterReport, SHARE_NAMES, ShareName } from './types';
@@ -117,7 +117,10 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
       goldById = (id) => {
         if (!map) {
           map = new Map();
-          for (let row = 0; row < ids.length; row++) if (!map.has(ids[row])) map.set(ids[row], coded.gold[row]);
+          for (let row = 0; row < ids.length; row++) {
+            const id = normalizeId(ids[row]);
+            if (!map.has(id)) map.set(id, coded.gold[row]);
+          }
         }
         return map.get(id);
       };
