@@ -44,7 +44,13 @@ export class ModelService implements vscode.Disposable {
     let dir = config.get<string>('path', '') || join(this.context.extensionPath, 'models', 'default');
     const provider = config.get<'auto' | 'cpu' | 'cuda'>('provider', 'auto');
     const entry = describeModelDir(dir);
-    if (entry.kind === 'invalid') throw new Error(`preflight.model.path ${dir}: ${entry.reason}`);
+    if (entry.kind === 'invalid') {
+      throw new Error(
+        config.get<string>('path', '')
+          ? `preflight.model.path ${dir}: ${entry.reason}`
+          : 'no model configured: set preflight.model.path to a Hugging Face checkpoint folder or a model built with "Preflight: Build Model…"',
+      );
+    }
     if (entry.kind === 'checkpoint') {
       const dtype = provider === 'cuda' ? 'fp16' : 'fp32';
       const out = join(this.modelsRoot, buildFolderName(dir, dtype, createHash('sha256').update(dir).digest('hex')));
