@@ -230,6 +230,8 @@ export class JsonTape {
     let nonAsciiBytes = 0;
     let chars = 0;
     for (;;) {
+      // the common case first: printable ASCII other than '"' and '\\' (one table lookup a byte)
+      while (i < e && PLAIN[buf[i]] === 1) i++;
       if (i >= e) return this.fail(open, 'unterminated string: the closing \'"\' is missing');
       const c = buf[i];
       if (c === 0x22) break;
@@ -250,10 +252,6 @@ export class JsonTape {
         continue;
       }
       if (c < 0x20) return this.fail(i, 'control character in string: it must be escaped (e.g. \\n, \\t)');
-      if (c < 0x80) {
-        i++;
-        continue;
-      }
       // non-ASCII: validate one UTF-8 sequence (RFC 3629), never consuming an ASCII byte
       flags |= F_NON_ASCII;
       const len = utf8SequenceLength(buf, i, e);
@@ -348,6 +346,10 @@ function matchLiteral(buf: Uint8Array, pos: number, e: number, lit: number[]): b
   return true;
 }
 
+// Bytes that may appear in a JSON string as they are and need no further look: printable ASCII
+// except '"' and '\\'.
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 const HEX = new Uint8Array(256);
 for (const ch of '0123456789abcdefABCDEF') HEX[ch.charCodeAt(0)] = 1;
 const ESCAPES = new Uint8Array(256);
