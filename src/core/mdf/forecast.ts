@@ -36,7 +36,7 @@ import { LayerBand, SteerPositions, randomControl, resolveBand, steeringFor } fr
 export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
   suites: ProbeSuite[];
   modelPath?: string | null;
-  /** default [0, 0.5, 1, 2, 4, 8]; 0 is always included */
+  /** default [0, 1, 2, 4, 8] (the preflight.mdf.alphas default); 0 is always included */
   alphas?: number[];
   band?: LayerBand;
   positions?: SteerPositions;
@@ -68,7 +68,7 @@ export interface ForecastProgress {
   fraction: number;
 }
 
-export const DEFAULT_ALPHAS = [0, 0.5, 1, 2, 4, 8];
+export const DEFAULT_ALPHAS = [0, 1, 2, 4, 8];
 
 /** Share of records per behaviour whose string fields name the target or an alias. */
 export async function keywordBaseline(file: string, behaviours: Behaviour[], signal?: AbortSignal): Promise<Map<string, number>> {

@@ -29,7 +29,7 @@ interface Settings {
 function settings(): Settings {
   const config = vscode.workspace.getConfiguration('preflight.mdf');
   return {
-    alphas: config.get<number[]>('alphas', [0, 0.5, 1, 2, 4, 8]),
+    alphas: config.get<number[]>('alphas', [0, 1, 2, 4, 8]),
     samplesPerPrompt: config.get<number>('samples', 4),
     probes: config.get<string[]>('probes', []),
     records: config.get<number>('records', 1000),
