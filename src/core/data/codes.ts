@@ -3,6 +3,7 @@ export const FINDING_CODES = [
   'json-malformed',
   'utf8-invalid',
   'blank-line',
+  'line-too-long',
   'record-not-object',
   'json-top-level',
   'file-too-large',

@@ -6,6 +6,9 @@ import { FindingCollector } from './findings';
 import { JsonTape, skipWs } from './jsonScan';
 import { LineLocator, RecordPipeline } from './pipeline';
 
+/** Lines longer than this are not assembled in memory (64 MB is ~16M tokens of text). */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
 export class JsonlValidator {
   private readonly tape = new JsonTape();
   private readonly loc = new LineLocator();
@@ -15,45 +18,78 @@ export class JsonlValidator {
   private blankRunStart = 0;
   private blankRunEnd = 0;
   private firstLineNote = false;
+  private skipping = false;
 
   constructor(
     private readonly collector: FindingCollector,
     readonly pipeline: RecordPipeline,
+    /** a line longer than this is reported and skipped, not buffered: memory stays bounded */
+    private readonly maxLineBytes = MAX_LINE_BYTES,
   ) {}
+
+  private startSkipping(): void {
+    const line = this.lineNo + 1;
+    this.collector.add(line, 1, line, 1, 'error', 'line-too-long', `line is longer than ${Math.round(this.maxLineBytes / 2 ** 20)} MB: it was not parsed (no single training record is this long; is the file JSON Lines?)`);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = true;
+  }
 
   /** Feeds the next chunk of the file. */
   push(chunk: Buffer): void {
     let from = 0;
     let nl = chunk.indexOf(10);
-    if (nl < 0) {
+    if (this.skipping) {
+      // inside a line over the limit: drop bytes up to its newline
+      if (nl < 0) return;
+      this.skipping = false;
+      this.lineNo++;
+      from = nl + 1;
+      nl = chunk.indexOf(10, from);
+    } else if (nl < 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
+      if (this.pendingBytes > this.maxLineBytes) this.startSkipping();
       return;
     }
-    if (this.pending.length) {
+    if (this.pending.length && from === 0) {
       // the line that started in earlier chunks ends here
-      this.pending.push(chunk.subarray(0, nl));
-      const line = Buffer.concat(this.pending, this.pendingBytes + nl);
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.line(line, 0, line.length);
+      if (this.pendingBytes + nl > this.maxLineBytes) {
+        this.startSkipping();
+        this.skipping = false;
+        this.lineNo++;
+      } else {
+        this.pending.push(chunk.subarray(0, nl));
+        const line = Buffer.concat(this.pending, this.pendingBytes + nl);
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.line(line, 0, line.length);
+      }
       from = nl + 1;
       nl = chunk.indexOf(10, from);
     }
     while (nl >= 0) {
-      this.line(chunk, from, nl);
+      if (nl - from > this.maxLineBytes) {
+        this.startSkipping();
+        this.skipping = false;
+        this.lineNo++;
+      } else this.line(chunk, from, nl);
       from = nl + 1;
       nl = chunk.indexOf(10, from);
     }
     if (from < chunk.length) {
       this.pending.push(chunk.subarray(from));
       this.pendingBytes += chunk.length - from;
+      if (this.pendingBytes > this.maxLineBytes) this.startSkipping();
     }
   }
 
   /** Ends the input: the last line may lack its newline. */
   end(): void {
-    if (this.pendingBytes > 0) {
+    if (this.skipping) {
+      this.skipping = false;
+      this.lineNo++;
+    } else if (this.pendingBytes > 0) {
       const line = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;

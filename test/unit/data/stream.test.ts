@@ -134,3 +134,19 @@ test('every code the validators emit is documented in docs/validate.md', () => {
   assert.ok(used.size >= 20, `found ${used.size} codes in the sources`);
   for (const code of used) assert.ok((FINDING_CODES as readonly string[]).includes(code), `${code} is emitted but not in FINDING_CODES`);
 });
+
+test('a line over the line limit is reported and skipped without being buffered; the next lines keep their numbers', async () => {
+  const { FindingCollector } = await import('../../../src/core/data/findings');
+  const { JsonlValidator } = await import('../../../src/core/data/jsonl');
+  const { RecordPipeline } = await import('../../../src/core/data/pipeline');
+  for (const chunkSize of [7, 50, 1000]) {
+    const collector = new FindingCollector('limit.jsonl', 100);
+    const pipeline = new RecordPipeline(collector, 4096);
+    const jsonl = new JsonlValidator(collector, pipeline, 100); // 100-byte line limit
+    const text = Buffer.from(`{"text":"a"}\n{"text":"${'x'.repeat(300)}"}\n{"text": }\n{"text":"${'y'.repeat(300)}`);
+    for (let at = 0; at < text.length; at += chunkSize) jsonl.push(text.subarray(at, at + chunkSize));
+    jsonl.end();
+    assert.deepEqual(collector.finish().map((f) => `${f.line}:${f.column} ${f.code}`), ['2:1 line-too-long', '3:10 json-malformed', '4:1 line-too-long'], `chunks of ${chunkSize}`);
+    assert.equal(jsonl.lines, 4);
+  }
+});
