@@ -18,18 +18,19 @@ mkdir -p "$data"
 python=${PYTHON:-/usr/bin/python3}
 bytes=$(stat -c %s "$file")
 
-measure() { # label, command... -> prints "label seconds maxrss_kb"
+measure() { # label, command... -> prints "label wall_seconds maxrss_kb cpu_seconds"
   local label=$1; shift
   local log; log=$(mktemp)
   /usr/bin/time -v "$@" > /dev/null 2> "$log" || { echo "$label failed:"; cat "$log"; rm -f "$log"; exit 1; }
-  local wall rss
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$log")
   rm -f "$log"
   # wall is [h:]m:ss.ss
   local seconds
   seconds=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  echo "$label $seconds $rss"
+  echo "$label $seconds $rss $cpu"
 }
 
 pyloop=$(mktemp --suffix=.py)
@@ -47,13 +48,13 @@ EOF
 echo "file: $file ($((bytes / 1048576)) MB), $(nproc) cores, node $(node --version), $($python --version 2>&1)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= runs; r++)); do
-  read -r _ ns nrss < <(measure preflight node dist/cli.js validate --json "$file")
-  read -r _ ps prss < <(measure python "$python" "$pyloop" "$file")
-  awk -v b="$bytes" -v ns="$ns" -v nrss="$nrss" -v ps="$ps" -v prss="$prss" 'BEGIN {
-    nm = b / 1048576 / ns; pm = b / 1048576 / ps;
-    printf "preflight validate --json: %7.1f s  %7.1f MB/s  peak RSS %6.1f MB\n", ns, nm, nrss / 1024;
-    printf "python json.loads loop:    %7.1f s  %7.1f MB/s  peak RSS %6.1f MB\n", ps, pm, prss / 1024;
-    printf "throughput ratio (preflight / python): %.2fx\n", nm / pm;
+  read -r _ ns nrss ncpu < <(measure preflight node dist/cli.js validate --json "$file")
+  read -r _ ps prss pcpu < <(measure python "$python" "$pyloop" "$file")
+  awk -v b="$bytes" -v ns="$ns" -v nrss="$nrss" -v ncpu="$ncpu" -v ps="$ps" -v prss="$prss" -v pcpu="$pcpu" 'BEGIN {
+    mb = b / 1048576; nm = mb / ns; pm = mb / ps;
+    printf "preflight validate --json: %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", ns, nm, ncpu, mb / ncpu, nrss / 1024;
+    printf "python json.loads loop:    %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", ps, pm, pcpu, mb / pcpu, prss / 1024;
+    printf "throughput ratio (preflight / python): %.2fx wall, %.2fx per CPU-second\n", nm / pm, pcpu / ncpu;
   }'
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
