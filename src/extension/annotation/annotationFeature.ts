@@ -148,7 +148,8 @@ class AnnotationController implements PanelHost {
   }
 
   rendered(file: vscode.Uri, summary: unknown): void {
-    this.record(file, { rendered: summary });
+    const previous = (this.testState[basename(file.fsPath)] as { renders?: number } | undefined)?.renders ?? 0;
+    this.record(file, { rendered: summary, renders: previous + 1 });
   }
 
   revealed(file: vscode.Uri, cell: { gold: string; llm: string; rows: number; firstLine: number }): void {
