@@ -166,6 +166,12 @@ export class CsvValidator {
     }
     this.flushBlank();
     const row: Row = { fields, raw, startLine, endLine };
+    const bad = raw.indexOf('\uFFFD');
+    if (bad >= 0) {
+      // csv-parse decodes invalid UTF-8 as U+FFFD; a literal U+FFFD is the trace of an earlier bad decode
+      const [line, column] = this.position(row, bad);
+      this.collector.add(line, column, line, column + 1, 'error', 'utf8-invalid', 'invalid UTF-8 (or a U+FFFD replacement character left by an earlier wrong decoding): the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8');
+    }
     if (!this.header) {
       this.header = fields;
       this.headerLine = startLine;

@@ -140,6 +140,7 @@ export class RecordPipeline {
     const checker = this.checker;
     const errorsBefore = this.collector.errors;
     const schema = checker.check(tape, root, this.sink);
+    const broken = this.collector.errors !== errorsBefore;
     this.countSchema(tape, root, schema, loc);
     if (schema === 'unknown') return;
 
@@ -153,7 +154,7 @@ export class RecordPipeline {
     // duplicates: 64-bit hash of the normalised training text, 32-bit hash of the raw bytes.
     // A record with errors is skipped: it is reported already, and its broken fields would make
     // unrelated broken records look alike.
-    if (this.collector.errors !== errorsBefore) return;
+    if (broken) return;
     const hasher = this.hasher;
     hasher.begin();
     const buf = tape.buf;

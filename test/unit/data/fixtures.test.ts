@@ -163,3 +163,8 @@ test('CSV without --levels: a variant spelling of a frequent label is reported o
   const freeResult = await validateText(`id,text\n${free.join('\n')}\ntext number 1,x\n`, 'free.csv');
   assert.deepEqual(freeResult.findings.map(at), []);
 });
+
+test('CSV saved as Latin-1: the invalid byte is reported at its column', async () => {
+  // line 2 is "caf\xe9 au lait,a": the byte 0xE9 is the 4th character
+  assert.deepEqual(await findings('latin1.csv'), ['2:4 utf8-invalid']);
+});
