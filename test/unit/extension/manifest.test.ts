@@ -87,6 +87,10 @@ test('the untrusted-workspace declaration is limited and restricts existing sett
   for (const key of trust.restrictedConfigurations) assert.ok(settings.has(key), key);
   assert.ok(trust.restrictedConfigurations.includes('preflight.python.path'));
   assert.ok(trust.restrictedConfigurations.includes('preflight.model.path'));
+  // what the description promises: the jobs that run models or Python are off when untrusted
+  const enablement = (id: string) => contributes.commands.find((c: { command: string }) => c.command === id)?.enablement;
+  for (const id of ['preflight.buildModel', 'preflight.forecastBehaviour', 'preflight.launchBear']) assert.equal(enablement(id), 'isWorkspaceTrusted', id);
+  for (const id of ['preflight.validateFile', 'preflight.analyzeAnnotations', 'preflight.showReport']) assert.equal(enablement(id), undefined, id);
 });
 
 test('activation is by data files, views and panels; never on startup', () => {
