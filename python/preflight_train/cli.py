@@ -51,7 +51,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         try:
             train(cfg, stopper=stopper)
         except StopRequested:
-            print("preflight_train: stopped on request; the last finished epoch's checkpoint is kept.", file=sys.stderr)
+            try:
+                print("preflight_train: stopped on request; the last finished epoch's checkpoint is kept.", file=sys.stderr)
+            except (OSError, ValueError):
+                pass
             return 130
         return 0
     if args.command == "evaluate":

@@ -75,7 +75,10 @@ class RunLog:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
         if self.echo:
-            print(line, flush=True)
+            try:
+                print(line, flush=True)
+            except (OSError, ValueError):  # the terminal went away (task terminated): keep logging to the file
+                self.echo = False
 
     def set_status(self, **kw) -> None:
         if not self.active:

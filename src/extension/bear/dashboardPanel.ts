@@ -1,0 +1,141 @@
+// The run dashboard: tails <run>/metrics.jsonl (polling the file size; works on every platform and
+// across the trainer's appends) and forwards new lines to the webview, which charts them with Chart.js.
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import {
+  BEAR_DASHBOARD_VIEW_TYPE,
+  MetricsParser,
+  readRun,
+  type DashboardFromWebview,
+  type DashboardHeader,
+  type DashboardToWebview,
+  type MetricsLine,
+} from '../../core/recsys';
+import { bearHtml, bearWebviewOptions } from './html';
+
+export interface DashboardHost {
+  stop(runId: string, runDir: string): void;
+  resume(runId: string, runDir: string): Promise<void>;
+}
+
+export class DashboardPanel {
+  private static readonly panels = new Map<string, DashboardPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private offset = 0;
+  private parser = new MetricsParser();
+  private lines: MetricsLine[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private lastHeader = '';
+
+  static open(extensionUri: vscode.Uri, runId: string, runDir: string, host: DashboardHost): DashboardPanel {
+    const existing = DashboardPanel.panels.get(runDir);
+    if (existing) {
+      existing.panel.reveal(undefined, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(BEAR_DASHBOARD_VIEW_TYPE, `BEAR: ${runId}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, bearWebviewOptions(extensionUri));
+    return new DashboardPanel(panel, extensionUri, runId, runDir, host);
+  }
+
+  /** After a reload (WebviewPanelSerializer): the webview saved its run in setState. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: { runId?: string; runDir?: string } | undefined, host: DashboardHost): void {
+    if (!state?.runId || !state.runDir || !existsSync(state.runDir)) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = bearWebviewOptions(extensionUri);
+    new DashboardPanel(panel, extensionUri, state.runId, state.runDir, host);
+  }
+
+  static refreshAll(): void {
+    for (const p of DashboardPanel.panels.values()) p.poll();
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly runId: string,
+    private readonly runDir: string,
+    private readonly host: DashboardHost,
+  ) {
+    DashboardPanel.panels.set(runDir, this);
+    panel.webview.html = bearHtml(panel.webview, extensionUri, 'dashboard', `BEAR: ${runId}`, { run: runId, dir: runDir });
+    panel.webview.onDidReceiveMessage((m: DashboardFromWebview) => this.receive(m), undefined, this.disposables);
+    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+    this.timer = setInterval(() => this.poll(), 1000);
+  }
+
+  private header(): DashboardHeader {
+    const run = readRun(this.runDir, this.runId);
+    return { runId: this.runId, name: run.name, state: run.state, loss: run.loss, outputDir: this.runDir, error: run.status?.error };
+  }
+
+  private post(message: DashboardToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  /** Reads what the trainer appended since the last poll. */
+  private readNew(): MetricsLine[] {
+    const path = join(this.runDir, 'metrics.jsonl');
+    if (!existsSync(path)) return [];
+    const size = statSync(path).size;
+    if (size < this.offset) {
+      // truncated or replaced: start over
+      this.offset = 0;
+      this.parser = new MetricsParser();
+      this.lines = [];
+    }
+    if (size === this.offset) return [];
+    const fd = openSync(path, 'r');
+    try {
+      const buffer = Buffer.alloc(size - this.offset);
+      readSync(fd, buffer, 0, buffer.length, this.offset);
+      this.offset = size;
+      const fresh = this.parser.push(buffer.toString('utf8'));
+      this.lines.push(...fresh);
+      return fresh;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private poll(): void {
+    const fresh = this.readNew();
+    if (fresh.length) this.post({ type: 'append', lines: fresh });
+    const header = this.header();
+    const key = JSON.stringify(header);
+    if (key !== this.lastHeader) {
+      this.lastHeader = key;
+      this.post({ type: 'state', header });
+    }
+  }
+
+  private async receive(message: DashboardFromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.readNew();
+        this.lastHeader = JSON.stringify(this.header());
+        this.post({ type: 'reset', header: this.header(), lines: this.lines });
+        return;
+      case 'stop':
+        this.host.stop(this.runId, this.runDir);
+        return;
+      case 'resume':
+        await this.host.resume(this.runId, this.runDir);
+        return;
+      case 'openCheckpoint':
+        if (message.path.startsWith(this.runDir)) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(message.path));
+        return;
+      case 'openConfig':
+        await vscode.window.showTextDocument(vscode.Uri.file(join(this.runDir, 'config.json')));
+        return;
+    }
+  }
+
+  dispose(): void {
+    DashboardPanel.panels.delete(this.runDir);
+    if (this.timer) clearInterval(this.timer);
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+}

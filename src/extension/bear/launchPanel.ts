@@ -1,0 +1,163 @@
+// The launch form: prefilled from settings and the active data file, validated by src/core/recsys
+// (fields and data files), and on Launch writes .preflight/runs/<id>/config.json and starts the task.
+import { existsSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import {
+  BEAR_FORM_VIEW_TYPE,
+  checkDataset,
+  defaultForm,
+  newRunId,
+  validateForm,
+  type BearSettings,
+  type FormFromWebview,
+  type FormToWebview,
+  type LaunchForm,
+} from '../../core/recsys';
+import { bearHtml, bearWebviewOptions } from './html';
+import { resolvePython } from './python';
+
+export interface LaunchHost {
+  /** absolute runs folder for the form's output folder (relative ones sit in the workspace folder) */
+  runsRoot(outputDir: string): string | undefined;
+  launch(runId: string, runDir: string, form: LaunchForm): Promise<void>;
+}
+
+export function bearSettings(): BearSettings {
+  const c = vscode.workspace.getConfiguration('preflight.bear');
+  return {
+    loss: c.get<string>('loss'),
+    lambda: c.get<number>('lambda'),
+    xi: c.get<number>('xi'),
+    beamSize: c.get<number>('beamSize'),
+    learningRate: c.get<number>('learningRate'),
+    batchSize: c.get<number>('batchSize'),
+    epochs: c.get<number>('epochs'),
+    outputDir: c.get<string>('outputDir'),
+  };
+}
+
+/** The form's first guess: the active (or clicked) data file as train, its siblings as valid/test/items. */
+export function prefill(file: string | undefined): Partial<LaunchForm> {
+  if (!file || !/\.(jsonl|json|csv)$/i.test(file)) return {};
+  const dir = dirname(file);
+  const sibling = (...names: string[]) => names.map((n) => join(dir, n)).find((p) => existsSync(p)) ?? '';
+  const name = basename(file).toLowerCase();
+  if (/^(items|id2name)/.test(name)) return { items: file, train: sibling('train.jsonl', 'train.csv'), valid: sibling('valid.jsonl', 'val.jsonl', 'valid.csv'), test: sibling('test.jsonl', 'test.csv') };
+  return {
+    train: file,
+    valid: /train/.test(name) ? sibling(name.replace('train', 'valid'), name.replace('train', 'val')) : '',
+    test: /train/.test(name) ? sibling(name.replace('train', 'test')) : '',
+    items: sibling('items.json', 'id2name.json'),
+  };
+}
+
+export class LaunchPanel {
+  private static current: LaunchPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  static open(extensionUri: vscode.Uri, host: LaunchHost, dataFile?: string): void {
+    const form = { ...defaultForm(bearSettings()), ...prefill(dataFile) };
+    if (LaunchPanel.current) {
+      LaunchPanel.current.panel.reveal();
+      LaunchPanel.current.init(form);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(BEAR_FORM_VIEW_TYPE, 'Launch BEAR Fine-tuning', vscode.ViewColumn.Active, bearWebviewOptions(extensionUri));
+    LaunchPanel.current = new LaunchPanel(panel, extensionUri, host, form);
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly host: LaunchHost,
+    private form: LaunchForm,
+  ) {
+    panel.webview.html = bearHtml(panel.webview, extensionUri, 'form', 'Launch BEAR Fine-tuning');
+    panel.webview.onDidReceiveMessage((m: FormFromWebview) => this.receive(m), undefined, this.disposables);
+    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+  }
+
+  private post(message: FormToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async init(form: LaunchForm): Promise<void> {
+    this.form = form;
+    const python = await resolvePython();
+    this.post({ type: 'init', form, python: `${python.path} (${python.source})`, trusted: vscode.workspace.isTrusted });
+  }
+
+  private resolve(p: string): string {
+    if (!p || isAbsolute(p)) return p;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return folder ? join(folder.uri.fsPath, p) : p;
+  }
+
+  private absolute(form: LaunchForm): LaunchForm {
+    const baseModel = form.baseModel.trim() === 'builtin' || !existsSync(this.resolve(form.baseModel)) ? form.baseModel.trim() : this.resolve(form.baseModel);
+    return { ...form, baseModel, train: this.resolve(form.train), valid: this.resolve(form.valid), test: this.resolve(form.test), items: this.resolve(form.items) };
+  }
+
+  /** Field checks, then the data files (only when the fields are sane). Returns true when launchable. */
+  private check(form: LaunchForm): boolean {
+    const formIssues = validateForm(form);
+    const abs = this.absolute(form);
+    const data = checkDataset({ train: abs.train || undefined, valid: abs.valid || undefined, test: abs.test || undefined, items: abs.items || undefined });
+    const errors = formIssues.length + data.issues.filter((i) => i.severity === 'error').length;
+    const counts = Object.entries(data.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+    const summary = `${counts || 'no records'}; ${data.items} item titles${errors ? `; ${errors} error(s)` : ''}`;
+    this.post({ type: 'issues', formIssues, dataIssues: data.issues, summary });
+    return errors === 0;
+  }
+
+  private async receive(message: FormFromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        await this.init(this.form);
+        return;
+      case 'validate':
+        this.form = message.form;
+        this.check(message.form);
+        return;
+      case 'pick': {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectFiles: !message.folder,
+          canSelectFolders: message.folder,
+          canSelectMany: false,
+          filters: message.folder ? undefined : { Data: ['jsonl', 'json', 'csv'] },
+        });
+        if (picked?.[0]) this.post({ type: 'picked', field: message.field, value: picked[0].fsPath });
+        return;
+      }
+      case 'launch': {
+        this.form = message.form;
+        if (!vscode.workspace.isTrusted) {
+          void vscode.window.showWarningMessage('Preflight: launching training is disabled in an untrusted workspace.');
+          return;
+        }
+        if (!this.check(message.form)) return;
+        const root = this.host.runsRoot(message.form.outputDir);
+        if (!root) {
+          void vscode.window.showErrorMessage('Preflight: open a workspace folder first (or give an absolute output folder); runs are written under it.');
+          return;
+        }
+        const runId = newRunId(new Date(), message.form.name);
+        const runDir = join(root, runId);
+        try {
+          await this.host.launch(runId, runDir, this.absolute(message.form));
+          this.post({ type: 'launched', runId });
+        } catch (e) {
+          void vscode.window.showErrorMessage(`Preflight: could not launch the run: ${(e as Error).message}`);
+        }
+        return;
+      }
+    }
+  }
+
+  dispose(): void {
+    LaunchPanel.current = undefined;
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+}
+

@@ -1,0 +1,95 @@
+// Starts BEAR runs as VS Code tasks (ShellExecution, so the user sees the trainer's output in the
+// terminal panel) and stops them. Stop terminates the task; the trainer turns the signal into a clean
+// stop and writes status 'stopped'. If the process outlives the terminal, it gets SIGTERM.
+import { delimiter, join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { processAlive, readRun, trainerCommand, type BearRunConfig } from '../../core/recsys';
+import { log } from '../log';
+import { resolvePython } from './python';
+
+export const TASK_TYPE = 'preflight-bear';
+
+export class BearRunner implements vscode.Disposable {
+  private readonly executions = new Map<string, vscode.TaskExecution>();
+  private readonly changed = new vscode.EventEmitter<string>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+
+  constructor(private readonly extensionUri: vscode.Uri) {
+    this.disposables.push(
+      vscode.tasks.onDidEndTaskProcess((e) => {
+        const runId = (e.execution.task.definition as { runId?: string }).runId;
+        if (e.execution.task.definition.type !== TASK_TYPE || !runId) return;
+        this.executions.delete(runId);
+        log().info(`BEAR run ${runId}: trainer exited with code ${e.exitCode ?? 'unknown'}`);
+        this.changed.fire(runId);
+      }),
+      vscode.tasks.onDidStartTaskProcess((e) => {
+        const runId = (e.execution.task.definition as { runId?: string }).runId;
+        if (e.execution.task.definition.type === TASK_TYPE && runId) this.changed.fire(runId);
+      }),
+    );
+  }
+
+  isRunning(runId: string): boolean {
+    return this.executions.has(runId);
+  }
+
+  /** Writes <runDir>/config.json and starts the trainer (or resumes it from the latest checkpoint). */
+  async launch(runId: string, runDir: string, config: BearRunConfig | undefined, gpus: number, resume = false): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      throw new Error('Training runs a Python interpreter named by the workspace: trust the workspace first.');
+    }
+    mkdirSync(runDir, { recursive: true });
+    const configPath = join(runDir, 'config.json');
+    if (config) writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+    if (!existsSync(configPath)) throw new Error(`${configPath} does not exist`);
+    const folder = vscode.workspace.workspaceFolders?.find((f) => runDir.startsWith(f.uri.fsPath));
+    const python = await resolvePython(folder?.uri);
+    const command = trainerCommand({
+      python: python.path,
+      packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath,
+      configPath,
+      gpus,
+      existingPythonPath: process.env.PYTHONPATH,
+      pathSeparator: delimiter,
+      resume,
+    });
+    log().info(`BEAR run ${runId}: ${python.path} (${python.source}) ${command.args.join(' ')}`);
+    const task = new vscode.Task(
+      { type: TASK_TYPE, runId },
+      folder ?? vscode.TaskScope.Workspace,
+      `BEAR ${runId}`,
+      'preflight',
+      new vscode.ShellExecution(command.executable, command.args, { cwd: runDir, env: command.env }),
+    );
+    task.presentationOptions = { reveal: vscode.TaskRevealKind.Silent, panel: vscode.TaskPanelKind.Dedicated, clear: true, echo: true };
+    const execution = await vscode.tasks.executeTask(task);
+    this.executions.set(runId, execution);
+    this.changed.fire(runId);
+  }
+
+  /** Ends the run's whole process tree: terminate the task, then SIGTERM the trainer if it survived. */
+  stop(runId: string, runDir: string): void {
+    const execution = this.executions.get(runId) ?? vscode.tasks.taskExecutions.find((e) => (e.task.definition as { runId?: string }).runId === runId);
+    execution?.terminate();
+    const pid = readRun(runDir, runId).status?.pid;
+    const kill = () => {
+      if (pid && processAlive(pid)) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+      }
+    };
+    if (!execution) kill();
+    else setTimeout(kill, 3000);
+    this.changed.fire(runId);
+  }
+
+  dispose(): void {
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+}
