@@ -1,0 +1,43 @@
+// Static checks of the annotation panel and its manifest entries (the live behaviour is covered by
+// test/e2e/scenarios/annotation.mjs in code-server). References: VS Code's webview guide
+// (content security policy, localResourceRoots) and the contribution-points documentation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ANNOTATION_VIEW_TYPE } from '../../../src/extension/annotation/protocol';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const feature = readFileSync('src/extension/annotation/annotationFeature.ts', 'utf8');
+const panel = readFileSync('src/extension/annotation/annotationPanel.ts', 'utf8');
+
+test('the panel type is activated on restore (onWebviewPanel) and the command is contributed', () => {
+  assert.ok(pkg.activationEvents.includes(`onWebviewPanel:${ANNOTATION_VIEW_TYPE}`));
+  assert.ok(pkg.contributes.commands.some((c: { command: string }) => c.command === 'preflight.analyzeAnnotations'));
+  assert.match(feature, /registerWebviewPanelSerializer\(ANNOTATION_VIEW_TYPE/);
+});
+
+test('every preflight.annotation setting the extension reads is declared, and every declared one is read', () => {
+  const declared = new Set<string>();
+  for (const section of pkg.contributes.configuration) for (const key of Object.keys(section.properties)) if (key.startsWith('preflight.annotation.')) declared.add(key.slice('preflight.annotation.'.length));
+  const read = new Set([...feature.matchAll(/config\.get<[^>]+>\('(\w+)'/g)].map((m) => m[1]));
+  assert.deepEqual([...read].sort(), [...declared].sort());
+});
+
+test('strict CSP with a fresh nonce, narrow resource roots', () => {
+  assert.match(panel, /default-src 'none'/);
+  assert.match(panel, /script-src 'nonce-\$\{nonce\}'/);
+  assert.match(panel, /randomBytes\(16\)/);
+  assert.doesNotMatch(panel, /unsafe-inline|unsafe-eval/);
+  const roots = /localResourceRoots: \[(.*)\]/.exec(panel)?.[1] ?? '';
+  assert.deepEqual([...roots.matchAll(/'([\w.]+)'(?:, '([\w.]+)')?\)/g)].map((m) => m.slice(1).filter(Boolean).join('/')), ['dist/webview', 'media']);
+});
+
+test('the webview app never writes HTML from strings', () => {
+  for (const name of readdirSync('webview/annotation')) {
+    // comments may name what the code avoids; only the code counts
+    const code = readFileSync(join('webview/annotation', name), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    const found = /innerHTML|outerHTML|insertAdjacentHTML|document\.write/.exec(code);
+    assert.equal(found, null, `${name} uses ${found?.[0]}`);
+  }
+});
