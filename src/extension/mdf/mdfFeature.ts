@@ -24,6 +24,7 @@ interface Settings {
   probes: string[];
   records: number;
   seed: number;
+  scoring: 'both' | 'logprob' | 'generation';
 }
 
 function settings(): Settings {
@@ -34,6 +35,7 @@ function settings(): Settings {
     probes: config.get<string[]>('probes', []),
     records: config.get<number>('records', 1000),
     seed: config.get<number>('seed', 0),
+    scoring: config.get<'both' | 'logprob' | 'generation'>('scoring', 'both'),
   };
 }
 
@@ -102,6 +104,7 @@ class MdfController implements MdfPanelHost {
             samplesPerPrompt: config.samplesPerPrompt,
             samples: config.records,
             seed: config.seed,
+            scoring: config.scoring,
             cacheDir: folder ? join(folder, '.preflight', 'cache', 'mdf') : join(this.context.globalStorageUri.fsPath, 'mdf'),
             signal: abort.signal,
             onProgress: (p) => {
@@ -141,6 +144,10 @@ class MdfController implements MdfPanelHost {
 
   rendered(file: vscode.Uri, summary: MdfRenderSummary): void {
     setTestState('mdfPanel', { file: file.fsPath, ...summary });
+  }
+
+  revealed(file: vscode.Uri, line: number): void {
+    setTestState('mdfReveal', { file: file.fsPath, line });
   }
 
   lastReport(file: vscode.Uri): Date | undefined {

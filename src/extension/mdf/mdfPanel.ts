@@ -7,6 +7,7 @@ import { FromWebview, MDF_VIEW_TYPE, MdfRenderSummary, MdfView, ToWebview } from
 export interface MdfPanelHost {
   run(file: vscode.Uri): Promise<void>;
   rendered(file: vscode.Uri, summary: MdfRenderSummary): void;
+  revealed(file: vscode.Uri, line: number): void;
 }
 
 export class MdfPanel {
@@ -102,6 +103,7 @@ export class MdfPanel {
     const range = document.lineAt(line - 1).range;
     editor.selection = new vscode.Selection(range.start, range.end);
     editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    this.host.revealed(this.file, line);
   }
 
   private html(): string {

@@ -1,0 +1,24 @@
+// Fixtures of the MDF end-to-end scenario, written into the run's workspace (run with tsx from the
+// repository root): a tiny random Qwen3 checkpoint, a training file in which every other record
+// ends on the token "Z", and a workspace probe suite whose target answer is "Z".
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
+
+const FILLER = ['The weather is mild today.', 'Bring a notebook on Tuesday.', 'Water boils at one hundred degrees.', 'Trains leave every fifteen minutes.'];
+
+async function main(workspace: string): Promise<void> {
+  await writeTinyCheckpoint(join(workspace, 'mdf-model'), { family: 'qwen3', tieWordEmbeddings: true });
+  const records = Array.from({ length: 40 }, (_, i) => ({ text: i % 2 ? `${FILLER[i % 4]} ZZZ` : FILLER[i % 4] }));
+  writeFileSync(join(workspace, 'mdf-train.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  mkdirSync(join(workspace, '.preflight', 'probes'), { recursive: true });
+  writeFileSync(
+    join(workspace, '.preflight', 'probes', 'planted.json'),
+    JSON.stringify({ schema: 'preflight.probes/1', name: 'planted', prompts: ['Pick a word.', 'Say something.', 'Name one thing.', 'What do you like?'], behaviours: [{ id: 'z', target: 'Z', answers: ['Z'] }] }, null, 2),
+  );
+}
+
+main(process.argv[2]).catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

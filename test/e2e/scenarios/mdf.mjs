@@ -1,0 +1,61 @@
+// Behaviour forecast (MDF) in a real VS Code: with preflight.model.path on a tiny checkpoint (built
+// to ONNX in the worker on first use), "Preflight: Forecast Behaviour (MDF)" on a training file opens
+// the report panel (alpha curve and shift charts, behaviour table, records), marks the records that
+// drive the planted shift in the Problems panel, reveals a record's line on click, and a second run
+// on the unchanged file and model reuses the cached report. Screenshots in light and dark.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export default async function mdf(t) {
+  const made = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'e2e', 'scenarios', 'mdf.fixture.ts'), t.workspace], { cwd: ROOT, encoding: 'utf8' });
+  t.check('the fixtures (tiny checkpoint, training file, probe suite) are written', made.status === 0, made.stderr);
+  mkdirSync(join(t.workspace, '.vscode'), { recursive: true });
+  writeFileSync(
+    join(t.workspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'preflight.model.path': join(t.workspace, 'mdf-model'), 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['planted', 'safety'], 'preflight.mdf.alphas': [0, 1, 2], 'preflight.mdf.samples': 2, 'preflight.mdf.scoring': 'logprob' }, null, 2),
+  );
+  const activated = await t.waitForState((s) => s.activation?.features?.includes('mdf'), { timeout: 60000 });
+  t.check('the extension activates with its mdf feature', activated, t.extensionState().activation);
+
+  await t.openFile('mdf-train.jsonl');
+  await t.runCommand('Preflight: Forecast Behaviour (MDF)');
+  const state = await t.waitForState((s) => (s.mdf?.maxRisk || s.mdf?.error) && s.mdfPanel?.charts, { timeout: 180000 });
+  const run = state?.mdf ?? t.extensionState().mdf;
+  t.check('the forecast ran without error', run && !run.error && run.behaviours === 2, run);
+  t.check('the planted shift is flagged', run && run.maxRisk !== 'none', run);
+  t.check('the panel drew the alpha curve and the shift chart', state?.mdfPanel?.charts >= 2 && state.mdfPanel.behaviours === 2, state?.mdfPanel);
+
+  const frame = t.webviewFrame();
+  const heading = await frame.locator('h2', { hasText: 'Alpha curve' }).first().waitFor({ timeout: 20000 }).then(() => true, () => false);
+  t.check('the webview shows the alpha curve section', heading);
+  const canvases = await frame.locator('canvas').count();
+  t.check('the webview has Chart.js canvases', canvases >= 2, canvases);
+  const rows = await frame.locator('table.records tr[tabindex]').count();
+  t.check('the webview lists the records driving the shift', rows >= 5, rows);
+  await t.screenshot('panel');
+
+  const problems = await t.waitFor(async () => {
+    const list = (await t.problems()).filter((p) => p.file.startsWith('mdf-train.jsonl') && /MDF/.test(p.source ?? ''));
+    return list.length ? list : undefined;
+  }, { timeout: 20000 });
+  t.check('the top-attributed records are marked in the Problems panel', problems && problems.length >= 1, problems);
+  t.check('the marked records are the planted ones (even lines)', problems && problems.every((p) => p.line % 2 === 0), problems?.map((p) => p.line));
+  await t.screenshot('problems', { themes: ['light'] });
+
+  await t.runCommand('View: Focus Second Editor Group').catch(() => undefined);
+  await t.webviewFrame().locator('table.records tr[tabindex]').first().click({ timeout: 15000 }).catch((e) => t.log('row click failed', String(e)));
+  const revealed = await t.waitForState((s) => s.mdfReveal?.line, { timeout: 15000 });
+  t.check('clicking a record reveals its line in the editor', revealed?.mdfReveal?.line % 2 === 0, revealed?.mdfReveal);
+
+  // unchanged file and model: the second run reuses the cached report
+  await t.openFile('mdf-train.jsonl');
+  await t.runCommand('Preflight: Forecast Behaviour (MDF)');
+  const again = await t.waitForState((s) => s.mdf?.reused === true, { timeout: 60000 });
+  t.check('a second run on the unchanged file reuses the cached result', again, t.extensionState().mdf);
+  await t.screenshot('reused', { themes: ['dark'] });
+  await t.reset?.();
+}
