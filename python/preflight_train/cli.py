@@ -22,6 +22,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
 
+    p = sub.add_parser("audit", help="beam-pruning risk: targets in the top-B by probability that beam search loses")
+    p.add_argument("--config", required=True)
+    p.add_argument("--checkpoint", help="a trained checkpoint (default: the config's base model)")
+    p.add_argument("--split", default="valid", choices=["train", "valid", "test"])
+    p.add_argument("--users", type=int, default=100)
+
     p = sub.add_parser("synth", help="write a synthetic catalogue and user histories")
     p.add_argument("--out", required=True)
     p.add_argument("--genres", type=int, default=8)
@@ -61,6 +67,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .train import evaluate_checkpoint
 
         evaluate_checkpoint(cfg, args.checkpoint, split=args.split)
+        return 0
+    if args.command == "audit":
+        from .train import audit_checkpoint
+
+        audit_checkpoint(cfg, args.checkpoint, split=args.split, users=args.users)
         return 0
     return 2
 

@@ -80,17 +80,22 @@ def beam_search(model, prompts: Sequence[Sequence[int]], trie: TitleTrie, beam: 
 
 
 @torch.no_grad()
-def sequence_logprobs(model, prompt: Sequence[int], trie: TitleTrie, pad_id: int = 0, tau: float = 1.0) -> List[float]:
+def sequence_logprobs(model, prompt: Sequence[int], trie: TitleTrie, pad_id: int = 0, tau: float = 1.0,
+                      max_batch: int = 256) -> List[float]:
     """Exhaustive scoring: log-probability of every catalogue title under the trie-masked softmax."""
     device = next(model.parameters()).device
     seqs = [list(prompt) + s[:-1] for s in trie.sequences]
     T = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
-    att = torch.zeros_like(ids)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.tensor(s)
-        att[i, : len(s)] = 1
-    logits = model(input_ids=ids.to(device), attention_mask=att.to(device)).logits.float().cpu() / tau
+    chunks = []
+    for start in range(0, len(seqs), max_batch):
+        part = seqs[start:start + max_batch]
+        ids = torch.full((len(part), T), pad_id, dtype=torch.long)
+        att = torch.zeros_like(ids)
+        for i, s in enumerate(part):
+            ids[i, : len(s)] = torch.tensor(s)
+            att[i, : len(s)] = 1
+        chunks.append(model(input_ids=ids.to(device), attention_mask=att.to(device)).logits.float().cpu() / tau)
+    logits = torch.cat(chunks)
     scores = []
     for i, seq in enumerate(trie.sequences):
         node, total = 0, 0.0
@@ -132,3 +137,29 @@ def evaluate_encoded(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: in
     metrics = rank_metrics(ranked, [e.item for e in encoded], ks=[k for k in ks if k <= beam] or [beam])
     metrics["users"] = float(len(encoded))
     return metrics
+
+
+@torch.no_grad()
+def pruning_audit(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: int = 0, tau: float = 1.0,
+                  max_batch: int = 256) -> Dict[str, float]:
+    """Beam-pruning risk (DESIGN.md section 6): among users whose target title is in the top B by its whole
+    sequence probability (trie-masked, as decoding sees it), the share that beam search of width B still
+    loses. The exhaustive scoring costs one forward pass per catalogue title per user: use few users."""
+    was_training = model.training
+    model.eval()
+    try:
+        results = beam_search(model, [e.prompt for e in encoded], trie, beam=beam, pad_id=pad_id, tau=tau, max_batch=max_batch)
+        in_top, pruned, found = 0, 0, 0
+        for e, res in zip(encoded, results):
+            scores = sequence_logprobs(model, e.prompt, trie, pad_id=pad_id, tau=tau, max_batch=max_batch)
+            rank = 1 + sum(1 for s in scores if s > scores[e.item])
+            kept = e.item in [i for i, _ in res]
+            found += kept
+            if rank <= beam:
+                in_top += 1
+                pruned += not kept
+        n = max(1, len(encoded))
+        return {"users": float(len(encoded)), "target_in_top_b": in_top / n, "found_by_beam": found / n,
+                "pruned_given_top_b": pruned / in_top if in_top else 0.0}
+    finally:
+        model.train(was_training)

@@ -27,7 +27,7 @@ import torch
 from . import config as config_mod
 from .config import RunConfig
 from .data import catalogue_from, collate, encode_records, load_catalogue, load_id2name, load_records
-from .evaluate import evaluate_encoded
+from .evaluate import evaluate_encoded, pruning_audit
 from .losses import loss_by_name
 from .models import export_merged, load_model, save_model
 from .synth import generate
@@ -366,3 +366,23 @@ def evaluate_checkpoint(cfg: RunConfig, checkpoint: str, split: str = "test", ec
     if echo:
         print(json.dumps({"type": "eval", "split": split, "checkpoint": checkpoint, **metrics}), flush=True)
     return metrics
+
+
+def audit_checkpoint(cfg: RunConfig, checkpoint: Optional[str] = None, split: str = "valid", users: int = 100,
+                     echo: bool = True) -> Dict:
+    """Beam-pruning risk of a split under a model (the base model when no checkpoint is given)."""
+    out_dir = cfg.path(cfg.output_dir)
+    splits, titles = prepare_data(cfg, out_dir)
+    if split not in splits:
+        raise ValueError(f"the config has no {split} split")
+    model, tok = load_model(cfg, titles, checkpoint=checkpoint)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
+    trie = TitleTrie.from_titles(titles, tok)
+    enc = encode_records(splits[split], tok, trie, cfg.data.max_prompt_tokens)[:users]
+    result = pruning_audit(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.loss.tau,
+                           max_batch=cfg.eval.batch)
+    if echo:
+        print(json.dumps({"type": "audit", "split": split, "checkpoint": checkpoint, "beam": cfg.eval.beam, **result}),
+              flush=True)
+    return result

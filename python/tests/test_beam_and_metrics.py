@@ -72,3 +72,15 @@ def test_rank_metrics_hand_made():
     assert m["ndcg@1"] == pytest.approx(1 / 4)
     assert m["ndcg@2"] == pytest.approx((1 + 1 / math.log2(3)) / 4)
     assert m["ndcg@3"] == pytest.approx((1 + 1 / math.log2(3) + 1 / math.log2(4)) / 4)
+
+
+def test_pruning_audit_counts_only_top_b_targets(setup):
+    from preflight_train.data import Encoded
+    from preflight_train.evaluate import pruning_audit
+
+    titles, tok, model, trie, prompts = setup
+    enc = [Encoded(p, trie.sequences[i], trie.allowed_along(trie.sequences[i]), i) for i, p in enumerate(prompts)]
+    full = pruning_audit(model, enc, trie, beam=len(titles), pad_id=tok.pad_id)
+    assert full["target_in_top_b"] == 1.0 and full["pruned_given_top_b"] == 0.0 and full["found_by_beam"] == 1.0
+    small = pruning_audit(model, enc, trie, beam=2, pad_id=tok.pad_id)
+    assert 0.0 <= small["pruned_given_top_b"] <= 1.0 and small["found_by_beam"] <= 1.0
