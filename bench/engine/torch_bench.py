@@ -69,7 +69,7 @@ def main():
     threads, batch, seq, prompt_len, gen, reps = arg("threads", 2), arg("batch", 8), arg("seq", 128), arg("prompt", 16), arg("gen", 128), arg("reps", 5)
     torch.set_num_threads(threads)
     cfg = torch.__config__.show()
-    blas = [f"BLAS_INFO={part.split('=')[1]}" for line in cfg.splitlines() for part in line.split(", ") if part.strip().startswith("BLAS_INFO")]
+    blas = [part.strip().split(": ")[-1] for line in cfg.splitlines() for part in line.split(", ") if "BLAS_INFO=" in part]
     torch.randn(64, 64) @ torch.randn(64, 64)  # make sure the BLAS library is loaded
     with open("/proc/self/maps") as maps:
         blas += sorted({line.split()[-1] for line in maps if "blas" in line.lower() or "mkl" in line.lower()})

@@ -120,3 +120,22 @@ describe('fp16 weights (the CUDA build), run on the CPU', () => {
     }
   });
 });
+
+describe('large batches', () => {
+  it('are split into runs by length and come back in input order', async () => {
+    const src = join(root, 'runs');
+    await writeTinyCheckpoint(src, { family: 'llama' });
+    await buildModel(src, `${src}_onnx`);
+    const model = await openModel(`${src}_onnx`, { provider: 'cpu' });
+    // 120 rows of 1..120 tokens: more than one run of 8192 padded tokens
+    const rows = Array.from({ length: 120 }, (_, i) => Array.from({ length: ((i * 37) % 120) + 1 }, (_, t) => (t * 7 + i) % 270));
+    const all = await model.forward(rows);
+    for (const i of [0, 1, 59, 119]) {
+      const single = await model.forward([rows[i]]);
+      let worst = 0;
+      single.hiddenLast[0].forEach((v, k) => (worst = Math.max(worst, Math.abs(v - all.hiddenLast[i][k]))));
+      assert.ok(worst < 1e-4, `row ${i}: ${worst}`);
+    }
+    await model.dispose();
+  });
+});
