@@ -28,6 +28,7 @@ const USAGE = [
   '  --positions P         all (default) | prompt | generated',
   '  --anchor A            final (default: the last token as fine-tuning sees it) | content (last token of the last message)',
   '  --clusters K          clusters for attribution (default 6; 0 = off)',
+  '  --reference FILE      contrastive mode: subtract the signature of this reference corpus (JSONL)',
   '  --workspace DIR       where .preflight/probes and .preflight/cache live (default: the current folder)',
   '  --no-cache            do not read or write the signature cache',
   '  --json                print the report (schema preflight.mdf/1) instead of the summary',
@@ -61,7 +62,7 @@ export const mdfCommand: CliCommand = {
         options: {
           model: { type: 'string' }, probes: { type: 'string', multiple: true }, alphas: { type: 'string' }, alpha: { type: 'string' },
           samples: { type: 'string' }, seed: { type: 'string' }, 'probe-samples': { type: 'string' }, 'max-new-tokens': { type: 'string' },
-          scoring: { type: 'string' }, band: { type: 'string' }, positions: { type: 'string' }, anchor: { type: 'string' }, clusters: { type: 'string' },
+          scoring: { type: 'string' }, band: { type: 'string' }, positions: { type: 'string' }, anchor: { type: 'string' }, clusters: { type: 'string' }, reference: { type: 'string' },
           workspace: { type: 'string' }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' }, 'fail-on': { type: 'string' },
           threads: { type: 'string' }, provider: { type: 'string' },
         },
@@ -132,6 +133,7 @@ export const mdfCommand: CliCommand = {
         positions,
         anchor,
         clusters: num(values.clusters, 'clusters', 6, (n) => Number.isInteger(n) && n >= 0),
+        reference: values.reference,
         cacheDir: values['no-cache'] ? undefined : join(workspace, '.preflight', 'cache', 'mdf'),
         onProgress: (p) => {
           if (p.stage !== lastStage || p.stage === 'coherence' || p.stage === 'scoring') io.stderr(`[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}\n`);

@@ -56,7 +56,9 @@ export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
   attributeTop?: number;
   /** records listed with a text preview per attribution */
   topWithPreview?: number;
-  /** a pre-computed signature (tests, contrastive mode) replaces computing one */
+  /** contrastive mode: a reference corpus (JSONL) whose signature is subtracted from the file's */
+  reference?: string;
+  /** a pre-computed signature (tests) replaces computing one */
   signature?: Signature;
   onProgress?: (progress: ForecastProgress) => void;
 }
@@ -132,12 +134,19 @@ export async function forecast(model: InferenceModel, file: string, options: For
 
   // 1. signature
   report('signature', 'Reading the training file and computing the signature', 0);
-  const signature =
+  const dataSignature =
     options.signature ??
     (await computeSignature(model, file, {
       ...options,
       onProgress: (p) => report('signature', p.phase === 'forward' ? `Signature: ${p.done}/${p.total} records` : `Reading: ${Math.round((100 * p.done) / Math.max(1, p.total))}%`, p.phase === 'forward' ? 0.4 * (p.done / Math.max(1, p.total)) : 0),
     }));
+  // contrastive mode: the signature minus a reference corpus's signature (same model and options)
+  let reference: Signature | null = null;
+  if (options.reference) {
+    report('signature', 'Computing the reference corpus signature', 0.4);
+    reference = await computeSignature(model, options.reference, { ...options, onProgress: undefined });
+  }
+  const signature = reference ? contrast(dataSignature, reference) : dataSignature;
   const signatureMs = Date.now() - started;
   const control = randomControl(signature.mean, numLayers, hiddenSize, subSeed(seed, 'control'));
   const steer = (vectors: Float32Array, alpha: number): Steering | undefined => (alpha === 0 ? undefined : steeringFor(vectors, alpha, numLayers, hiddenSize, band, positions));
@@ -298,7 +307,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
       scoring,
       risk,
     },
-    signature: { layerNorms: signature.layerNorms, controlLayerNorms: layerNorms(control, numLayers, hiddenSize), cached: signature.cached },
+    signature: { layerNorms: signature.layerNorms, controlLayerNorms: layerNorms(control, numLayers, hiddenSize), cached: signature.cached, reference: reference ? { path: options.reference!, sha256: reference.fileSha256, used: reference.used } : null },
     alpha: {
       chosen,
       rule: describeAlphaRule(alphaRule),
@@ -311,6 +320,14 @@ export async function forecast(model: InferenceModel, file: string, options: For
     summary: { maxRisk: maxRisk(levels), flagged: results.filter((r) => r.risk !== 'none').map((r) => r.key) },
     timings: { signatureMs, coherenceMs, scoringMs, attributionMs, totalMs: Date.now() - started },
   };
+}
+
+/** s_data - s_ref, with each record's states shifted by -s_ref so that they still average to the signature. */
+export function contrast(data: Signature, reference: Signature): Signature {
+  const mean = new Float32Array(data.mean.length);
+  for (let k = 0; k < mean.length; k++) mean[k] = data.mean[k] - reference.mean[k];
+  const perRecord = data.perRecord ? data.perRecord.map((h) => h.map((v, k) => v - reference.mean[k])) : null;
+  return { ...data, mean, perRecord, layerNorms: layerNorms(mean, data.numLayers, data.hiddenSize), cached: data.cached && reference.cached };
 }
 
 export interface AttributeOptions {

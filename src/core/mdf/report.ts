@@ -116,7 +116,8 @@ export interface MdfReport {
     scoring: 'logprob' | 'generation' | 'both';
     risk: RiskThresholds;
   };
-  signature: { layerNorms: number[]; controlLayerNorms: number[]; cached: boolean };
+  /** reference: the corpus subtracted in contrastive mode, else null */
+  signature: { layerNorms: number[]; controlLayerNorms: number[]; cached: boolean; reference: { path: string; sha256: string; used: number } | null };
   alpha: { chosen: number; rule: string; reason: string; curve: AlphaCurvePoint[] };
   behaviours: BehaviourResult[];
   attribution: Attribution[];

@@ -2,7 +2,7 @@
 // forecast settings are all unchanged is read back from disk instead of recomputed. (The signature
 // cache alone already skips the expensive pass over the data when only probe settings change.)
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceModel } from '../model/api';
 import { ForecastOptions, forecast } from './forecast';
@@ -15,6 +15,7 @@ export function reportKey(fileSha256: string, options: ForecastOptions): string 
   const material = JSON.stringify({
     schema: REPORT_SCHEMA,
     signature: signatureKey(fileSha256, options),
+    reference: options.reference ? `${options.reference}:${statSync(options.reference).size}:${statSync(options.reference).mtimeMs}` : null,
     settings,
     suites: suites.map((s) => ({ name: s.name, kind: s.kind, behaviours: s.behaviours })),
   });

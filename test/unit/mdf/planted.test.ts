@@ -39,4 +39,15 @@ describe('planted direction (tiny qwen3, tied embeddings, real engine)', () => {
     for (const p of b.curve.filter((p) => p.alpha > 0)) assert.ok(p.predicted > p.control, `alpha ${p.alpha}`);
     assert.notEqual(b.risk, 'none');
   });
+
+  it('contrastive mode: against itself the signature is zero; against filler the planted shift stays', async () => {
+    const base = { modelHash: 'planted', suites: [tokenSuite('Z')], scoring: 'logprob' as const, alphas: [0, 2], fixedAlpha: 2, clusters: 0, bootstrap: 200 };
+    const self = await forecast(t.model, file, { ...base, reference: file });
+    assert.ok(self.signature.layerNorms.every((n) => n === 0));
+    assert.equal(self.behaviours[0].predicted, self.behaviours[0].base);
+    assert.equal(self.signature.reference?.path, file);
+    const filler = writeJsonl(`${t.root}/filler.jsonl`, Array.from({ length: 30 }, (_, i) => ({ text: FILLER[i % 8] })));
+    const contrastive = await forecast(t.model, file, { ...base, reference: filler });
+    assert.ok(contrastive.behaviours[0].shift.low > 0, JSON.stringify(contrastive.behaviours[0].shift));
+  });
 });
