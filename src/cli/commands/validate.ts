@@ -176,6 +176,11 @@ export const validateCommand: CliCommand = {
         const s = r.summary;
         const counts = s.errors + s.warnings + s.infos === 0 ? 'no findings' : `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.infos, 'info')}`;
         lines.push(`${s.file}: ${plural(s.records, 'record')}${s.schema ? ` (${s.schema})` : ''}: ${counts}${s.truncated ? ' (findings truncated)' : ''}`);
+        const byCode = Object.entries(s.byCode ?? {}).filter(([code]) => code !== 'findings-truncated');
+        if (byCode.length > 1 || s.truncated) {
+          byCode.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+          lines.push(`  by code: ${byCode.map(([code, n]) => `${code} ${n.toLocaleString('en-US')}`).join(', ')}`);
+        }
       }
       const warnings = results.reduce((n, r) => n + r.summary.warnings, 0);
       const infos = results.reduce((n, r) => n + r.summary.infos, 0);

@@ -8,6 +8,7 @@ export class FindingCollector {
   warnings = 0;
   infos = 0;
   dropped = 0;
+  readonly byCode: Record<string, number> = {};
 
   constructor(
     readonly file: string,
@@ -18,6 +19,7 @@ export class FindingCollector {
     if (severity === 'error') this.errors++;
     else if (severity === 'warning') this.warnings++;
     else this.infos++;
+    this.byCode[code] = (this.byCode[code] ?? 0) + 1;
     if (this.findings.length >= this.maxFindings) {
       this.dropped++;
       return;

@@ -35,6 +35,8 @@ export interface ValidationSummary {
   infos: number;
   /** true when findings were capped at maxFindings (the counts above still count everything) */
   truncated: boolean;
+  /** number of findings per code, counting those beyond maxFindings too */
+  byCode?: Record<string, number>;
 }
 
 export interface ValidationResult {

@@ -110,10 +110,12 @@ function summarize(file: string, bytes: number, collector: FindingCollector, out
     warnings: collector.warnings,
     infos: collector.infos,
     truncated: collector.truncated,
+    byCode: { ...collector.byCode },
   };
   if (outcome.records === 0 && collector.errors === 0) {
     findings.unshift({ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'warning', code: 'file-empty', message: 'no records in this file' });
     summary.warnings++;
+    summary.byCode!['file-empty'] = 1;
   }
   return { findings, summary };
 }

@@ -21,6 +21,8 @@ test('text output: compiler-style lines, a summary, exit 1 when there are errors
   const lines = out.trim().split('\n');
   assert.equal(lines[0], "test/fixtures/data/malformed.jsonl:2:15: error json-malformed: malformed JSON: unexpected '}': a value is missing (trailing comma?)");
   assert.equal(lines[lines.length - 1], '1 file, 1 record: 8 errors, 0 warnings, 0 infos');
+  const many = await run(['examples/chat-defects.jsonl']);
+  assert.match(many.out, /\n {2}by code: .*turn-order 1/);
 });
 
 test('exit 0 with warnings only; the clean example has no findings', async () => {
@@ -38,7 +40,7 @@ test('--json: {version, findings, summaries} with the findings contract', async 
   assert.deepEqual(Object.keys(report).sort(), ['findings', 'summaries', 'version']);
   assert.equal(report.findings.length, 3); // 2 kept + findings-truncated
   assert.deepEqual(Object.keys(report.findings[0]).sort(), ['code', 'column', 'endColumn', 'endLine', 'file', 'fix', 'line', 'message', 'severity']);
-  assert.deepEqual(report.summaries[0], { file: 'test/fixtures/data/duplicates.jsonl', bytes: report.summaries[0].bytes, records: 6, schema: 'prompt-completion', errors: 0, warnings: 1, infos: 3, truncated: true });
+  assert.deepEqual(report.summaries[0], { file: 'test/fixtures/data/duplicates.jsonl', bytes: report.summaries[0].bytes, records: 6, schema: 'prompt-completion', errors: 0, warnings: 1, infos: 3, truncated: true, byCode: { 'duplicate-exact': 1, 'duplicate-near': 3 } });
 });
 
 test('directories: data files within, recursively; config .json files skipped', async () => {
