@@ -52,6 +52,9 @@ export interface ForwardResult {
   lastLogits: Float32Array[];
   /** per row: each layer's residual output at the last real token, [numLayers * hiddenSize] */
   hiddenLast: Float32Array[];
+  /** per row: each layer's residual output averaged over the row's tokens, [numLayers * hiddenSize]
+   *  (the mean-over-tokens signature variant; optional so that test doubles may omit it) */
+  hiddenMean?: Float32Array[];
 }
 
 export interface GenerateOptions extends RunOptions {

@@ -28,6 +28,8 @@ export interface StepOutput {
   logits: Float32Array;
   /** [B,L,E] */
   hiddenLast: Float32Array;
+  /** [B,L,E] */
+  hiddenMean: Float32Array;
   presentKeys: Ort.Tensor[];
   presentValues: Ort.Tensor[];
 }
@@ -138,6 +140,7 @@ export class OrtInferenceModel implements InferenceModel {
     return {
       logits: out.logits.data as Float32Array,
       hiddenLast: out.hidden_last.data as Float32Array,
+      hiddenMean: out.hidden_mean.data as Float32Array,
       presentKeys: Array.from({ length: L }, (_, l) => out[`present_key.${l}`]),
       presentValues: Array.from({ length: L }, (_, l) => out[`present_value.${l}`]),
     };
@@ -165,13 +168,14 @@ export class OrtInferenceModel implements InferenceModel {
     const steer = this.checkSteering(options.steering);
     const steerPrompt = (options.steering?.positions ?? 'all') !== 'generated';
     const { vocabSize: V, numLayers: L, hiddenSize: E } = this.info;
-    const result: ForwardResult = { lastLogits: new Array(batch.length), hiddenLast: new Array(batch.length) };
+    const result = { lastLogits: new Array<Float32Array>(batch.length), hiddenLast: new Array<Float32Array>(batch.length), hiddenMean: new Array<Float32Array>(batch.length) };
     for (const group of this.chunks(batch.map((r) => r.length))) {
       checkSignal(options.signal);
       const { out } = await this.prefill(group.map((i) => batch[i]), steer, () => steerPrompt);
       group.forEach((i, b) => {
         result.lastLogits[i] = out.logits.slice(b * V, (b + 1) * V);
         result.hiddenLast[i] = out.hiddenLast.slice(b * L * E, (b + 1) * L * E);
+        result.hiddenMean[i] = out.hiddenMean.slice(b * L * E, (b + 1) * L * E);
       });
     }
     return result;

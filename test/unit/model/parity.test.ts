@@ -50,13 +50,18 @@ for (const { name, options } of CASES) {
       ref = await ReferenceModel.load(src);
     });
 
-    it('padded batch: last logits and every layer hidden_last match the reference', async () => {
+    it('padded batch: last logits, every layer hidden_last and hidden_mean match the reference', async () => {
       const out = await model.forward(seqs);
       const { numLayers: L, hiddenSize: E } = model.info;
       seqs.forEach((seq, b) => {
         const r = ref.forward(seq);
         assertClose(out.lastLogits[b], r.logits[seq.length - 1], `row ${b} logits`);
-        for (let l = 0; l < L; l++) assertClose(out.hiddenLast[b].subarray(l * E, (l + 1) * E), r.hidden[l][seq.length - 1], `row ${b} layer ${l}`);
+        for (let l = 0; l < L; l++) {
+          assertClose(out.hiddenLast[b].subarray(l * E, (l + 1) * E), r.hidden[l][seq.length - 1], `row ${b} layer ${l}`);
+          const mean = new Float64Array(E);
+          for (const h of r.hidden[l]) for (let e = 0; e < E; e++) mean[e] += h[e] / seq.length;
+          assertClose(out.hiddenMean![b].subarray(l * E, (l + 1) * E), mean, `row ${b} layer ${l} mean over tokens`);
+        }
       });
     });
 

@@ -3,7 +3,7 @@
 import { Checkpoint, lmHeadName, ropeInvFreq } from '../checkpoint';
 import {
   addSteering, applyRope, declareInputs, declareOutputs, gatherLast, GraphBuilder, groupedQueryAttention,
-  linear, rmsNorm, ropeTables, sequenceInfo, splitHeads, swiglu,
+  linear, meanOverTokens, rmsNorm, ropeTables, sequenceInfo, splitHeads, swiglu,
 } from '../onnx/graph';
 import { Weights } from '../onnx/weights';
 
@@ -19,6 +19,7 @@ export async function buildQwen3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
   const scale = g.scalar(1 / Math.sqrt(D));
 
   const hiddenLast: string[] = [];
+  const hiddenMean: string[] = [];
   const presentKeys: string[] = [];
   const presentValues: string[] = [];
   for (let l = 0; l < L; l++) {
@@ -51,11 +52,12 @@ export async function buildQwen3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
     // --- MDF: steering on the residual output, then record it at the last real token ---
     h = addSteering(g, h, inputs, seq, l);
     hiddenLast.push(gatherLast(g, h, seq, E)); // [B,1,E]
+    hiddenMean.push(meanOverTokens(g, h, seq)); // [B,1,E]
     onLayer(l);
   }
 
   const normed = rmsNorm(g, h, await w.vector('model.norm', ['model.norm.weight']), c.rmsNormEps); // [B,S,E]
   const head = lmHeadName(ckpt);
   const lmHead = head === 'model.embed_tokens.weight' ? embed : await w.raw('lm_head', head); // [V,E]
-  declareOutputs(g, { inputs, seq, normed, lmHead, vocab: c.vocabSize, hidden: E, numKvHeads: K, headDim: D, hiddenLast, presentKeys, presentValues });
+  declareOutputs(g, { inputs, seq, normed, lmHead, vocab: c.vocabSize, hidden: E, numKvHeads: K, headDim: D, hiddenLast, hiddenMean, presentKeys, presentValues });
 }

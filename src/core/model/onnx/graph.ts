@@ -302,6 +302,10 @@ export interface SequenceInfo {
   steerMask3: string;
   /** b*S for each row, [B,1] */
   rowStart: string;
+  /** 1 at each row's real new tokens, [B,S,1] float32 */
+  tokenMask3: string;
+  /** number of real new tokens per row, [B,1,1] float32 */
+  tokenCount: string;
 }
 
 /** Causal + padding mask, last-real-token index, steering mask. Rows are right-padded:
@@ -326,7 +330,10 @@ export function sequenceInfo(g: GraphBuilder, inputs: DecoderInputs): SequenceIn
   const lastFlatIndex = g.op('Add', [rowStart, last]);
 
   const steerMask3 = g.toCompute(g.op('Unsqueeze', [inputs.steerMask, g.i64([-1])])); // [B,S,1]
-  return { maskBias, lastFlatIndex, steerMask3, rowStart: g.op('Unsqueeze', [rowStart, g.i64([1])]) };
+  const newMaskF = g.op('Cast', [newMask], { to: ELEM_FLOAT }); // [B,S]
+  const tokenMask3 = g.op('Unsqueeze', [newMaskF, g.i64([-1])]); // [B,S,1]
+  const tokenCount = g.op('Unsqueeze', [g.op('ReduceSum', [newMaskF, g.i64([1])], { keepdims: 1 }), g.i64([-1])]); // [B,1,1]
+  return { maskBias, lastFlatIndex, steerMask3, rowStart: g.op('Unsqueeze', [rowStart, g.i64([1])]), tokenMask3, tokenCount };
 }
 
 /** Grouped-query attention over the full key range.
@@ -360,11 +367,17 @@ export function gatherLast(g: GraphBuilder, h: string, seqInfo: SequenceInfo, hi
   return g.op('Unsqueeze', [g.toFloat32(g.op('Gather', [flat, seqInfo.lastFlatIndex], { axis: 0 })), g.i64([1])]);
 }
 
+/** h [B,S,E] averaged over each row's real new tokens -> [B,1,E] (float32, summed in float32). */
+export function meanOverTokens(g: GraphBuilder, h: string, seqInfo: SequenceInfo): string {
+  const sum = g.op('ReduceSum', [g.op('Mul', [g.toFloat32(h), seqInfo.tokenMask3]), g.i64([1])], { keepdims: 1 }); // [B,1,E]
+  return g.op('Div', [sum, seqInfo.tokenCount]);
+}
+
 /** Final outputs: logits [B,N,V] at logits_positions through the LM head stored [V,E] (shared with the
  *  embedding when tied), hidden_last [B,L,E], and the present key/values. */
 export function declareOutputs(
   g: GraphBuilder,
-  args: { inputs: DecoderInputs; seq: SequenceInfo; normed: string; lmHead: string; vocab: number; hidden: number; numKvHeads: number; headDim: number; hiddenLast: string[]; presentKeys: string[]; presentValues: string[] },
+  args: { inputs: DecoderInputs; seq: SequenceInfo; normed: string; lmHead: string; vocab: number; hidden: number; numKvHeads: number; headDim: number; hiddenLast: string[]; hiddenMean: string[]; presentKeys: string[]; presentValues: string[] },
 ): void {
   const { inputs, normed, lmHead, vocab, hidden } = args;
   const flat = g.op('Reshape', [normed, g.i64([-1, hidden])]); // [B*S,E]
@@ -374,6 +387,7 @@ export function declareOutputs(
   const logits = g.op('Reshape', [g.toFloat32(logitsFlat), shape]); // [B,N,V]
   g.output('logits', logits, 'float', ['batch', 'num_logits', vocab]);
   g.output('hidden_last', g.op('Concat', args.hiddenLast, { axis: 1 }), 'float', ['batch', args.hiddenLast.length, hidden]);
+  g.output('hidden_mean', g.op('Concat', args.hiddenMean, { axis: 1 }), 'float', ['batch', args.hiddenMean.length, hidden]);
   args.presentKeys.forEach((k, i) => g.output(`present_key.${i}`, k, 'compute', ['batch', args.numKvHeads, 'total', args.headDim]));
   args.presentValues.forEach((v, i) => g.output(`present_value.${i}`, v, 'compute', ['batch', args.numKvHeads, 'total', args.headDim]));
 }
