@@ -158,3 +158,19 @@ test('fuzz: 1,500 mutated CSV files never throw and stay within the file', async
     }
   }
 });
+
+test('deep nesting (beyond the scanner\'s initial stack) is scanned like JSON.parse', async () => {
+  const { JsonTape } = await import('../../../src/core/data/jsonScan');
+  const tape = new JsonTape();
+  for (const depth of [255, 256, 257, 5000]) {
+    const ok = Buffer.from('['.repeat(depth) + ']'.repeat(depth));
+    assert.equal(tape.scanDocument(ok, 0, ok.length), true);
+    assert.equal(tape.count, depth);
+    const obj = Buffer.from('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+    assert.equal(tape.scanDocument(obj, 0, obj.length), true);
+    const bad = Buffer.from('['.repeat(depth) + ']'.repeat(depth - 1));
+    assert.equal(tape.scanDocument(bad, 0, bad.length), false);
+    assert.equal(tape.errorOffset, bad.length); // the end of the line: one ']' is missing
+    assert.throws(() => JSON.parse(bad.toString()));
+  }
+});
