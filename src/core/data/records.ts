@@ -5,7 +5,7 @@
 // conversational, as TRL reads them), Alpaca, plain text and recommendation records
 // (history of item titles + next item, as BEAR trains on).
 import { Severity } from './types';
-import { JsonTape, T_ARRAY, T_NULL, T_OBJECT, T_STRING, isBlankString, matchName, stringValue, typeName } from './jsonScan';
+import { JsonTape, T_ARRAY, T_NULL, T_NUMBER, T_OBJECT, T_STRING, isBlankString, matchName, stringValue, typeName } from './jsonScan';
 
 export type SchemaId = 'chat-messages' | 'sharegpt' | 'prompt-completion' | 'alpaca' | 'text' | 'recommendation' | 'unknown';
 export const SCHEMAS: readonly SchemaId[] = ['chat-messages', 'sharegpt', 'prompt-completion', 'alpaca', 'text', 'recommendation', 'unknown'];
@@ -25,7 +25,7 @@ const CHAT_ROLES = ['system', 'user', 'assistant', 'tool', 'developer', 'functio
 const R_SYSTEM = 0, R_USER = 1, R_ASSISTANT = 2, R_TOOL = 3, R_DEVELOPER = 4, R_FUNCTION = 5;
 // OpenAI's format check lists these message keys; tool_calls/tool_call_id belong to the tools format.
 const CHAT_KEYS = ['role', 'content', 'name', 'function_call', 'tool_calls', 'tool_call_id', 'weight', 'refusal'] as const;
-const M_ROLE = 0, M_CONTENT = 1, M_FUNCTION_CALL = 3, M_TOOL_CALLS = 4;
+const M_ROLE = 0, M_CONTENT = 1, M_FUNCTION_CALL = 3, M_TOOL_CALLS = 4, M_WEIGHT = 6;
 
 // ShareGPT speakers as LLaMA-Factory and FastChat read them (user/assistant are common aliases).
 const SHAREGPT_FROM = ['human', 'gpt', 'system', 'function_call', 'observation', 'tool', 'user', 'assistant'] as const;
@@ -35,6 +35,13 @@ const SG_KEYS = ['from', 'value', 'weight', 'loss', 'name'] as const;
 // (3 tokens per message, 3 to prime the reply).
 const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_REPLY = 3;
+
+function isZeroOrOne(tape: JsonTape, tok: number): boolean {
+  if (tape.type[tok] !== T_NUMBER) return false;
+  const s = tape.start[tok];
+  const c = tape.buf[s];
+  return tape.end[tok] - s === 1 && (c === 0x30 || c === 0x31);
+}
 
 /** Result of checking one record, read by the file validators. */
 export class RecordChecker {
@@ -187,6 +194,9 @@ export class RecordChecker {
         if (which === M_ROLE) roleTok = k + 1;
         else if (which === M_CONTENT) contentTok = k + 1;
         else if ((which === M_FUNCTION_CALL || which === M_TOOL_CALLS) && tape.type[k + 1] !== T_NULL) hasCall = true;
+        else if (which === M_WEIGHT && !isZeroOrOne(tape, k + 1)) {
+          sink('field-type', 'error', `${field}[${index}].weight must be 0 or 1 (whether the turn is trained on)`, tape.start[k + 1], tape.end[k + 1]);
+        }
         else if (which < 0) {
           sink('key-unknown', 'warning', `${field}[${index}] has an unrecognised key "${stringValue(tape, k)}" (expected role, content, name, tool_calls, tool_call_id, function_call, weight)`, tape.start[k], tape.end[k]);
         }

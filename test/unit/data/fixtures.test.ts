@@ -168,3 +168,11 @@ test('CSV saved as Latin-1: the invalid byte is reported at its column', async (
   // line 2 is "caf\xe9 au lait,a": the byte 0xE9 is the 4th character
   assert.deepEqual(await findings('latin1.csv'), ['2:4 utf8-invalid']);
 });
+
+test('chat: a message weight other than 0 or 1 (OpenAI format) is a field-type error at the value', async () => {
+  const ok = '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo","weight":0}]}';
+  const bad = '{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo","weight":0.5}]}';
+  const result = await validateText(`${ok}\n${bad}\n`, 'w.jsonl');
+  // line 2 up to and including '"weight":' is 88 characters, so 0.5 starts at 89
+  assert.deepEqual(result.findings.map(at), ['2:89 field-type']);
+});
