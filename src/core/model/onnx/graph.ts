@@ -102,8 +102,19 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Declares `value` as graph output `name`. The producing node's output is renamed rather than
+   *  copied through an Identity node (an Identity on present_key/value would copy the KV cache). */
   output(name: string, value: string, elemType: 'float' | 'compute', dims: (number | string)[]): void {
-    this.op('Identity', [value], {}, { outputs: [name] });
+    const produced = this.nodes.some((n) => n.output?.includes(value));
+    const alreadyOutput = this.outputs.some((o) => o.name === value);
+    if (produced && !alreadyOutput) {
+      for (const n of this.nodes) {
+        n.output = n.output!.map((o) => (o === value ? name : o));
+        n.input = n.input!.map((i) => (i === value ? name : i));
+      }
+    } else {
+      this.op('Identity', [value], {}, { outputs: [name] });
+    }
     this.outputs.push(valueInfo(name, this.elemOf(elemType), dims));
   }
 
