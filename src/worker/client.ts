@@ -49,10 +49,15 @@ class WorkerInferenceModel implements InferenceModel {
   call<M extends Method>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal, onProgress?: (p: BuildProgress) => void): Promise<WorkerMethods[M][1]> {
     if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : Object.assign(new Error('operation cancelled'), { name: 'AbortError' }));
     const id = this.nextId++;
+    const onAbort = () => this.worker.postMessage({ id: this.nextId++, method: 'cancel', params: { target: id } } satisfies WorkerRequest);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal?.removeEventListener('abort', onAbort);
     return new Promise<WorkerMethods[M][1]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
-      const onAbort = () => this.worker.postMessage({ id: this.nextId++, method: 'cancel', params: { target: id } } satisfies WorkerRequest);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (v) => (done(), resolve(v as WorkerMethods[M][1])),
+        reject: (e) => (done(), reject(e)),
+        onProgress,
+      });
       // steering vectors are copied, not transferred: callers reuse them across calls
       this.worker.postMessage({ id, method, params } as WorkerRequest);
     });
