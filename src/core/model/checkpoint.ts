@@ -166,6 +166,8 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     files = [...new Set(Object.values(index.weight_map))].sort();
   } else {
     files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+    // Mistral repositories ship consolidated.safetensors (Mistral's own layout) beside the HF file
+    if (files.includes('model.safetensors')) files = ['model.safetensors'];
   }
   if (files.length === 0) {
     const hasBin = readdirSync(dir).some((f) => f.endsWith('.bin') || f.endsWith('.pt'));
