@@ -75,9 +75,5 @@ def save_model(model, tokenizer, folder: str) -> None:
 
 def export_merged(model, tokenizer, folder: str) -> None:
     """A full HF checkpoint with LoRA merged in (what the TypeScript ONNX builder reads)."""
-    merged = model
-    if hasattr(model, "merge_and_unload"):
-        import copy
-
-        merged = copy.deepcopy(model).merge_and_unload()
+    merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model  # in place: pass a fresh load
     save_model(merged, tokenizer, folder)

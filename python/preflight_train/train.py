@@ -204,7 +204,9 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
     if cfg.resume:
         resume_from = _latest_checkpoint(out_dir) if cfg.resume == "latest" else cfg.path(cfg.resume)
     amp_dtype = _precision(cfg, device)
-    model, tok = load_model(cfg, titles, checkpoint=resume_from)
+    # LoRA on a GPU: keep the frozen base in bf16/fp16 (peft keeps the adapters in fp32).
+    base_dtype = amp_dtype if (cfg.model.type == "hf" and cfg.lora.enabled and amp_dtype is not None) else None
+    model, tok = load_model(cfg, titles, checkpoint=resume_from, dtype=base_dtype)
     model.to(device)
     trie = TitleTrie.from_titles(titles, tok)
     enc = {k: encode_records(v, tok, trie, cfg.data.max_prompt_tokens) for k, v in splits.items()}
@@ -272,7 +274,7 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
                 with autocast:
                     out = train_model(input_ids=batch["input_ids"].to(device),
                                       attention_mask=batch["attention_mask"].to(device))
-                loss, stats = loss_by_name(lc.name, out.logits.float(), batch["labels"].to(device),
+                loss, stats = loss_by_name(lc.name, out.logits, batch["labels"].to(device),
                                            batch["allowed"].to(device), tau=lc.tau, beam=lc.beam, lam=lc.lam, xi=lc.xi)
                 scaled = loss / cfg.train.grad_accum
                 (scaler.scale(scaled) if scaler else scaled).backward()
