@@ -106,3 +106,32 @@ def test_cli_synth_and_evaluate(tmp_path, capsys):
                      "--split", "valid"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["split"] == "valid" and 0.0 <= out["hr@5"] <= 1.0
+
+
+def test_distributed_two_cpu_processes(tmp_path):
+    """The DistributedDataParallel path as torchrun starts it (WORLD_SIZE/RANK/LOCAL_RANK env), gloo on CPU."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = {"output_dir": str(tmp_path / "ddp"), "data": {"synthetic": {"genres": 2, "per_genre": 5, "users": 40}},
+           "model": {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1},
+           "train": {"epochs": 2, "batch_size": 4, "grad_accum": 2, "lr": 1e-3}, "eval": {"max_users": 5, "beam": 5}}
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(cfg))
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    procs = []
+    for rank in (0, 1):
+        env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": "2", "RANK": str(rank),
+               "LOCAL_RANK": str(rank), "PYTHONPATH": pkg, "CUDA_VISIBLE_DEVICES": ""}
+        procs.append(subprocess.Popen([sys.executable, "-m", "preflight_train", "train", "--config", str(path)], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    outs = [p.communicate(timeout=240)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert outs[1].strip() == ""                       # only rank 0 logs
+    start = json.loads(outs[0].splitlines()[0])
+    assert start["world_size"] == 2
+    assert os.path.exists(tmp_path / "ddp" / "checkpoint-epoch2" / "model.safetensors")
