@@ -252,7 +252,7 @@ function header(view: AnnotationView): HTMLElement {
   const actions = el('div', { className: 'actions' });
   actions.append(button(view.humanFileName ? 'Choose another human test…' : 'Choose human test…', { type: 'chooseHumanTest' }));
   if (view.humanSource === 'picked' || view.humanSource === 'remembered') actions.append(button('Forget human test', { type: 'forgetHumanTest' }));
-  actions.append(button('Change columns…', { type: 'changeColumns' }), button('Re-run', { type: 'rerun' }));
+  actions.append(button('Change columns…', { type: 'changeColumns' }), button(r.scale.source === 'guessed' ? 'Set label order… (guessed)' : 'Label order…', { type: 'changeLevels' }, 'The order of the levels, lowest first: every distance and ordinal metric depends on it'), button('Re-run', { type: 'rerun' }));
   h.append(actions);
   return h;
 }
@@ -425,6 +425,12 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       break;
     case 'failed':
       status(message.message, 'error');
+      if (!current) {
+        // nothing to show yet: still offer the ways out (columns, label order, human test)
+        const actions = el('div', { className: 'actions' });
+        actions.append(button('Change columns…', { type: 'changeColumns' }), button('Label order…', { type: 'changeLevels' }), button('Choose human test…', { type: 'chooseHumanTest' }), button('Re-run', { type: 'rerun' }));
+        app.append(actions);
+      }
       break;
   }
 });

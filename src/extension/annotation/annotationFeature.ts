@@ -11,7 +11,7 @@ import { registerReportHandler } from '../reports/registry';
 import { setTestState } from '../testState';
 import { AnnotationPanel, PanelHost } from './annotationPanel';
 import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
-import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, rememberedColumns } from './inputs';
+import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, pickLevels, rememberedColumns, rememberedLevels } from './inputs';
 import { ANNOTATION_VIEW_TYPE, AnnotationView } from './protocol';
 
 interface Settings {
@@ -60,6 +60,8 @@ class AnnotationController implements PanelHost {
   async analyze(file: vscode.Uri, panel: AnnotationPanel, human: HumanTestSource | undefined = findHumanTest(this.context.workspaceState, file)): Promise<void> {
     const config = settings();
     let columns: LabelColumnOverrides | undefined = rememberedColumns(this.context.workspaceState, file);
+    // this file's own label order wins over the workspace setting
+    const levels = rememberedLevels(this.context.workspaceState, file) ?? (config.levels.length ? config.levels : undefined);
     panel.busy(`Analysing ${basename(file.fsPath)}${human ? ` with the human test ${basename(human.uri.fsPath)}` : ''}…`);
     const run = (cols: LabelColumnOverrides | undefined) =>
       vscode.window.withProgress(
@@ -69,7 +71,7 @@ class AnnotationController implements PanelHost {
           token.onCancellationRequested(() => abort.abort());
           return analyzeAnnotations(sourceFor(file), human ? [sourceFor(human.uri)] : [], {
             columns: cols,
-            levels: config.levels.length ? config.levels : undefined,
+            levels: levels?.length ? levels : undefined,
             resamples: config.resamples,
             seed: config.seed,
             signal: abort.signal,
@@ -145,6 +147,11 @@ class AnnotationController implements PanelHost {
     const text = (await vscode.workspace.openTextDocument(file)).getText();
     const columns = await pickColumns(this.context.workspaceState, file, headerOf(text));
     if (columns) await this.analyze(file, panel);
+  }
+
+  async changeLevels(file: vscode.Uri, panel: AnnotationPanel): Promise<void> {
+    const current = panel.current?.report.scale.levels ?? rememberedLevels(this.context.workspaceState, file) ?? [];
+    if (await pickLevels(this.context.workspaceState, file, current)) await this.analyze(file, panel);
   }
 
   rendered(file: vscode.Uri, summary: unknown): void {

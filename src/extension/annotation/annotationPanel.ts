@@ -11,6 +11,7 @@ export interface PanelHost {
   chooseHumanTest(file: vscode.Uri, panel: AnnotationPanel): Promise<void>;
   forgetHumanTest(file: vscode.Uri, panel: AnnotationPanel): Promise<void>;
   changeColumns(file: vscode.Uri, panel: AnnotationPanel): Promise<void>;
+  changeLevels(file: vscode.Uri, panel: AnnotationPanel): Promise<void>;
   rendered(file: vscode.Uri, summary: unknown): void;
   revealed(file: vscode.Uri, cell: { gold: string; llm: string; rows: number; firstLine: number }): void;
 }
@@ -106,6 +107,8 @@ export class AnnotationPanel {
         return this.host.forgetHumanTest(this.file, this);
       case 'changeColumns':
         return this.host.changeColumns(this.file, this);
+      case 'changeLevels':
+        return this.host.changeLevels(this.file, this);
       case 'rerun':
         return this.host.analyze(this.file, this);
       case 'rendered':

@@ -9,6 +9,31 @@ import { parse } from 'csv-parse/sync';
 
 const COLUMNS_KEY = 'preflight.annotation.columns:';
 const HUMAN_KEY = 'preflight.annotation.human:';
+const LEVELS_KEY = 'preflight.annotation.levels:';
+
+/** This file's label order, if the user set one (it wins over the preflight.annotation.levels setting). */
+export function rememberedLevels(state: vscode.Memento, file: vscode.Uri): string[] | undefined {
+  return state.get<string[]>(LEVELS_KEY + file.toString());
+}
+
+/** Asks for the label order (lowest first), prefilled with the current one; empty = detect again. Remembered per file. */
+export async function pickLevels(state: vscode.Memento, file: vscode.Uri, current: string[]): Promise<boolean> {
+  const answer = await vscode.window.showInputBox({
+    title: `Preflight: label order of ${basename(file.fsPath)}`,
+    prompt: 'Levels from lowest to highest, separated by commas (distances between labels follow this order). Leave empty to detect the order again.',
+    value: current.join(', '),
+    validateInput: (text) => {
+      const levels = text.split(',').map((s) => s.trim()).filter(Boolean);
+      if (levels.length === 1) return 'An ordinal scale needs at least two levels.';
+      if (new Set(levels.map((l) => l.toLowerCase())).size !== levels.length) return 'A level is listed twice.';
+      return undefined;
+    },
+  });
+  if (answer === undefined) return false;
+  const levels = answer.split(',').map((s) => s.trim()).filter(Boolean);
+  await state.update(LEVELS_KEY + file.toString(), levels.length ? levels : undefined);
+  return true;
+}
 
 export function rememberedColumns(state: vscode.Memento, file: vscode.Uri): LabelColumnOverrides | undefined {
   return state.get<LabelColumnOverrides>(COLUMNS_KEY + file.toString());

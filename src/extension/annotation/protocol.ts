@@ -30,6 +30,8 @@ export type FromWebview =
   | { type: 'chooseHumanTest' }
   | { type: 'forgetHumanTest' }
   | { type: 'changeColumns' }
+  /** set (or clear) this file's label order, lowest first */
+  | { type: 'changeLevels' }
   | { type: 'rerun' }
   /** what the app drew, for the end-to-end test state */
   | { type: 'rendered'; summary: RenderSummary };
