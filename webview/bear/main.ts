@@ -254,11 +254,28 @@ function dashboardApp(): void {
   Chart.defaults.borderColor = cssVar('--vscode-panel-border', '#444');
   const colors = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((v, i) => cssVar(v, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
 
-  const lineChart = (canvas: HTMLCanvasElement, labels: number[], series: Array<{ label: string; data: number[] }>, xTitle: string, yMax?: number) =>
+  // x is numeric (steps are logged at uneven intervals: every log_every steps and at each epoch end).
+  const lineChart = (canvas: HTMLCanvasElement, xs: number[], series: Array<{ label: string; data: number[] }>, xTitle: string, yMax?: number) =>
     new Chart(canvas, {
       type: 'line',
-      data: { labels, datasets: series.map((s, i) => ({ label: s.label, data: s.data, borderColor: colors[i % colors.length], backgroundColor: colors[i % colors.length], pointRadius: labels.length > 60 ? 0 : 2, borderWidth: 1.5, tension: 0.1 })) },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { title: { display: true, text: xTitle } }, y: { beginAtZero: yMax !== undefined, max: yMax } }, plugins: { legend: { display: series.length > 1 } } },
+      data: {
+        datasets: series.map((s, i) => ({
+          label: s.label,
+          data: xs.map((x, j) => ({ x, y: s.data[j] })),
+          borderColor: colors[i % colors.length],
+          backgroundColor: colors[i % colors.length],
+          pointRadius: xs.length > 60 ? 0 : 2,
+          borderWidth: 1.5,
+          tension: 0.1,
+        })),
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { x: { type: 'linear', title: { display: true, text: xTitle }, ticks: { precision: 0 } }, y: { beginAtZero: yMax !== undefined, max: yMax } },
+        plugins: { legend: { display: series.length > 1 } },
+      },
     });
 
   const best = (): EvalLine | undefined => {
