@@ -11,25 +11,28 @@ function fmix(h: number): number {
 }
 
 /**
- * 32-bit hash of raw bytes buf[s, e), four bytes per step. Identical byte strings hash equal; it
- * is combined with the 64-bit normalised-text hash, so an exact duplicate is claimed only when
- * 96 bits agree.
+ * 32-bit hash of raw bytes buf[s, e), eight bytes per step in two lanes read as little-endian
+ * words through a DataView (unaligned reads are fine, and the words are counted from s, so equal
+ * byte strings hash equal wherever they lie). It is combined with the 64-bit normalised-text
+ * hash, so an exact duplicate is claimed only when 96 bits agree.
  */
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+let viewOf: Uint8Array | null = null;
 export function hashBytes(buf: Uint8Array, s: number, e: number): number {
-  let h = 0x9747b28c ^ (e - s);
-  let i = s;
-  for (; i + 4 <= e; i += 4) {
-    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  if (viewOf !== buf) {
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewOf = buf;
   }
-  let k = 0;
-  for (let shift = 0; i < e; i++, shift += 8) k |= buf[i] << shift;
-  h ^= Math.imul(((Math.imul(k, 0xcc9e2d51) << 15) | (Math.imul(k, 0xcc9e2d51) >>> 17)), 0x1b873593);
-  return fmix(h);
+  const dv = view;
+  let h1 = 0x9747b28c ^ (e - s);
+  let h2 = 0x2545f491 ^ (e - s);
+  let i = s;
+  for (; i + 8 <= e; i += 8) {
+    h1 = Math.imul(((h1 << 5) | (h1 >>> 27)) ^ dv.getInt32(i, true), 0x9e3779b1);
+    h2 = Math.imul(((h2 << 7) | (h2 >>> 25)) ^ dv.getInt32(i + 4, true), 0x85ebca77);
+  }
+  for (; i < e; i++) h1 = Math.imul(h1 ^ buf[i], 0x01000193);
+  return fmix(h1 ^ fmix(h2));
 }
 
 // Normalised byte: ASCII letters folded to lower case; digits and bytes >= 0x80 (UTF-8 of
@@ -112,21 +115,13 @@ export class NormalizedHasher {
     let h2 = 0x6a09e667 ^ j;
     for (let w = 0; w < n; w++) {
       const k = words[w];
-      h1 = mixLane1(h1, k);
-      // second lane: one multiply per word (FNV-style on words), finalised by fmix below
-      h2 = Math.imul(h2 ^ k, 0x5bd1e995) + (h2 >>> 15);
+      // two independent multiply lanes over the words (rotate, xor, multiply), finalised by fmix
+      h1 = Math.imul(((h1 << 5) | (h1 >>> 27)) ^ k, 0x9e3779b1);
+      h2 = Math.imul(((h2 << 7) | (h2 >>> 25)) ^ k, 0x85ebca77);
     }
     this.h1 = fmix(h1);
     this.h2 = fmix(h2 ^ Math.imul(j, 0x9e3779b1));
   }
-}
-
-function mixLane1(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  h ^= Math.imul(k, 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 export const DUPLICATE_NONE = 0;
