@@ -17,7 +17,7 @@ import { GraphBuilder, WeightDtype } from './onnx/graph';
 import { Weights } from './onnx/weights';
 
 /** Bump when the graph changes: built models with another version are rebuilt. */
-export const BUILDER_VERSION = '4';
+export const BUILDER_VERSION = '5';
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';

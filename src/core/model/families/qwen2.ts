@@ -40,8 +40,9 @@ export async function buildQwen2Graph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
 
     // --- MLP block: h = h + down(silu(gate(x)) * up(x)) ---
     const x2 = rmsNorm(g, h, await w.vector(`${p}.ln2`, [`${p}.post_attention_layernorm.weight`]), c.rmsNormEps);
-    const gateUp = await w.linear(`${p}.gate_up`, [`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`]); // [E,2I]
-    h = g.op('Add', [h, swiglu(g, x2, gateUp, await w.linear(`${p}.down`, [`${p}.mlp.down_proj.weight`]), g.i64([c.intermediateSize, c.intermediateSize]))]);
+    const gate = await w.linear(`${p}.gate`, [`${p}.mlp.gate_proj.weight`]); // [E,I]
+    const up = await w.linear(`${p}.up`, [`${p}.mlp.up_proj.weight`]); // [E,I]
+    h = g.op('Add', [h, swiglu(g, x2, gate, up, await w.linear(`${p}.down`, [`${p}.mlp.down_proj.weight`]))]);
 
     // --- MDF: steering on the residual output, then record it at the last real token ---
     h = addSteering(g, h, inputs, seq, l);
