@@ -1,6 +1,6 @@
 // Reads checkpoint tensors and lays them out the way the graph wants them: linear weights
-// transposed to [in, out] (MatMul's layout) with q/k/v and gate/up fused into one matrix each, so
-// a layer runs as few, large GEMMs.
+// transposed to [in, out] (MatMul's layout); q/k/v fused into one matrix, so that attention's
+// input projection is one GEMM instead of three.
 import { Checkpoint, tensorEntry } from '../checkpoint';
 import { readTensorFloat32 } from '../safetensors';
 import { GraphBuilder } from './graph';
