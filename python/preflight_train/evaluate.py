@@ -32,10 +32,87 @@ def _forward_last(model, seqs: List[List[int]], pad_id: int, device) -> torch.Te
     return out.logits[:, -1, :].float()
 
 
+def _expand(state_u, logps_u, trie: TitleTrie, beam: int):
+    """One beam step for one user: extend every open hypothesis by each valid child, keep the best `beam`
+    (finished hypotheses keep their score and compete). Hypothesis: (tokens, node, score, finished, ref)."""
+    cands = []
+    for h, (toks, node, score, done, _) in enumerate(state_u):
+        if done:
+            cands.append((score, toks, node, True, None))
+            continue
+        kids = trie.children(node)
+        for tok, l in zip(kids, logps_u[h].tolist()):
+            child = trie.step(node, tok)
+            cands.append((score + l, toks + [tok], child, trie.item_at(child) is not None, h))
+    cands.sort(key=lambda c: -c[0])
+    return [(t, n, s, d, parent) for s, t, n, d, parent in cands[:beam]]
+
+
+@torch.no_grad()
+def _beam_search_cached(model, prompts, trie: TitleTrie, beam: int, pad_id: int, tau: float):
+    """Beam search for models with a key/value cache (the built-in model): the prompt runs once, then every
+    open hypothesis feeds one token per step; the cache rows follow their hypotheses."""
+    device = next(model.parameters()).device
+    U = len(prompts)
+    T0 = max(len(p) for p in prompts)
+    ids = torch.full((U, T0), pad_id, dtype=torch.long)
+    att = torch.zeros((U, T0), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids[i, T0 - len(p):] = torch.tensor(list(p), dtype=torch.long)
+        att[i, T0 - len(p):] = 1
+    ids, att = ids.to(device), att.to(device)
+    out = model(input_ids=ids, attention_mask=att, position_ids=(att.cumsum(-1) - 1).clamp(min=0), use_cache=True)
+    cache, logits = out.past_key_values, out.logits[:, -1, :].float() / tau
+    # rows[u][h]: cache row of user u's open hypothesis h
+    state = [[([], 0, 0.0, False, None)] for _ in range(U)]
+    rows = [[u] for u in range(U)]
+    while True:
+        new_state, parent_rows, tokens, new_rows = [], [], [], []
+        for u in range(U):
+            logps_u = {}
+            for h, hyp in enumerate(state[u]):
+                if not hyp[3]:
+                    kids = trie.children(hyp[1])
+                    logps_u[h] = torch.log_softmax(logits[rows[u][h], kids], dim=-1).cpu()   # mask before softmax
+            expanded = _expand(state[u], logps_u, trie, beam)
+            r_u = []
+            for toks, node, score, done, parent in expanded:
+                if parent is not None and not done:
+                    r_u.append(len(parent_rows))
+                    parent_rows.append(rows[u][parent])
+                    tokens.append(toks[-1])
+                else:
+                    r_u.append(None)
+            new_state.append(expanded)
+            new_rows.append(r_u)
+        state, rows = new_state, new_rows
+        if not parent_rows:
+            break
+        index = torch.tensor(parent_rows, dtype=torch.long, device=device)
+        cache = [(k.index_select(0, index), v.index_select(0, index)) for k, v in cache]
+        att = torch.cat([att.index_select(0, index), torch.ones(len(parent_rows), 1, dtype=att.dtype, device=device)], dim=1)
+        pos = (att.sum(-1, keepdim=True) - 1)
+        step = torch.tensor(tokens, dtype=torch.long, device=device)[:, None]
+        out = model(input_ids=step, attention_mask=att, position_ids=pos, past_key_values=cache, use_cache=True)
+        cache, logits = out.past_key_values, out.logits[:, -1, :].float() / tau
+    return [[(trie.item_at(n), s) for _, n, s, _, _ in hyps] for hyps in state]
+
+
 @torch.no_grad()
 def beam_search(model, prompts: Sequence[Sequence[int]], trie: TitleTrie, beam: int = 10, pad_id: int = 0,
-                tau: float = 1.0, max_batch: int = 256) -> List[List[Tuple[int, float]]]:
-    """For each prompt, up to `beam` (item index, log-prob) pairs, best first."""
+                tau: float = 1.0, max_batch: int = 256, use_cache: Optional[bool] = None) -> List[List[Tuple[int, float]]]:
+    """For each prompt, up to `beam` (item index, log-prob) pairs, best first.
+
+    Models with a key/value cache (the built-in one) run the prompt once; others (any HF model) re-run
+    prompt + partial title at each step, which needs nothing from the model but forward()."""
+    if use_cache is None:
+        use_cache = getattr(model, "supports_cache", False)
+    if use_cache:
+        users_per_chunk = max(1, max_batch // max(1, beam))
+        out: List[List[Tuple[int, float]]] = []
+        for start in range(0, len(prompts), users_per_chunk):
+            out.extend(_beam_search_cached(model, prompts[start:start + users_per_chunk], trie, beam, pad_id, tau))
+        return out
     device = next(model.parameters()).device
     results: List[List[Tuple[int, float]]] = []
     # Hypothesis: (tokens, node, score, finished)

@@ -96,7 +96,7 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(c.hidden_size, c.num_key_value_heads * hd, bias=False)
         self.o_proj = nn.Linear(c.num_attention_heads * hd, c.hidden_size, bias=False)
 
-    def forward(self, x, cos, sin, bias):
+    def forward(self, x, cos, sin, bias, past=None):
         B, T, _ = x.shape
         c = self.c
         hd = c.head_dim
@@ -106,6 +106,10 @@ class Attention(nn.Module):
         cos, sin = cos[:, None], sin[:, None]
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
+        if past is not None:  # cached keys/values of earlier positions (already rotated)
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        present = (k, v)
         groups = c.num_attention_heads // c.num_key_value_heads
         if groups > 1:  # grouped-query attention: each K/V head serves `groups` query heads
             k = k.repeat_interleave(groups, dim=1)
@@ -113,7 +117,7 @@ class Attention(nn.Module):
         scores = q @ k.transpose(-1, -2) / math.sqrt(hd) + bias   # [B, H, T, T]
         att = torch.softmax(scores.float(), dim=-1).to(q.dtype)
         out = (att @ v).transpose(1, 2).reshape(B, T, -1)
-        return self.o_proj(out)
+        return self.o_proj(out), present
 
 
 class MLP(nn.Module):
@@ -135,9 +139,10 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(c.hidden_size, c.rms_norm_eps)
         self.mlp = MLP(c)
 
-    def forward(self, x, cos, sin, bias):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, bias)
-        return x + self.mlp(self.post_attention_layernorm(x))
+    def forward(self, x, cos, sin, bias, past=None):
+        h, present = self.self_attn(self.input_layernorm(x), cos, sin, bias, past)
+        x = x + h
+        return x + self.mlp(self.post_attention_layernorm(x)), present
 
 
 class Backbone(nn.Module):
@@ -149,8 +154,9 @@ class Backbone(nn.Module):
 
 
 class Output:
-    def __init__(self, logits):
+    def __init__(self, logits, past_key_values=None):
         self.logits = logits
+        self.past_key_values = past_key_values
 
 
 class TinyLlamaForCausalLM(nn.Module):
@@ -169,23 +175,33 @@ class TinyLlamaForCausalLM(nn.Module):
         if isinstance(m, (nn.Linear, nn.Embedding)):
             nn.init.normal_(m.weight, std=self.config.initializer_range)
 
-    def forward(self, input_ids, attention_mask=None, position_ids=None, **_):
+    supports_cache = True  # beam search may feed one token at a time with past_key_values
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False, **_):
+        """attention_mask covers the cached positions and the new ones: [B, T_past + T]."""
         B, T = input_ids.shape
+        T_past = past_key_values[0][0].shape[2] if past_key_values is not None else 0
         if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
+            attention_mask = torch.ones(B, T_past + T, dtype=torch.long, device=input_ids.device)
         if position_ids is None:
-            position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+            position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, T_past:]
         x = self.model.embed_tokens(input_ids)                              # [B, T, D]
         cos, sin = rope_cos_sin(position_ids, self.config.head_dim, self.config.rope_theta, x.dtype)
-        causal = torch.ones(T, T, dtype=torch.bool, device=input_ids.device).tril()
-        allowed = causal[None] & attention_mask.bool()[:, None, :]          # [B, T(query), T(key)]
+        S = T_past + T
+        causal = torch.ones(T, S, dtype=torch.bool, device=input_ids.device).tril(diagonal=T_past)
+        allowed = causal[None] & attention_mask.bool()[:, None, :]          # [B, T(query), S(key)]
         # Padding queries see nothing; let them see themselves so softmax stays finite.
-        allowed = allowed | torch.eye(T, dtype=torch.bool, device=input_ids.device)[None]
+        eye = torch.zeros(T, S, dtype=torch.bool, device=input_ids.device)
+        eye[:, T_past:] = torch.eye(T, dtype=torch.bool, device=input_ids.device)
+        allowed = allowed | eye[None]
         bias = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill(~allowed, torch.finfo(x.dtype).min)
-        bias = bias[:, None]                                                 # [B, 1, T, T]
-        for layer in self.model.layers:
-            x = layer(x, cos, sin, bias)
-        return Output(self.lm_head(self.model.norm(x)))                     # [B, T, V]
+        bias = bias[:, None]                                                 # [B, 1, T, S]
+        presents = []
+        for i, layer in enumerate(self.model.layers):
+            x, present = layer(x, cos, sin, bias, past_key_values[i] if past_key_values is not None else None)
+            if use_cache:
+                presents.append(present)
+        return Output(self.lm_head(self.model.norm(x)), presents if use_cache else None)   # logits [B, T, V]
 
     # --- HF layout -------------------------------------------------------------------------
     def save_pretrained(self, folder: str) -> None:

@@ -84,3 +84,14 @@ def test_pruning_audit_counts_only_top_b_targets(setup):
     assert full["target_in_top_b"] == 1.0 and full["pruned_given_top_b"] == 0.0 and full["found_by_beam"] == 1.0
     small = pruning_audit(model, enc, trie, beam=2, pad_id=tok.pad_id)
     assert 0.0 <= small["pruned_given_top_b"] <= 1.0 and small["found_by_beam"] <= 1.0
+
+
+def test_cached_and_recomputed_beam_search_agree(setup):
+    titles, tok, model, trie, prompts = setup
+    for beam in (1, 4, len(titles)):
+        a = beam_search(model, prompts, trie, beam=beam, pad_id=tok.pad_id, use_cache=True, max_batch=8)
+        b = beam_search(model, prompts, trie, beam=beam, pad_id=tok.pad_id, use_cache=False)
+        assert [[i for i, _ in r] for r in a] == [[i for i, _ in r] for r in b]
+        for ra, rb in zip(a, b):
+            for (_, sa), (_, sb) in zip(ra, rb):
+                assert abs(sa - sb) < 1e-4
