@@ -13,6 +13,11 @@ import { log } from '../log';
 export class ModelService implements vscode.Disposable {
   private static instance: ModelService | undefined;
   private model: Promise<InferenceModel> | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** fires when a model is opened or closed (the Models view shows where it actually runs) */
+  readonly onDidChange = this.changed.event;
+  /** the open model's folder and where its sessions run, once opened */
+  opened: { dir: string; provider: string } | undefined;
 
   private constructor(
     private readonly context: vscode.ExtensionContext,
@@ -69,16 +74,22 @@ export class ModelService implements vscode.Disposable {
       },
     });
     log().info(`model opened: ${dir} (${model.info.family}, ${model.info.dtype}, ${model.info.provider})`);
+    this.opened = { dir, provider: model.info.provider };
+    this.changed.fire();
     return model;
   }
 
   async reset(): Promise<void> {
     const current = this.model;
     this.model = undefined;
+    if (this.opened) {
+      this.opened = undefined;
+      this.changed.fire();
+    }
     if (current) await (await current.catch(() => undefined))?.dispose();
   }
 
   dispose(): void {
-    void this.reset();
+    void this.reset().finally(() => this.changed.dispose());
   }
 }

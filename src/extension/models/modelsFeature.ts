@@ -13,11 +13,16 @@ export function modelsFeature(): Feature {
     activate(context) {
       const modelsRoot = join(context.globalStorageUri.fsPath, 'models');
       const config = () => vscode.workspace.getConfiguration('preflight.model');
-      const tree = new ModelsTree(() => modelsRoot, () => config().get<string>('path', ''), () => config().get<string>('provider', 'auto'));
       const service = ModelService.init(context, modelsRoot);
+      const tree = new ModelsTree(
+        () => modelsRoot,
+        () => config().get<string>('path', ''),
+        (dir) => (service.opened?.dir === dir ? `${service.opened.provider} (running)` : config().get<string>('provider', 'auto')),
+      );
       context.subscriptions.push(
         tree,
         service,
+        service.onDidChange(() => tree.refresh()),
         vscode.window.registerTreeDataProvider('preflight.models', tree),
         vscode.commands.registerCommand('preflight.buildModel', (arg?: unknown) => buildModelCommand(modelsRoot, arg, () => tree.refresh())),
         vscode.commands.registerCommand('preflight.refreshModels', () => tree.refresh()),

@@ -12,7 +12,8 @@ export class ModelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
   constructor(
     private readonly modelsRoot: () => string,
     private readonly configuredPath: () => string,
-    private readonly provider: () => string,
+    /** where a model runs: the actual provider once opened, else the configured one */
+    private readonly provider: (dir: string) => string,
   ) {}
 
   refresh(): void {
@@ -31,7 +32,7 @@ export class ModelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
       { type: 'detail', label: 'architecture', value: `${m.architecture} (${m.info.family})` },
       { type: 'detail', label: 'parameters', value: `${formatParameters(m.parameters)} · ${m.info.numLayers} layers · hidden ${m.info.hiddenSize}` },
       { type: 'detail', label: 'dtype', value: m.info.dtype },
-      { type: 'detail', label: 'provider', value: this.provider() },
+      { type: 'detail', label: 'provider', value: this.provider(node.entry.dir) },
       { type: 'detail', label: 'folder', value: node.entry.dir },
     ];
   }
@@ -50,7 +51,7 @@ export class ModelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
     item.contextValue = `preflight.model.${e.kind}`;
     if (e.kind === 'built') {
       const m = e.manifest;
-      item.description = `${m.info.family} · ${formatParameters(m.parameters)} · ${m.info.dtype} · ${this.provider()}${configured ? ' · in use' : ''}`;
+      item.description = `${m.info.family} · ${formatParameters(m.parameters)} · ${m.info.dtype} · ${this.provider(e.dir)}${configured ? ' · in use' : ''}`;
       item.iconPath = new vscode.ThemeIcon(configured ? 'pass-filled' : 'circuit-board');
       item.tooltip = new vscode.MarkdownString(
         `**${e.name}**\n\n${m.architecture}, ${formatParameters(m.parameters)} parameters, ${m.info.numLayers} layers, hidden ${m.info.hiddenSize}, ` +
