@@ -27,6 +27,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--checkpoint", help="a trained checkpoint (default: the config's base model)")
     p.add_argument("--split", default="valid", choices=["train", "valid", "test"])
     p.add_argument("--users", type=int, default=100)
+    p.add_argument("--out", help="also write the result as JSON to this file")
 
     p = sub.add_parser("synth", help="write a synthetic catalogue and user histories")
     p.add_argument("--out", required=True)
@@ -71,7 +72,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "audit":
         from .train import audit_checkpoint
 
-        audit_checkpoint(cfg, args.checkpoint, split=args.split, users=args.users)
+        result = audit_checkpoint(cfg, args.checkpoint, split=args.split, users=args.users)
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as f:
+                json.dump({"split": args.split, "beam": cfg.eval.beam, "checkpoint": args.checkpoint, **result}, f, indent=2)
         return 0
     return 2
 

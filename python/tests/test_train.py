@@ -106,6 +106,10 @@ def test_cli_synth_and_evaluate(tmp_path, capsys):
                      "--split", "valid"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["split"] == "valid" and 0.0 <= out["hr@5"] <= 1.0
+    audit = tmp_path / "audit.json"
+    assert cli_main(["audit", "--config", str(path), "--users", "5", "--out", str(audit)]) == 0
+    result = json.loads(audit.read_text())
+    assert result["users"] == 5 and 0.0 <= result["pruned_given_top_b"] <= 1.0
 
 
 def test_distributed_two_cpu_processes(tmp_path):

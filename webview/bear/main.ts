@@ -90,7 +90,10 @@ function formApp(): void {
   const pythonLine = el('p', { cls: 'muted' });
   const trustLine = el('p', { cls: 'error' });
   const launchButton = el('button', { text: 'Launch', attrs: { type: 'submit' } });
+  const auditButton = el('button', { text: 'Audit beam-pruning risk', cls: 'secondary', attrs: { type: 'button', title: 'Before training: how often would beam search prune a target the base model ranks in the top B?' } });
+  const auditBox = el('p', { cls: 'muted', attrs: { 'aria-live': 'polite' } });
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let auditRunning = false;
 
   const read = (): LaunchForm => {
     const next = { ...(form as LaunchForm) } as Record<string, unknown>;
@@ -174,7 +177,12 @@ function formApp(): void {
       formEl.appendChild(fs);
     }
     formEl.appendChild(issuesBox);
-    formEl.appendChild(el('div', { cls: 'actions' }, launchButton));
+    auditButton.addEventListener('click', () => {
+      form = read();
+      vscode.postMessage({ type: 'audit', form });
+    });
+    formEl.appendChild(el('div', { cls: 'actions' }, launchButton, auditButton));
+    formEl.appendChild(auditBox);
     formEl.addEventListener('submit', (e) => {
       e.preventDefault();
       form = read();
@@ -203,6 +211,7 @@ function formApp(): void {
     }
     const errors = formIssues.length + dataIssues.filter((i) => i.severity === 'error').length;
     launchButton.disabled = errors > 0;
+    auditButton.disabled = errors > 0 || auditRunning;
   };
 
   window.addEventListener('message', (event: MessageEvent<FormToWebview>) => {
@@ -224,6 +233,12 @@ function formApp(): void {
         }
         return;
       }
+      case 'audit':
+        auditRunning = m.state === 'running';
+        auditButton.disabled = auditRunning;
+        auditBox.className = m.state === 'failed' ? 'error' : m.state === 'done' ? 'notice' : 'muted';
+        auditBox.textContent = m.text;
+        return;
       case 'launched':
         issuesBox.appendChild(el('p', { cls: 'notice', text: `Launched run ${m.runId}. Its dashboard is open beside this form; the Jobs view lists it.` }));
         return;

@@ -11,12 +11,14 @@ export type FormToWebview =
   | { type: 'init'; form: LaunchForm; python: string; trusted: boolean }
   | { type: 'issues'; formIssues: FormIssue[]; dataIssues: DataIssue[]; summary?: string }
   | { type: 'picked'; field: keyof LaunchForm; value: string }
-  | { type: 'launched'; runId: string };
+  | { type: 'launched'; runId: string }
+  | { type: 'audit'; state: 'running' | 'done' | 'failed'; text: string };
 
 export type FormFromWebview =
   | { type: 'ready' }
   | { type: 'validate'; form: LaunchForm }
   | { type: 'launch'; form: LaunchForm }
+  | { type: 'audit'; form: LaunchForm }
   | { type: 'pick'; field: keyof LaunchForm; folder: boolean };
 
 export interface DashboardHeader {

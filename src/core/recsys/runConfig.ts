@@ -218,3 +218,23 @@ export function trainerCommand(opts: {
   if (opts.gpus === 0) env.CUDA_VISIBLE_DEVICES = '';
   return { executable: opts.python, args, env };
 }
+
+/** The pre-training audit: how often beam search would prune a target that is in the top-B by probability. */
+export function auditCommand(opts: { python: string; packageDir: string; configPath: string; outPath: string; users: number; existingPythonPath?: string; pathSeparator?: string }): TrainerCommand {
+  const base = trainerCommand({ ...opts, gpus: 1 });
+  return { ...base, args: ['-m', 'preflight_train', 'audit', '--config', opts.configPath, '--users', String(opts.users), '--out', opts.outPath] };
+}
+
+export interface AuditResult {
+  users: number;
+  beam: number;
+  target_in_top_b: number;
+  found_by_beam: number;
+  pruned_given_top_b: number;
+}
+
+export function describeAudit(r: AuditResult): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return `${r.users} validation users, B = ${r.beam}: the target is in the top-${r.beam} titles by probability for ${pct(r.target_in_top_b)}; ` +
+    `beam search finds it for ${pct(r.found_by_beam)}; of the top-${r.beam} targets, beam search prunes ${pct(r.pruned_given_top_b)}.`;
+}

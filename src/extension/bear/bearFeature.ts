@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { BEAR_DASHBOARD_VIEW_TYPE, formToRunConfig, type LaunchForm } from '../../core/recsys';
+import { BEAR_DASHBOARD_VIEW_TYPE, formToRunConfig, type AuditResult, type LaunchForm } from '../../core/recsys';
 import type { Feature } from '../features/feature';
 import { setTestState } from '../testState';
 import { DashboardPanel } from './dashboardPanel';
@@ -36,6 +36,7 @@ export function bearFeature(): Feature {
 
       const host = {
         runsRoot,
+        audit: (dir: string, form: LaunchForm) => auditHost(dir, form),
         async launch(runId: string, runDir: string, form: LaunchForm) {
           const root = join(runDir, '..');
           if (!extraRoots.has(root)) {
@@ -47,6 +48,11 @@ export function bearFeature(): Feature {
           tree.refresh();
           DashboardPanel.open(context.extensionUri, runId, runDir, dashboardHost);
         },
+      };
+      const auditHost = async (dir: string, form: LaunchForm) => {
+        const config = formToRunConfig(form, dir);
+        config.lora.enabled = false; // the audit scores the base model as it is
+        return (await runner.audit(dir, config, 100)) as AuditResult | undefined;
       };
       const dashboardHost = {
         stop: (runId: string, runDir: string) => {

@@ -7,8 +7,10 @@ import {
   BEAR_FORM_VIEW_TYPE,
   checkDataset,
   defaultForm,
+  describeAudit,
   newRunId,
   validateForm,
+  type AuditResult,
   type BearSettings,
   type FormFromWebview,
   type FormToWebview,
@@ -21,6 +23,8 @@ export interface LaunchHost {
   /** absolute runs folder for the form's output folder (relative ones sit in the workspace folder) */
   runsRoot(outputDir: string): string | undefined;
   launch(runId: string, runDir: string, form: LaunchForm): Promise<void>;
+  /** runs the pruning audit for the form's data and base model; resolves with its result */
+  audit(dir: string, form: LaunchForm): Promise<AuditResult | undefined>;
 }
 
 export function bearSettings(): BearSettings {
@@ -128,6 +132,21 @@ export class LaunchPanel {
           filters: message.folder ? undefined : { Data: ['jsonl', 'json', 'csv'] },
         });
         if (picked?.[0]) this.post({ type: 'picked', field: message.field, value: picked[0].fsPath });
+        return;
+      }
+      case 'audit': {
+        this.form = message.form;
+        if (!vscode.workspace.isTrusted) return;
+        if (!this.check(message.form)) return;
+        const root = this.host.runsRoot('.preflight/audits');
+        if (!root) return;
+        this.post({ type: 'audit', state: 'running', text: 'Scoring every title for up to 100 validation users with the base model (see the terminal)…' });
+        try {
+          const result = await this.host.audit(join(root, newRunId(new Date(), message.form.name)), this.absolute(message.form));
+          this.post(result ? { type: 'audit', state: 'done', text: describeAudit(result) } : { type: 'audit', state: 'failed', text: 'The audit did not finish; its terminal says why.' });
+        } catch (e) {
+          this.post({ type: 'audit', state: 'failed', text: (e as Error).message });
+        }
         return;
       }
       case 'launch': {

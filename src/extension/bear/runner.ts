@@ -2,9 +2,9 @@
 // terminal panel) and stops them. Stop terminates the task; the trainer turns the signal into a clean
 // stop and writes status 'stopped'. If the process outlives the terminal, it gets SIGTERM.
 import { delimiter, join } from 'node:path';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { processAlive, readRun, trainerCommand, type BearRunConfig } from '../../core/recsys';
+import { auditCommand, processAlive, readRun, trainerCommand, type BearRunConfig } from '../../core/recsys';
 import { log } from '../log';
 import { resolvePython } from './python';
 
@@ -68,6 +68,44 @@ export class BearRunner implements vscode.Disposable {
     const execution = await vscode.tasks.executeTask(task);
     this.executions.set(runId, execution);
     this.changed.fire(runId);
+  }
+
+  /**
+   * Runs the pre-training pruning audit as a task and resolves with its JSON result (undefined if the
+   * task failed or was terminated).
+   */
+  async audit(dir: string, config: BearRunConfig, users: number): Promise<unknown> {
+    if (!vscode.workspace.isTrusted) throw new Error('The audit runs a Python interpreter: trust the workspace first.');
+    mkdirSync(dir, { recursive: true });
+    const configPath = join(dir, 'config.json');
+    const outPath = join(dir, 'audit.json');
+    writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
+    const folder = vscode.workspace.workspaceFolders?.find((f) => dir.startsWith(f.uri.fsPath));
+    const python = await resolvePython(folder?.uri);
+    const command = auditCommand({ python: python.path, packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath, configPath, outPath, users, existingPythonPath: process.env.PYTHONPATH, pathSeparator: delimiter });
+    const id = `audit-${Date.now()}`;
+    const task = new vscode.Task({ type: TASK_TYPE, auditId: id }, folder ?? vscode.TaskScope.Workspace, 'BEAR pruning audit', 'preflight',
+      new vscode.ShellExecution(command.executable, command.args, { cwd: dir, env: command.env }));
+    task.presentationOptions = { reveal: vscode.TaskRevealKind.Silent, panel: vscode.TaskPanelKind.Dedicated, clear: true };
+    return new Promise((resolve, reject) => {
+      const sub = vscode.tasks.onDidEndTaskProcess((e) => {
+        if ((e.execution.task.definition as { auditId?: string }).auditId !== id) return;
+        sub.dispose();
+        if (e.exitCode !== 0 || !existsSync(outPath)) {
+          resolve(undefined);
+          return;
+        }
+        try {
+          resolve(JSON.parse(readFileSync(outPath, 'utf8')));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      vscode.tasks.executeTask(task).then(undefined, (err) => {
+        sub.dispose();
+        reject(err);
+      });
+    });
   }
 
   /** Ends the run's whole process tree: terminate the task, then SIGTERM the trainer if it survived. */

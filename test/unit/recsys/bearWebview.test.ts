@@ -45,6 +45,9 @@ test('the BEAR form and dashboard render, speak the protocol and escape text', {
     assert.equal(await page.locator('button[type=submit]').isDisabled(), true, 'launch is disabled while there are errors');
     assert.equal(await page.locator('b').count(), 0, 'messages are text, not HTML');
     assert.match(await page.locator('.field-error:not(:empty)').first().innerText(), /Need <b>valid<\/b>/);
+    await page.evaluate((msg) => window.postMessage(msg, '*'), { type: 'audit', state: 'done', text: 'beam search prunes 80.0%' });
+    await page.waitForTimeout(200);
+    assert.match(await page.locator('.notice').first().innerText(), /prunes 80\.0%/);
     await page.locator('#loss-msl').check();
     assert.equal(await page.locator('.bear-only').first().isVisible(), false, 'λ and ξ hide for MSL');
 

@@ -1,7 +1,7 @@
 // Run config twin of python/preflight_train/config.py: the JSON the form writes must be what the trainer reads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultForm, formToRunConfig, newRunId, normaliseLoss, trainerCommand, validateForm } from '../../../src/core/recsys/runConfig';
+import { auditCommand, defaultForm, describeAudit, formToRunConfig, newRunId, normaliseLoss, trainerCommand, validateForm } from '../../../src/core/recsys/runConfig';
 
 test('defaults follow the published BEAR setting and the settings override them', () => {
   const form = defaultForm({}, '/data/train.jsonl');
@@ -57,4 +57,12 @@ test('the trainer command: one process, or torchrun for several GPUs; PYTHONPATH
 
 test('run ids sort by time', () => {
   assert.equal(newRunId(new Date(Date.UTC(2026, 0, 27, 18, 30, 12)), 'my run'), '20260127-183012-my-run');
+});
+
+test('the pruning audit command and its summary', () => {
+  const cmd = auditCommand({ python: 'py', packageDir: '/p', configPath: '/a/config.json', outPath: '/a/audit.json', users: 100 });
+  assert.deepEqual(cmd.args, ['-m', 'preflight_train', 'audit', '--config', '/a/config.json', '--users', '100', '--out', '/a/audit.json']);
+  assert.equal(cmd.env.PYTHONPATH, '/p');
+  const text = describeAudit({ users: 100, beam: 10, target_in_top_b: 0.5, found_by_beam: 0.2, pruned_given_top_b: 0.8 });
+  assert.match(text, /prunes 80\.0%/);
 });
