@@ -117,7 +117,9 @@ def encode_records(records: Sequence[Record], tokenizer, trie, max_prompt_tokens
         if r.target not in index:
             raise ValueError(f"target {r.target!r} is not in the catalogue")
         item = index[r.target]
-        prompt = tokenizer.encode(prompt_text(r.history))[-max_prompt_tokens:]
+        # Truncation keeps the most recent history (the end of the prompt) and the leading special tokens.
+        prefix = list(getattr(tokenizer, "prompt_prefix", []))
+        prompt = prefix + tokenizer.encode(prompt_text(r.history))[-(max_prompt_tokens - len(prefix)):]
         resp = trie.sequences[item]
         out.append(Encoded(prompt, resp, trie.allowed_along(resp), item))
     return out

@@ -61,6 +61,7 @@ class WordTokenizer:
         self.unk_id = self.vocab[UNK]
         self.bos_id = self.vocab[BOS]
         self.eos_id = self.vocab[EOS]
+        self.prompt_prefix: List[int] = []   # the built-in model is trained from scratch without BOS
 
     @property
     def vocab_size(self) -> int:
@@ -194,6 +195,15 @@ class HFTokenizer:
         self.eos_id = int(self.tok.eos_token_id)
         self.pad_id = int(self.tok.pad_token_id) if self.tok.pad_token_id is not None else self.eos_id
         self.vocab_size = len(self.tok)
+        # The special tokens the model expects before a prompt (Llama's BOS; none for Qwen), found the
+        # way the tokenizer itself adds them.
+        with_specials = list(self.tok("a", add_special_tokens=True)["input_ids"])
+        plain = list(self.tok("a", add_special_tokens=False)["input_ids"])
+        self.prompt_prefix: List[int] = []
+        for i in range(len(with_specials) - len(plain) + 1):
+            if with_specials[i:i + len(plain)] == plain:
+                self.prompt_prefix = with_specials[:i]
+                break
 
     def encode(self, text: str) -> List[int]:
         return list(self.tok(text, add_special_tokens=False)["input_ids"])

@@ -48,7 +48,7 @@ class FakeTokenizer:
         return cls(path)
 
     def __call__(self, text, add_special_tokens=True):
-        return {"input_ids": self.tok.encode(text)}
+        return {"input_ids": ([self.tok.bos_id] if add_special_tokens else []) + self.tok.encode(text)}
 
     def __len__(self):
         return self.tok.vocab_size
@@ -117,6 +117,9 @@ def test_hf_path_trains_checkpoints_and_resumes(fake_hf, tmp_path, lora):
             "lora": {"enabled": lora}, "data": {"synthetic": {"genres": 3, "per_genre": 5, "users": 60}},
             "train": {"epochs": 1, "batch_size": 8, "lr": 1e-3}, "eval": {"max_users": 10}}
     result = train(config_mod.from_dict(data, base_dir=str(tmp_path)), echo=False)
+    from preflight_train.tokenizer import HFTokenizer
+
+    assert HFTokenizer(fake_hf).prompt_prefix == [WordTokenizer.load(fake_hf).bos_id]   # BOS like Llama's
     ck = result["best"]["checkpoint"]
     assert os.path.exists(os.path.join(ck, "tokenizer.json"))
     assert os.path.exists(os.path.join(ck, "adapter_config.json")) == lora
