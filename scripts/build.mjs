@@ -24,6 +24,8 @@ const builds = [
   // (csv-parse, the tokenizer) stay off the extension's activation path.
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/index.ts'], outfile: 'dist/validation.js', external: nodeExternal },
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
+  // JSON Lines validation over byte ranges in worker threads (src/core/data/parallel.ts finds it beside cli.js / validation.js)
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/validateWorker.ts'], outfile: 'dist/validateWorker.js', external: nodeExternal },
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: nodeExternal },
 ];
 

@@ -29,6 +29,23 @@ export class FindingCollector {
     this.findings.push(finding);
   }
 
+  /**
+   * Counts findings that another collector (a worker thread's, for a later part of the file)
+   * dropped beyond the cap: they come after at least maxFindings others, so they are dropped here too.
+   */
+  countDropped(errors: number, warnings: number, infos: number, byCode: Record<string, number>): void {
+    this.errors += errors;
+    this.warnings += warnings;
+    this.infos += infos;
+    let n = 0;
+    for (const [code, count] of Object.entries(byCode)) {
+      if (count === 0) continue;
+      this.byCode[code] = (this.byCode[code] ?? 0) + count;
+      n += count;
+    }
+    this.dropped += n;
+  }
+
   get truncated(): boolean {
     return this.dropped > 0;
   }

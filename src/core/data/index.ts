@@ -4,4 +4,5 @@ export { validateFile, validateText, formatOf, DEFAULT_CONTEXT_LIMIT, DEFAULT_MA
 export type { FileFormat } from './validate';
 export type { SchemaId } from './records';
 export { FINDING_CODES } from './codes';
+export { PARALLEL_MIN_BYTES } from './parallel';
 export type { FindingCode } from './codes';

@@ -19,6 +19,8 @@ export class JsonlValidator {
   private blankRunEnd = 0;
   private firstLineNote = false;
   private skipping = false;
+  /** false for a byte range that starts inside the file (worker threads): no BOM, no line-1 notes */
+  atFileStart = true;
 
   constructor(
     private readonly collector: FindingCollector,
@@ -105,7 +107,7 @@ export class JsonlValidator {
   private line(buf: Buffer, s: number, e: number): void {
     const lineNo = ++this.lineNo;
     if (e > s && buf[e - 1] === 13) e--;
-    if (lineNo === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+    if (lineNo === 1 && this.atFileStart && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
     const first = skipWs(buf, s, e);
     if (first === e) {
       if (this.blankRunEnd === lineNo - 1 && this.blankRunStart > 0) this.blankRunEnd = lineNo;
@@ -129,7 +131,7 @@ export class JsonlValidator {
         this.pipeline.report(loc, 'utf8-invalid', 'error', 'invalid UTF-8 byte sequence (the text was probably saved in another encoding)', tape.utf8ErrorOffset, tape.utf8ErrorOffset + 1);
       }
       let message = `malformed JSON: ${tape.errorMessage}`;
-      if (lineNo === 1 && !this.firstLineNote && (buf[first] === 0x5b || buf[first] === 0x7b) && skipWs(buf, first + 1, e) === e) {
+      if (lineNo === 1 && this.atFileStart && !this.firstLineNote && (buf[first] === 0x5b || buf[first] === 0x7b) && skipWs(buf, first + 1, e) === e) {
         message += '. The file looks like pretty-printed JSON, not JSON Lines (one record per line); save it as .json or write one record per line';
         this.firstLineNote = true;
       }
@@ -147,9 +149,13 @@ export class JsonlValidator {
     const a = this.blankRunStart;
     const b = this.blankRunEnd;
     this.blankRunStart = this.blankRunEnd = 0;
-    const what = a === b ? `line ${a} is blank` : `lines ${a}-${b} are blank`;
-    this.collector.add(a, 1, b, 1, 'warning', 'blank-line', `${what}: JSON Lines has one record per line, and some loaders fail on empty lines`);
+    this.collector.add(a, 1, b, 1, 'warning', 'blank-line', blankLineMessage(a, b));
   }
+}
+
+export function blankLineMessage(a: number, b: number): string {
+  const what = a === b ? `line ${a} is blank` : `lines ${a}-${b} are blank`;
+  return `${what}: JSON Lines has one record per line, and some loaders fail on empty lines`;
 }
 
 function hasNonAsciiBefore(buf: Uint8Array, s: number, e: number): boolean {

@@ -3,7 +3,7 @@
 // that the end-of-file checks (mixed schemas, length outliers) need. Memory per record is a few
 // bytes (a duplicate-set slot and the token length), never the record's text.
 import { FindingCollector } from './findings';
-import { DUPLICATE_EXACT, DUPLICATE_NEAR, DuplicateIndex, NormalizedHasher, hashBytes } from './hash';
+import { DUPLICATE_EXACT, DUPLICATE_NEAR, DUPLICATE_NONE, DuplicateIndex, NormalizedHasher, hashBytes } from './hash';
 import { F_ESCAPED, JsonTape, T_OBJECT, stringValue, typeName } from './jsonScan';
 import { ExactTokenCounter, IssueSink, RecordChecker, SCHEMAS, SchemaId } from './records';
 import { formatTokens } from './tokens';
@@ -75,7 +75,7 @@ export class DocumentLocator implements Locator {
   }
 }
 
-interface SchemaSample {
+export interface SchemaSample {
   line: number;
   column: number;
   endColumn: number;
@@ -88,8 +88,34 @@ const MIN_RECORDS_FOR_OUTLIERS = 30;
 const OUTLIER_Z = 3.5;
 const MAX_OUTLIER_FINDINGS = 100;
 
+/** Per record hashed for duplicates, when they are deferred: h1, h2, raw hash, line, column, end column. */
+export const DUP_FIELDS = 6;
+
+/**
+ * What a pipeline learned about a part of a file (a byte range validated in a worker thread),
+ * to be merged in file order into the pipeline of the whole file: see RecordPipeline.merge.
+ * Lines are relative to the range (its first line is 1).
+ */
+export interface PipelineState {
+  records: number;
+  schemaCounts: [SchemaId, number][];
+  schemaSamples: [SchemaId, SchemaSample[]][];
+  lengths: Int32Array;
+  lengthLines: Int32Array;
+  lengthColumns: Int32Array;
+  /** DUP_FIELDS int32 per record, in file order */
+  duplicates: Int32Array;
+}
+
 export class RecordPipeline {
   records = 0;
+  /**
+   * Set in worker threads: instead of checking duplicates here, log each record's hashes so the
+   * main thread checks them in file order (first-occurrence semantics stay those of one pass).
+   */
+  deferDuplicates = false;
+  private dupLog = new Int32Array(0);
+  private dupCount = 0;
   readonly checker: RecordChecker;
   private readonly duplicates = new DuplicateIndex();
   private readonly hasher = new NormalizedHasher();
@@ -164,14 +190,81 @@ export class RecordPipeline {
     }
     hasher.finish();
     if (hasher.length === 0) return;
-    const kind = this.duplicates.check(hasher.h1, hasher.h2, hashBytes(buf, rawStart, rawEnd), line);
+    const raw = hashBytes(buf, rawStart, rawEnd);
+    if (this.deferDuplicates) {
+      // worker threads validate JSON Lines only: a record is one line
+      this.logDuplicate(hasher.h1, hasher.h2, raw, line, loc.column(rawStart), loc.column(rawEnd));
+      return;
+    }
+    const kind = this.duplicates.check(hasher.h1, hasher.h2, raw, line);
+    if (kind !== DUPLICATE_NONE) this.reportDuplicate(kind, line, loc.column(rawStart), loc.line(rawEnd), loc.column(rawEnd), fixableLine);
+  }
+
+  private reportDuplicate(kind: number, line: number, column: number, endLine: number, endColumn: number, fixableLine: number): void {
+    const first = this.duplicates.firstLine;
     if (kind === DUPLICATE_EXACT) {
-      const first = this.duplicates.firstLine;
       const fix = fixableLine > 0 ? { kind: 'deleteLine' as const, line: fixableLine, title: `Delete this duplicate of line ${first}` } : undefined;
-      this.collector.add(line, loc.column(rawStart), loc.line(rawEnd), loc.column(rawEnd), 'warning', 'duplicate-exact', `exact duplicate of the record on line ${first}`, fix);
+      this.collector.add(line, column, endLine, endColumn, 'warning', 'duplicate-exact', `exact duplicate of the record on line ${first}`, fix);
     } else if (kind === DUPLICATE_NEAR) {
-      const first = this.duplicates.firstLine;
-      this.collector.add(line, loc.column(rawStart), loc.line(rawEnd), loc.column(rawEnd), 'info', 'duplicate-near', `near duplicate of the record on line ${first}: the same text once case, whitespace and punctuation are ignored`);
+      this.collector.add(line, column, endLine, endColumn, 'info', 'duplicate-near', `near duplicate of the record on line ${first}: the same text once case, whitespace and punctuation are ignored`);
+    }
+  }
+
+  private logDuplicate(h1: number, h2: number, raw: number, line: number, column: number, endColumn: number): void {
+    let at = this.dupCount * DUP_FIELDS;
+    if (at + DUP_FIELDS > this.dupLog.length) {
+      const bigger = new Int32Array(Math.max(4096 * DUP_FIELDS, this.dupLog.length * 2));
+      bigger.set(this.dupLog);
+      this.dupLog = bigger;
+    }
+    const log = this.dupLog;
+    log[at++] = h1;
+    log[at++] = h2;
+    log[at++] = raw;
+    log[at++] = line;
+    log[at++] = column;
+    log[at] = endColumn;
+    this.dupCount++;
+  }
+
+  /** This pipeline's state, for merging into the whole file's pipeline (worker threads). */
+  exportState(): PipelineState {
+    return {
+      records: this.records,
+      schemaCounts: [...this.schemaCounts],
+      schemaSamples: [...this.schemaSamples],
+      lengths: this.lengths.slice(0, this.lengthCount),
+      lengthLines: this.lengthLines.slice(0, this.lengthCount),
+      lengthColumns: this.lengthColumns.slice(0, this.lengthCount),
+      duplicates: this.dupLog.slice(0, this.dupCount * DUP_FIELDS),
+    };
+  }
+
+  /**
+   * Merges the state of the next part of the file (parts in file order), its lines shifted by
+   * `lineBase`. `beforeDuplicate(line)` runs before the duplicate check of the record on `line`,
+   * so that the caller can first add the part's own findings up to that line: the findings are
+   * then added in the order a single pass adds them.
+   */
+  merge(state: PipelineState, lineBase: number, beforeDuplicate: (line: number) => void): void {
+    this.records += state.records;
+    for (const [schema, n] of state.schemaCounts) this.schemaCounts.set(schema, (this.schemaCounts.get(schema) ?? 0) + n);
+    for (const [schema, list] of state.schemaSamples) {
+      let samples = this.schemaSamples.get(schema);
+      if (!samples) this.schemaSamples.set(schema, (samples = []));
+      for (const s of list) {
+        if (samples.length >= this.sampleCap) break;
+        samples.push({ ...s, line: s.line + lineBase });
+      }
+    }
+    for (let i = 0; i < state.lengths.length; i++) this.pushLength(state.lengths[i], state.lengthLines[i] + lineBase, state.lengthColumns[i]);
+    const d = state.duplicates;
+    for (let at = 0; at < d.length; at += DUP_FIELDS) {
+      const line = d[at + 3] + lineBase;
+      const kind = this.duplicates.check(d[at], d[at + 1], d[at + 2], line);
+      if (kind === DUPLICATE_NONE) continue;
+      beforeDuplicate(line);
+      this.reportDuplicate(kind, line, d[at + 4], line, d[at + 5], line);
     }
   }
 

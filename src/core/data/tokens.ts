@@ -8,6 +8,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExactTokenCounter } from './records';
+import { ValidationOptions } from './types';
 
 export interface LoadedTokenizer extends ExactTokenCounter {
   path: string;
@@ -33,4 +34,21 @@ export async function loadTokenizer(path: string): Promise<LoadedTokenizer> {
 
 export function formatTokens(tokens: number, exact: boolean): string {
   return exact ? `${tokens.toLocaleString('en-US')} tokens` : `≈${tokens.toLocaleString('en-US')} tokens (estimated; pass a tokenizer.json for exact counts)`;
+}
+
+const tokenizerCache = new Map<string, Promise<ExactTokenCounter>>();
+
+/** The exact token counter of `options.tokenizerPath` (loaded once per path), or undefined. */
+export function tokenCounter(options: ValidationOptions): Promise<ExactTokenCounter | undefined> {
+  if (!options.tokenizerPath) return Promise.resolve(undefined);
+  let loaded = tokenizerCache.get(options.tokenizerPath);
+  if (!loaded) {
+    const path = options.tokenizerPath;
+    loaded = loadTokenizer(path).catch((error: Error) => {
+      throw Object.assign(new Error(`cannot load tokenizer '${path}': ${error.message}`), { code: 'ETOKENIZER' });
+    });
+    tokenizerCache.set(options.tokenizerPath, loaded);
+    loaded.catch(() => tokenizerCache.delete(options.tokenizerPath!));
+  }
+  return loaded;
 }

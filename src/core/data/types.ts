@@ -54,6 +54,12 @@ export interface ValidationOptions {
   /** CSV: ordered label scale and the columns that must hold values on it */
   labelLevels?: string[];
   labelColumns?: string[];
+  /**
+   * JSON Lines files (validateFile only): validate in up to this many worker threads, over byte
+   * ranges of the file, with the same findings as one pass. Default 1 (one pass on this thread).
+   * Worth it for large files only (the CLI uses it from 64 MB: PARALLEL_MIN_BYTES).
+   */
+  workers?: number;
 }
 
 export interface ValidationProgress {

@@ -7,9 +7,9 @@ import { CsvValidator } from './csv';
 import { FindingCollector } from './findings';
 import { looksLikeJsonLines, validateJsonDocument } from './jsonDocument';
 import { JsonlValidator } from './jsonl';
+import { validateJsonlInWorkers } from './parallel';
 import { RecordPipeline } from './pipeline';
-import { ExactTokenCounter } from './records';
-import { loadTokenizer } from './tokens';
+import { tokenCounter } from './tokens';
 import { ValidationOptions, ValidationProgress, ValidationResult, ValidationSummary } from './types';
 
 export type FileFormat = 'jsonl' | 'json' | 'csv';
@@ -33,21 +33,6 @@ export function abortError(): Error {
   const error = new Error('validation cancelled');
   error.name = 'AbortError';
   return error;
-}
-
-const tokenizerCache = new Map<string, Promise<ExactTokenCounter>>();
-function tokenCounter(options: ValidationOptions): Promise<ExactTokenCounter | undefined> {
-  if (!options.tokenizerPath) return Promise.resolve(undefined);
-  let loaded = tokenizerCache.get(options.tokenizerPath);
-  if (!loaded) {
-    const path = options.tokenizerPath;
-    loaded = loadTokenizer(path).catch((error: Error) => {
-      throw Object.assign(new Error(`cannot load tokenizer '${path}': ${error.message}`), { code: 'ETOKENIZER' });
-    });
-    tokenizerCache.set(options.tokenizerPath, loaded);
-    loaded.catch(() => tokenizerCache.delete(options.tokenizerPath!));
-  }
-  return loaded;
 }
 
 interface Validator {
@@ -142,6 +127,12 @@ export async function validateFile(path: string, options: ValidationOptions = {}
       collector.add(1, 1, 1, 1, 'error', 'file-too-large', `a ${(totalBytes / 2 ** 20).toFixed(0)} MB .json document is too large to read at once; write it as JSON Lines (.jsonl) to validate it as a stream`);
       return summarize(path, totalBytes, collector, { records: 0, schema: null });
     }
+  }
+  if (format === 'jsonl' && (options.workers ?? 1) > 1) {
+    const pipeline = new RecordPipeline(collector, options.contextLimit ?? DEFAULT_CONTEXT_LIMIT, await tokenCounter(options));
+    await validateJsonlInWorkers(path, totalBytes, collector, pipeline, options, progress, Math.floor(options.workers!));
+    if (signal?.aborted) throw abortError();
+    return summarize(path, totalBytes, collector, { records: pipeline.records, schema: pipeline.finish() });
   }
   const validator = await makeValidator(format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES ? 'jsonl' : format, collector, options);
   const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });

@@ -1,0 +1,59 @@
+// Worker-thread entry: validates one byte range of a JSON Lines file (see parallel.ts) and posts
+// its findings and pipeline state back. Bundled as dist/validateWorker.js.
+import { createReadStream } from 'node:fs';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { FindingCollector } from './findings';
+import { JsonlValidator } from './jsonl';
+import type { RangeJob, RangeResult, WorkerMessage } from './parallel';
+import { RecordPipeline } from './pipeline';
+import { tokenCounter } from './tokens';
+
+const DEFAULT_CONTEXT_LIMIT = 4096;
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Notes, for each finding it keeps, when it was added: the line being read then, plus 0.5 once
+ * that line's duplicate check is done (a line-too-long finding for the next line, the blank run
+ * flushed at the end). The main thread replays the duplicate checks between these.
+ */
+class SequencedCollector extends FindingCollector {
+  readonly seq: number[] = [];
+  at: (code: string) => number = () => 0;
+  override add(...args: Parameters<FindingCollector['add']>): void {
+    if (this.findings.length < this.maxFindings) this.seq.push(this.at(args[6]));
+    super.add(...args);
+  }
+}
+
+async function run(job: RangeJob): Promise<RangeResult> {
+  const collector = new SequencedCollector(job.path, job.maxFindings);
+  const pipeline = new RecordPipeline(collector, job.options.contextLimit ?? DEFAULT_CONTEXT_LIMIT, await tokenCounter(job.options));
+  pipeline.deferDuplicates = true;
+  const jsonl = new JsonlValidator(collector, pipeline);
+  jsonl.atFileStart = job.atFileStart;
+  let ended = false;
+  collector.at = (code) => jsonl.lines + (ended || code === 'line-too-long' ? 0.5 : 0);
+  let bytes = 0;
+  if (job.end > job.start) {
+    const stream = createReadStream(job.path, { start: job.start, end: job.end - 1, highWaterMark: CHUNK_BYTES });
+    for await (const chunk of stream) {
+      jsonl.push(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      parentPort!.postMessage({ type: 'progress', bytes } satisfies WorkerMessage);
+    }
+  }
+  ended = true;
+  jsonl.end();
+  const findings = collector.findings.map(({ file: _file, ...rest }) => rest);
+  return { type: 'done', lines: jsonl.lines, findings, seq: collector.seq, errors: collector.errors, warnings: collector.warnings, infos: collector.infos, byCode: collector.byCode, state: pipeline.exportState() };
+}
+
+if (!isMainThread && parentPort) {
+  run(workerData as RangeJob).then(
+    (result) => {
+      const s = result.state;
+      parentPort!.postMessage(result, [s.lengths.buffer, s.lengthLines.buffer, s.lengthColumns.buffer, s.duplicates.buffer] as ArrayBuffer[]);
+    },
+    (error: Error & { code?: string }) => parentPort!.postMessage({ type: 'error', message: error.message, code: error.code, name: error.name } satisfies WorkerMessage),
+  );
+}
