@@ -1,7 +1,13 @@
 // Run config twin of python/preflight_train/config.py: the JSON the form writes must be what the trainer reads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { auditCommand, defaultForm, describeAudit, formToRunConfig, newRunId, normaliseLoss, trainerCommand, validateForm } from '../../../src/core/recsys/runConfig';
+
+const python = process.env.PREFLIGHT_PYTHON ?? '/usr/bin/python3';
 
 test('defaults follow the published BEAR setting and the settings override them', () => {
   const form = defaultForm({}, '/data/train.jsonl');
@@ -65,4 +71,21 @@ test('the pruning audit command and its summary', () => {
   assert.equal(cmd.env.PYTHONPATH, '/p');
   const text = describeAudit({ users: 100, beam: 10, target_in_top_b: 0.5, found_by_beam: 0.2, pruned_given_top_b: 0.8 });
   assert.match(text, /prunes 80\.0%/);
+});
+
+test('the Python trainer accepts the config the form writes (python/preflight_train/config.py)', { skip: !existsSync(python) && `no ${python}` }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bearcfg-'));
+  for (const name of ['train.jsonl', 'valid.jsonl']) writeFileSync(join(dir, name), '{"history": ["A"], "target": "B"}\n');
+  const form = { ...defaultForm({ loss: 'sft' }), train: join(dir, 'train.jsonl'), valid: join(dir, 'valid.jsonl'), baseModel: '/models/x', gpus: 2 };
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(formToRunConfig(form, join(dir, 'run'))));
+  const script = 'import json,sys\nfrom preflight_train import config\nc = config.load(sys.argv[1])\nprint(json.dumps(c.to_dict()))';
+  const run = spawnSync(python, ['-c', script, configPath], { env: { ...process.env, PYTHONPATH: resolve('python') }, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const parsed = JSON.parse(run.stdout);
+  assert.equal(parsed.loss.name, 'lml');
+  assert.equal(parsed.model.type, 'hf');
+  assert.equal(parsed.lora.enabled, true);
+  assert.equal(parsed.train.grad_accum, 4);
+  assert.equal(parsed.data.train, join(dir, 'train.jsonl'));
 });
