@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsDtype, writeSafetensors } from '../../src/core/model/safetensors';
 
-export type TinyFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+export type TinyFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma3';
 
 export interface TinyCheckpointOptions {
   family: TinyFamily;
@@ -34,6 +34,10 @@ export interface TinyCheckpointOptions {
   /** std of the random weights; big enough that the layers do something */
   weightScale?: number;
   seed?: number;
+  /** gemma3: sliding window of the local layers (default 4, so that short tests exercise it) */
+  slidingWindow?: number;
+  /** gemma3: layers alternate local, global (sliding_window_pattern 2) unless given */
+  slidingWindowPattern?: number;
 }
 
 export interface TinyCheckpoint {
@@ -137,6 +141,7 @@ const ARCHITECTURE: Record<TinyFamily, string> = {
   mistral: 'MistralForCausalLM',
   qwen2: 'Qwen2ForCausalLM',
   qwen3: 'Qwen3ForCausalLM',
+  gemma3: 'Gemma3ForCausalLM',
 };
 
 /** Writes a tiny random checkpoint of `options.family` into `dir` (created if needed). */
@@ -150,10 +155,10 @@ export async function writeTinyCheckpoint(dir: string, options: TinyCheckpointOp
   const headDim = options.headDim ?? hidden / numHeads;
   const inter = options.intermediateSize ?? 64;
   const vocab = options.vocabSize ?? Math.ceil(tinyTokenizerSize() / 8) * 8;
-  const tie = options.tieWordEmbeddings ?? false;
+  const tie = options.tieWordEmbeddings ?? family === 'gemma3';
   const scale = options.weightScale ?? 0.15;
   const normal = seededNormal(options.seed ?? 1234);
-  const addBos = family === 'llama' || family === 'mistral';
+  const addBos = family === 'llama' || family === 'mistral' || family === 'gemma3';
   const eosId = 256 + MERGES.length + 1; // <|endoftext|>
   const bosId = 256 + MERGES.length;
 
@@ -163,7 +168,9 @@ export async function writeTinyCheckpoint(dir: string, options: TinyCheckpointOp
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const z = normal();
-      data[i] = kind === 'norm' ? 1 + 0.2 * z : kind === 'bias' ? 0.1 * z : (scale * z * 4) / Math.sqrt(shape[shape.length - 1]);
+      // Gemma stores norm weights as w - 1 (it multiplies by 1 + w)
+      const normCentre = family === 'gemma3' ? 0 : 1;
+      data[i] = kind === 'norm' ? normCentre + 0.2 * z : kind === 'bias' ? 0.1 * z : (scale * z * 4) / Math.sqrt(shape[shape.length - 1]);
     }
     tensors.set(name, { shape, data });
   };
@@ -182,9 +189,13 @@ export async function writeTinyCheckpoint(dir: string, options: TinyCheckpointOp
       put(`${p}.self_attn.k_proj.bias`, [numKvHeads * headDim], 'bias');
       put(`${p}.self_attn.v_proj.bias`, [numKvHeads * headDim], 'bias');
     }
-    if (family === 'qwen3') {
+    if (family === 'qwen3' || family === 'gemma3') {
       put(`${p}.self_attn.q_norm.weight`, [headDim], 'norm');
       put(`${p}.self_attn.k_norm.weight`, [headDim], 'norm');
+    }
+    if (family === 'gemma3') {
+      put(`${p}.pre_feedforward_layernorm.weight`, [hidden], 'norm');
+      put(`${p}.post_feedforward_layernorm.weight`, [hidden], 'norm');
     }
     put(`${p}.self_attn.o_proj.weight`, [hidden, numHeads * headDim]);
     put(`${p}.post_attention_layernorm.weight`, [hidden], 'norm');
@@ -215,7 +226,21 @@ export async function writeTinyCheckpoint(dir: string, options: TinyCheckpointOp
     eos_token_id: eosId,
     torch_dtype: options.dtype === 'F16' ? 'float16' : options.dtype === 'BF16' ? 'bfloat16' : 'float32',
   };
-  if (family === 'qwen3' || options.headDim !== undefined) config.head_dim = headDim;
+  if (family === 'qwen3' || family === 'gemma3' || options.headDim !== undefined) config.head_dim = headDim;
+  if (family === 'gemma3') {
+    Object.assign(config, {
+      model_type: 'gemma3_text',
+      hidden_activation: 'gelu_pytorch_tanh',
+      query_pre_attn_scalar: headDim * 2,
+      sliding_window: options.slidingWindow ?? 4,
+      sliding_window_pattern: options.slidingWindowPattern ?? 2,
+      rope_local_base_freq: 10000,
+      rope_theta: options.ropeTheta ?? 1000000,
+      final_logit_softcapping: null,
+      attn_logit_softcapping: null,
+    });
+    delete config.hidden_act;
+  }
   if (family === 'qwen3') config.attention_bias = false;
   if (family === 'mistral') config.sliding_window = null;
 

@@ -6,7 +6,7 @@
 export type Provider = 'cpu' | 'cuda';
 
 export interface ModelInfo {
-  family: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+  family: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma3';
   numLayers: number;
   hiddenSize: number;
   vocabSize: number;

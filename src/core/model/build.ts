@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, promises as fsp, readFileSync, rmS
 import { join, resolve } from 'node:path';
 import type { ModelInfo } from './api';
 import { Checkpoint, countParameters, openCheckpoint } from './checkpoint';
+import { buildGemma3Graph } from './families/gemma3';
 import { buildLlamaGraph } from './families/llama';
 import { buildQwen2Graph } from './families/qwen2';
 import { buildQwen3Graph } from './families/qwen3';
@@ -17,7 +18,7 @@ import { GraphBuilder, WeightDtype } from './onnx/graph';
 import { Weights } from './onnx/weights';
 
 /** Bump when the graph changes: built models with another version are rebuilt. */
-export const BUILDER_VERSION = '5';
+export const BUILDER_VERSION = '6';
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
@@ -107,7 +108,7 @@ export async function buildModel(srcDir: string, outDir: string, options: BuildO
       progress({ fraction: Math.min(0.99, seen / total), message: `writing ${name}` });
     });
     const onLayer = (l: number) => progress({ fraction: Math.min(0.99, seen / total), message: `layer ${l + 1}/${c.numLayers}` });
-    const build = { llama: buildLlamaGraph, mistral: buildLlamaGraph, qwen2: buildQwen2Graph, qwen3: buildQwen3Graph }[c.family];
+    const build = { llama: buildLlamaGraph, mistral: buildLlamaGraph, qwen2: buildQwen2Graph, qwen3: buildQwen3Graph, gemma3: buildGemma3Graph }[c.family];
     await build(g, ckpt, weights, onLayer);
   } finally {
     dataBytes = await close();

@@ -13,6 +13,7 @@ export const SUPPORTED_ARCHITECTURES: Record<string, Family> = {
   MistralForCausalLM: 'mistral',
   Qwen2ForCausalLM: 'qwen2',
   Qwen3ForCausalLM: 'qwen3',
+  Gemma3ForCausalLM: 'gemma3',
 };
 
 export type RopeScaling =
@@ -45,6 +46,21 @@ export interface ModelConfig {
   slidingWindow?: number;
   bosTokenId?: number;
   eosTokenIds: number[];
+  /** Gemma-3 (text): its own norms, scaled embeddings, GELU-tanh MLP, local/global attention layers */
+  gemma?: GemmaConfig;
+}
+
+export interface GemmaConfig {
+  /** attention scores are scaled by queryPreAttnScalar^-0.5 instead of head_dim^-0.5 */
+  queryPreAttnScalar: number;
+  /** key t is visible to query s on a sliding layer when s - t < slidingWindow */
+  slidingWindow: number;
+  /** per layer: true = sliding (local) attention, false = full (global) attention */
+  slidingLayers: boolean[];
+  /** RoPE base of the sliding layers (no scaling); global layers use ropeTheta + ropeScaling */
+  ropeLocalTheta: number;
+  /** embeddings are multiplied by sqrt(hidden_size) */
+  embedScale: number;
 }
 
 function num(raw: Record<string, unknown>, key: string, fallback?: number): number {
@@ -88,8 +104,12 @@ export function parseConfig(raw: Record<string, unknown>): ModelConfig {
     throw new Error(`unsupported architecture ${architectures.join(', ') || String(raw.model_type ?? 'unknown')}; supported: ${supported}`);
   }
   const family = SUPPORTED_ARCHITECTURES[architecture];
-  const act = String(raw.hidden_act ?? raw.hidden_activation ?? 'silu');
-  if (act !== 'silu') throw new Error(`unsupported activation ${act}; supported: silu (SwiGLU)`);
+  const act = String(raw.hidden_activation ?? raw.hidden_act ?? (family === 'gemma3' ? 'gelu_pytorch_tanh' : 'silu'));
+  const expectedAct = family === 'gemma3' ? 'gelu_pytorch_tanh' : 'silu';
+  if (act !== expectedAct) throw new Error(`unsupported activation ${act} for ${architecture}; supported: ${expectedAct}`);
+  for (const cap of ['final_logit_softcapping', 'attn_logit_softcapping']) {
+    if (raw[cap] !== undefined && raw[cap] !== null) throw new Error(`unsupported: ${cap}=${String(raw[cap])}; supported: none`);
+  }
   if (raw.mlp_bias === true) throw new Error('unsupported: mlp_bias=true; supported: MLPs without biases');
   const hiddenSize = num(raw, 'hidden_size');
   const numHeads = num(raw, 'num_attention_heads');
@@ -134,13 +154,29 @@ export function parseConfig(raw: Record<string, unknown>): ModelConfig {
     rmsNormEps: num(raw, 'rms_norm_eps', 1e-6),
     ropeTheta: num(raw, 'rope_theta', 10000),
     ropeScaling,
-    tieWordEmbeddings: raw.tie_word_embeddings === true,
+    // Gemma ties by default (its configs often omit the field)
+    tieWordEmbeddings: raw.tie_word_embeddings === true || (family === 'gemma3' && raw.tie_word_embeddings !== false),
     qkvBias: family === 'qwen2' || attentionBias,
     oBias: family !== 'qwen2' && attentionBias,
-    qkNorm: family === 'qwen3',
+    qkNorm: family === 'qwen3' || family === 'gemma3',
     slidingWindow: useSliding && typeof raw.sliding_window === 'number' ? raw.sliding_window : undefined,
     bosTokenId: typeof raw.bos_token_id === 'number' ? raw.bos_token_id : undefined,
     eosTokenIds,
+    gemma: family === 'gemma3' ? gemmaConfig(raw, hiddenSize, headDim) : undefined,
+  };
+}
+
+function gemmaConfig(raw: Record<string, unknown>, hiddenSize: number, headDim: number): GemmaConfig {
+  const layers = num(raw, 'num_hidden_layers');
+  const pattern = num(raw, 'sliding_window_pattern', 6);
+  const types = raw.layer_types as string[] | undefined;
+  const slidingLayers = Array.from({ length: layers }, (_, i) => (types ? types[i] === 'sliding_attention' : (i + 1) % pattern !== 0));
+  return {
+    queryPreAttnScalar: num(raw, 'query_pre_attn_scalar', headDim),
+    slidingWindow: num(raw, 'sliding_window', 4096),
+    slidingLayers,
+    ropeLocalTheta: num(raw, 'rope_local_base_freq', 10000),
+    embedScale: Math.fround(Math.sqrt(hiddenSize)),
   };
 }
 

@@ -1,6 +1,6 @@
-// A plain float64 forward pass of the supported families, straight from the safetensors, written
-// like transformers' modelling files (no cache, one unpadded sequence). It is the oracle the ONNX
-// graphs are tested against; it is far too slow for real use.
+// A plain float64 forward pass of the supported families (Llama, Mistral, Qwen2, Qwen3, Gemma 3),
+// straight from the safetensors, written like transformers' modelling files (no cache, one
+// unpadded sequence). It is the oracle the ONNX graphs are tested against; far too slow for real use.
 import { Checkpoint, lmHeadName, ModelConfig, openCheckpoint, ropeInvFreq } from './checkpoint';
 import { readTensorFloat32 } from './safetensors';
 
@@ -44,53 +44,65 @@ export class ReferenceModel {
     const [E, H, K, D, S] = [c.hiddenSize, c.numHeads, c.numKvHeads, c.headDim, ids.length];
     const G = H / K;
     const emb = this.get('model.embed_tokens.weight');
-    let h: Float64Array[] = ids.map((id) => emb.data.slice(id * E, (id + 1) * E)); // [S][E]
+    const gemma = c.gemma;
+    let h: Float64Array[] = ids.map((id) => emb.data.slice(id * E, (id + 1) * E).map((v) => (gemma ? v * gemma.embedScale : v))); // [S][E]
     const inv = ropeInvFreq(c);
+    const invLocal = gemma ? ropeInvFreq({ headDim: D, ropeTheta: gemma.ropeLocalTheta, ropeScaling: { type: 'default' } }) : inv;
+    // Gemma's RMSNorm multiplies by (1 + w)
+    const norm = (x: Float64Array, name: string) => rmsNorm(x, gemma ? this.get(name).data.map((v) => 1 + v) : this.get(name).data, c.rmsNormEps);
+    const scaleQk = gemma ? gemma.queryPreAttnScalar ** -0.5 : 1 / Math.sqrt(D);
     const hidden: Float64Array[][] = [];
 
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
+      const sliding = gemma?.slidingLayers[l] ?? false;
+      const layerInv = sliding ? invLocal : inv;
       // attention
-      const x = h.map((v) => rmsNorm(v, this.get(`${p}.input_layernorm.weight`).data, c.rmsNormEps));
+      const x = h.map((v) => norm(v, `${p}.input_layernorm.weight`));
       const bias = (n: string) => (c.qkvBias ? this.get(`${p}.self_attn.${n}_proj.bias`).data : undefined);
       let q: Float64Array[] = x.map((v) => linear(v, this.get(`${p}.self_attn.q_proj.weight`), bias('q'))); // [S][H*D]
       let k: Float64Array[] = x.map((v) => linear(v, this.get(`${p}.self_attn.k_proj.weight`), bias('k'))); // [S][K*D]
       const v = x.map((xv) => linear(xv, this.get(`${p}.self_attn.v_proj.weight`), bias('v')));
       if (c.qkNorm) {
-        q = q.map((row) => perHead(row, H, D, (head) => rmsNorm(head, this.get(`${p}.self_attn.q_norm.weight`).data, c.rmsNormEps)));
-        k = k.map((row) => perHead(row, K, D, (head) => rmsNorm(head, this.get(`${p}.self_attn.k_norm.weight`).data, c.rmsNormEps)));
+        q = q.map((row) => perHead(row, H, D, (head) => norm(head, `${p}.self_attn.q_norm.weight`)));
+        k = k.map((row) => perHead(row, K, D, (head) => norm(head, `${p}.self_attn.k_norm.weight`)));
       }
-      q = q.map((row, s) => perHead(row, H, D, (head) => rope(head, s, inv)));
-      k = k.map((row, s) => perHead(row, K, D, (head) => rope(head, s, inv)));
+      q = q.map((row, s) => perHead(row, H, D, (head) => rope(head, s, layerInv)));
+      k = k.map((row, s) => perHead(row, K, D, (head) => rope(head, s, layerInv)));
       const attn = q.map(() => new Float64Array(H * D));
       for (let head = 0; head < H; head++) {
         const kv = Math.floor(head / G);
         for (let s = 0; s < S; s++) {
-          const scores = new Float64Array(s + 1);
+          const first = sliding ? Math.max(0, s - gemma!.slidingWindow + 1) : 0;
+          const scores = new Float64Array(s + 1).fill(-Infinity);
           let max = -Infinity;
-          for (let t = 0; t <= s; t++) {
+          for (let t = first; t <= s; t++) {
             let dot = 0;
             for (let d = 0; d < D; d++) dot += q[s][head * D + d] * k[t][kv * D + d];
-            scores[t] = dot / Math.sqrt(D);
+            scores[t] = dot * scaleQk;
             max = Math.max(max, scores[t]);
           }
           let sum = 0;
-          for (let t = 0; t <= s; t++) sum += scores[t] = Math.exp(scores[t] - max);
-          for (let t = 0; t <= s; t++) {
+          for (let t = first; t <= s; t++) sum += scores[t] = Math.exp(scores[t] - max);
+          for (let t = first; t <= s; t++) {
             const pr = scores[t] / sum;
             for (let d = 0; d < D; d++) attn[s][head * D + d] += pr * v[t][kv * D + d];
           }
         }
       }
       const oBias = c.oBias ? this.get(`${p}.self_attn.o_proj.bias`).data : undefined;
-      h = h.map((row, s) => add(row, linear(attn[s], this.get(`${p}.self_attn.o_proj.weight`), oBias)));
+      h = h.map((row, s) => {
+        const out = linear(attn[s], this.get(`${p}.self_attn.o_proj.weight`), oBias);
+        return add(row, gemma ? norm(out, `${p}.post_attention_layernorm.weight`) : out);
+      });
       // MLP
       h = h.map((row) => {
-        const x2 = rmsNorm(row, this.get(`${p}.post_attention_layernorm.weight`).data, c.rmsNormEps);
+        const x2 = norm(row, gemma ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`);
         const gate = linear(x2, this.get(`${p}.mlp.gate_proj.weight`));
         const up = linear(x2, this.get(`${p}.mlp.up_proj.weight`));
-        const act = gate.map((gv, i) => (gv / (1 + Math.exp(-gv))) * up[i]);
-        return add(row, linear(act, this.get(`${p}.mlp.down_proj.weight`)));
+        const act = gate.map((gv, i) => (gemma ? geluTanh(gv) : gv / (1 + Math.exp(-gv))) * up[i]);
+        const out = linear(act, this.get(`${p}.mlp.down_proj.weight`));
+        return add(row, gemma ? norm(out, `${p}.post_feedforward_layernorm.weight`) : out);
       });
       if (steer) {
         h = h.map((row, s) => {
@@ -103,7 +115,7 @@ export class ReferenceModel {
       hidden.push(h.map((row) => row.slice()));
     }
     const head = this.get(this.lmHead);
-    const logits = h.map((row) => linear(rmsNorm(row, this.get('model.norm.weight').data, c.rmsNormEps), head));
+    const logits = h.map((row) => linear(norm(row, 'model.norm.weight'), head));
     return { logits, hidden };
   }
 }
@@ -125,6 +137,10 @@ function linear(x: Float64Array, w: Mat, b?: Float64Array): Float64Array {
     out[o] = acc;
   }
   return out;
+}
+
+function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 }
 
 function add(a: Float64Array, b: Float64Array): Float64Array {

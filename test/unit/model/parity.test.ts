@@ -26,6 +26,7 @@ const CASES: { name: string; options: TinyCheckpointOptions }[] = [
   { name: 'mistral, MHA, 3 layers', options: { family: 'mistral', numLayers: 3, numHeads: 4, numKvHeads: 4 } },
   { name: 'qwen2, q/k/v biases, GQA 4:1', options: { family: 'qwen2', numHeads: 4, numKvHeads: 1 } },
   { name: 'qwen3, q/k norm, head_dim != hidden/heads, tied', options: { family: 'qwen3', headDim: 12, tieWordEmbeddings: true, dtype: 'F16' } },
+  { name: 'gemma3, sliding window 4 on alternate layers, GeGLU, (1+w) norms, 3 layers', options: { family: 'gemma3', numLayers: 3, headDim: 16 } },
 ];
 
 const root = mkdtempSync(join(tmpdir(), 'preflight-parity-'));
@@ -105,6 +106,26 @@ for (const { name, options } of CASES) {
         out = await model.step({ ids: big([seq[s]]), batch: 1, seq: 1, attentionMask: big(new Array(s + 1).fill(1)), positionIds: big([s]), past: { keys: out.presentKeys, values: out.presentValues }, steer: new Float32Array(L * E), steerMask: new Float32Array(1) });
         assertClose(out.logits, r.logits[s], `decode position ${s} logits`);
         for (let l = 0; l < L; l++) assertClose(out.hiddenLast.subarray(l * E, (l + 1) * E), r.hidden[l][s], `decode position ${s} layer ${l}`);
+      }
+    });
+
+    it('KV cache after a right-padded prefill: each row decodes as it would alone', async () => {
+      const { numLayers: L, hiddenSize: E, vocabSize: V } = model.info;
+      const big = (xs: number[]) => BigInt64Array.from(xs, (x) => BigInt(x));
+      const rows = [seqs[2].slice(0, 9), seqs[1].slice(0, 2)];
+      const S = 9;
+      const ids = rows.flatMap((r) => [...r, ...new Array(S - r.length).fill(0)]);
+      const mask = rows.flatMap((r) => Array.from({ length: S }, (_, s) => (s < r.length ? 1 : 0)));
+      let out = await model.step({ ids: big(ids), batch: 2, seq: S, attentionMask: big(mask), positionIds: big(rows.flatMap(() => [...Array(S).keys()])), steer: new Float32Array(L * E), steerMask: new Float32Array(2 * S), logitsPositions: big(rows.map((r) => r.length - 1)) });
+      let fullMask = mask;
+      const extra = [seqs[0].slice(0, 6), seqs[2].slice(2, 8)];
+      for (let t = 0; t < 6; t++) {
+        fullMask = [0, 1].flatMap((b) => [...fullMask.slice(b * (S + t), (b + 1) * (S + t)), 1]);
+        out = await model.step({ ids: big([extra[0][t], extra[1][t]]), batch: 2, seq: 1, attentionMask: big(fullMask), positionIds: big(rows.map((r) => r.length + t)), past: { keys: out.presentKeys, values: out.presentValues }, steer: new Float32Array(L * E), steerMask: new Float32Array(2), logitsPositions: big([0, 0]) });
+        rows.forEach((r, b) => {
+          const expected = ref.forward([...r, ...extra[b].slice(0, t + 1)]);
+          assertClose(out.logits.subarray(b * V, (b + 1) * V), expected.logits[r.length + t], `row ${b} step ${t} logits`);
+        });
       }
     });
 

@@ -20,6 +20,7 @@ const CASES: TinyCheckpointOptions[] = [
   { family: 'mistral', tieWordEmbeddings: true },
   { family: 'qwen2', numKvHeads: 1 },
   { family: 'qwen3', headDim: 12, dtype: 'BF16' },
+  { family: 'gemma3', numLayers: 3, headDim: 16 },
 ];
 
 const root = mkdtempSync(join(tmpdir(), 'preflight-torch-'));

@@ -1,5 +1,5 @@
 """Independent reference: the supported families' forward pass in plain torch (float64), from the
-same safetensors files, written after transformers' modelling_{llama,mistral,qwen2,qwen3}.py.
+same safetensors files, written after transformers' modelling_{llama,mistral,qwen2,qwen3,gemma3}.py.
 No transformers or safetensors package needed (Debian has neither): a tiny safetensors reader.
 
 stdin: {"checkpoint": dir, "sequences": [[ids...], ...], "steer": [L*E floats] | null}
@@ -80,41 +80,70 @@ def forward(config, w, ids, steer):
     L = config["num_hidden_layers"]
     qwen2 = arch == "Qwen2ForCausalLM"
     qwen3 = arch == "Qwen3ForCausalLM"
+    gemma = arch == "Gemma3ForCausalLM"
     attn_bias = config.get("attention_bias", False)
     S = len(ids)
+
+    def norm(x, name):  # Gemma3RMSNorm scales by (1 + w)
+        weight = w[name]
+        return rms_norm(x, 1 + weight if gemma else weight, eps)
+
     h = w["model.embed_tokens.weight"][torch.tensor(ids)]  # [S,E]
+    if gemma:
+        h = h * torch.tensor(E**0.5, dtype=torch.float32).to(torch.float64)
     pos = torch.arange(S, dtype=torch.float64)
-    freqs = torch.outer(pos, inv_freq(config, D))
-    emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()  # [S,D]
-    causal = torch.full((S, S), float("-inf"), dtype=torch.float64).triu(1)
+
+    def tables(inv):
+        freqs = torch.outer(pos, inv)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos(), emb.sin()  # [S,D]
+
+    global_rope = tables(inv_freq(config, D))
+    local_rope = tables(inv_freq({"rope_theta": config.get("rope_local_base_freq", 10000.0)}, D)) if gemma else global_rope
+    qi, ki = torch.arange(S)[:, None], torch.arange(S)[None, :]
+    causal = torch.where(ki <= qi, 0.0, float("-inf")).to(torch.float64)
+    if gemma:
+        window = config["sliding_window"]
+        local = torch.where((ki <= qi) & (qi - ki < window), 0.0, float("-inf")).to(torch.float64)
+        pattern = config.get("sliding_window_pattern", 6)
+        types = config.get("layer_types") or ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(L)]
+        scaling = config["query_pre_attn_scalar"] ** -0.5
+    else:
+        scaling = 1 / math.sqrt(D)
     hidden = []
     for l in range(L):
         p = f"model.layers.{l}"
         lin = lambda x, n, bias=False: x @ w[f"{p}.{n}.weight"].T + (w[f"{p}.{n}.bias"] if bias else 0)
-        x = rms_norm(h, w[f"{p}.input_layernorm.weight"], eps)
+        sliding = gemma and types[l] == "sliding_attention"
+        cos, sin = local_rope if sliding else global_rope
+        x = norm(h, f"{p}.input_layernorm.weight")
         q = lin(x, "self_attn.q_proj", qwen2 or attn_bias).view(S, H, D)
         k = lin(x, "self_attn.k_proj", qwen2 or attn_bias).view(S, K, D)
         v = lin(x, "self_attn.v_proj", qwen2 or attn_bias).view(S, K, D)
-        if qwen3:
-            q = rms_norm(q, w[f"{p}.self_attn.q_norm.weight"], eps)
-            k = rms_norm(k, w[f"{p}.self_attn.k_norm.weight"], eps)
+        if qwen3 or gemma:
+            q = norm(q, f"{p}.self_attn.q_norm.weight")
+            k = norm(k, f"{p}.self_attn.k_norm.weight")
         q, k, v = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)  # [n,S,D]
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // K, dim=0)
         v = v.repeat_interleave(H // K, dim=0)
-        probs = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(D) + causal, dim=-1)
-        attn = (probs @ v).transpose(0, 1).reshape(S, H * D)
-        h = h + lin(attn, "self_attn.o_proj", attn_bias and not qwen2)
-        x = rms_norm(h, w[f"{p}.post_attention_layernorm.weight"], eps)
-        gate = lin(x, "mlp.gate_proj")
-        h = h + lin(torch.nn.functional.silu(gate) * lin(x, "mlp.up_proj"), "mlp.down_proj")
+        probs = torch.softmax(q @ k.transpose(1, 2) * scaling + (local if sliding else causal), dim=-1)
+        attn = lin((probs @ v).transpose(0, 1).reshape(S, H * D), "self_attn.o_proj", attn_bias and not qwen2)
+        h = h + (norm(attn, f"{p}.post_attention_layernorm.weight") if gemma else attn)
+        if gemma:
+            x = norm(h, f"{p}.pre_feedforward_layernorm.weight")
+            mlp = lin(torch.nn.functional.gelu(lin(x, "mlp.gate_proj"), approximate="tanh") * lin(x, "mlp.up_proj"), "mlp.down_proj")
+            h = h + norm(mlp, f"{p}.post_feedforward_layernorm.weight")
+        else:
+            x = norm(h, f"{p}.post_attention_layernorm.weight")
+            h = h + lin(torch.nn.functional.silu(lin(x, "mlp.gate_proj")) * lin(x, "mlp.up_proj"), "mlp.down_proj")
         if steer is not None:
             h = h + steer[l]
         hidden.append(h[-1])
-    head = w.get("lm_head.weight") if not config.get("tie_word_embeddings") and "lm_head.weight" in w else w["model.embed_tokens.weight"]
-    logits = rms_norm(h, w["model.norm.weight"], eps) @ head.T
+    tied = config.get("tie_word_embeddings", gemma) or "lm_head.weight" not in w
+    head = w["model.embed_tokens.weight"] if tied else w["lm_head.weight"]
+    logits = norm(h, "model.norm.weight") @ head.T
     return logits[-1], torch.cat(hidden)
 
 

@@ -256,8 +256,8 @@ export function mergeHeads(g: GraphBuilder, x: string, n: number, d: number): st
 }
 
 /** cos/sin tables [B,1,S,D] from position_ids [B,S] and the inverse frequencies [D/2] (float32, as in transformers). */
-export async function ropeTables(g: GraphBuilder, positionIds: string, invFreq: Float64Array): Promise<{ cos: string; sin: string }> {
-  const inv = await g.weight('rope.inv_freq', Float32Array.from(invFreq), [invFreq.length], 'float');
+export async function ropeTables(g: GraphBuilder, positionIds: string, invFreq: Float64Array, name = 'rope'): Promise<{ cos: string; sin: string }> {
+  const inv = await g.weight(`${name}.inv_freq`, Float32Array.from(invFreq), [invFreq.length], 'float');
   const pos = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: ELEM_FLOAT }), g.i64([-1])]); // [B,S,1]
   const freqs = g.op('Mul', [pos, inv]); // [B,S,D/2]
   const emb = g.op('Concat', [freqs, freqs], { axis: -1 }); // [B,S,D]
@@ -365,6 +365,30 @@ export function swiglu(g: GraphBuilder, x: string, gate: string, up: string, dow
   const gated = linear(g, x, gate); // [B,S,I]
   const silu = g.op('Mul', [gated, g.op('Sigmoid', [gated])]); // fused into QuickGelu by ONNX Runtime
   return linear(g, g.op('Mul', [silu, linear(g, x, up)]), down);
+}
+
+/** GELU with the tanh approximation (PyTorch's gelu(approximate='tanh')):
+ *  0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export function geluTanh(g: GraphBuilder, x: string): string {
+  const cube = g.op('Mul', [g.op('Mul', [x, x]), x]);
+  const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, g.scalar(0.044715)])]), g.scalar(Math.sqrt(2 / Math.PI))]);
+  return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5)]), g.op('Add', [g.op('Tanh', [inner]), g.scalar(1)])]);
+}
+
+/** GeGLU MLP (Gemma): down(gelu_tanh(gate(x)) * up(x)). */
+export function geglu(g: GraphBuilder, x: string, gate: string, up: string, down: string): string {
+  return linear(g, g.op('Mul', [geluTanh(g, linear(g, x, gate)), linear(g, x, up)]), down);
+}
+
+/** The causal + padding mask further limited to a sliding window: key t is visible to query s
+ *  when position(s) - position(t) < window. Key positions come from the mask (a row's real tokens
+ *  are numbered consecutively, padding holes skipped: cumsum(attention_mask) - 1), query positions
+ *  from position_ids, so padded batches and their KV caches are exact. */
+export function slidingMaskBias(g: GraphBuilder, inputs: DecoderInputs, seqInfo: SequenceInfo, window: number): string {
+  const keyPos = g.op('Sub', [g.op('CumSum', [inputs.attentionMask, g.i64(1)]), g.i64(1)]); // [B,T]
+  const queryPos = g.op('Unsqueeze', [inputs.positionIds, g.i64([1, 3])]); // [B,1,S,1]
+  const near = g.op('Less', [g.op('Sub', [queryPos, g.op('Unsqueeze', [keyPos, g.i64([1, 2])])]), g.i64(window)]); // [B,1,S,T]
+  return g.op('Where', [near, seqInfo.maskBias, g.scalar(g.dtype === 'fp16' ? -65504 : -1e9)]);
 }
 
 /** h + steer[l] * steer_mask: the MDF injection point on a layer's residual output. */

@@ -24,8 +24,8 @@ export class Weights {
     return this.g.weight(onnxName, data, shape);
   }
 
-  /** Concatenated 1-D tensors (norm weights, fused biases). */
-  async vector(onnxName: string, hfNames: string[]): Promise<string> {
+  /** Concatenated 1-D tensors (norm weights, fused biases), plus `offset` (Gemma stores norm weights as w - 1). */
+  async vector(onnxName: string, hfNames: string[], offset = 0): Promise<string> {
     const parts = await Promise.all(hfNames.map((n) => this.read(n)));
     const total = parts.reduce((a, p) => a + p.data.length, 0);
     const out = new Float32Array(total);
@@ -34,6 +34,7 @@ export class Weights {
       out.set(p.data, at);
       at += p.data.length;
     }
+    if (offset) for (let i = 0; i < total; i++) out[i] += offset;
     return this.g.weight(onnxName, out, [total]);
   }
 
