@@ -1,6 +1,6 @@
 // The launch form: prefilled from settings and the active data file, validated by src/core/recsys
 // (fields and data files), and on Launch writes .preflight/runs/<id>/config.json and starts the task.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -11,6 +11,7 @@ import {
   newRunId,
   validateForm,
   type AuditResult,
+  type DataCheckResult,
   type BearSettings,
   type FormFromWebview,
   type FormToWebview,
@@ -56,8 +57,11 @@ export function prefill(file: string | undefined): Partial<LaunchForm> {
   };
 }
 
+const MAX_CHECK_BYTES = 64e6;
+
 export class LaunchPanel {
   private static current: LaunchPanel | undefined;
+  private cached: { key: string; result: DataCheckResult } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   static open(extensionUri: vscode.Uri, host: LaunchHost, dataFile?: string): void {
@@ -103,11 +107,37 @@ export class LaunchPanel {
     return { ...form, baseModel, train: this.resolve(form.train), valid: this.resolve(form.valid), test: this.resolve(form.test), items: this.resolve(form.items) };
   }
 
-  /** Field checks, then the data files (only when the fields are sane). Returns true when launchable. */
+  /**
+   * Field checks, then the data files. Returns true when launchable. The files are read on the extension
+   * host, so results are cached by path, size and mtime (the form re-checks as you type), and files over
+   * MAX_CHECK_BYTES are left to the trainer, which checks them anyway.
+   */
   private check(form: LaunchForm): boolean {
     const formIssues = validateForm(form);
     const abs = this.absolute(form);
-    const data = checkDataset({ train: abs.train || undefined, valid: abs.valid || undefined, test: abs.test || undefined, items: abs.items || undefined });
+    const files = { train: abs.train || undefined, valid: abs.valid || undefined, test: abs.test || undefined, items: abs.items || undefined };
+    const key = JSON.stringify(Object.values(files).map((f) => {
+      try {
+        const st = f ? statSync(f) : undefined;
+        return [f, st?.size, st?.mtimeMs];
+      } catch {
+        return [f];
+      }
+    }));
+    if (this.cached?.key !== key) {
+      const big = Object.values(files).find((f) => {
+        try {
+          return f !== undefined && statSync(f).size > MAX_CHECK_BYTES;
+        } catch {
+          return false;
+        }
+      });
+      const result: DataCheckResult = big
+        ? { issues: [{ file: big, line: 0, severity: 'warning', code: 'recsys-not-checked', message: `Over ${MAX_CHECK_BYTES / 1e6} MB: not checked here; the trainer checks every record when it starts.` }], counts: {}, items: 0 }
+        : checkDataset(files);
+      this.cached = { key, result };
+    }
+    const data = this.cached.result;
     const errors = formIssues.length + data.issues.filter((i) => i.severity === 'error').length;
     const counts = Object.entries(data.counts).map(([k, v]) => `${k} ${v}`).join(', ');
     const summary = `${counts || 'no records'}; ${data.items} item titles${errors ? `; ${errors} error(s)` : ''}`;
