@@ -4,11 +4,12 @@
 For a machine with a CUDA GPU, torch, transformers, onnxruntime-gpu and numpy installed (no
 internet needed), and this repository built (`npm ci && npm run build`):
 
-    python3 scripts/gpu-parity.py [--families llama,llama3,mistral,qwen2,qwen3] [--workdir DIR]
+    python3 scripts/gpu-parity.py [--families llama,llama3,mistral,qwen2,qwen3,gemma3] [--workdir DIR]
                                   [--skip-timing] [--timing-size small|medium]
 
 1. Parity: for each family, a transformers model from a random config (GQA, and per family its
-   peculiarity: Llama-3 RoPE scaling, tied embeddings, Qwen2 q/k/v biases, Qwen3 q/k norms) is
+   peculiarity: Llama-3 RoPE scaling, tied embeddings, Qwen2 q/k/v biases, Qwen3 q/k norms, Gemma 3's
+   norms, GeGLU and sliding-window layers) is
    saved as an HF checkpoint (safetensors + a small byte-level BPE tokenizer), converted with
    `node dist/cli.js build-model` to fp32 and fp16 ONNX, and run with ONNX Runtime (CUDA EP, and
    CPU EP for fp32). Compared with transformers on the GPU: last-token logits and every layer's
@@ -104,6 +105,9 @@ def family_config(name, vocab):
         return transformers.Qwen2Config(**common, use_sliding_window=False)
     if name == "qwen3":
         return transformers.Qwen3Config(**common, head_dim=48, tie_word_embeddings=True, use_sliding_window=False)
+    if name == "gemma3":  # text-only Gemma3ForCausalLM; a short window so that the parity rows exceed it
+        return transformers.Gemma3TextConfig(**common, head_dim=64, query_pre_attn_scalar=48, sliding_window=8, sliding_window_pattern=2,
+                                             rope_local_base_freq=10000.0, rope_theta=1000000.0)
     raise SystemExit(f"unknown family {name}")
 
 
@@ -359,7 +363,7 @@ def timing(workdir, node, size):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--families", default="llama,llama3,mistral,qwen2,qwen3")
+    ap.add_argument("--families", default="llama,llama3,mistral,qwen2,qwen3,gemma3")
     ap.add_argument("--workdir", default=None, help="keep checkpoints and builds here (default: a temp dir, removed)")
     ap.add_argument("--node", default=shutil.which("node") or "node")
     ap.add_argument("--skip-timing", action="store_true")
