@@ -64,15 +64,21 @@ function makeApi(page, scenario, results) {
       }
     },
 
-    /** Opens a workspace file through Quick Open and waits for its editor. */
+    /**
+     * Opens a workspace file through Quick Open and waits for its editor. `name` is a path
+     * relative to the workspace or a bare file name (found anywhere in it). Quick Open gets the
+     * absolute path: its name index misses files written after the workbench started.
+     */
     async openFile(name) {
+      const path = resolveWorkspaceFile(name);
+      const file = basename(path);
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 15000 });
-      await input.fill(name);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 20000 });
+      await input.fill(path);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor({ timeout: 20000 });
       await page.keyboard.press('Enter');
-      await page.locator(`.tabs-container .tab.active[aria-label^="${name}"], .tabs-container .tab.active:has-text("${name}")`).first().waitFor({ timeout: 20000 });
+      await page.locator(`.tabs-container .tab.active[aria-label^="${file}"], .tabs-container .tab.active:has-text("${file}")`).first().waitFor({ timeout: 20000 });
       await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 20000 });
     },
 
@@ -167,6 +173,28 @@ function makeApi(page, scenario, results) {
     },
   };
   return api;
+}
+
+/** The absolute path of a workspace file given by relative path or by bare name. */
+function resolveWorkspaceFile(name) {
+  const direct = join(WORKSPACE, name);
+  if (existsSync(direct)) return direct;
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name === '.git') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        const found = walk(path);
+        if (found) return found;
+      } else if (entry.name === name) {
+        return path;
+      }
+    }
+    return undefined;
+  };
+  const found = walk(WORKSPACE);
+  if (!found) throw new Error(`no file ${name} in the workspace ${WORKSPACE}`);
+  return found;
 }
 
 let currentTheme = 'light';

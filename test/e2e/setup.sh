@@ -67,6 +67,15 @@ package_vsix() {
   log "packaging the VSIX"
   (cd "$ROOT" && npm run --silent package -- -o "$VSIX" >"$LOGS/vsce.log" 2>&1) \
     || { tail -30 "$LOGS/vsce.log" >&2; exit 1; }
+  # the packed native module must load from the VSIX's own files (a missing file in the
+  # .vscodeignore whitelist shows up here, not deep inside a feature)
+  local unpacked="$CACHE/vsix-check"
+  rm -rf "$unpacked"
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$VSIX" "$unpacked"
+  node -e 'const ort = require(process.argv[1]); if (typeof ort.InferenceSession?.create !== "function") process.exit(1)' \
+    "$unpacked/extension/node_modules/onnxruntime-node" \
+    || { log "onnxruntime-node does not load from the packaged VSIX: check .vscodeignore"; exit 1; }
+  rm -rf "$unpacked"
 }
 
 # concurrent setups (a shared working tree) must not install into the same folder at once

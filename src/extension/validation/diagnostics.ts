@@ -25,22 +25,33 @@ export function findingRange(finding: Pick<Finding, 'line' | 'column' | 'endLine
   return new vscode.Range(startLine, startChar, endLine, endChar);
 }
 
-export function toDiagnostic(finding: Finding): vscode.Diagnostic {
-  const diagnostic = new vscode.Diagnostic(findingRange(finding), finding.message, severities[finding.severity]);
+/**
+ * A finding past the end of its line ("']' is missing" after the last character) underlines
+ * the line's last character instead: VS Code would draw it as a speck beyond the text.
+ */
+function visibleRange(range: vscode.Range, lineLength?: (line: number) => number | undefined): vscode.Range {
+  const length = lineLength?.(range.start.line);
+  if (length === undefined || length === 0 || !range.isSingleLine || range.start.character < length) return range;
+  return new vscode.Range(range.start.line, length - 1, range.start.line, length);
+}
+
+export function toDiagnostic(finding: Finding, lineLength?: (line: number) => number | undefined): vscode.Diagnostic {
+  const diagnostic = new vscode.Diagnostic(visibleRange(findingRange(finding), lineLength), finding.message, severities[finding.severity]);
   diagnostic.source = DIAGNOSTIC_SOURCE;
   diagnostic.code = finding.code;
   return diagnostic;
 }
 
 /** At most maxFindings diagnostics; the last one says how many findings were left out. */
-export function toDiagnostics(findings: Finding[], summary: ValidationSummary, maxFindings: number): vscode.Diagnostic[] {
+export function toDiagnostics(findings: Finding[], summary: ValidationSummary, maxFindings: number, lineLength?: (line: number) => number | undefined): vscode.Diagnostic[] {
+  const convert = (finding: Finding) => toDiagnostic(finding, lineLength);
   const total = summary.errors + summary.warnings + summary.infos;
   const alreadySummarised = findings.some((f) => f.code === TRUNCATED_CODE);
   if (findings.length <= maxFindings && (alreadySummarised || !summary.truncated)) {
-    return findings.map(toDiagnostic);
+    return findings.map(convert);
   }
   const kept = findings.filter((f) => f.code !== TRUNCATED_CODE).slice(0, Math.max(0, maxFindings - 1));
-  const diagnostics = kept.map(toDiagnostic);
+  const diagnostics = kept.map(convert);
   const more = Math.max(0, Math.max(total, findings.length) - kept.length);
   const note = new vscode.Diagnostic(
     new vscode.Range(0, 0, 0, 1),

@@ -127,7 +127,7 @@ export class ValidationController implements vscode.Disposable {
       const engine = await this.getEngine();
       const result = await engine.validateText(document.getText(), document.uri.fsPath, settings.options);
       if (abort.signal.aborted || document.version !== version) return undefined;
-      return this.publish(document.uri, result, 'buffer', started, version);
+      return this.publish(document.uri, result, 'buffer', started, version, (line) => (line < document.lineCount ? document.lineAt(line).text.length : undefined));
     } catch (error) {
       if (!abort.signal.aborted) this.fail(document.uri, error);
       return undefined;
@@ -211,7 +211,7 @@ export class ValidationController implements vscode.Disposable {
     }
   }
 
-  private publish(uri: vscode.Uri, result: ValidationResult, source: FileResult['source'], started: number, version?: number): FileResult {
+  private publish(uri: vscode.Uri, result: ValidationResult, source: FileResult['source'], started: number, version?: number, lineLength?: (line: number) => number | undefined): FileResult {
     const settings = readValidationSettings(uri);
     const fileResult: FileResult = {
       uri,
@@ -223,10 +223,17 @@ export class ValidationController implements vscode.Disposable {
       durationMs: Date.now() - started,
     };
     this.results.set(uri.toString(), fileResult);
-    this.collection.set(uri, toDiagnostics(result.findings, result.summary, settings.maxFindings));
+    this.collection.set(uri, toDiagnostics(result.findings, result.summary, settings.maxFindings, lineLength ?? this.openLineLength(uri)));
     this.setState(uri, { kind: 'done', result: fileResult });
     log().info(`validated ${uri.fsPath} (${source}, ${fileResult.durationMs} ms): ${result.summary.records} records, ${result.summary.errors} errors, ${result.summary.warnings} warnings, ${result.summary.infos} infos`);
     return fileResult;
+  }
+
+  /** line lengths of the file's open, unmodified document, if any (disk results) */
+  private openLineLength(uri: vscode.Uri): ((line: number) => number | undefined) | undefined {
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!document || document.isDirty) return undefined;
+    return (line) => (line < document.lineCount ? document.lineAt(line).text.length : undefined);
   }
 
   private fail(uri: vscode.Uri, error: unknown): void {
