@@ -90,29 +90,29 @@ export interface GenerationSettings {
   temperature: number;
   topP: number;
   seed: number;
-  /** prompts per generate() call */
+  /** rows (prompt x sample) per generate() call; default 64 */
   batchSize?: number;
 }
 
-/** Answers per unique prompt: answers.get(prompt)[sample]. Sample s uses the same seed under every steering (common random numbers). */
+/**
+ * Answers per unique prompt: answers.get(prompt)[sample]. The k samples of every prompt are rows of
+ * the same generate() calls (the engine draws each row from one seeded stream), and the rows and
+ * seeds are laid out identically under every steering (common random numbers).
+ */
 export async function generateAnswers(model: InferenceModel, prompts: string[], settings: GenerationSettings, steering: Steering | undefined, signal?: AbortSignal): Promise<Map<string, string[]>> {
   const unique = [...new Set(prompts)];
   const encoded = unique.map((p) => promptIds(model, p));
+  const rows = unique.flatMap((_, p) => Array.from({ length: settings.samplesPerPrompt }, () => p));
   const answers = new Map<string, string[]>(unique.map((p) => [p, []]));
-  const batch = settings.batchSize ?? 16;
-  for (let s = 0; s < settings.samplesPerPrompt; s++) {
-    for (let start = 0; start < unique.length; start += batch) {
-      if (signal?.aborted) throw abortError();
-      const out = await model.generate(encoded.slice(start, start + batch), {
-        maxTokens: settings.maxNewTokens,
-        temperature: settings.temperature,
-        topP: settings.topP,
-        seed: subSeed(settings.seed, `sample:${s}:${start}`),
-        steering,
-        signal,
-      });
-      out.forEach((tokens, i) => answers.get(unique[start + i])!.push(model.tokenizer.decode(tokens, { skipSpecialTokens: true })));
-    }
+  const batch = settings.batchSize ?? 64;
+  for (let start = 0; start < rows.length; start += batch) {
+    if (signal?.aborted) throw abortError();
+    const chunk = rows.slice(start, start + batch);
+    const out = await model.generate(
+      chunk.map((p) => encoded[p]),
+      { maxTokens: settings.maxNewTokens, temperature: settings.temperature, topP: settings.topP, seed: subSeed(settings.seed, `rows:${start}`), steering, signal },
+    );
+    out.forEach((tokens, i) => answers.get(unique[chunk[i]])!.push(model.tokenizer.decode(tokens, { skipSpecialTokens: true })));
   }
   return answers;
 }
