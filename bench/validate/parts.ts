@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { FindingCollector } from '../../src/core/data/findings';
 import { DuplicateIndex, NormalizedHasher, hashBytes } from '../../src/core/data/hash';
-import { F_ESCAPED, JsonTape, T_STRING } from '../../src/core/data/jsonScan';
+import { JsonTape, T_STRING } from '../../src/core/data/jsonScan';
 import { JsonlValidator } from '../../src/core/data/jsonl';
 import { RecordPipeline } from '../../src/core/data/pipeline';
 
@@ -41,7 +41,7 @@ for (let rep = 0; rep < 2; rep++) {
       tape.scanDocument(data, s, e);
       hasher.begin();
       for (let t = 0; t < tape.count; t++) {
-        if (tape.type[t] === T_STRING) hasher.feed(data, tape.start[t] + 1, tape.end[t] - 1, (tape.flags[t] & F_ESCAPED) !== 0);
+        if (tape.type[t] === T_STRING) hasher.add(tape.norm, tape.normStart[t], tape.normEnd[t]);
       }
       hasher.finish();
       return hasher.h1 & 1;

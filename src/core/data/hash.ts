@@ -35,20 +35,12 @@ export function hashBytes(buf: Uint8Array, s: number, e: number): number {
   return fmix(h1 ^ fmix(h2));
 }
 
-// Normalised byte: ASCII letters folded to lower case; digits and bytes >= 0x80 (UTF-8 of
-// non-ASCII text; no Unicode case folding) kept; 0 = whitespace or punctuation (a separator).
-const NORM = new Uint8Array(256);
-for (let c = 0; c < 256; c++) {
-  if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c >= 0x80) NORM[c] = c;
-  else if (c >= 0x41 && c <= 0x5a) NORM[c] = c | 0x20;
-}
-
 /**
  * 64-bit hash of a record's training text normalised for near-duplicate detection: ASCII case
  * folded, each run of whitespace and punctuation (JSON escapes such as \n included) one
- * separator, leading and trailing separators dropped. The normalised bytes go to a scratch
- * buffer without branches (a separator is written, and the write position advances unless the
- * previous byte was a separator too), then are hashed four bytes at a time in two lanes.
+ * separator, leading and trailing separators dropped. The scanner writes each string's
+ * normalised bytes while it reads the string (JsonTape.norm, see jsonScan.ts); the record's text
+ * strings are gathered here in order and hashed four bytes at a time in two lanes.
  */
 export class NormalizedHasher {
   h1 = 0;
@@ -57,47 +49,25 @@ export class NormalizedHasher {
   length = 0;
   private scratch = new Uint8Array(1 << 16);
   private words = new Int32Array(this.scratch.buffer);
-  private prev = 0;
 
   begin(): void {
     this.length = 0;
-    this.prev = 0;
   }
 
-  /** Feeds the contents of a JSON string (between the quotes); `escaped`: it holds backslash escapes. */
-  feed(buf: Uint8Array, s: number, e: number, escaped: boolean): void {
-    if (this.scratch.length < this.length + (e - s) + 4) {
-      const bigger = new Uint8Array((Math.max(this.scratch.length * 2, this.length + (e - s) + 4) + 3) & ~3);
+  /** Appends one string's normalised bytes src[s, e) (each string ends with its separator). */
+  add(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (this.scratch.length < this.length + n + 4) {
+      const bigger = new Uint8Array((Math.max(this.scratch.length * 2, this.length + n + 4) + 3) & ~3);
       bigger.set(this.scratch.subarray(0, this.length));
       this.scratch = bigger;
     }
     const out = this.scratch;
     let j = this.length;
-    let prev = this.prev;
-    if (!escaped) {
-      for (let i = s; i < e; i++) {
-        const n = NORM[buf[i]];
-        out[j] = n;
-        j += ((n | prev) + 255) >> 8;
-        prev = n;
-      }
-    } else {
-      for (let i = s; i < e; i++) {
-        let n = NORM[buf[i]];
-        // \n, \t, \", \\ ... are separators; \uXXXX keeps its hex text
-        if (buf[i] === 0x5c && i + 1 < e && buf[i + 1] !== 0x75) {
-          i++;
-          n = 0;
-        }
-        out[j] = n;
-        j += ((n | prev) + 255) >> 8;
-        prev = n;
-      }
-    }
-    // a field boundary is a separator
-    out[j] = 0;
-    j += (prev + 255) >> 8;
-    this.prev = 0;
+    if (n > 48) {
+      out.set(src.subarray(s, e), j);
+      j += n;
+    } else for (let i = s; i < e; i++) out[j++] = src[i];
     this.length = j;
   }
 
@@ -130,13 +100,11 @@ export const DUPLICATE_NEAR = 2;
 
 /**
  * Open-addressing hash set of records: key = 64-bit hash of the normalised text, with the 32-bit
- * hash of the raw bytes and the line of the first copy. 16 bytes a slot, load factor <= 0.7.
+ * hash of the raw bytes and the line of the first copy. One 16-byte slot per record (the four
+ * int32 side by side, so a probe touches one cache line), load factor <= 0.7.
  */
 export class DuplicateIndex {
-  private k1: Int32Array;
-  private k2: Int32Array;
-  private raw: Int32Array;
-  private lines: Int32Array;
+  private slots: Int32Array;
   private mask: number;
   private size = 0;
   /** result of the last check: the kind and the line of the earlier copy */
@@ -144,15 +112,12 @@ export class DuplicateIndex {
   firstLine = 0;
 
   constructor(initialCapacity = 1 << 12) {
-    this.k1 = new Int32Array(initialCapacity);
-    this.k2 = new Int32Array(initialCapacity);
-    this.raw = new Int32Array(initialCapacity);
-    this.lines = new Int32Array(initialCapacity);
+    this.slots = new Int32Array(initialCapacity * 4);
     this.mask = initialCapacity - 1;
   }
 
   get bytes(): number {
-    return this.k1.length * 16;
+    return this.slots.length * 4;
   }
 
   /**
@@ -161,49 +126,53 @@ export class DuplicateIndex {
    */
   check(near1: number, near2: number, rawHash: number, line: number): number {
     if (near1 === 0 && near2 === 0) near1 = 1; // (0, 0) marks an empty slot
-    let slot = (near1 ^ Math.imul(near2, 0x9e3779b1)) & this.mask;
+    const slots = this.slots;
+    let slot = (near1 ^ Math.imul(near2, -1640531535)) & this.mask;
     let nearLine = 0;
     for (;;) {
-      const a = this.k1[slot];
-      const b = this.k2[slot];
+      const at = slot << 2;
+      const a = slots[at];
+      const b = slots[at + 1];
       if (a === 0 && b === 0) break;
       if (a === near1 && b === near2) {
-        if (this.raw[slot] === rawHash) {
+        if (slots[at + 2] === rawHash) {
           this.kind = DUPLICATE_EXACT;
-          this.firstLine = this.lines[slot];
+          this.firstLine = slots[at + 3];
           return this.kind;
         }
-        if (nearLine === 0) nearLine = this.lines[slot];
+        if (nearLine === 0) nearLine = slots[at + 3];
       }
       slot = (slot + 1) & this.mask;
     }
-    this.k1[slot] = near1;
-    this.k2[slot] = near2;
-    this.raw[slot] = rawHash;
-    this.lines[slot] = line;
+    const at = slot << 2;
+    slots[at] = near1;
+    slots[at + 1] = near2;
+    slots[at + 2] = rawHash;
+    slots[at + 3] = line;
     this.size++;
-    if (this.size * 10 > this.k1.length * 7) this.rehash();
+    if (this.size * 10 > (this.mask + 1) * 7) this.rehash();
     this.kind = nearLine ? DUPLICATE_NEAR : DUPLICATE_NONE;
     this.firstLine = nearLine;
     return this.kind;
   }
 
   private rehash(): void {
-    const { k1, k2, raw, lines } = this;
-    const capacity = k1.length * 2;
-    this.k1 = new Int32Array(capacity);
-    this.k2 = new Int32Array(capacity);
-    this.raw = new Int32Array(capacity);
-    this.lines = new Int32Array(capacity);
+    const old = this.slots;
+    const capacity = (this.mask + 1) * 2;
+    const slots = new Int32Array(capacity * 4);
     this.mask = capacity - 1;
-    for (let i = 0; i < k1.length; i++) {
-      if (k1[i] === 0 && k2[i] === 0) continue;
-      let slot = (k1[i] ^ Math.imul(k2[i], 0x9e3779b1)) & this.mask;
-      while (this.k1[slot] !== 0 || this.k2[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.k1[slot] = k1[i];
-      this.k2[slot] = k2[i];
-      this.raw[slot] = raw[i];
-      this.lines[slot] = lines[i];
+    for (let at = 0; at < old.length; at += 4) {
+      const a = old[at];
+      const b = old[at + 1];
+      if (a === 0 && b === 0) continue;
+      let slot = (a ^ Math.imul(b, -1640531535)) & this.mask;
+      while (slots[slot << 2] !== 0 || slots[(slot << 2) + 1] !== 0) slot = (slot + 1) & this.mask;
+      const to = slot << 2;
+      slots[to] = a;
+      slots[to + 1] = b;
+      slots[to + 2] = old[at + 2];
+      slots[to + 3] = old[at + 3];
     }
+    this.slots = slots;
   }
 }

@@ -33,6 +33,17 @@ export class JsonTape {
   next = new Int32Array(1024);
   /** strings: a token-count weight, ASCII bytes + 4 per non-ASCII character (see tokens.ts) */
   weight = new Int32Array(1024);
+  /**
+   * strings: their text normalised for near-duplicate hashing, norm[normStart, normEnd), written
+   * while scanning (so the text is read once): ASCII letters folded to lower case, digits and
+   * bytes >= 0x80 kept, each run of other bytes (punctuation, whitespace, escapes such as \n;
+   * \uXXXX keeps its hex text) one 0 byte, leading separators dropped, one 0 at the end of a
+   * string that has any text. See NormalizedHasher in hash.ts.
+   */
+  normStart = new Int32Array(1024);
+  normEnd = new Int32Array(1024);
+  norm: Uint8Array = new Uint8Array(1 << 16);
+  private normPos = 0;
   count = 0;
   /** byte offset of the first syntax error, or -1 */
   errorOffset = -1;
@@ -57,6 +68,15 @@ export class JsonTape {
     this.end = resize(this.end);
     this.next = resize(this.next);
     this.weight = resize(this.weight);
+    this.normStart = resize(this.normStart);
+    this.normEnd = resize(this.normEnd);
+  }
+
+  private growNorm(used: number): Uint8Array {
+    const bigger = new Uint8Array(Math.max(this.norm.length * 2, used + (1 << 16)));
+    bigger.set(this.norm.subarray(0, used));
+    this.norm = bigger;
+    return bigger;
   }
 
   private fail(offset: number, message: string): number {
@@ -89,6 +109,7 @@ export class JsonTape {
     this.errorMessage = '';
     this.utf8ErrorOffset = -1;
     this.nonAscii = false;
+    this.normPos = 0;
   }
 
   /**
@@ -229,18 +250,49 @@ export class JsonTape {
     let flags = 0;
     let nonAsciiBytes = 0;
     let chars = 0;
+    // normalised text (see `norm`): `prev` is the last byte written (0: a separator, or nothing yet)
+    let nb = this.norm;
+    let nj = this.normPos;
+    let prev = 0;
+    this.normStart[tok] = nj;
     for (;;) {
-      // the common case first: printable ASCII other than '"' and '\\' (one table lookup a byte)
-      while (i < e && PLAIN[buf[i]] === 1) i++;
+      // room for the bytes up to `lim`, plus 8 for an escape or a UTF-8 sequence and the end
+      if (nb.length - nj < 16) nb = this.growNorm(nj);
+      const lim = Math.min(e, i + nb.length - nj - 8);
+      // the common case first: printable ASCII other than '"' and '\\' (one table lookup a byte),
+      // written normalised without branches (the write position stays on a repeated separator)
+      while (i < lim) {
+        const c = buf[i];
+        if (PLAIN[c] !== 1) break;
+        const n = NORM[c];
+        nb[nj] = n;
+        nj += ((n | prev) + 255) >> 8;
+        prev = n;
+        i++;
+      }
       if (i >= e) return this.fail(open, 'unterminated string: the closing \'"\' is missing');
+      if (i >= lim) {
+        nb = this.growNorm(nj);
+        continue;
+      }
       const c = buf[i];
       if (c === 0x22) break;
       if (c === 0x5c) {
         flags |= F_ESCAPED;
         const n = i + 1 < e ? buf[i + 1] : -1;
+        // an escape is a separator; \uXXXX then keeps its hex text
+        nb[nj] = 0;
+        nj += (prev + 255) >> 8;
+        prev = 0;
         if (n === 0x75) {
           for (let k = 2; k < 6; k++) {
             if (i + k >= e || HEX[buf[i + k]] !== 1) return this.fail(i, 'invalid \\u escape: expected four hex digits');
+          }
+          for (let k = 1; k < 6; k++) {
+            const m = NORM[buf[i + k]];
+            nb[nj] = m;
+            nj += ((m | prev) + 255) >> 8;
+            prev = m;
           }
           i += 6;
         } else if (n >= 0 && ESCAPES[n] === 1) {
@@ -252,19 +304,25 @@ export class JsonTape {
         continue;
       }
       if (c < 0x20) return this.fail(i, 'control character in string: it must be escaped (e.g. \\n, \\t)');
-      // non-ASCII: validate one UTF-8 sequence (RFC 3629), never consuming an ASCII byte
+      // non-ASCII: validate one UTF-8 sequence (RFC 3629), never consuming an ASCII byte; its
+      // bytes (all >= 0x80, valid or not) are kept in the normalised text
       flags |= F_NON_ASCII;
-      const len = utf8SequenceLength(buf, i, e);
+      let len = utf8SequenceLength(buf, i, e);
       chars++;
       if (len < 0) {
         if (this.utf8ErrorOffset < 0) this.utf8ErrorOffset = i;
-        i += -len;
-        nonAsciiBytes += -len;
-      } else {
-        i += len;
-        nonAsciiBytes += len;
+        len = -len;
       }
+      for (let k = 0; k < len; k++) nb[nj++] = buf[i + k];
+      prev = 0x80;
+      i += len;
+      nonAsciiBytes += len;
     }
+    // a string with text ends with one separator
+    nb[nj] = 0;
+    nj += (prev + 255) >> 8;
+    this.normEnd[tok] = nj;
+    this.normPos = nj;
     i++;
     this.end[tok] = i;
     this.next[tok] = tok + 1;
@@ -350,6 +408,14 @@ function matchLiteral(buf: Uint8Array, pos: number, e: number, lit: number[]): b
 // except '"' and '\\'.
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
+// Normalised byte for near-duplicate hashing: ASCII letters folded to lower case; digits and
+// bytes >= 0x80 (UTF-8 of non-ASCII text; no Unicode case folding) kept; 0 = whitespace or
+// punctuation (a separator).
+const NORM = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c >= 0x80) NORM[c] = c;
+  else if (c >= 0x41 && c <= 0x5a) NORM[c] = c | 0x20;
+}
 const HEX = new Uint8Array(256);
 for (const ch of '0123456789abcdefABCDEF') HEX[ch.charCodeAt(0)] = 1;
 const ESCAPES = new Uint8Array(256);

@@ -4,7 +4,7 @@
 // bytes (a duplicate-set slot and the token length), never the record's text.
 import { FindingCollector } from './findings';
 import { DUPLICATE_EXACT, DUPLICATE_NEAR, DUPLICATE_NONE, DuplicateIndex, NormalizedHasher, hashBytes } from './hash';
-import { F_ESCAPED, JsonTape, T_OBJECT, stringValue, typeName } from './jsonScan';
+import { JsonTape, T_OBJECT, stringValue, typeName } from './jsonScan';
 import { ExactTokenCounter, IssueSink, RecordChecker, SCHEMAS, SchemaId } from './records';
 import { formatTokens } from './tokens';
 import { Severity } from './types';
@@ -184,9 +184,10 @@ export class RecordPipeline {
     const hasher = this.hasher;
     hasher.begin();
     const buf = tape.buf;
+    const norm = tape.norm;
     for (let t = 0; t < checker.textCount; t++) {
       const tok = checker.textTokens[t];
-      hasher.feed(buf, tape.start[tok] + 1, tape.end[tok] - 1, (tape.flags[tok] & F_ESCAPED) !== 0);
+      hasher.add(norm, tape.normStart[tok], tape.normEnd[tok]);
     }
     hasher.finish();
     if (hasher.length === 0) return;
