@@ -96,7 +96,7 @@ main() {
   rc=0
   CS_URL="http://127.0.0.1:$port" E2E_WORKSPACE="$RUN/workspace" E2E_RUN="$RUN" \
     E2E_STATE_FILE="$RUN/state.json" E2E_SHOTS="$OUT/screenshots" \
-    timeout 900 node "$HERE/driver.mjs" "$@" || rc=$?
+    timeout 1800 node "$HERE/driver.mjs" "$@" || rc=$?
   log "finished in $((SECONDS - t0)) s; screenshots in .e2e/screenshots, logs in .e2e/run"
   if [ -n "${PREFLIGHT_E2E_KEEP:-}" ]; then log "code-server left running: pid $CS_PID, http://127.0.0.1:$port/"; fi
   exit "$rc"
