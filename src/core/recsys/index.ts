@@ -3,3 +3,4 @@ export * from './runConfig';
 export * from './dataCheck';
 export * from './metrics';
 export * from './protocol';
+export * from './prefill';

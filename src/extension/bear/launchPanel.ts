@@ -1,7 +1,7 @@
 // The launch form: prefilled from settings and the active data file, validated by src/core/recsys
 // (fields and data files), and on Launch writes .preflight/runs/<id>/config.json and starts the task.
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import {
   BEAR_FORM_VIEW_TYPE,
@@ -9,6 +9,7 @@ import {
   defaultForm,
   describeAudit,
   newRunId,
+  prefillForm,
   validateForm,
   type AuditResult,
   type DataCheckResult,
@@ -42,21 +43,6 @@ export function bearSettings(): BearSettings {
   };
 }
 
-/** The form's first guess: the active (or clicked) data file as train, its siblings as valid/test/items. */
-export function prefill(file: string | undefined): Partial<LaunchForm> {
-  if (!file || !/\.(jsonl|json|csv)$/i.test(file)) return {};
-  const dir = dirname(file);
-  const sibling = (...names: string[]) => names.map((n) => join(dir, n)).find((p) => existsSync(p)) ?? '';
-  const name = basename(file).toLowerCase();
-  if (/^(items|id2name)/.test(name)) return { items: file, train: sibling('train.jsonl', 'train.csv'), valid: sibling('valid.jsonl', 'val.jsonl', 'valid.csv'), test: sibling('test.jsonl', 'test.csv') };
-  return {
-    train: file,
-    valid: /train/.test(name) ? sibling(name.replace('train', 'valid'), name.replace('train', 'val')) : '',
-    test: /train/.test(name) ? sibling(name.replace('train', 'test')) : '',
-    items: sibling('items.json', 'id2name.json'),
-  };
-}
-
 const MAX_CHECK_BYTES = 64e6;
 
 export class LaunchPanel {
@@ -65,7 +51,7 @@ export class LaunchPanel {
   private readonly disposables: vscode.Disposable[] = [];
 
   static open(extensionUri: vscode.Uri, host: LaunchHost, dataFile?: string): void {
-    const form = { ...defaultForm(bearSettings()), ...prefill(dataFile) };
+    const form = { ...defaultForm(bearSettings()), ...prefillForm(dataFile) };
     if (LaunchPanel.current) {
       LaunchPanel.current.panel.reveal();
       LaunchPanel.current.init(form);
