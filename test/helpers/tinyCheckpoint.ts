@@ -38,6 +38,9 @@ export interface TinyCheckpointOptions {
   slidingWindow?: number;
   /** gemma3: layers alternate local, global (sliding_window_pattern 2) unless given */
   slidingWindowPattern?: number;
+  /** gemma3: save as the multimodal Gemma3ForConditionalGeneration (text_config, prefixed tensor
+   *  names as transformers >= 4.52 writes them, plus a stray vision tensor) */
+  gemmaMultimodal?: boolean;
 }
 
 export interface TinyCheckpoint {
@@ -244,8 +247,22 @@ export async function writeTinyCheckpoint(dir: string, options: TinyCheckpointOp
   if (family === 'qwen3') config.attention_bias = false;
   if (family === 'mistral') config.sliding_window = null;
 
+  let list = [...tensors.entries()].map(([name, t]) => ({ name, ...t }));
+  if (family === 'gemma3' && options.gemmaMultimodal) {
+    const { bos_token_id, eos_token_id, ...text } = config;
+    for (const key of Object.keys(config)) delete config[key];
+    Object.assign(config, {
+      architectures: ['Gemma3ForConditionalGeneration'],
+      model_type: 'gemma3',
+      bos_token_id,
+      eos_token_id,
+      text_config: { ...text, architectures: undefined, model_type: 'gemma3_text' },
+      vision_config: { model_type: 'siglip_vision_model', hidden_size: 8 },
+    });
+    list = list.map((t) => ({ ...t, name: t.name.replace(/^model\./, 'model.language_model.') }));
+    list.push({ name: 'model.vision_tower.patch_embedding.weight', shape: [8, 3], data: new Float32Array(24).fill(0.5) });
+  }
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  const list = [...tensors.entries()].map(([name, t]) => ({ name, ...t }));
   const shards = Math.max(1, options.shards ?? 1);
   const dtype = options.dtype ?? 'F32';
   if (shards === 1) {

@@ -14,6 +14,8 @@ export const SUPPORTED_ARCHITECTURES: Record<string, Family> = {
   Qwen2ForCausalLM: 'qwen2',
   Qwen3ForCausalLM: 'qwen3',
   Gemma3ForCausalLM: 'gemma3',
+  /** its language model only: vision tower and projector are ignored */
+  Gemma3ForConditionalGeneration: 'gemma3',
 };
 
 export type RopeScaling =
@@ -24,6 +26,8 @@ export type RopeScaling =
 export interface ModelConfig {
   family: Family;
   architecture: string;
+  /** the checkpoint is multimodal (Gemma3ForConditionalGeneration): only its language model is built */
+  textOnly: boolean;
   hiddenSize: number;
   numLayers: number;
   numHeads: number;
@@ -96,7 +100,32 @@ export function ropeInvFreq(config: Pick<ModelConfig, 'headDim' | 'ropeTheta' | 
   return inv;
 }
 
-export function parseConfig(raw: Record<string, unknown>): ModelConfig {
+/** Gemma3TextConfig's defaults: transformers writes into config.json only the values that differ. */
+const GEMMA3_TEXT_DEFAULTS: Record<string, unknown> = {
+  vocab_size: 262208, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8,
+  num_key_value_heads: 4, head_dim: 256, hidden_activation: 'gelu_pytorch_tanh', max_position_embeddings: 131072,
+  rms_norm_eps: 1e-6, rope_theta: 1000000, query_pre_attn_scalar: 256, sliding_window: 4096, sliding_window_pattern: 6,
+  rope_local_base_freq: 10000, tie_word_embeddings: true,
+};
+
+/** Multimodal Gemma 3 (4B and up): its language model alone, from text_config. */
+function gemmaTextConfig(raw: Record<string, unknown>): Record<string, unknown> {
+  const text = (raw.text_config as Record<string, unknown> | undefined) ?? {};
+  return {
+    ...GEMMA3_TEXT_DEFAULTS,
+    eos_token_id: raw.eos_token_id,
+    bos_token_id: raw.bos_token_id,
+    ...text,
+    architectures: ['Gemma3ForCausalLM'],
+    sourceArchitecture: 'Gemma3ForConditionalGeneration',
+  };
+}
+
+export function parseConfig(input: Record<string, unknown>): ModelConfig {
+  const inputArchitectures = (input.architectures as string[] | undefined) ?? [];
+  let raw = input;
+  if (inputArchitectures.includes('Gemma3ForConditionalGeneration')) raw = gemmaTextConfig(input);
+  else if (inputArchitectures.includes('Gemma3ForCausalLM')) raw = { ...GEMMA3_TEXT_DEFAULTS, ...input };
   const architectures = (raw.architectures as string[] | undefined) ?? [];
   const supported = Object.keys(SUPPORTED_ARCHITECTURES).join(', ');
   const architecture = architectures.find((a) => a in SUPPORTED_ARCHITECTURES);
@@ -104,6 +133,7 @@ export function parseConfig(raw: Record<string, unknown>): ModelConfig {
     throw new Error(`unsupported architecture ${architectures.join(', ') || String(raw.model_type ?? 'unknown')}; supported: ${supported}`);
   }
   const family = SUPPORTED_ARCHITECTURES[architecture];
+  const displayArchitecture = typeof raw.sourceArchitecture === 'string' ? raw.sourceArchitecture : architecture;
   const act = String(raw.hidden_activation ?? raw.hidden_act ?? (family === 'gemma3' ? 'gelu_pytorch_tanh' : 'silu'));
   const expectedAct = family === 'gemma3' ? 'gelu_pytorch_tanh' : 'silu';
   if (act !== expectedAct) throw new Error(`unsupported activation ${act} for ${architecture}; supported: ${expectedAct}`);
@@ -142,7 +172,8 @@ export function parseConfig(raw: Record<string, unknown>): ModelConfig {
   const useSliding = family === 'mistral' || raw.use_sliding_window === true;
   return {
     family,
-    architecture,
+    architecture: displayArchitecture,
+    textOnly: displayArchitecture !== architecture,
     hiddenSize,
     numLayers: num(raw, 'num_hidden_layers'),
     numHeads,
@@ -217,7 +248,9 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     const header = await readSafetensorsHeader(file);
     shards.push({ file: f, header });
     for (const t of header.tensors) {
-      tensors.set(t.name, t);
+      const name = config.textOnly ? languageModelTensor(t.name) : t.name;
+      if (name === undefined) continue;
+      tensors.set(name, { ...t, name });
       dtypes.add(t.dtype);
     }
   }
@@ -227,6 +260,16 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     }
   }
   return { dir, config, configJson, shards, tensors, storedDtype: [...dtypes].join('+') };
+}
+
+/** Tensor names of a multimodal checkpoint's language model, mapped to the text-only layout
+ *  (transformers < 4.52 saves `language_model.model.*`, later versions `model.language_model.*`). */
+function languageModelTensor(name: string): string | undefined {
+  for (const prefix of ['language_model.model.', 'model.language_model.']) {
+    if (name.startsWith(prefix)) return `model.${name.slice(prefix.length)}`;
+  }
+  if (name === 'language_model.lm_head.weight' || name === 'lm_head.weight') return 'lm_head.weight';
+  return undefined; // vision tower, multimodal projector
 }
 
 export function tensorEntry(ckpt: Checkpoint, name: string): TensorEntry {

@@ -139,3 +139,22 @@ describe('large batches', () => {
     await model.dispose();
   });
 });
+
+describe('multimodal Gemma 3 checkpoints', () => {
+  it('build their language model only, identical to the same weights saved text-only', async () => {
+    const text = join(root, 'gemma-text');
+    const multi = join(root, 'gemma-multi');
+    await writeTinyCheckpoint(text, { family: 'gemma3', seed: 5 });
+    await writeTinyCheckpoint(multi, { family: 'gemma3', seed: 5, gemmaMultimodal: true });
+    const a = await buildModel(text, `${text}_onnx`);
+    const b = await buildModel(multi, `${multi}_onnx`);
+    assert.equal(b.manifest.architecture, 'Gemma3ForConditionalGeneration');
+    assert.equal(b.manifest.parameters, a.manifest.parameters, 'vision tensors are not counted');
+    const ma = await openModel(`${text}_onnx`, { provider: 'cpu' });
+    const mb = await openModel(`${multi}_onnx`, { provider: 'cpu' });
+    const rows = [[3, 1, 4, 1, 5, 9, 2, 6], [5, 3]];
+    assert.deepEqual(await mb.forward(rows), await ma.forward(rows));
+    await ma.dispose();
+    await mb.dispose();
+  });
+});
