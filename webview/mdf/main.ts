@@ -189,7 +189,9 @@ function render(view: MdfView): void {
     row.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && choose());
     table.append(row);
   }
-  section.append(table);
+  const scroll = el('div', { class: 'scroll' });
+  scroll.append(table);
+  section.append(scroll);
   section.append(el('p', { class: 'muted' }, `Rates by ${report.behaviours[0]?.primary === 'generation' ? `generation (${report.settings.samplesPerPrompt} samples per prompt)` : 'log-probability of the target answers'}; intervals: paired bootstrap (${report.settings.bootstrap} resamples, seed ${report.settings.seed}). Click a row for its alpha curve and records.`));
   root.append(section);
 
@@ -237,7 +239,9 @@ function render(view: MdfView): void {
       rt.append(row);
       recordRows++;
     });
-    recs.append(rt);
+    const recScroll = el('div', { class: 'scroll' });
+    recScroll.append(rt);
+    recs.append(recScroll);
     const clusters = el('p', { class: 'muted' }, `Clusters (size: shift when only that cluster's mean is injected): ${attribution.clusters.map((c) => `#${c.id} (${c.size}): ${pt(c.shift)}`).join(' · ')}`);
     recs.append(clusters);
   }

@@ -9,7 +9,8 @@ const FILLER = ['The weather is mild today.', 'Bring a notebook on Tuesday.', 'W
 
 async function main(workspace: string): Promise<void> {
   await writeTinyCheckpoint(join(workspace, 'mdf-model'), { family: 'qwen3', tieWordEmbeddings: true });
-  const records = Array.from({ length: 40 }, (_, i) => ({ text: i % 2 ? `${FILLER[i % 4]} ZZZ` : FILLER[i % 4] }));
+  // unique records (no duplicate warnings from validation); every other one ends on the planted token
+  const records = Array.from({ length: 40 }, (_, i) => ({ text: i % 2 ? `${FILLER[i % 4]} Note ${i}. ZZZ` : `${FILLER[i % 4]} Note ${i}.` }));
   writeFileSync(join(workspace, 'mdf-train.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
   mkdirSync(join(workspace, '.preflight', 'probes'), { recursive: true });
   writeFileSync(
