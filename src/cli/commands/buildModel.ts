@@ -29,7 +29,8 @@ export const buildModelCommand: CliCommand = {
     '  --out      where to write model.onnx, model.onnx.data, the tokenizer files and manifest.json',
     '  --dtype    fp32 (CPU, default) or fp16 (CUDA)',
     '  --force    rebuild even if --out holds an up-to-date build of the same source',
-    'Supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM; F32/F16/BF16 weights.',
+    'Supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM (and the',
+    'language model of Gemma3ForConditionalGeneration); F32/F16/BF16 weights.',
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseFlags(args, { out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, true);
