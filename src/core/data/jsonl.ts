@@ -21,6 +21,8 @@ export class JsonlValidator {
   private skipping = false;
   /** false for a byte range that starts inside the file (worker threads): no BOM, no line-1 notes */
   atFileStart = true;
+  /** the line where the first run of blank lines starts (0: none yet) */
+  firstBlankRun = 0;
 
   constructor(
     private readonly collector: FindingCollector,
@@ -86,8 +88,12 @@ export class JsonlValidator {
     }
   }
 
-  /** Ends the input: the last line may lack its newline. */
-  end(): void {
+  /**
+   * Ends the input: the last line may lack its newline. `flushBlank` false (a byte range of a
+   * larger file): a blank run at the end is left pending (see pendingBlankRun), as one pass over
+   * the whole file reports it only when the next run of blank lines starts, or at its end.
+   */
+  end(flushBlank = true): void {
     if (this.skipping) {
       this.skipping = false;
       this.lineNo++;
@@ -97,7 +103,12 @@ export class JsonlValidator {
       this.pendingBytes = 0;
       this.line(line, 0, line.length);
     }
-    this.flushBlankRun();
+    if (flushBlank) this.flushBlankRun();
+  }
+
+  /** The run of blank lines not yet reported, [first, last] line, or null. */
+  pendingBlankRun(): [number, number] | null {
+    return this.blankRunStart > 0 ? [this.blankRunStart, this.blankRunEnd] : null;
   }
 
   get lines(): number {
@@ -112,6 +123,7 @@ export class JsonlValidator {
     if (first === e) {
       if (this.blankRunEnd === lineNo - 1 && this.blankRunStart > 0) this.blankRunEnd = lineNo;
       else {
+        if (this.firstBlankRun === 0) this.firstBlankRun = lineNo;
         this.flushBlankRun();
         this.blankRunStart = this.blankRunEnd = lineNo;
       }

@@ -1,16 +1,18 @@
-// JSON Lines validated in worker threads: the file is cut into byte ranges at line starts, each
-// worker streams its range with the same JsonlValidator and RecordPipeline as the single pass
-// (lines numbered from 1 within the range), and the main thread merges the parts in file order:
-// lines shifted by the line count of the parts before, the parts' findings added in the order a
-// single pass adds them, and the duplicate checks replayed on the main thread from the hashes the
-// workers logged (16 + 8 bytes a record), so "the earlier copy" is exactly the single pass's.
-// A range never starts on a blank line, so a run of blank lines is never cut in two.
-import { existsSync } from 'node:fs';
+// JSON Lines validated in worker threads: the file is cut into byte ranges at line starts; the
+// main thread validates the first range itself while a worker thread validates each other range
+// with the same JsonlValidator and RecordPipeline as the single pass (lines numbered from 1
+// within the range). The main thread then merges the ranges in file order: lines shifted by the
+// line count of the ranges before, each range's findings added in the order a single pass adds
+// them, and the duplicate checks replayed on the main thread from the hashes the workers logged
+// (24 bytes a record), so "the earlier copy" is exactly the single pass's. A range never starts
+// on a blank line, so a run of blank lines is never cut in two; a run still unreported at the end
+// of a range is reported where a single pass reports it (when the next run starts).
+import { createReadStream, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FindingCollector } from './findings';
-import { blankLineMessage } from './jsonl';
+import { JsonlValidator, blankLineMessage } from './jsonl';
 import { PipelineState, RecordPipeline } from './pipeline';
 import { Finding, Severity, ValidationOptions, ValidationProgress } from './types';
 
@@ -31,6 +33,10 @@ export type WorkerFinding = Omit<Finding, 'file'>;
 export interface RangeResult {
   type: 'done';
   lines: number;
+  /** line of the range's first run of blank lines (0: none) */
+  firstBlankRun: number;
+  /** a run of blank lines at the end of the range, not reported yet */
+  pendingBlankRun: [number, number] | null;
   findings: WorkerFinding[];
   /** when each finding was added: the range's line being read (+ 0.5 after its duplicate check) */
   seq: number[];
@@ -107,10 +113,12 @@ function abortError(): Error {
   return error;
 }
 
+const CHUNK_BYTES = 1 << 20;
+
 /**
- * Validates the JSON Lines file `path` (`size` bytes) in up to `workers` threads, adding to
- * `collector` and `pipeline` what a single pass would have (the caller then calls
- * pipeline.finish(), as after a single pass).
+ * Validates the JSON Lines file `path` (`size` bytes) on this thread and up to `workers` - 1
+ * worker threads, adding to `collector` and `pipeline` what a single pass would have (the
+ * caller then calls pipeline.finish(), as after a single pass).
  */
 export async function validateJsonlInWorkers(
   path: string,
@@ -121,24 +129,37 @@ export async function validateJsonlInWorkers(
   progress: ValidationProgress,
   workers: number,
 ): Promise<void> {
+  const signal = progress.signal;
   const bounds = await splitRanges(path, size, workers);
   const threads: Worker[] = [];
   const read = new Array<number>(bounds.length - 1).fill(0);
+  const report = () => progress.onProgress?.(read.reduce((a, b) => a + b, 0), size);
   let failed: ((error: Error) => void) | undefined;
-  const failure = new Promise<never>((_, reject) => (failed = reject));
+  let firstError: Error | undefined;
+  const failure = new Promise<never>((_, reject) => {
+    failed = (error) => {
+      firstError ??= error;
+      reject(error);
+    };
+  });
   failure.catch(() => undefined);
   const onAbort = () => failed!(abortError());
-  progress.signal?.addEventListener('abort', onAbort);
-  const results = bounds.slice(0, -1).map((start, k) => {
-    const worker = startRange({ path, start, end: bounds[k + 1], atFileStart: start === 0, maxFindings: collector.maxFindings, options: plainOptions(options) });
+  signal?.addEventListener('abort', onAbort);
+  // ranges 1.. in worker threads
+  const results = bounds.slice(1, -1).map((start, j) => {
+    const k = j + 1;
+    const worker = startRange({ path, start, end: bounds[k + 1], atFileStart: false, maxFindings: collector.maxFindings, options: plainOptions(options) });
     threads.push(worker);
     return new Promise<RangeResult>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'progress') {
           read[k] = message.bytes;
-          progress.onProgress?.(read.reduce((a, b) => a + b, 0), size);
-        } else if (message.type === 'done') resolve(message);
-        else reject(Object.assign(new Error(message.message), { code: message.code, name: message.name ?? 'Error' }));
+          report();
+        } else if (message.type === 'done') {
+          resolve(message);
+          // its memory (heap, read buffers) goes now, not when the slowest range is done
+          void worker.terminate();
+        } else reject(Object.assign(new Error(message.message), { code: message.code, name: message.name ?? 'Error' }));
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`validation worker exited with code ${code}`)));
@@ -149,15 +170,34 @@ export async function validateJsonlInWorkers(
   });
   results.forEach((r) => r.catch(() => undefined));
   try {
-    if (progress.signal?.aborted) throw abortError();
-    let lineBase = 0;
-    for (const pending of results) {
-      const part = await Promise.race([pending, failure]);
-      mergePart(part, lineBase, collector, pipeline);
+    if (signal?.aborted) throw abortError();
+    // range 0 on this thread, straight into the file's pipeline
+    const jsonl = new JsonlValidator(collector, pipeline);
+    const stream = createReadStream(path, { start: 0, end: bounds[1] - 1, highWaterMark: CHUNK_BYTES });
+    try {
+      for await (const chunk of stream) {
+        if (signal?.aborted) throw abortError();
+        if (firstError) throw firstError;
+        jsonl.push(chunk as Buffer);
+        read[0] += (chunk as Buffer).length;
+        report();
+      }
+    } finally {
+      stream.destroy();
+    }
+    jsonl.end(false);
+    let lineBase = jsonl.lines;
+    let blankRun = jsonl.pendingBlankRun();
+    for (let j = 0; j < results.length; j++) {
+      const part = await Promise.race([results[j], failure]);
+      // drop the settled promise: the part's arrays are freed once merged
+      results[j] = Promise.resolve(null as unknown as RangeResult);
+      blankRun = mergePart(part, lineBase, blankRun, collector, pipeline);
       lineBase += part.lines;
     }
+    if (blankRun) collector.add(blankRun[0], 1, blankRun[1], 1, 'warning', 'blank-line', blankLineMessage(blankRun[0], blankRun[1]));
   } finally {
-    progress.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     await Promise.all(threads.map((t) => t.terminate()));
   }
 }
@@ -167,13 +207,24 @@ function plainOptions(options: ValidationOptions): ValidationOptions {
   return { maxFindings: options.maxFindings, contextLimit: options.contextLimit, tokenizerPath: options.tokenizerPath };
 }
 
-function mergePart(part: RangeResult, base: number, collector: FindingCollector, pipeline: RecordPipeline): void {
+/**
+ * Adds one range's findings and state; `blankRun`: a run of blank lines (absolute lines) not yet
+ * reported, which is reported where the range's first run of blank lines starts. Returns the run
+ * left unreported after this range.
+ */
+function mergePart(part: RangeResult, base: number, blankRun: [number, number] | null, collector: FindingCollector, pipeline: RecordPipeline): [number, number] | null {
   const findings = part.findings;
   const kept = { error: 0, warning: 0, info: 0 } as Record<Severity, number>;
   const keptByCode: Record<string, number> = {};
   let i = 0;
   const addUpTo = (line: number) => {
-    while (i < findings.length && part.seq[i] + base <= line) {
+    for (;;) {
+      const next = i < findings.length ? part.seq[i] + base : Infinity;
+      if (blankRun && part.firstBlankRun > 0 && part.firstBlankRun + base <= Math.min(line, next)) {
+        collector.add(blankRun[0], 1, blankRun[1], 1, 'warning', 'blank-line', blankLineMessage(blankRun[0], blankRun[1]));
+        blankRun = null;
+      }
+      if (i >= findings.length || next > line) return;
       const f = findings[i++];
       kept[f.severity]++;
       keptByCode[f.code] = (keptByCode[f.code] ?? 0) + 1;
@@ -186,4 +237,7 @@ function mergePart(part: RangeResult, base: number, collector: FindingCollector,
   const droppedByCode: Record<string, number> = {};
   for (const [code, n] of Object.entries(part.byCode)) droppedByCode[code] = n - (keptByCode[code] ?? 0);
   collector.countDropped(part.errors - kept.error, part.warnings - kept.warning, part.infos - kept.info, droppedByCode);
+  const pending = part.pendingBlankRun;
+  if (pending) return [pending[0] + base, pending[1] + base];
+  return part.firstBlankRun > 0 ? null : blankRun;
 }

@@ -234,10 +234,11 @@ export class RecordPipeline {
       records: this.records,
       schemaCounts: [...this.schemaCounts],
       schemaSamples: [...this.schemaSamples],
-      lengths: this.lengths.slice(0, this.lengthCount),
-      lengthLines: this.lengthLines.slice(0, this.lengthCount),
-      lengthColumns: this.lengthColumns.slice(0, this.lengthCount),
-      duplicates: this.dupLog.slice(0, this.dupCount * DUP_FIELDS),
+      // views, not copies: their buffers are transferred to the main thread
+      lengths: this.lengths.subarray(0, this.lengthCount),
+      lengthLines: this.lengthLines.subarray(0, this.lengthCount),
+      lengthColumns: this.lengthColumns.subarray(0, this.lengthCount),
+      duplicates: this.dupLog.subarray(0, this.dupCount * DUP_FIELDS),
     };
   }
 
@@ -258,6 +259,7 @@ export class RecordPipeline {
         samples.push({ ...s, line: s.line + lineBase });
       }
     }
+    this.reserveLengths(this.lengthCount + state.lengths.length);
     for (let i = 0; i < state.lengths.length; i++) this.pushLength(state.lengths[i], state.lengthLines[i] + lineBase, state.lengthColumns[i]);
     const d = state.duplicates;
     for (let at = 0; at < d.length; at += DUP_FIELDS) {
@@ -279,6 +281,19 @@ export class RecordPipeline {
       const c = this.checker;
       samples.push({ line: loc.line(c.anchorStart), column: loc.column(c.anchorStart), endColumn: loc.column(c.anchorEnd), keys: keys.join(', ') || '(none)' });
     }
+  }
+
+  /** Room for `n` lengths, exactly (merging parts: the total is known, no doubling). */
+  private reserveLengths(n: number): void {
+    if (n <= this.lengths.length) return;
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a.subarray(0, this.lengthCount));
+      return b;
+    };
+    this.lengths = grow(this.lengths);
+    this.lengthLines = grow(this.lengthLines);
+    this.lengthColumns = grow(this.lengthColumns);
   }
 
   private pushLength(tokens: number, line: number, column: number): void {

@@ -12,9 +12,9 @@ const DEFAULT_CONTEXT_LIMIT = 4096;
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * Notes, for each finding it keeps, when it was added: the line being read then, plus 0.5 once
- * that line's duplicate check is done (a line-too-long finding for the next line, the blank run
- * flushed at the end). The main thread replays the duplicate checks between these.
+ * Notes, for each finding it keeps, when it was added: the line being read then (plus 0.5 for a
+ * line-too-long finding, added for the next line once this one's duplicate check is done). The
+ * main thread replays the duplicate checks between these.
  */
 class SequencedCollector extends FindingCollector {
   readonly seq: number[] = [];
@@ -31,8 +31,7 @@ async function run(job: RangeJob): Promise<RangeResult> {
   pipeline.deferDuplicates = true;
   const jsonl = new JsonlValidator(collector, pipeline);
   jsonl.atFileStart = job.atFileStart;
-  let ended = false;
-  collector.at = (code) => jsonl.lines + (ended || code === 'line-too-long' ? 0.5 : 0);
+  collector.at = (code) => jsonl.lines + (code === 'line-too-long' ? 0.5 : 0);
   let bytes = 0;
   if (job.end > job.start) {
     const stream = createReadStream(job.path, { start: job.start, end: job.end - 1, highWaterMark: CHUNK_BYTES });
@@ -42,10 +41,9 @@ async function run(job: RangeJob): Promise<RangeResult> {
       parentPort!.postMessage({ type: 'progress', bytes } satisfies WorkerMessage);
     }
   }
-  ended = true;
-  jsonl.end();
+  jsonl.end(false);
   const findings = collector.findings.map(({ file: _file, ...rest }) => rest);
-  return { type: 'done', lines: jsonl.lines, findings, seq: collector.seq, errors: collector.errors, warnings: collector.warnings, infos: collector.infos, byCode: collector.byCode, state: pipeline.exportState() };
+  return { type: 'done', lines: jsonl.lines, firstBlankRun: jsonl.firstBlankRun, pendingBlankRun: jsonl.pendingBlankRun(), findings, seq: collector.seq, errors: collector.errors, warnings: collector.warnings, infos: collector.infos, byCode: collector.byCode, state: pipeline.exportState() };
 }
 
 if (!isMainThread && parentPort) {

@@ -86,6 +86,49 @@ test('worker threads over byte ranges give the single pass\'s findings and summa
   }
 });
 
+test('blank runs left open at a range end, and the findings cap falling in any range, as in one pass', async () => {
+  // few blank runs (so a run stays unreported across ranges), many duplicates and errors
+  const random = rng(11);
+  const lines: string[] = [];
+  for (let i = 0; i < 2400; i++) {
+    const r = random();
+    if (r < 0.004) lines.push('', '');
+    else if (r < 0.3) lines.push(`{"text":"copy ${Math.floor(random() * 20)}"}`);
+    else if (r < 0.35) lines.push('{"text": oops}');
+    else lines.push(`{"text":"record ${i}"}`);
+  }
+  const path = join(tmp, 'sparse-blank.jsonl');
+  writeFileSync(path, lines.join('\n'));
+  for (const maxFindings of [7, 60, 250, 700, 1e6]) {
+    const single = await validateFile(path, { maxFindings });
+    for (const workers of [3, 4]) {
+      assert.deepEqual(await validateFile(path, { maxFindings, workers }), single, `${workers} workers, maxFindings ${maxFindings}`);
+    }
+  }
+});
+
+test('a blank run before a range boundary is reported after the next range\'s findings that come first', async () => {
+  // blocks of copies of the first block's records (a warning each), each block ending with a run
+  // of blank lines, which one pass reports only when the next run starts: after the next block's
+  // findings, wherever the range boundaries fall
+  const block = Array.from({ length: 150 }, (_, i) => `{"text":"record number ${i}"}`);
+  const path = join(tmp, 'blank-boundary.jsonl');
+  writeFileSync(path, [...block, '', '', ...block, '', ...block, '', '', ...block, '', '{"text":"end"}'].join('\n'));
+  const bytes = readFileSync(path);
+  const all = await validateFile(path, { maxFindings: 1e6 });
+  for (const workers of [2, 4]) {
+    const bounds = await splitRanges(path, bytes.length, workers);
+    for (const bound of bounds.slice(1, -1)) {
+      const boundaryLine = bytes.subarray(0, bound).toString().split('\n').length;
+      const before = all.findings.filter((f) => f.line < boundaryLine).length;
+      for (let cap = Math.max(1, before - 2); cap <= before + 2; cap++) {
+        const single = await validateFile(path, { maxFindings: cap });
+        assert.deepEqual(await validateFile(path, { maxFindings: cap, workers }), single, `${workers} workers, boundary at line ${boundaryLine}, maxFindings ${cap}`);
+      }
+    }
+  }
+});
+
 test('ranges start at the start of a non-blank line; a pre-aborted run rejects with AbortError', async () => {
   const path = join(tmp, 'ranges.jsonl');
   const text = ['{"text":"a"}', '', '', '{"text":"b"}', '  ', '{"text":"c"}\r', '{"text":"d"}'].join('\n').repeat(50);
