@@ -20,7 +20,8 @@ export async function loadOrt(): Promise<typeof Ort> {
   return ortModule;
 }
 
-/** Rows x tokens of one prefill call; bigger inputs are split (bounds the [B,S,V] logits buffer). */
+/** Padded rows x tokens of one prefill run; bigger inputs are split (bounds activation memory,
+ *  e.g. [tokens, intermediate] floats in the MLP). */
 const MAX_TOKENS_PER_RUN = 8192;
 
 export interface StepOutput {
@@ -56,7 +57,6 @@ export async function createSession(modelPath: string, options: OpenModelOptions
     // logger before throwing; the fallback is reported once through onNotice instead.
     if (ort.env.logLevel === undefined || ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
     try {
-      // a missing CUDA provider library is expected on CPU installs: reported once through onNotice, not logged
       const session = await ort.InferenceSession.create(modelPath, { ...base, logSeverityLevel: 4, executionProviders: ['cuda', 'cpu'] });
       return { session, provider: 'cuda' };
     } catch (error) {
