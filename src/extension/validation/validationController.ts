@@ -88,12 +88,24 @@ export class ValidationController implements vscode.Disposable {
     }, settings.debounceMs));
   }
 
-  /** A closed buffer's findings go: its positions described text that no longer shows. Disk results stay. */
+  /**
+   * When a buffer closes, its findings described text that may differ from the file (unsaved
+   * edits, discarded): the file on disk is validated again, quietly, so that the sidebar keeps
+   * listing it with findings that match the file. A file that is gone is forgotten.
+   */
   onClose(document: vscode.TextDocument): void {
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
-    if (this.results.get(key)?.source === 'buffer') this.forget(document.uri);
+    if (this.results.get(key)?.source !== 'buffer') return;
+    if (document.uri.scheme !== 'file') {
+      this.forget(document.uri);
+      return;
+    }
+    stat(document.uri.fsPath).then(
+      () => void this.validateFromDisk(document.uri, { quiet: true }),
+      () => this.forget(document.uri),
+    );
   }
 
   forget(uri: vscode.Uri): void {
@@ -137,10 +149,10 @@ export class ValidationController implements vscode.Disposable {
   }
 
   /**
-   * Streams a file from disk through the validators with a cancellable progress notification.
-   * Returns undefined when cancelled or superseded.
+   * Streams a file from disk through the validators with a cancellable progress notification
+   * (or, quiet, a status-bar spinner). Returns undefined when cancelled or superseded.
    */
-  async validateFromDisk(uri: vscode.Uri): Promise<FileResult | undefined> {
+  async validateFromDisk(uri: vscode.Uri, { quiet = false } = {}): Promise<FileResult | undefined> {
     const settings = readValidationSettings(uri);
     const abort = this.begin(uri);
     const started = Date.now();
@@ -149,7 +161,8 @@ export class ValidationController implements vscode.Disposable {
       const engine = await this.getEngine();
       const total = (await stat(uri.fsPath)).size;
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Preflight: validating ${name}`, cancellable: true },
+        // quiet (a re-check after a buffer closed): a status-bar spinner, not a notification
+        { location: quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Preflight: validating ${name}`, cancellable: !quiet },
         async (progress, token) => {
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;

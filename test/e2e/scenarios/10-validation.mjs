@@ -76,4 +76,13 @@ export default async function validation(t) {
   const csvRow = await t.page.locator('.pane-body .monaco-list-row', { hasText: 'malformed.csv' }).count();
   t.check('the Datasets & Findings view lists malformed.csv', csvRow > 0);
   await t.screenshot('sidebar');
+
+  // a click on a finding in the view goes to its line
+  await t.runCommand('View: Close All Editors');
+  const finding = t.page.locator('.pane-body .monaco-list-row', { hasText: 'exact duplicate' }).first();
+  if (t.check('the view lists the duplicate finding under its file', await finding.waitFor({ timeout: 10000 }).then(() => true, () => false))) {
+    await finding.click();
+    const cursor = t.page.locator('.statusbar-item', { hasText: /Ln 5, Col/ }).first();
+    t.check('clicking the finding opens malformed.jsonl at line 5', await cursor.waitFor({ timeout: 15000 }).then(() => true, () => false));
+  }
 }
