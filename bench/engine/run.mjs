@@ -30,8 +30,10 @@ if (!existsSync(rowsFile)) {
 }
 const common = ['--threads', threads, '--batch', String(batch), '--seq', String(seq), '--gen', gen, '--reps', reps, '--rows', rowsFile];
 
+// ONNX Runtime runs with its pool threads not spinning (the engine's default); torch gets the same
+// courtesy through OpenMP's passive wait policy, so that neither burns the shared cores while waiting
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: threads } });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: threads, OMP_WAIT_POLICY: 'PASSIVE' } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }

@@ -118,7 +118,7 @@ export async function openModelInWorker(dir: string, options: WorkerModelOptions
   const worker = startWorker(options);
   const model = new WorkerInferenceModel(worker, loadTokenizer(dir), options.onNotice);
   try {
-    model.info = await model.call('open', { dir, options: { provider: options.provider, threads: options.threads } });
+    model.info = await model.call('open', { dir, options: { provider: options.provider, threads: options.threads, spinning: options.spinning } });
   } catch (error) {
     await worker.terminate();
     throw error;

@@ -92,4 +92,7 @@ export interface OpenModelOptions {
   threads?: number;
   /** called once if CUDA was asked for (or 'auto') but could not be used */
   onNotice?: (message: string) => void;
+  /** let ONNX Runtime's idle pool threads spin (default false: on a shared or busy machine spinning
+   *  threads slowed decoding about 3x in the engine benchmark; they also burn CPU while idle) */
+  spinning?: boolean;
 }

@@ -50,6 +50,7 @@ export async function createSession(modelPath: string, options: OpenModelOptions
     executionMode: 'sequential',
     interOpNumThreads: 1,
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
   };
   const want = options.provider ?? 'auto';
   if (want !== 'cpu') {
