@@ -2,6 +2,7 @@
 // UTF-16 columns (what editors show). Handles a BOM on line 1, CRLF, blank lines, lines longer
 // than a chunk (kept as a list of parts until their newline arrives, never re-copied per chunk),
 // and invalid UTF-8 (reported, then the line is read as an editor would, with U+FFFD).
+import { open } from 'node:fs/promises';
 import { FindingCollector } from './findings';
 import { JsonTape, skipWs } from './jsonScan';
 import { LineLocator, RecordPipeline } from './pipeline';
@@ -39,8 +40,12 @@ export class JsonlValidator {
     this.skipping = true;
   }
 
-  /** Feeds the next chunk of the file. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds the next chunk of the file. `reused`: the caller reads the next chunk into the same
+   * memory, so the part of a line left over at the end is copied (a reused read buffer leaves no
+   * garbage chunks behind: memory stays flat, see readChunks).
+   */
+  push(chunk: Buffer, reused = false): void {
     let from = 0;
     let nl = chunk.indexOf(10);
     if (this.skipping) {
@@ -51,7 +56,7 @@ export class JsonlValidator {
       from = nl + 1;
       nl = chunk.indexOf(10, from);
     } else if (nl < 0) {
-      this.pending.push(chunk);
+      this.pending.push(reused ? Buffer.from(chunk) : chunk);
       this.pendingBytes += chunk.length;
       if (this.pendingBytes > this.maxLineBytes) this.startSkipping();
       return;
@@ -82,7 +87,7 @@ export class JsonlValidator {
       nl = chunk.indexOf(10, from);
     }
     if (from < chunk.length) {
-      this.pending.push(chunk.subarray(from));
+      this.pending.push(reused ? Buffer.from(chunk.subarray(from)) : chunk.subarray(from));
       this.pendingBytes += chunk.length - from;
       if (this.pendingBytes > this.maxLineBytes) this.startSkipping();
     }
@@ -173,4 +178,24 @@ export function blankLineMessage(a: number, b: number): string {
 function hasNonAsciiBefore(buf: Uint8Array, s: number, e: number): boolean {
   for (let i = s; i < e; i++) if (buf[i] >= 0x80) return true;
   return false;
+}
+
+/**
+ * Reads bytes [start, end) of a file in chunks of `chunkBytes` into one reused buffer (each
+ * chunk is valid until the next is read: feed it to JsonlValidator.push(chunk, true)).
+ */
+export async function* readChunks(path: string, start: number, end: number, chunkBytes = 1 << 20): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    let pos = start;
+    while (pos < end) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(chunkBytes, end - pos), pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }

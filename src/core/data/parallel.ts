@@ -7,12 +7,12 @@
 // (24 bytes a record), so "the earlier copy" is exactly the single pass's. A range never starts
 // on a blank line, so a run of blank lines is never cut in two; a run still unreported at the end
 // of a range is reported where a single pass reports it (when the next run starts).
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FindingCollector } from './findings';
-import { JsonlValidator, blankLineMessage } from './jsonl';
+import { JsonlValidator, blankLineMessage, readChunks } from './jsonl';
 import { PipelineState, RecordPipeline } from './pipeline';
 import { Finding, Severity, ValidationOptions, ValidationProgress } from './types';
 
@@ -173,17 +173,12 @@ export async function validateJsonlInWorkers(
     if (signal?.aborted) throw abortError();
     // range 0 on this thread, straight into the file's pipeline
     const jsonl = new JsonlValidator(collector, pipeline);
-    const stream = createReadStream(path, { start: 0, end: bounds[1] - 1, highWaterMark: CHUNK_BYTES });
-    try {
-      for await (const chunk of stream) {
-        if (signal?.aborted) throw abortError();
-        if (firstError) throw firstError;
-        jsonl.push(chunk as Buffer);
-        read[0] += (chunk as Buffer).length;
-        report();
-      }
-    } finally {
-      stream.destroy();
+    for await (const chunk of readChunks(path, 0, bounds[1], CHUNK_BYTES)) {
+      if (signal?.aborted) throw abortError();
+      if (firstError) throw firstError;
+      jsonl.push(chunk, true);
+      read[0] += chunk.length;
+      report();
     }
     jsonl.end(false);
     let lineBase = jsonl.lines;

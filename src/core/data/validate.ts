@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { CsvValidator } from './csv';
 import { FindingCollector } from './findings';
 import { looksLikeJsonLines, validateJsonDocument } from './jsonDocument';
-import { JsonlValidator } from './jsonl';
+import { JsonlValidator, readChunks } from './jsonl';
 import { validateJsonlInWorkers } from './parallel';
 import { RecordPipeline } from './pipeline';
 import { tokenCounter } from './tokens';
@@ -36,7 +36,8 @@ export function abortError(): Error {
 }
 
 interface Validator {
-  push(chunk: Buffer): void;
+  /** `reused`: the chunk's memory is read into again afterwards (JSON Lines only) */
+  push(chunk: Buffer, reused?: boolean): void;
   end(): Promise<{ records: number; schema: string | null }>;
 }
 
@@ -55,7 +56,7 @@ async function makeValidator(format: FileFormat, collector: FindingCollector, op
   if (format === 'jsonl') {
     const jsonl = new JsonlValidator(collector, pipeline);
     return {
-      push: (chunk) => jsonl.push(chunk),
+      push: (chunk, reused) => jsonl.push(chunk, reused),
       end: async () => {
         jsonl.end();
         const schema = pipeline.finish();
@@ -134,18 +135,29 @@ export async function validateFile(path: string, options: ValidationOptions = {}
     if (signal?.aborted) throw abortError();
     return summarize(path, totalBytes, collector, { records: pipeline.records, schema: pipeline.finish() });
   }
-  const validator = await makeValidator(format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES ? 'jsonl' : format, collector, options);
-  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const effective = format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES ? 'jsonl' : format;
+  const validator = await makeValidator(effective, collector, options);
   let bytesRead = 0;
-  try {
-    for await (const chunk of stream) {
+  if (effective === 'jsonl') {
+    // JSON Lines: one reused read buffer (the validator copies what it keeps of a chunk)
+    for await (const chunk of readChunks(path, 0, Infinity, CHUNK_BYTES)) {
       if (signal?.aborted) throw abortError();
-      validator.push(chunk as Buffer);
-      bytesRead += (chunk as Buffer).length;
+      validator.push(chunk, true);
+      bytesRead += chunk.length;
       progress.onProgress?.(bytesRead, totalBytes);
     }
-  } finally {
-    stream.destroy();
+  } else {
+    const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+    try {
+      for await (const chunk of stream) {
+        if (signal?.aborted) throw abortError();
+        validator.push(chunk as Buffer);
+        bytesRead += (chunk as Buffer).length;
+        progress.onProgress?.(bytesRead, totalBytes);
+      }
+    } finally {
+      stream.destroy();
+    }
   }
   if (signal?.aborted) throw abortError();
   return summarize(path, bytesRead, collector, await validator.end());

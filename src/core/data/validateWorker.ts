@@ -1,9 +1,8 @@
 // Worker-thread entry: validates one byte range of a JSON Lines file (see parallel.ts) and posts
 // its findings and pipeline state back. Bundled as dist/validateWorker.js.
-import { createReadStream } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FindingCollector } from './findings';
-import { JsonlValidator } from './jsonl';
+import { JsonlValidator, readChunks } from './jsonl';
 import type { RangeJob, RangeResult, WorkerMessage } from './parallel';
 import { RecordPipeline } from './pipeline';
 import { tokenCounter } from './tokens';
@@ -34,10 +33,9 @@ async function run(job: RangeJob): Promise<RangeResult> {
   collector.at = (code) => jsonl.lines + (code === 'line-too-long' ? 0.5 : 0);
   let bytes = 0;
   if (job.end > job.start) {
-    const stream = createReadStream(job.path, { start: job.start, end: job.end - 1, highWaterMark: CHUNK_BYTES });
-    for await (const chunk of stream) {
-      jsonl.push(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
+    for await (const chunk of readChunks(job.path, job.start, job.end, CHUNK_BYTES)) {
+      jsonl.push(chunk, true);
+      bytes += chunk.length;
       parentPort!.postMessage({ type: 'progress', bytes } satisfies WorkerMessage);
     }
   }
