@@ -86,6 +86,7 @@ class EvalConfig:
     max_users: int = 0                   # evaluate on the first N users of a split (0: all)
     batch: int = 256
     select_by: str = "ndcg@10"           # validation metric that picks the best epoch
+    tau: float = 1.0                     # decoding temperature (loss.tau shapes training only)
 
 
 @dataclass

@@ -310,7 +310,7 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
         # End of epoch: validate, checkpoint (rank 0), pick the best epoch on validation.
         ckpt = os.path.join(out_dir, f"checkpoint-epoch{epoch + 1}")
         if main:
-            metrics = evaluate_encoded(model, enc["valid"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=lc.tau,
+            metrics = evaluate_encoded(model, enc["valid"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=cfg.eval.tau,
                                        ks=cfg.eval.ks, max_batch=cfg.eval.batch)
             log.write({"type": "eval", "split": "valid", "epoch": epoch + 1, "step": global_step, **metrics})
             history.append({"epoch": epoch + 1, **metrics})
@@ -335,7 +335,7 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
             if best["checkpoint"] != os.path.join(out_dir, f"checkpoint-epoch{history[-1]['epoch']}"):
                 best_model, _ = load_model(cfg, titles, checkpoint=best["checkpoint"])
                 best_model.to(device)
-            test = evaluate_encoded(best_model, enc["test"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=lc.tau,
+            test = evaluate_encoded(best_model, enc["test"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=cfg.eval.tau,
                                     ks=cfg.eval.ks, max_batch=cfg.eval.batch)
             log.write({"type": "test", "split": "test", "epoch": best["epoch"], **test})
             result["test"] = test
@@ -362,7 +362,7 @@ def evaluate_checkpoint(cfg: RunConfig, checkpoint: str, split: str = "test", ec
     enc = encode_records(splits[split], tok, trie, cfg.data.max_prompt_tokens)
     if cfg.eval.max_users:
         enc = enc[: cfg.eval.max_users]
-    metrics = evaluate_encoded(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.loss.tau,
+    metrics = evaluate_encoded(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.eval.tau,
                                ks=cfg.eval.ks, max_batch=cfg.eval.batch)
     metrics["random_hr@10"] = min(1.0, cfg.eval.beam / len(titles))
     if echo:
@@ -382,7 +382,7 @@ def audit_checkpoint(cfg: RunConfig, checkpoint: Optional[str] = None, split: st
     model.to(device)
     trie = TitleTrie.from_titles(titles, tok)
     enc = encode_records(splits[split], tok, trie, cfg.data.max_prompt_tokens)[:users]
-    result = pruning_audit(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.loss.tau,
+    result = pruning_audit(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.eval.tau,
                            max_batch=cfg.eval.batch)
     if echo:
         print(json.dumps({"type": "audit", "split": split, "checkpoint": checkpoint, "beam": cfg.eval.beam, **result}),

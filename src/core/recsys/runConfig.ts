@@ -35,7 +35,7 @@ export interface BearRunConfig {
     precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
     log_every: number;
   };
-  eval: { beam: number; ks: number[]; max_users: number; select_by: string };
+  eval: { beam: number; ks: number[]; max_users: number; select_by: string; tau?: number };
   resume?: string | null;
 }
 
