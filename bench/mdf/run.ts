@@ -17,7 +17,7 @@ import { computeSignature } from '../../src/core/mdf/signature';
 import { writeTinyCheckpoint } from '../../test/helpers/tinyCheckpoint';
 
 const { values } = parseArgs({
-  options: { records: { type: 'string' }, threads: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, python: { type: 'string' } },
+  options: { 'no-finetune': { type: 'boolean' }, records: { type: 'string' }, threads: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, python: { type: 'string' } },
 });
 const N = Number(values.records ?? 1000);
 const threads = Number(values.threads ?? 2);
@@ -66,6 +66,10 @@ async function main(): Promise<void> {
   const logprobS = (performance.now() - t) / 1000;
   await model.dispose();
 
+  if (values['no-finetune']) {
+    console.log(JSON.stringify({ signatureS, forecastS, logprobS, timings: full.timings }));
+    return;
+  }
   const ft = spawnSync(python, [join(__dirname, 'finetune_epoch.py'), '--ckpt', ckpt, '--ids', join(root, 'ids.json'), '--threads', String(threads)], { encoding: 'utf8' });
   if (ft.status !== 0) throw new Error(`fine-tuning peer failed: ${ft.stderr}`);
   const epoch = JSON.parse(ft.stdout.trim().split('\n').pop()!);
