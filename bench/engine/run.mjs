@@ -3,7 +3,7 @@
 // extraction) and KV-cache generation tokens/s, peak RSS, the machine's fp32 matmul GFLOP/s and
 // the utilisation it implies.
 //
-//   node bench/engine/run.mjs [--threads 2] [--batch 8] [--seq 128] [--gen 128] [--reps 5] [--rounds 2]
+//   node bench/engine/run.mjs [--threads 2] [--batch 8] [--seq 128] [--gen 128] [--reps 5] [--rounds 2] [--torch-omp-active]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -31,9 +31,12 @@ if (!existsSync(rowsFile)) {
 const common = ['--threads', threads, '--batch', String(batch), '--seq', String(seq), '--gen', gen, '--reps', reps, '--rows', rowsFile];
 
 // ONNX Runtime runs with its pool threads not spinning (the engine's default); torch gets the same
-// courtesy through OpenMP's passive wait policy, so that neither burns the shared cores while waiting
+// courtesy through OpenMP's passive wait policy, so that neither burns the shared cores while
+// waiting. --torch-omp-active leaves torch at OpenMP's default (spinning) instead.
+const ompActive = argv.includes('--torch-omp-active');
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: threads, OMP_WAIT_POLICY: 'PASSIVE' } });
+  const omp = ompActive ? {} : { OMP_WAIT_POLICY: 'PASSIVE' };
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: threads, ...omp } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -75,7 +78,7 @@ const f = (x, d = 1) => x.toFixed(d);
 const lines = [
   `engine benchmark: ${(ort.parameters / 1e6).toFixed(1)}M-parameter Llama-style model (L=${L}, E=${E}, H=${m.num_attention_heads}, KV=${K}, I=${I}, V=${V}), fp32, ${threads} threads, CPU`,
   `machine: ${process.arch}, load average during the run ${load.map((x) => f(x, 2)).join(' -> ')} (shared machine: figures are best-of)`,
-  `torch BLAS: ${torch.blas.join(' | ').slice(0, 300)}`,
+  `torch BLAS: ${torch.blas.join(' | ').slice(0, 300)}; OpenMP wait policy ${ompActive ? 'default (active)' : 'PASSIVE'}; ONNX Runtime pool threads not spinning`,
   `fp32 matmul 1024^3: ORT/MLAS ${f(ort.matmulGflops)} GFLOP/s, torch ${f(torch.matmulGflops)} GFLOP/s -> reference rate ${f(rate / 1e9)} GFLOP/s`,
   '',
   `prefill ${batch}x${seq} + hidden_last   ORT ${f(ort.prefill.tokensPerSecond, 0)} tok/s   torch eager ${f(torch.prefill.tokensPerSecond, 0)} tok/s   speed-up ${f(ort.prefill.tokensPerSecond / torch.prefill.tokensPerSecond, 2)}x   utilisation ORT ${f(util(prefillFlopsPerToken, ort.prefill.tokensPerSecond))}% torch ${f(util(prefillFlopsPerToken, torch.prefill.tokensPerSecond))}%  (${f(prefillFlopsPerToken / 1e6)} MFLOP/token)`,
