@@ -57,6 +57,8 @@ export class RecordChecker {
   readonly exact: boolean;
   private weight = 0;
   private exactTokens = 0;
+  /** key token of each of TOP_KEYS in the record being checked (-1: absent), reused */
+  private readonly found = new Int32Array(TOP_KEYS.length);
 
   constructor(private readonly counter?: ExactTokenCounter) {
     this.exact = counter !== undefined;
@@ -86,7 +88,7 @@ export class RecordChecker {
     this.weight = 0;
     this.exactTokens = 0;
     let overhead = 0;
-    const found = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+    const found = this.found.fill(-1);
     const end = tape.next[root];
     this.anchorStart = tape.start[root];
     this.anchorEnd = this.anchorStart + 1;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateCommand } from '../../../src/cli/commands/validate';
+import { parseValidateArgs, validateCommand } from '../../../src/cli/commands/validate';
 import { UsageError } from '../../../src/cli/command';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -63,7 +63,15 @@ test('bad usage and unreadable input: UsageError (the CLI prints it and exits 2)
   await assert.rejects(run(['--frobnicate', 'a.jsonl']), /unknown option/);
   await assert.rejects(run(['no/such/file.jsonl']), /cannot read 'no\/such\/file.jsonl': no such file/);
   await assert.rejects(run(['--label-columns', 'x', 'a.csv']), /needs --levels/);
+  await assert.rejects(run(['--workers', '0', 'a.jsonl']), /--workers must be a positive integer/);
   await assert.rejects(run(['examples/chat-clean.jsonl', '--tokenizer', 'no/such/tokenizer.json']), UsageError);
+});
+
+test('--workers is parsed (large JSON Lines files only use it; small ones get one pass)', async () => {
+  assert.equal(parseValidateArgs(['--workers', '3', 'a.jsonl']).workers, 3);
+  assert.equal(parseValidateArgs(['a.jsonl']).workers, undefined);
+  const one = await run(['--json', 'examples/chat-defects.jsonl']);
+  assert.deepEqual(await run(['--json', '--workers=2', 'examples/chat-defects.jsonl']), one);
 });
 
 test('--levels and --label-columns reach the CSV checks', async () => {
