@@ -40,7 +40,8 @@ export function hashBytes(buf: Uint8Array, s: number, e: number): number {
  * folded, each run of whitespace and punctuation (JSON escapes such as \n included) one
  * separator, leading and trailing separators dropped. The scanner writes each string's
  * normalised bytes while it reads the string (JsonTape.norm, see jsonScan.ts); the record's text
- * strings are gathered here in order and hashed four bytes at a time in two lanes.
+ * strings are gathered here in order (or hashed where they lie, when they lie side by side) and
+ * hashed four bytes at a time in two lanes.
  */
 export class NormalizedHasher {
   h1 = 0;
@@ -48,7 +49,10 @@ export class NormalizedHasher {
   /** length of the normalised text: 0 means there is nothing to compare */
   length = 0;
   private scratch = new Uint8Array(1 << 16);
-  private words = new Int32Array(this.scratch.buffer);
+  private scratchView: DataView<ArrayBufferLike> = new DataView(this.scratch.buffer);
+  private scratchViewOf: Uint8Array = this.scratch;
+  private srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private srcViewOf: Uint8Array | null = null;
 
   begin(): void {
     this.length = 0;
@@ -75,17 +79,43 @@ export class NormalizedHasher {
     let j = this.length;
     if (j > 0 && this.scratch[j - 1] === 0) j--;
     this.length = j;
-    // zero-pad to a whole word and read the scratch four bytes at a time (little-endian words)
-    const buf = this.scratch;
-    for (let p = j; p < ((j + 3) & ~3); p++) buf[p] = 0;
-    if (this.words.buffer !== buf.buffer) this.words = new Int32Array(buf.buffer, 0, buf.length >> 2);
-    const words = this.words;
-    const n = (j + 3) >> 2;
+    if (this.scratchViewOf !== this.scratch) {
+      this.scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
+      this.scratchViewOf = this.scratch;
+    }
+    this.hashWords(this.scratch, this.scratchView, 0, j);
+  }
+
+  /**
+   * The hash of src[s, e) as begin(), add(src, s, e), finish() give it, without the copy: for a
+   * record whose text strings lie side by side in the scanner's normalised text.
+   */
+  hashRange(src: Uint8Array, s: number, e: number): void {
+    let j = e - s;
+    if (j > 0 && src[e - 1] === 0) j--;
+    this.length = j;
+    if (this.srcViewOf !== src) {
+      this.srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      this.srcViewOf = src;
+    }
+    this.hashWords(src, this.srcView, s, j);
+  }
+
+  /** Two lanes over the little-endian words of src[s, s + j) (the last one zero-padded). */
+  private hashWords(src: Uint8Array, view: DataView<ArrayBufferLike>, s: number, j: number): void {
     let h1 = 0x2545f491 ^ j;
     let h2 = 0x6a09e667 ^ j;
-    for (let w = 0; w < n; w++) {
-      const k = words[w];
+    const end = s + (j & ~3);
+    let p = s;
+    for (; p < end; p += 4) {
+      const k = view.getInt32(p, true);
       // two independent multiply lanes over the words (rotate, xor, multiply), finalised by fmix
+      h1 = Math.imul(((h1 << 5) | (h1 >>> 27)) ^ k, 0x9e3779b1);
+      h2 = Math.imul(((h2 << 7) | (h2 >>> 25)) ^ k, 0x85ebca77);
+    }
+    if (j & 3) {
+      let k = 0;
+      for (let b = 0; b < (j & 3); b++) k |= src[p + b] << (8 * b);
       h1 = Math.imul(((h1 << 5) | (h1 >>> 27)) ^ k, 0x9e3779b1);
       h2 = Math.imul(((h2 << 7) | (h2 >>> 25)) ^ k, 0x85ebca77);
     }

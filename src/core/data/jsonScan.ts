@@ -38,7 +38,7 @@ export class JsonTape {
    * while scanning (so the text is read once): ASCII letters folded to lower case, digits and
    * bytes >= 0x80 kept, each run of other bytes (punctuation, whitespace, escapes such as \n;
    * \uXXXX keeps its hex text) one 0 byte, leading separators dropped, one 0 at the end of a
-   * string that has any text. See NormalizedHasher in hash.ts.
+   * string that has any text (keys: nothing, they are not hashed). See NormalizedHasher in hash.ts.
    */
   normStart = new Int32Array(1024);
   normEnd = new Int32Array(1024);
@@ -239,6 +239,8 @@ export class JsonTape {
     this.flags[tok] = 0;
     pos = this.scanString(buf, pos, e, tok);
     if (pos < 0) return -1;
+    // keys are not hashed: their normalised text is dropped, so that a record's values lie side by side
+    this.normPos = this.normEnd[tok] = this.normStart[tok];
     pos = skipWs(buf, pos, e);
     if (pos >= e || buf[pos] !== 0x3a) return this.fail(pos, `expected ':' after the property name, found ${pos >= e ? 'the end of the line' : describe(buf, pos, e)}`);
     return skipWs(buf, pos + 1, e);

@@ -182,14 +182,20 @@ export class RecordPipeline {
     // unrelated broken records look alike.
     if (broken) return;
     const hasher = this.hasher;
-    hasher.begin();
     const buf = tape.buf;
     const norm = tape.norm;
-    for (let t = 0; t < checker.textCount; t++) {
-      const tok = checker.textTokens[t];
-      hasher.add(norm, tape.normStart[tok], tape.normEnd[tok]);
+    const texts = checker.textTokens;
+    const n = checker.textCount;
+    // the text strings side by side in the scanner's normalised text (the usual case: keys leave
+    // nothing there) are hashed where they lie; otherwise gathered first
+    let t = 1;
+    while (t < n && tape.normStart[texts[t]] === tape.normEnd[texts[t - 1]]) t++;
+    if (n > 0 && t === n) hasher.hashRange(norm, tape.normStart[texts[0]], tape.normEnd[texts[n - 1]]);
+    else {
+      hasher.begin();
+      for (let i = 0; i < n; i++) hasher.add(norm, tape.normStart[texts[i]], tape.normEnd[texts[i]]);
+      hasher.finish();
     }
-    hasher.finish();
     if (hasher.length === 0) return;
     const raw = hashBytes(buf, rawStart, rawEnd);
     if (this.deferDuplicates) {

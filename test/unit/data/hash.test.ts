@@ -77,12 +77,17 @@ test('normalised text written by the scanner equals the reference normalisation'
     if (!ok) continue;
     for (let t = 0; t < tape.count; t++) {
       if (tape.type[t] !== T_STRING) continue;
+      if (t === 1) {
+        // the key "k": keys are not hashed, they leave no normalised text
+        assert.equal(tape.normEnd[t], tape.normStart[t]);
+        continue;
+      }
       const got = Array.from(tape.norm.subarray(tape.normStart[t], tape.normEnd[t]));
       assert.deepEqual(got, reference(line.subarray(tape.start[t] + 1, tape.end[t] - 1)), `${line.toString('latin1')} token ${t}`);
       checked++;
     }
   }
-  assert.ok(checked > 5000);
+  assert.ok(checked > 3000, `${checked}`);
 });
 
 function textHash(strings: string[]): [number, number, number] {
@@ -93,7 +98,13 @@ function textHash(strings: string[]): [number, number, number] {
   hasher.begin();
   for (let t = 1; t < tape.count; t++) hasher.add(tape.norm, tape.normStart[t], tape.normEnd[t]);
   hasher.finish();
-  return [hasher.h1, hasher.h2, hasher.length];
+  const gathered: [number, number, number] = [hasher.h1, hasher.h2, hasher.length];
+  // the strings lie side by side in the tape's normalised text: hashed in place, the same hash
+  if (tape.count > 1) {
+    hasher.hashRange(tape.norm, tape.normStart[1], tape.normEnd[tape.count - 1]);
+    assert.deepEqual([hasher.h1, hasher.h2, hasher.length], gathered);
+  }
+  return gathered;
 }
 
 test('near-duplicate hash: case, punctuation and whitespace runs ignored; words and their order not', () => {
@@ -104,6 +115,7 @@ test('near-duplicate hash: case, punctuation and whitespace runs ignored; words 
   assert.notDeepEqual(textHash(['hello world']), textHash(['world hello']));
   assert.notDeepEqual(textHash(['café']), textHash(['cafe']));
   assert.equal(textHash(['', ' ?! '])[2], 0);
+  for (let n = 0; n < 12; n++) assert.deepEqual(textHash(['x'.repeat(n), 'Yz'.repeat(n)]), textHash([`${'x'.repeat(n)} ${'yz'.repeat(n)}`]));
   const raw = Buffer.from('xx{"a":1}yy{"a":1}');
   assert.equal(hashBytes(raw, 2, 9), hashBytes(raw, 11, 18));
   assert.notEqual(hashBytes(raw, 2, 9), hashBytes(raw, 2, 8));
