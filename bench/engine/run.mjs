@@ -48,6 +48,7 @@ const keep = (key, r) => {
   if (!prev) return (best[key] = r);
   if (r.prefill.tokensPerSecond > prev.prefill.tokensPerSecond) prev.prefill = r.prefill;
   if (r.generate.tokensPerSecond > prev.generate.tokensPerSecond) prev.generate = r.generate;
+  if (r.generateBatch.tokensPerSecond > prev.generateBatch.tokensPerSecond) prev.generateBatch = r.generateBatch;
   prev.matmulGflops = Math.max(prev.matmulGflops, r.matmulGflops);
   prev.peakRssMiB = Math.max(prev.peakRssMiB, r.peakRssMiB);
 };
@@ -83,6 +84,7 @@ const lines = [
   '',
   `prefill ${batch}x${seq} + hidden_last   ORT ${f(ort.prefill.tokensPerSecond, 0)} tok/s   torch eager ${f(torch.prefill.tokensPerSecond, 0)} tok/s   speed-up ${f(ort.prefill.tokensPerSecond / torch.prefill.tokensPerSecond, 2)}x   utilisation ORT ${f(util(prefillFlopsPerToken, ort.prefill.tokensPerSecond))}% torch ${f(util(prefillFlopsPerToken, torch.prefill.tokensPerSecond))}%  (${f(prefillFlopsPerToken / 1e6)} MFLOP/token)`,
   `generation (prompt ${opt('prompt', '16')}, ${gen} new, batch 1)   ORT ${f(ort.generate.tokensPerSecond)} tok/s   torch eager ${f(torch.generate.tokensPerSecond)} tok/s   speed-up ${f(ort.generate.tokensPerSecond / torch.generate.tokensPerSecond, 2)}x   utilisation ORT ${f(util(genFlopsPerToken, ort.generate.tokensPerSecond))}%`,
+  `batched generation (${batch} prompts of ${opt('prompt', '16')} tokens, 32 new each)   ORT ${f(ort.generateBatch.tokensPerSecond)} tok/s   torch eager ${f(torch.generateBatch.tokensPerSecond)} tok/s   speed-up ${f(ort.generateBatch.tokensPerSecond / torch.generateBatch.tokensPerSecond, 2)}x`,
   `peak RSS   ORT ${f(ort.peakRssMiB, 0)} MiB   torch ${f(torch.peakRssMiB, 0)} MiB`,
   `agreement: hidden_last max |diff| ${maxDiff.toExponential(2)}; greedy tokens ${sameIds ? 'identical' : 'differ'} (first 16)`,
 ];
