@@ -366,12 +366,12 @@ export class RecordPipeline {
     if (n < MIN_RECORDS_FOR_OUTLIERS) return;
     const logs = new Float64Array(n);
     for (let i = 0; i < n; i++) logs[i] = Math.log(Math.max(1, this.lengths[i]));
-    const sorted = logs.slice().sort();
-    const median = quantileSorted(sorted, 0.5);
-    const deviations = sorted; // reused: the sorted logs are no longer needed
+    // medians by selection (linear time), not by sorting: the same values as a sorted array gives
+    const scratch = logs.slice();
+    const median = medianOf(scratch);
+    const deviations = scratch; // reused: the copy of the logs is no longer needed
     for (let i = 0; i < n; i++) deviations[i] = Math.abs(logs[i] - median);
-    deviations.sort();
-    const mad = quantileSorted(deviations, 0.5);
+    const mad = medianOf(deviations);
     if (mad === 0) return; // (almost) all records have one length: nothing is an outlier by this rule
     const flagged: { i: number; z: number }[] = [];
     for (let i = 0; i < n; i++) {
@@ -396,9 +396,52 @@ export class RecordPipeline {
   }
 }
 
-function quantileSorted(sorted: Float64Array, q: number): number {
-  const pos = (sorted.length - 1) * q;
+/**
+ * The median of a (reordered in place), exactly as the 0.5 quantile of the sorted array with
+ * linear interpolation: the middle element, or the mean of the two middle ones.
+ */
+export function medianOf(a: Float64Array): number {
+  const n = a.length;
+  const pos = (n - 1) * 0.5;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  const low = select(a, lo, 0, n - 1);
+  if (hi === lo) return low;
+  // the next order statistic: the smallest element right of lo (select left a[lo+1..] >= a[lo])
+  let high = Infinity;
+  for (let i = lo + 1; i < n; i++) if (a[i] < high) high = a[i];
+  return low + (high - low) * (pos - lo);
+}
+
+/** The k-th smallest of a[left..right] (quickselect, median-of-three pivots); a is reordered. */
+function select(a: Float64Array, k: number, left: number, right: number): number {
+  while (right > left) {
+    const mid = (left + right) >> 1;
+    // median of three to a[mid]
+    if (a[mid] < a[left]) swap(a, mid, left);
+    if (a[right] < a[left]) swap(a, right, left);
+    if (a[right] < a[mid]) swap(a, right, mid);
+    const pivot = a[mid];
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
 }

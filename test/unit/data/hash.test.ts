@@ -132,3 +132,16 @@ test('near-duplicate hash: case, punctuation and whitespace runs ignored; words 
   assert.equal(index.check(500 * 7919, 500, 0, 2001), DUPLICATE_NEAR);
   assert.equal(index.firstLine, 600);
 });
+
+test('length statistics: the median by selection equals the median of the sorted values', async () => {
+  const { medianOf } = await import('../../../src/core/data/pipeline');
+  const random = rng(5);
+  for (let c = 0; c < 400; c++) {
+    const n = 1 + Math.floor(random() * 60);
+    const values = Float64Array.from({ length: n }, () => (random() < 0.5 ? Math.floor(random() * 4) : random() * 10));
+    const sorted = values.slice().sort();
+    const pos = (n - 1) * 0.5;
+    const expected = sorted[Math.floor(pos)] + (sorted[Math.ceil(pos)] - sorted[Math.floor(pos)]) * (pos - Math.floor(pos));
+    assert.equal(medianOf(values.slice()), expected, Array.from(values).join(','));
+  }
+});
