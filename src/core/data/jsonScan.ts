@@ -52,6 +52,8 @@ export class JsonTape {
   utf8ErrorOffset = -1;
   /** whether any byte >= 0x80 was seen (columns then need decoding) */
   nonAscii = false;
+  /** UTF-8 bytes minus UTF-16 code units of the valid non-ASCII text seen (columns without decoding) */
+  utf16Shrink = 0;
   private stack = new Int32Array(256);
   buf: Uint8Array = new Uint8Array(0);
 
@@ -109,6 +111,7 @@ export class JsonTape {
     this.errorMessage = '';
     this.utf8ErrorOffset = -1;
     this.nonAscii = false;
+    this.utf16Shrink = 0;
     this.normPos = 0;
   }
 
@@ -314,7 +317,7 @@ export class JsonTape {
       if (len < 0) {
         if (this.utf8ErrorOffset < 0) this.utf8ErrorOffset = i;
         len = -len;
-      }
+      } else this.utf16Shrink += len === 4 ? 2 : len - 1;
       for (let k = 0; k < len; k++) nb[nj++] = buf[i + k];
       prev = 0x80;
       i += len;

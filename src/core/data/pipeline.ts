@@ -200,7 +200,9 @@ export class RecordPipeline {
     const raw = hashBytes(buf, rawStart, rawEnd);
     if (this.deferDuplicates) {
       // worker threads validate JSON Lines only: a record is one line
-      this.logDuplicate(hasher.h1, hasher.h2, raw, line, loc.column(rawStart), loc.column(rawEnd));
+      // the end column without decoding the line: the tape counted what UTF-16 saves on valid UTF-8
+      const endColumn = tape.nonAscii && tape.utf8ErrorOffset < 0 && loc instanceof LineLocator ? rawEnd - loc.lineStart - tape.utf16Shrink + 1 : loc.column(rawEnd);
+      this.logDuplicate(hasher.h1, hasher.h2, raw, line, loc.column(rawStart), endColumn);
       return;
     }
     const kind = this.duplicates.check(hasher.h1, hasher.h2, raw, line);
