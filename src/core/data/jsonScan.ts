@@ -240,10 +240,22 @@ export class JsonTape {
     this.type[tok] = T_STRING;
     this.start[tok] = pos;
     this.flags[tok] = 0;
-    pos = this.scanString(buf, pos, e, tok);
-    if (pos < 0) return -1;
-    // keys are not hashed: their normalised text is dropped, so that a record's values lie side by side
-    this.normPos = this.normEnd[tok] = this.normStart[tok];
+    // keys are not hashed: they leave no normalised text, so that a record's values lie side by side
+    let i = pos + 1;
+    while (i < e && PLAIN[buf[i]] === 1) i++;
+    if (i < e && buf[i] === 0x22) {
+      // the usual key, plain ASCII: what scanString records, without the normalised text
+      i++;
+      this.end[tok] = i;
+      this.next[tok] = tok + 1;
+      this.weight[tok] = i - pos - 2;
+      this.normStart[tok] = this.normEnd[tok] = this.normPos;
+      pos = i;
+    } else {
+      pos = this.scanString(buf, pos, e, tok);
+      if (pos < 0) return -1;
+      this.normPos = this.normEnd[tok] = this.normStart[tok];
+    }
     pos = skipWs(buf, pos, e);
     if (pos >= e || buf[pos] !== 0x3a) return this.fail(pos, `expected ':' after the property name, found ${pos >= e ? 'the end of the line' : describe(buf, pos, e)}`);
     return skipWs(buf, pos + 1, e);
