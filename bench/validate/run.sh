@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Throughput and peak memory of `preflight validate --json` on a large chat JSONL, against a
-# Python json.loads line-by-line loop over the same file in the same run.
+# Python json.loads line-by-line loop over the same file in the same run. Preflight runs twice:
+# as the CLI runs by default (a file of 64 MB or more is validated on min(CPUs, 4) threads over
+# byte ranges) and with --workers 1 (one pass on one thread); CPU seconds are user + system time
+# of all threads, so "MB per CPU-second" is the work done per unit of CPU whatever the threads.
 #
 #   bash bench/validate/run.sh [size-MB=1024] [runs=1]
 #
@@ -14,7 +17,7 @@ data=bench/validate/data
 file=$data/chat-${size_mb}mb.jsonl
 mkdir -p "$data"
 [ -f "$file" ] || node bench/validate/generate.mjs "$file" "$size_mb" 1
-[ -f dist/cli.js ] || npm run build --silent
+[ -f dist/cli.js ] && [ -f dist/validateWorker.js ] || npm run build --silent
 python=${PYTHON:-/usr/bin/python3}
 bytes=$(stat -c %s "$file")
 
@@ -47,14 +50,17 @@ EOF
 
 echo "file: $file ($((bytes / 1048576)) MB), $(nproc) cores, node $(node --version), $($python --version 2>&1)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+threads=$(node -e "console.log(Math.min(require('os').availableParallelism(), 4))")
 for ((r = 1; r <= runs; r++)); do
   read -r _ ns nrss ncpu < <(measure preflight node dist/cli.js validate --json "$file")
+  read -r _ os orss ocpu < <(measure preflight1 node dist/cli.js validate --json --workers 1 "$file")
   read -r _ ps prss pcpu < <(measure python "$python" "$pyloop" "$file")
-  awk -v b="$bytes" -v ns="$ns" -v nrss="$nrss" -v ncpu="$ncpu" -v ps="$ps" -v prss="$prss" -v pcpu="$pcpu" 'BEGIN {
-    mb = b / 1048576; nm = mb / ns; pm = mb / ps;
-    printf "preflight validate --json: %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", ns, nm, ncpu, mb / ncpu, nrss / 1024;
-    printf "python json.loads loop:    %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", ps, pm, pcpu, mb / pcpu, prss / 1024;
-    printf "throughput ratio (preflight / python): %.2fx wall, %.2fx per CPU-second\n", nm / pm, pcpu / ncpu;
+  awk -v b="$bytes" -v t="$threads" -v ns="$ns" -v nrss="$nrss" -v ncpu="$ncpu" -v os="$os" -v orss="$orss" -v ocpu="$ocpu" -v ps="$ps" -v prss="$prss" -v pcpu="$pcpu" 'BEGIN {
+    mb = b / 1048576; nm = mb / ns; om = mb / os; pm = mb / ps;
+    printf "preflight validate --json (%d threads): %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", t, ns, nm, ncpu, mb / ncpu, nrss / 1024;
+    printf "preflight validate --json --workers 1:  %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", os, om, ocpu, mb / ocpu, orss / 1024;
+    printf "python json.loads loop:                 %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", ps, pm, pcpu, mb / pcpu, prss / 1024;
+    printf "throughput ratio (preflight / python): %.2fx wall (%d threads), %.2fx wall (1 thread), %.2fx per CPU-second (%d threads), %.2fx per CPU-second (1 thread)\n", nm / pm, t, om / pm, pcpu / ncpu, t, pcpu / ocpu;
   }'
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
