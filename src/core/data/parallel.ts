@@ -100,6 +100,14 @@ function workerEntry(): { file: string; eval: boolean } {
   return { file: join(__dirname, 'validateWorker.ts'), eval: true };
 }
 
+/**
+ * Whether worker threads can be started here: the bundled entry is beside this bundle, or this is
+ * the TypeScript source (tests). Otherwise (a bundle shipped without it) files take one pass.
+ */
+export function workersAvailable(): boolean {
+  return existsSync(join(__dirname, 'validateWorker.js')) || existsSync(join(__dirname, 'validateWorker.ts'));
+}
+
 function startRange(job: RangeJob): Worker {
   const entry = workerEntry();
   return entry.eval

@@ -7,7 +7,7 @@ import { CsvValidator } from './csv';
 import { FindingCollector } from './findings';
 import { looksLikeJsonLines, validateJsonDocument } from './jsonDocument';
 import { JsonlValidator, readChunks } from './jsonl';
-import { validateJsonlInWorkers } from './parallel';
+import { validateJsonlInWorkers, workersAvailable } from './parallel';
 import { RecordPipeline } from './pipeline';
 import { tokenCounter } from './tokens';
 import { ValidationOptions, ValidationProgress, ValidationResult, ValidationSummary } from './types';
@@ -129,7 +129,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
       return summarize(path, totalBytes, collector, { records: 0, schema: null });
     }
   }
-  if (format === 'jsonl' && (options.workers ?? 1) > 1) {
+  if (format === 'jsonl' && (options.workers ?? 1) > 1 && workersAvailable()) {
     const pipeline = new RecordPipeline(collector, options.contextLimit ?? DEFAULT_CONTEXT_LIMIT, await tokenCounter(options));
     await validateJsonlInWorkers(path, totalBytes, collector, pipeline, options, progress, Math.floor(options.workers!));
     if (signal?.aborted) throw abortError();

@@ -129,6 +129,20 @@ test('a blank run before a range boundary is reported after the next range\'s fi
   }
 });
 
+test('exact token counts (a tokenizer.json loaded in each worker) give the same findings', async () => {
+  const tokenizer = join(tmp, 'tokenizer.json');
+  writeFileSync(tokenizer, JSON.stringify({
+    version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: { type: 'Whitespace' },
+    post_processor: null, decoder: null, model: { type: 'WordLevel', vocab: { '[UNK]': 0, hello: 1 }, unk_token: '[UNK]' },
+  }));
+  const path = join(tmp, 'tokens.jsonl');
+  writeFileSync(path, toBytes(generate(9, 900)));
+  const options = { tokenizerPath: tokenizer, contextLimit: 8 };
+  const single = await validateFile(path, options);
+  assert.ok(single.summary.byCode?.['tokens-over-limit']);
+  assert.deepEqual(await validateFile(path, { ...options, workers: 3 }), single);
+});
+
 test('ranges start at the start of a non-blank line; a pre-aborted run rejects with AbortError', async () => {
   const path = join(tmp, 'ranges.jsonl');
   const text = ['{"text":"a"}', '', '', '{"text":"b"}', '  ', '{"text":"c"}\r', '{"text":"d"}'].join('\n').repeat(50);
