@@ -35,10 +35,10 @@ export interface RangeResult {
   lines: number;
   /** line of the range's first run of blank lines (0: none) */
   firstBlankRun: number;
-  /** a run of blank lines at the end of the range, not reported yet */
+  /** the range's last run of blank lines, not reported yet (one pass reports it when the next run starts) */
   pendingBlankRun: [number, number] | null;
   findings: WorkerFinding[];
-  /** when each finding was added: the range's line being read (+ 0.5 after its duplicate check) */
+  /** when each finding was added: the range's line being read (+ 0.5: line-too-long, after that line's duplicate check) */
   seq: number[];
   errors: number;
   warnings: number;
