@@ -267,5 +267,5 @@ export function isValidatablePath(path: string): boolean {
 }
 
 function megabytes(bytes: number): string {
-  return (bytes / (1024 * 1024)).toFixed(1);
+  return (bytes / 1e6).toFixed(1);
 }
