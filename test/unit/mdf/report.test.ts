@@ -7,6 +7,7 @@ import { forecast } from '../../../src/core/mdf/forecast';
 import { loadProbeSuites } from '../../../src/core/mdf/probes';
 import { DEFAULT_RISK, REPORT_SCHEMA, atLeast, reportProblems, riskLevel } from '../../../src/core/mdf/report';
 import { chooseAlpha, distinct2 } from '../../../src/core/mdf/scoring';
+import { recordFindings } from '../../../src/core/mdf/findings';
 import { pairedBootstrap } from '../../../src/core/mdf/stats';
 import { FILLER, TinyModel, tinyModel, writeJsonl } from './fixture';
 
@@ -37,6 +38,25 @@ describe('rules', () => {
     assert.deepEqual(a, pairedBootstrap(before, after, 2000, 5));
     assert.equal(a.value, 3 / 8);
     assert.ok(a.low < a.value && a.value < a.high);
+  });
+});
+
+describe('inline findings', () => {
+  it('marks the top positive records per attributed behaviour, warning at medium or high risk, one per line', () => {
+    const iv = { value: 0.2, low: 0.1, high: 0.3 };
+    const behaviour = (key: string, risk: string) => ({ key, label: key, risk, shift: iv });
+    const record = (line: number, score: number) => ({ line, score, cluster: 0, preview: '' });
+    const report = {
+      behaviours: [behaviour('a/x', 'high'), behaviour('b/y', 'low')],
+      attribution: [
+        { behaviour: 'a/x', records: [record(3, 0.5), record(7, 0.2), record(9, -0.1)] },
+        { behaviour: 'b/y', records: [record(7, 0.9), record(11, 0.3)] },
+      ],
+    } as unknown as Parameters<typeof recordFindings>[0];
+    const findings = recordFindings(report, 10);
+    assert.deepEqual(findings.map((f) => [f.line, f.severity, f.behaviour]), [[3, 'warning', 'a/x'], [7, 'warning', 'a/x'], [11, 'info', 'b/y']]);
+    assert.match(findings[0].message, /#1 among those driving "a\/x"/);
+    assert.equal(recordFindings(report, 1).length, 2);
   });
 });
 
