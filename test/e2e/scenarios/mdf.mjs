@@ -23,7 +23,7 @@ export default async function mdf(t) {
 
   await t.openFile('mdf-train.jsonl');
   await t.runCommand('Preflight: Forecast Behaviour (MDF)');
-  const state = await t.waitForState((s) => (s.mdf?.maxRisk || s.mdf?.error) && s.mdfPanel?.charts, { timeout: 180000 });
+  const state = await t.waitForState((s) => (s.mdf?.maxRisk || s.mdf?.error) && s.mdfPanel?.charts, { timeout: 360000 });
   const run = state?.mdf ?? t.extensionState().mdf;
   t.check('the forecast ran without error', run && !run.error && run.behaviours === 2, run);
   t.check('the planted shift is flagged', run && run.maxRisk !== 'none', run);
@@ -57,5 +57,12 @@ export default async function mdf(t) {
   const again = await t.waitForState((s) => s.mdf?.reused === true, { timeout: 60000 });
   t.check('a second run on the unchanged file reuses the cached result', again, t.extensionState().mdf);
   await t.screenshot('reused', { themes: ['dark'] });
+
+  // the panel survives a window reload: the serializer restores the saved report without recomputing
+  await t.runCommand('Developer: Reload Window');
+  await t.page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  // the new extension host's state has no 'mdfReveal' yet: that tells it from the old one
+  const restored = await t.waitForState((s) => s.mdfPanel?.charts >= 2 && !s.mdfReveal, { timeout: 60000 });
+  t.check('after a window reload the panel is restored from its saved state', restored, t.extensionState());
   await t.reset?.();
 }
