@@ -68,6 +68,13 @@ export default async function validation(t) {
   t.check('the extension state still lists the CSV finding after the command', has(t.extensionState().validation?.files?.['malformed.csv']?.diagnostics ?? [], EXPECTED['malformed.csv'][0]), before);
   await t.screenshot('command');
 
+  // with the workspace trusted, the model commands are offered (scenarios/untrusted checks the opposite)
+  await t.page.keyboard.press('F1');
+  await t.page.locator('.quick-input-widget input').fill('>Preflight: Build Model');
+  const offered = await t.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Preflight: Build Model' }).first().waitFor({ timeout: 10000 }).then(() => true, () => false);
+  await t.page.keyboard.press('Escape');
+  t.check('in a trusted workspace the palette offers Build Model', offered);
+
   // the sidebar: both files with their counts
   await t.runCommand('View: Show Preflight');
   const tree = t.page.locator('.pane-body .monaco-list-row', { hasText: 'malformed.jsonl' }).first();
