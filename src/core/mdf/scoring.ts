@@ -38,7 +38,9 @@ export interface LogprobScores {
   logProb: Map<string, number[]>;
 }
 
-const SCORE_CHUNK = 32;
+/** pairs per scoreContinuations call; a prompt's pairs always go in the same call (the model
+ *  prefills a prompt once for all its continuations) */
+const SCORE_CHUNK = 512;
 
 export async function scoreByLogprob(model: InferenceModel, behaviours: Behaviour[], steering: Steering | undefined, signal?: AbortSignal): Promise<LogprobScores> {
   const promptCache = new Map<string, number[]>();
@@ -47,23 +49,40 @@ export async function scoreByLogprob(model: InferenceModel, behaviours: Behaviou
     if (!value) promptCache.set(prompt, (value = promptIds(model, prompt)));
     return value;
   };
+  // distinct (prompt, answer) pairs, grouped by prompt: behaviours share prompts (and answers)
+  const byPrompt = new Map<string, { prompt: number[]; continuations: Map<string, number> }>();
   const pairs: { prompt: number[]; continuation: number[] }[] = [];
+  const pairIndex = (prompt: string, continuation: number[]) => {
+    let entry = byPrompt.get(prompt);
+    if (!entry) byPrompt.set(prompt, (entry = { prompt: ids(prompt), continuations: new Map() }));
+    const key = continuation.join(',');
+    let index = entry.continuations.get(key);
+    if (index === undefined) entry.continuations.set(key, (index = pairs.push({ prompt: entry.prompt, continuation }) - 1));
+    return index;
+  };
   // index: behaviour -> prompt -> { positive pair indices, negative pair indices }
   const plan = behaviours.map((b) => {
     const positive = prefixFree(b.positiveAnswers).map((a) => model.tokenizer.encode(a, { addSpecialTokens: false })).filter((t) => t.length > 0);
     const negative = prefixFree(b.negativeAnswers).map((a) => model.tokenizer.encode(a, { addSpecialTokens: false })).filter((t) => t.length > 0);
-    return b.prompts.map((prompt) => {
-      const p = ids(prompt);
-      const pos = positive.map((c) => pairs.push({ prompt: p, continuation: c }) - 1);
-      const neg = negative.map((c) => pairs.push({ prompt: p, continuation: c }) - 1);
-      return { pos, neg };
-    });
+    return b.prompts.map((prompt) => ({ pos: positive.map((c) => pairIndex(prompt, c)), neg: negative.map((c) => pairIndex(prompt, c)) }));
   });
+  // calls of whole prompt groups, each at most SCORE_CHUNK pairs unless one group is bigger
+  const calls: number[][] = [];
+  let current: number[] = [];
+  for (const { continuations } of byPrompt.values()) {
+    const group = [...continuations.values()];
+    if (current.length && current.length + group.length > SCORE_CHUNK) {
+      calls.push(current);
+      current = [];
+    }
+    current.push(...group);
+  }
+  if (current.length) calls.push(current);
   const totals = new Float64Array(pairs.length);
-  for (let start = 0; start < pairs.length; start += SCORE_CHUNK) {
+  for (const call of calls) {
     if (signal?.aborted) throw abortError();
-    const scores = await model.scoreContinuations(pairs.slice(start, start + SCORE_CHUNK), { steering, signal });
-    scores.forEach((s, i) => (totals[start + i] = s.tokenLogProbs.reduce((a, b) => a + b, 0)));
+    const scores = await model.scoreContinuations(call.map((i) => ({ prompt: pairs[i].prompt, continuation: pairs[i].continuation })), { steering, signal });
+    scores.forEach((s, k) => (totals[call[k]] = s.tokenLogProbs.reduce((a, b) => a + b, 0)));
   }
   const perPrompt = new Map<string, number[]>();
   const logProb = new Map<string, number[]>();

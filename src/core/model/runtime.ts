@@ -184,14 +184,41 @@ export class OrtInferenceModel implements InferenceModel {
 
   async scoreContinuations(pairs: { prompt: number[]; continuation: number[] }[], options: RunOptions = {}): Promise<ContinuationScore[]> {
     const steer = this.checkSteering(options.steering);
-    const V = this.info.vocabSize;
+    const positions = options.steering?.positions ?? 'all';
     const scores: ContinuationScore[] = new Array(pairs.length);
     if (pairs.some((p) => p.prompt.length === 0)) throw new Error('scoreContinuations needs a non-empty prompt (start it with BOS)');
-    for (const indices of this.chunks(pairs.map((p) => p.prompt.length + p.continuation.length))) {
-      checkSignal(options.signal);
+    // pairs that share their prompt (token for token) are scored from one prefill of it; a prompt
+    // with a single continuation is scored in one pass of the whole row
+    const byPrompt = new Map<string, number[]>();
+    pairs.forEach((p, i) => {
+      const key = p.prompt.join(',');
+      const list = byPrompt.get(key);
+      if (list) list.push(i);
+      else byPrompt.set(key, [i]);
+    });
+    const alone: number[] = [];
+    const shared: number[][] = [];
+    for (const list of byPrompt.values()) (list.length > 1 ? shared.push(list) : alone.push(list[0]));
+    if (alone.length) await this.scoreWhole(pairs, alone, steer, positions, scores, options.signal);
+    if (shared.length) await this.scoreShared(pairs, shared, steer, positions, scores, options.signal);
+    return scores;
+  }
+
+  /** Each pair as one right-padded row prompt + continuation. */
+  private async scoreWhole(
+    pairs: { prompt: number[]; continuation: number[] }[],
+    items: number[],
+    steer: Float32Array,
+    positions: 'all' | 'prompt' | 'generated',
+    scores: ContinuationScore[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const V = this.info.vocabSize;
+    for (const chunk of this.chunks(items.map((i) => pairs[i].prompt.length + pairs[i].continuation.length))) {
+      checkSignal(signal);
+      const indices = chunk.map((c) => items[c]);
       const group = indices.map((i) => pairs[i]);
       const rows = group.map((p) => [...p.prompt, ...p.continuation]);
-      const positions = options.steering?.positions ?? 'all';
       // logits where each continuation token is predicted: prompt.length - 1 + t
       const n = Math.max(1, ...group.map((p) => p.continuation.length));
       const wanted = new BigInt64Array(group.length * n);
@@ -213,7 +240,95 @@ export class OrtInferenceModel implements InferenceModel {
         scores[indices[b]] = { tokenLogProbs: lp };
       });
     }
-    return scores;
+  }
+
+  /**
+   * Continuations that share a prompt: the distinct prompts are prefilled once (right-padded
+   * batches), which gives every continuation's first log-prob and the prompts' KV cache; the rest
+   * of each continuation (all but its last token) then runs as new tokens after its prompt's cache,
+   * tiled once per continuation. Positions continue at prompt.length, the attention mask is the
+   * prompt's (padding holes masked) followed by the continuation's, and steering covers the same
+   * positions as in scoreWhole, so the log-probs equal the unshared ones (up to float rounding).
+   */
+  private async scoreShared(
+    pairs: { prompt: number[]; continuation: number[] }[],
+    groups: number[][],
+    steer: Float32Array,
+    positions: 'all' | 'prompt' | 'generated',
+    scores: ContinuationScore[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const V = this.info.vocabSize;
+    const steerPrompt = positions !== 'generated';
+    const steerNew = positions !== 'prompt';
+    for (const group of groups) {
+      const longest = pairs[group[0]].prompt.length + Math.max(...group.map((i) => pairs[i].continuation.length));
+      if (longest > this.info.maxPositions) throw new Error(`sequence of ${longest} tokens exceeds the model's ${this.info.maxPositions} positions`);
+    }
+    for (const chunk of this.chunks(groups.map((g) => pairs[g[0]].prompt.length))) {
+      checkSignal(signal);
+      const prompts = chunk.map((c) => pairs[groups[c][0]].prompt);
+      const { out: first, seq: P } = await this.prefill(prompts, steer, () => steerPrompt);
+      // the first continuation token of every pair, from the prompt's last logits
+      const rest: { index: number; row: number; pair: { prompt: number[]; continuation: number[] } }[] = [];
+      chunk.forEach((c, b) => {
+        const lastLp = logSoftmax(first.logits.subarray(b * V, (b + 1) * V));
+        for (const index of groups[c]) {
+          const pair = pairs[index];
+          const lp = new Float64Array(pair.continuation.length);
+          if (pair.continuation.length) lp[0] = lastLp[pair.continuation[0]];
+          scores[index] = { tokenLogProbs: lp };
+          if (pair.continuation.length > 1) rest.push({ index, row: b, pair });
+        }
+      });
+      if (!rest.length) continue;
+      // the remaining tokens, in runs of at most MAX_TOKENS_PER_RUN (past + new) padded tokens
+      const [, K, past, D] = first.presentKeys[0].dims;
+      if (past !== P) throw new Error(`prefill returned a KV cache of ${past} positions for ${P} tokens`);
+      const kvRow = K * P * D;
+      for (const sub of this.chunks(rest.map((r) => P + r.pair.continuation.length - 1))) {
+        checkSignal(signal);
+        const items = sub.map((s) => rest[s]);
+        const R = items.length;
+        const m = Math.max(...items.map((r) => r.pair.continuation.length - 1));
+        const T = P + m;
+        const ids = new BigInt64Array(R * m);
+        const mask = new BigInt64Array(R * T);
+        const pos = new BigInt64Array(R * m);
+        const steerMask = new Float32Array(R * m);
+        const wanted = new BigInt64Array(R * m);
+        items.forEach(({ pair }, r) => {
+          const len = pair.continuation.length - 1;
+          for (let s = 0; s < pair.prompt.length; s++) mask[r * T + s] = 1n;
+          for (let t = 0; t < m; t++) {
+            const real = t < len;
+            ids[r * m + t] = BigInt(real ? pair.continuation[t] : 0);
+            mask[r * T + P + t] = real ? 1n : 0n;
+            pos[r * m + t] = BigInt(real ? pair.prompt.length + t : 0);
+            steerMask[r * m + t] = real && steerNew ? 1 : 0;
+            wanted[r * m + t] = BigInt(Math.min(t, len - 1));
+          }
+        });
+        const tile = (tensors: Ort.Tensor[]) =>
+          tensors.map((tensor) => {
+            const src = tensor.data as Float32Array | Uint16Array;
+            const data = new (src.constructor as new (n: number) => Float32Array | Uint16Array)(R * kvRow);
+            items.forEach(({ row }, r) => data.set(src.subarray(row * kvRow, (row + 1) * kvRow), r * kvRow));
+            return new this.ort.Tensor(tensor.type as 'float32', data as Float32Array, [R, K, P, D]);
+          });
+        const out = await this.step({
+          ids, batch: R, seq: m, attentionMask: mask, positionIds: pos, steer, steerMask, logitsPositions: wanted,
+          past: { keys: tile(first.presentKeys), values: tile(first.presentValues) },
+        });
+        items.forEach(({ index, pair }, r) => {
+          const lp = scores[index].tokenLogProbs;
+          for (let t = 1; t < pair.continuation.length; t++) {
+            const at = (r * m + t - 1) * V;
+            lp[t] = logSoftmax(out.logits.subarray(at, at + V))[pair.continuation[t]];
+          }
+        });
+      }
+    }
   }
 
   /** Right-padded prefill of `rows`; `steerAt(b, s)` says which real positions receive steering. */
