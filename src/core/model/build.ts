@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ModelInfo } from './api';
 import { Checkpoint, countParameters, openCheckpoint } from './checkpoint';
 import { buildGemma3Graph } from './families/gemma3';
 import { buildLlamaGraph } from './families/llama';
@@ -16,28 +15,12 @@ import { buildQwen2Graph } from './families/qwen2';
 import { buildQwen3Graph } from './families/qwen3';
 import { GraphBuilder, WeightDtype } from './onnx/graph';
 import { Weights } from './onnx/weights';
+import { BUILDER_VERSION, MANIFEST_FILE, MODEL_FILE, DATA_FILE, ModelManifest, readManifest } from './manifest';
 
-/** Bump when the graph changes: built models with another version are rebuilt. */
-export const BUILDER_VERSION = '6';
-export const MANIFEST_FILE = 'manifest.json';
-export const MODEL_FILE = 'model.onnx';
-export const DATA_FILE = 'model.onnx.data';
+export { BUILDER_VERSION, MANIFEST_FILE, MODEL_FILE, DATA_FILE, readManifest };
+export type { ModelManifest };
+
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'generation_config.json', 'special_tokens_map.json'];
-
-export interface ModelManifest {
-  format: 'preflight-onnx-model';
-  builderVersion: string;
-  sourceHash: string;
-  sourceDir: string;
-  architecture: string;
-  info: Omit<ModelInfo, 'provider'>;
-  headDim: number;
-  intermediateSize: number;
-  parameters: number;
-  storedDtype: string;
-  bytes: number;
-  createdAt: string;
-}
 
 export interface BuildProgress {
   /** 0..1 */
@@ -69,13 +52,6 @@ export function sourceHash(ckpt: Checkpoint, dtype: WeightDtype): string {
     if (existsSync(path)) hash.update(`\n${f}\n`).update(readFileSync(path));
   }
   return hash.digest('hex');
-}
-
-export function readManifest(dir: string): ModelManifest | undefined {
-  const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(path)) return undefined;
-  const manifest = JSON.parse(readFileSync(path, 'utf8')) as ModelManifest;
-  return manifest.format === 'preflight-onnx-model' ? manifest : undefined;
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

@@ -2,7 +2,7 @@
 // configured path holds (a built model, a Hugging Face checkpoint still to build, or nothing usable).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ModelManifest, readManifest } from './build';
+import { ModelManifest, readManifest } from './manifest';
 
 export type ModelEntry =
   | { kind: 'built'; dir: string; name: string; manifest: ModelManifest }
