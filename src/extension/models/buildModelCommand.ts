@@ -8,6 +8,11 @@ import { buildModelInWorker } from '../../worker/client';
 import { log } from '../log';
 
 export async function buildModelCommand(modelsRoot: string, arg: unknown, onBuilt: (dir: string) => void): Promise<string | undefined> {
+  // The manifest hides the command in untrusted workspaces; a keybinding or another extension could still call it.
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('Preflight: building models is disabled in an untrusted workspace. Trust the workspace first.');
+    return undefined;
+  }
   let folder = arg instanceof vscode.Uri ? arg : undefined;
   if (!folder) {
     const picked = await vscode.window.showOpenDialog({
