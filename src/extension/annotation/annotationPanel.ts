@@ -1,7 +1,7 @@
 // The annotation report panel: one per labels file. The controller owns the analysis (and the
 // per-row codes behind the confusion cells); the webview app only renders and asks.
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
+import { webviewPage, webviewPanelOptions } from '../webviewPage';
 import { linesOfCell, type AnnotationAnalysis } from '../../core/annotation/analyze';
 import { ANNOTATION_VIEW_TYPE, AnnotationView, FromWebview, ToWebview } from './protocol';
 
@@ -39,11 +39,7 @@ export class AnnotationPanel {
   }
 
   static options(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
-    };
+    return webviewPanelOptions(extensionUri);
   }
 
   /** Restores a panel after a reload (WebviewPanelSerializer): it shows the saved view, then re-runs. */
@@ -138,25 +134,7 @@ export class AnnotationPanel {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'annotation.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'annotation.css'));
-    // Chart.js sets inline canvas sizes through the CSSOM, which CSP style-src does not restrict.
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Annotation error analysis</title>
-</head>
-<body>
-<main id="app" aria-live="polite"><p class="muted">Analysing…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewPage(this.panel.webview, this.extensionUri, { app: 'annotation', title: 'Annotation error analysis', loading: 'Analysing…' });
   }
 
   dispose(): void {

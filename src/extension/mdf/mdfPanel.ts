@@ -1,7 +1,7 @@
 // The MDF report panel, one per training file. The controller owns the report; the webview app
 // (webview/mdf/main.ts) only renders it and asks to reveal lines or to re-run.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewPage, webviewPanelOptions } from '../webviewPage';
 import { FromWebview, MDF_VIEW_TYPE, MdfRenderSummary, MdfView, ToWebview } from './protocol';
 
 export interface MdfPanelHost {
@@ -30,12 +30,7 @@ export class MdfPanel {
   }
 
   static options(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      // only the bundled webview code and the shared media folder
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
-    };
+    return webviewPanelOptions(extensionUri);
   }
 
   /** A panel restored after a reload shows its saved report; nothing is recomputed. */
@@ -107,25 +102,7 @@ export class MdfPanel {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'mdf.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'mdf.css'));
-    // Chart.js sizes its canvas through the CSSOM, which style-src does not restrict.
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Behaviour forecast (MDF)</title>
-</head>
-<body>
-<main id="app" aria-live="polite"><p class="muted">Forecasting…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewPage(this.panel.webview, this.extensionUri, { app: 'mdf', title: 'Behaviour forecast (MDF)', loading: 'Forecasting…' });
   }
 
   dispose(): void {

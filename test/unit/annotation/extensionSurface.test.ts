@@ -10,6 +10,7 @@ import { ANNOTATION_VIEW_TYPE } from '../../../src/extension/annotation/protocol
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const feature = readFileSync('src/extension/annotation/annotationFeature.ts', 'utf8');
 const panel = readFileSync('src/extension/annotation/annotationPanel.ts', 'utf8');
+const page = readFileSync('src/extension/webviewPage.ts', 'utf8');
 
 test('the panel type is activated on restore (onWebviewPanel) and the command is contributed', () => {
   assert.ok(pkg.activationEvents.includes(`onWebviewPanel:${ANNOTATION_VIEW_TYPE}`));
@@ -24,12 +25,14 @@ test('every preflight.annotation setting the extension reads is declared, and ev
   assert.deepEqual([...read].sort(), [...declared].sort());
 });
 
-test('strict CSP with a fresh nonce, narrow resource roots', () => {
-  assert.match(panel, /default-src 'none'/);
-  assert.match(panel, /script-src 'nonce-\$\{nonce\}'/);
-  assert.match(panel, /randomBytes\(16\)/);
-  assert.doesNotMatch(panel, /unsafe-inline|unsafe-eval/);
-  const roots = /localResourceRoots: \[(.*)\]/.exec(panel)?.[1] ?? '';
+test('strict CSP with a fresh nonce, narrow resource roots (the shared panel page)', () => {
+  assert.match(panel, /webviewPage\(this\.panel\.webview/);
+  assert.match(panel, /webviewPanelOptions\(extensionUri\)/);
+  assert.match(page, /default-src 'none'/);
+  assert.match(page, /script-src 'nonce-\$\{nonce\}'/);
+  assert.match(page, /randomBytes\(16\)/);
+  assert.doesNotMatch(page + panel, /unsafe-inline|unsafe-eval/);
+  const roots = /localResourceRoots: \[(.*)\]/.exec(page)?.[1] ?? '';
   assert.deepEqual([...roots.matchAll(/'([\w.]+)'(?:, '([\w.]+)')?\)/g)].map((m) => m.slice(1).filter(Boolean).join('/')), ['dist/webview', 'media']);
 });
 
