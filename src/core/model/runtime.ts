@@ -4,7 +4,8 @@
 // the graph reads hidden_last / the last logits at len_b - 1. Generation keeps the padding holes in
 // the KV cache (masked out) and continues each row at position len_b + t.
 import type * as Ort from 'onnxruntime-node';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type {
   ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, Provider, RunOptions, Steering, TextTokenizer,
 } from './api';
@@ -43,6 +44,26 @@ function checkSignal(signal?: AbortSignal): void {
   if (signal?.aborted) throw abortError(signal);
 }
 
+/**
+ * Whether onnxruntime-node's native folder holds the CUDA execution provider library
+ * (libonnxruntime_providers_cuda.so / onnxruntime_providers_cuda.dll; absent from the default
+ * install); undefined when the folder cannot be found (then the provider is simply tried).
+ */
+export function cudaProviderInstalled(): boolean | undefined {
+  try {
+    const root = dirname(dirname(require.resolve('onnxruntime-node')));
+    const bin = join(root, 'bin');
+    for (const napi of readdirSync(bin)) {
+      const dir = join(bin, napi, process.platform, process.arch);
+      if (!existsSync(join(dir, 'onnxruntime_binding.node'))) continue;
+      return readdirSync(dir).some((f) => /providers_cuda\.(so|dll)/.test(f));
+    }
+  } catch {
+    // not resolvable from here (e.g. another bundle layout): try the provider
+  }
+  return undefined;
+}
+
 export async function createSession(modelPath: string, options: OpenModelOptions): Promise<{ session: Ort.InferenceSession; provider: Provider }> {
   const ort = await loadOrt();
   const base: Ort.InferenceSession.SessionOptions = {
@@ -53,7 +74,13 @@ export async function createSession(modelPath: string, options: OpenModelOptions
     extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
   };
   const want = options.provider ?? 'auto';
-  if (want !== 'cpu') {
+  if (want !== 'cpu' && cudaProviderInstalled() === false) {
+    // the default (CPU-only) install: asking ONNX Runtime for CUDA would only fail to load the library
+    options.onNotice?.(
+      'Preflight: the CUDA execution provider is not available (onnxruntime-node has no CUDA provider library installed); running on the CPU. ' +
+        'See the README for installing the CUDA binaries of onnxruntime-node.',
+    );
+  } else if (want !== 'cpu') {
     // ONNX Runtime logs the failed provider-library load at error level through its process-wide
     // logger before throwing; the fallback is reported once through onNotice instead.
     if (ort.env.logLevel === undefined || ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
