@@ -263,11 +263,15 @@ function dashboardApp(): void {
   const checkpoints = new Map<number, string>();
   let charts: Chart[] = [];
 
-  const fg = cssVar('--vscode-foreground', '#ccc');
-  Chart.defaults.color = fg;
-  Chart.defaults.font.family = cssVar('--vscode-font-family', 'sans-serif');
-  Chart.defaults.borderColor = cssVar('--vscode-panel-border', '#444');
-  const colors = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((v, i) => cssVar(v, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
+  // Theme colours are read at every render: a theme switch changes the --vscode-* variables (and the
+  // body's class, observed below), and the charts are redrawn with the new ones.
+  let colors: string[] = [];
+  const themeColours = () => {
+    Chart.defaults.color = cssVar('--vscode-foreground', '#ccc');
+    Chart.defaults.font.family = cssVar('--vscode-font-family', 'sans-serif');
+    Chart.defaults.borderColor = cssVar('--vscode-panel-border', '#444');
+    colors = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((v, i) => cssVar(v, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
+  };
 
   // x is numeric (steps are logged at uneven intervals: every log_every steps and at each epoch end).
   const lineChart = (canvas: HTMLCanvasElement, xs: number[], series: Array<{ label: string; data: number[] }>, xTitle: string, yMax?: number) =>
@@ -281,7 +285,7 @@ function dashboardApp(): void {
           backgroundColor: colors[i % colors.length],
           pointRadius: xs.length > 60 ? 0 : 2,
           borderWidth: 1.5,
-          tension: 0.1,
+          cubicInterpolationMode: 'monotone' as const,
         })),
       },
       options: {
@@ -309,6 +313,9 @@ function dashboardApp(): void {
   };
 
   const render = () => {
+    themeColours();
+    // the page is rebuilt on every update: keep the reader's scroll position
+    const scrollY = window.scrollY;
     for (const c of charts) c.destroy();
     charts = [];
     app.replaceChildren();
@@ -373,6 +380,7 @@ function dashboardApp(): void {
       charts.push(lineChart(chartSection('Validation HR / NDCG per epoch', 'Trie-constrained beam search, exact title match.'), ev.map((e) => e.epoch), keys.map((k) => ({ label: k.toUpperCase(), data: ev.map((e) => Number(e[k])) })), 'epoch', 1));
     }
     if (!steps.length && !ev.length) app.appendChild(el('p', { cls: 'muted', text: 'Waiting for the trainer’s first metrics…' }));
+    window.scrollTo(0, scrollY);
   };
 
   const ingest = (lines: MetricsLine[]) => {
@@ -398,6 +406,7 @@ function dashboardApp(): void {
     });
   };
 
+  new MutationObserver(() => scheduleRender()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   window.addEventListener('message', (event: MessageEvent<DashboardToWebview>) => {
     const m = event.data;
     if (m.type === 'reset') {
