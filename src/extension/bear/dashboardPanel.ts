@@ -12,7 +12,7 @@ import {
   type DashboardToWebview,
   type MetricsLine,
 } from '../../core/recsys';
-import { bearHtml, bearWebviewOptions } from './html';
+import { webviewPage, webviewPanelOptions } from '../webviewPage';
 
 export interface DashboardHost {
   stop(runId: string, runDir: string): void;
@@ -34,7 +34,7 @@ export class DashboardPanel {
       existing.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(BEAR_DASHBOARD_VIEW_TYPE, `BEAR: ${runId}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, bearWebviewOptions(extensionUri));
+    const panel = vscode.window.createWebviewPanel(BEAR_DASHBOARD_VIEW_TYPE, `BEAR: ${runId}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewPanelOptions(extensionUri));
     return new DashboardPanel(panel, extensionUri, runId, runDir, host);
   }
 
@@ -44,7 +44,7 @@ export class DashboardPanel {
       panel.dispose();
       return;
     }
-    panel.webview.options = bearWebviewOptions(extensionUri);
+    panel.webview.options = webviewPanelOptions(extensionUri);
     new DashboardPanel(panel, extensionUri, state.runId, state.runDir, host);
   }
 
@@ -60,7 +60,7 @@ export class DashboardPanel {
     private readonly host: DashboardHost,
   ) {
     DashboardPanel.panels.set(runDir, this);
-    panel.webview.html = bearHtml(panel.webview, extensionUri, 'dashboard', `BEAR: ${runId}`, { run: runId, dir: runDir });
+    panel.webview.html = webviewPage(panel.webview, extensionUri, { app: 'bear', title: `BEAR: ${runId}`, loading: 'Loading…', data: { view: 'dashboard', run: runId, dir: runDir } });
     panel.webview.onDidReceiveMessage((m: DashboardFromWebview) => this.receive(m), undefined, this.disposables);
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
     this.timer = setInterval(() => this.poll(), 1000);

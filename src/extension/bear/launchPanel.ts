@@ -18,7 +18,7 @@ import {
   type FormToWebview,
   type LaunchForm,
 } from '../../core/recsys';
-import { bearHtml, bearWebviewOptions } from './html';
+import { webviewPage, webviewPanelOptions } from '../webviewPage';
 import { resolvePython } from './python';
 
 export interface LaunchHost {
@@ -57,7 +57,7 @@ export class LaunchPanel {
       LaunchPanel.current.init(form);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(BEAR_FORM_VIEW_TYPE, 'Launch BEAR Fine-tuning', vscode.ViewColumn.Active, bearWebviewOptions(extensionUri));
+    const panel = vscode.window.createWebviewPanel(BEAR_FORM_VIEW_TYPE, 'Launch BEAR Fine-tuning', vscode.ViewColumn.Active, webviewPanelOptions(extensionUri));
     LaunchPanel.current = new LaunchPanel(panel, extensionUri, host, form);
   }
 
@@ -67,7 +67,7 @@ export class LaunchPanel {
     private readonly host: LaunchHost,
     private form: LaunchForm,
   ) {
-    panel.webview.html = bearHtml(panel.webview, extensionUri, 'form', 'Launch BEAR Fine-tuning');
+    panel.webview.html = webviewPage(panel.webview, extensionUri, { app: 'bear', title: 'Launch BEAR Fine-tuning', loading: 'Loading…', data: { view: 'form' } });
     panel.webview.onDidReceiveMessage((m: FormFromWebview) => this.receive(m), undefined, this.disposables);
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
   }
