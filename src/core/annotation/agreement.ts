@@ -7,7 +7,8 @@
 // Matrices are flat Float64Arrays indexed [row * K + column]. Undefined values are NaN here
 // (one category only, nothing pairable) and become null in reports.
 
-export function cohenKappa(confusion: ArrayLike<number>, K: number): number {
+/** Total, diagonal and row/column sums of a K×K confusion matrix. */
+function marginals(confusion: ArrayLike<number>, K: number): { n: number; agree: number; rows: Float64Array; cols: Float64Array } {
   let n = 0;
   let agree = 0;
   const rows = new Float64Array(K);
@@ -21,6 +22,11 @@ export function cohenKappa(confusion: ArrayLike<number>, K: number): number {
       if (i === j) agree += v;
     }
   }
+  return { n, agree, rows, cols };
+}
+
+export function cohenKappa(confusion: ArrayLike<number>, K: number): number {
+  const { n, agree, rows, cols } = marginals(confusion, K);
   if (n === 0) return NaN;
   let pe = 0;
   for (let i = 0; i < K; i++) pe += (rows[i] / n) * (cols[i] / n);
@@ -31,17 +37,7 @@ export function cohenKappa(confusion: ArrayLike<number>, K: number): number {
 
 export function quadraticKappa(confusion: ArrayLike<number>, K: number): number {
   if (K < 2) return NaN;
-  let n = 0;
-  const rows = new Float64Array(K);
-  const cols = new Float64Array(K);
-  for (let i = 0; i < K; i++) {
-    for (let j = 0; j < K; j++) {
-      const v = confusion[i * K + j];
-      n += v;
-      rows[i] += v;
-      cols[j] += v;
-    }
-  }
+  const { n, rows, cols } = marginals(confusion, K);
   if (n === 0) return NaN;
   let observed = 0;
   let expected = 0;
