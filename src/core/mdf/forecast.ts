@@ -23,6 +23,7 @@ import {
   DEFAULT_RISK,
   MdfReport,
   MetricResult,
+  ModelLabel,
   REPORT_SCHEMA,
   RiskThresholds,
   maxRisk,
@@ -32,10 +33,13 @@ import { subSeed } from './rng';
 import { Signature, SignatureOptions, computeSignature, layerNorms, signatureFromStates } from './signature';
 import { pairedBootstrap, mean } from './stats';
 import { LayerBand, SteerPositions, randomControl, resolveBand, steeringFor } from './steering';
+import { MDF_DEFAULTS } from '../settings/schema';
 
 export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
   suites: ProbeSuite[];
   modelPath?: string | null;
+  /** which model this is, for the report (e.g. the bundled demo model); see core/model/modelSource.ts */
+  modelLabel?: ModelLabel;
   /** default [0, 1, 2, 4, 8] (the preflight.mdf.alphas default); 0 is always included */
   alphas?: number[];
   band?: LayerBand;
@@ -70,7 +74,8 @@ export interface ForecastProgress {
   fraction: number;
 }
 
-export const DEFAULT_ALPHAS = [0, 1, 2, 4, 8];
+/** the preflight.mdf.alphas default (core/settings/schema.ts) */
+export const DEFAULT_ALPHAS = MDF_DEFAULTS.alphas;
 
 /** Share of records per behaviour whose string fields name the target or an alias. */
 export async function keywordBaseline(file: string, behaviours: Behaviour[], signal?: AbortSignal): Promise<Map<string, number>> {
@@ -113,22 +118,22 @@ export async function forecast(model: InferenceModel, file: string, options: For
   const started = Date.now();
   const { numLayers, hiddenSize } = model.info;
   const signal = options.signal;
-  const seed = options.seed ?? 0;
+  const seed = options.seed ?? MDF_DEFAULTS.seed;
   const report = (stage: ForecastProgress['stage'], message: string, fraction: number) => options.onProgress?.({ stage, message, fraction });
   const behaviours = options.suites.flatMap((s) => s.behaviours);
   if (behaviours.length === 0) throw new Error('no probe behaviours to score');
   const alphas = [...new Set([0, ...(options.alphas ?? DEFAULT_ALPHAS)])].filter((a) => Number.isFinite(a) && a >= 0).sort((a, b) => a - b);
   const band = resolveBand(numLayers, options.band);
-  const positions = options.positions ?? 'all';
-  const scoring = options.scoring ?? 'both';
-  const resamples = options.bootstrap ?? 1000;
+  const positions = options.positions ?? MDF_DEFAULTS.positions;
+  const scoring = options.scoring ?? MDF_DEFAULTS.scoring;
+  const resamples = options.bootstrap ?? MDF_DEFAULTS.bootstrap;
   const risk = options.risk ?? DEFAULT_RISK;
   const alphaRule = options.alphaRule ?? DEFAULT_ALPHA_RULE;
   const gen: GenerationSettings = {
-    samplesPerPrompt: options.samplesPerPrompt ?? 4,
-    maxNewTokens: options.maxNewTokens ?? 32,
-    temperature: options.temperature ?? 1,
-    topP: options.topP ?? 1,
+    samplesPerPrompt: options.samplesPerPrompt ?? MDF_DEFAULTS.samplesPerPrompt,
+    maxNewTokens: options.maxNewTokens ?? MDF_DEFAULTS.maxNewTokens,
+    temperature: options.temperature ?? MDF_DEFAULTS.temperature,
+    topP: options.topP ?? MDF_DEFAULTS.topP,
     seed: subSeed(seed, 'generation'),
   };
 
@@ -249,7 +254,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
   const attributionStart = Date.now();
   const attribution: Attribution[] = [];
   let attributionNote: string | null = null;
-  const clusters = options.clusters ?? 6;
+  const clusters = options.clusters ?? MDF_DEFAULTS.clusters;
   const attrAlpha = chosen > 0 ? chosen : alphas.find((a) => a > 0) ?? 0;
   if (clusters <= 0) attributionNote = 'attribution turned off';
   else if (!signature.perRecord) attributionNote = 'per-record states exceeded the memory budget; sample fewer records to attribute';
@@ -258,7 +263,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
   else {
     // only shifts that are real: flagged behaviours first, else any whose logprob interval excludes 0
     const rising = results.filter((r) => r.risk !== 'none' || r.logprob.shift.low > 0);
-    const targets = rising.sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.logprob.shift.value - a.logprob.shift.value).slice(0, options.attributeTop ?? 3);
+    const targets = rising.sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.logprob.shift.value - a.logprob.shift.value).slice(0, options.attributeTop ?? MDF_DEFAULTS.attributeTop);
     if (targets.length === 0) attributionNote = 'no behaviour rose significantly under the signature, so there is no shift to attribute';
     else {
       report('attribution', 'Attributing the shift to clusters of records', 0.9);
@@ -268,7 +273,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
         seed,
         band,
         positions,
-        topWithPreview: options.topWithPreview ?? 50,
+        topWithPreview: options.topWithPreview ?? MDF_DEFAULTS.topWithPreview,
         signal,
       });
       attribution.push(...found);
@@ -290,14 +295,14 @@ export async function forecast(model: InferenceModel, file: string, options: For
       seed: signature.seed,
       formats: signature.formats as Record<string, number>,
     },
-    model: { path: options.modelPath ?? null, hash: signature.modelHash, family: model.info.family, numLayers, hiddenSize, provider: model.info.provider },
+    model: { path: options.modelPath ?? null, hash: signature.modelHash, family: model.info.family, numLayers, hiddenSize, provider: model.info.provider, ...options.modelLabel },
     settings: {
       alphas,
       band,
       positions,
-      anchor: (options.anchor ?? 'final') as AnchorToken,
-      format: options.format ?? 'auto',
-      maxTokens: options.maxTokens ?? 1024,
+      anchor: (options.anchor ?? MDF_DEFAULTS.anchor) as AnchorToken,
+      format: options.format ?? MDF_DEFAULTS.format,
+      maxTokens: options.maxTokens ?? MDF_DEFAULTS.maxTokens,
       samplesPerPrompt: gen.samplesPerPrompt,
       maxNewTokens: gen.maxNewTokens,
       temperature: gen.temperature,

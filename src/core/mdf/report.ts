@@ -86,6 +86,15 @@ export interface Attribution {
   records: AttributedRecord[];
 }
 
+/** Which model a report was made with (core/model/modelSource.ts fills it in). */
+export interface ModelLabel {
+  name: string;
+  /** true for the bundled demo model preflight-tiny, used when no model is configured */
+  isDefault: boolean;
+  /** the folder the user named (or the bundled one), before any build into the cache */
+  source: string;
+}
+
 export interface MdfReport {
   schema: typeof REPORT_SCHEMA;
   createdAt: string;
@@ -99,7 +108,8 @@ export interface MdfReport {
     seed: number;
     formats: Record<string, number>;
   };
-  model: { path: string | null; hash: string; family: string; numLayers: number; hiddenSize: number; provider: string };
+  /** name and isDefault say which model this is: isDefault marks the bundled demo model, not the user's base model */
+  model: { path: string | null; hash: string; family: string; numLayers: number; hiddenSize: number; provider: string } & Partial<ModelLabel>;
   settings: {
     alphas: number[];
     band: { from: number; to: number };
