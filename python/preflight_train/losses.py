@@ -10,22 +10,22 @@ allowed            trie-valid next tokens at each labelled position, either
                      covering every labelled position. Memory is then O(total children), not O(B*T*V).
 tau                temperature: every softmax is taken over logits / tau.
 
-LML   = mean over target tokens of  -log softmax(z/tau)[y]                        (whole vocabulary)
-MSL   = mean over branching targets of -log softmax_valid(z/tau)[y]               (softmax over valid children only)
-BEAR  = mean over branching targets of  w * (-log softmax_valid(z/tau)[y]),
-        w = 1 + lam * sigmoid((log p_y - log beta_B) / xi),   w and beta_B detached,
-        beta_B = B-th largest valid next-token probability (0 when fewer than B valid children).
+By default each loss computes what the authors' code (Tiny-Snow/BEAR-WWW-2026) computes per micro-batch:
 
-"Branching" target positions are those with more than one valid child. At a position with a single
-valid child the masked softmax gives p = 1 exactly, so its MSL term and gradient are zero; the mean is
-taken over the branching positions so that long deterministic title suffixes do not dilute the loss
-(DESIGN.md section 6). Because MSL and BEAR share that normaliser, BEAR with lam = 0 is MSL exactly, and
-MSL with every token allowed is LML (all positions branch when V > 1).
+LML   = mean over target tokens of -log softmax(z/tau)[y]                      (whole vocabulary; train_lml.py)
+MSL   = mean over ALL target tokens of -log softmax_valid(z/tau)[y]            (train_msl.py: (pos + neg).mean())
+BEAR  = sum_i ce_i * w_i / (sum_{i branching} w_i + 1e-8)                       (train_bear.py, compute_loss)
+        ce_i = -log softmax_valid(z_i/tau)[y_i],
+        w_i = 1 + lam * sigmoid((log p_y - log beta_B) / xi),  w and beta_B detached,
+        beta_B = the B-th largest valid probability, or, where fewer than B tokens are valid (the B-th
+        largest probability is then 0), the smallest valid probability.
 
-Gradient identity: with w detached, d BEAR = d [ L_MSL + lam * xi * mean_t log sigmoid((log beta_B - log p_t)/xi) ]
-(beta_B detached), i.e. BEAR is the MSL objective plus the paper's relaxed beam-pruning penalty, with the
-paper's lambda absorbing 1/xi. Note log p_y - log beta_B = (z_y - z_(B)) / tau: the softmax normaliser
-cancels, so the weight costs one top-k over the valid logits per target position.
+"Branching" positions have more than one valid token; elsewhere the masked softmax gives p = 1, so ce = 0.
+`normalize="branching"` keeps this package's earlier reduction as a named option: MSL and BEAR averaged
+over branching positions (BEAR: sum ce*w / count). docs/bear.md section 6 shows the difference.
+
+log p_y - log beta_B = (z_y - z_(B)) / tau: the softmax normaliser cancels, so the weight costs one top-k
+over the valid logits per target position (and stays finite where the authors' probabilities underflow).
 """
 
 from __future__ import annotations
@@ -132,18 +132,23 @@ def _valid_logits(z: torch.Tensor, y: torch.Tensor, pos: torch.Tensor, labels: t
     return zv, tcol, inside.sum(-1)
 
 
-def _reduce(per_token: torch.Tensor, keep: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    n = keep.sum()
-    if n.item() == 0:
-        return logits.sum() * 0.0  # keeps the graph (and DDP) alive on a batch without branching targets
-    return (per_token * keep).sum() / n
+NORMALIZATIONS = ("authors", "branching")
+
+
+def _check_normalize(normalize: str) -> None:
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+
+
+def _zero(logits: torch.Tensor) -> torch.Tensor:
+    return logits.sum() * 0.0  # keeps the graph (and DDP) alive on a batch without any loss term
 
 
 def lml_loss(logits: torch.Tensor, labels: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
     """Plain next-token cross-entropy over the whole vocabulary (BIGRec's objective), mean over target tokens."""
     _, z, y = _targets(logits, labels)
     if z.shape[0] == 0:
-        return logits.sum() * 0.0
+        return _zero(logits)
     return F.cross_entropy(z / tau, y)
 
 
@@ -155,66 +160,89 @@ def _masked_terms(logits, labels, allowed, tau):
     return zv, logp, tcol, n_valid
 
 
-def msl_loss(logits: torch.Tensor, labels: torch.Tensor, allowed: AllowedLike, tau: float = 1.0) -> torch.Tensor:
-    """Masked-softmax loss: cross-entropy with the softmax restricted to the trie's valid next tokens."""
+def msl_loss(logits: torch.Tensor, labels: torch.Tensor, allowed: AllowedLike, tau: float = 1.0,
+             normalize: str = "authors") -> torch.Tensor:
+    """Masked-softmax loss: cross-entropy with the softmax restricted to the trie's valid next tokens.
+    authors: mean over all target tokens; branching: mean over positions with more than one valid token."""
+    _check_normalize(normalize)
     _, logp, _, n_valid = _masked_terms(logits, labels, allowed, tau)
-    return _reduce(-logp, (n_valid > 1).to(logp.dtype), logits)
+    if logp.numel() == 0:
+        return _zero(logits)
+    if normalize == "authors":
+        return (-logp).mean()
+    keep = (n_valid > 1).to(logp.dtype)
+    if keep.sum().item() == 0:
+        return _zero(logits)
+    return (-logp * keep).sum() / keep.sum()
 
 
 def bear_loss(logits: torch.Tensor, labels: torch.Tensor, allowed: AllowedLike, tau: float = 1.0,
-              beam: int = 10, lam: float = 0.25, xi: float = 2.75) -> torch.Tensor:
-    """BEAR: MSL reweighted per target token by w = 1 + lam * sigmoid((log p - log beta_B)/xi), detached."""
-    return _bear_terms(logits, labels, allowed, tau, beam, lam, xi)[0]
+              beam: int = 10, lam: float = 0.25, xi: float = 2.75, normalize: str = "authors") -> torch.Tensor:
+    """BEAR: masked cross-entropy reweighted per target token by w = 1 + lam * sigmoid((log p - log beta_B)/xi)."""
+    return _bear_terms(logits, labels, allowed, tau, beam, lam, xi, normalize)[0]
 
 
-def _bear_terms(logits, labels, allowed, tau, beam, lam, xi):
+def _bear_terms(logits, labels, allowed, tau, beam, lam, xi, normalize="authors"):
+    _check_normalize(normalize)
     zv, logp, tcol, n_valid = _masked_terms(logits, labels, allowed, tau)
     branching = n_valid > 1
     with torch.no_grad():
-        k = min(beam, zv.shape[1])
-        kth = zv.topk(k, dim=-1).values[:, -1] if zv.shape[0] else zv.new_zeros(0)
-        # log p_y - log beta_B: the softmax normaliser cancels, so logits suffice.
-        log_ratio = zv.gather(1, tcol[:, None]).squeeze(1) - kth
-        if k < beam:  # fewer than B valid children anywhere: beta_B = 0
-            log_ratio = torch.full_like(log_ratio, float("inf"))
-        # A row with fewer than B valid children has -inf at rank B, so log_ratio = +inf and w = 1 + lam.
+        if zv.shape[0]:
+            k = min(beam, zv.shape[1])
+            kth = zv.topk(k, dim=-1).values[:, -1]                      # -inf where fewer than k are valid
+            smallest = zv.masked_fill(torch.isinf(zv), float("inf")).min(dim=-1).values
+            # The authors' fallback: fewer than B valid tokens (beta_B = 0) -> the smallest valid probability.
+            few = n_valid < beam
+            ref = torch.where(few, smallest, kth)
+            log_ratio = zv.gather(1, tcol[:, None]).squeeze(1) - ref    # = log p_y - log beta_B
+        else:
+            log_ratio = zv.new_zeros(0)
         w = 1.0 + lam * torch.sigmoid(log_ratio / xi)
-    loss = _reduce(-logp * w, branching.to(logp.dtype), logits)
+    ce = -logp
+    if ce.numel() == 0 or branching.sum().item() == 0:
+        return _zero(logits), w, log_ratio, branching
+    keep = branching.to(ce.dtype)
+    if normalize == "authors":
+        # w / (sum of w over branching positions + 1e-8); non-branching positions have ce = 0 exactly.
+        loss = (ce * w * keep).sum() / ((w * keep).sum() + 1e-8)
+    else:
+        loss = (ce * w * keep).sum() / keep.sum()
     return loss, w, log_ratio, branching
 
 
 def bear_loss_with_stats(logits, labels, allowed, tau: float = 1.0, beam: int = 10, lam: float = 0.25,
-                         xi: float = 2.75) -> Tuple[torch.Tensor, Dict[str, float]]:
-    """(loss, stats): stats has `bear_weight` (mean w over branching targets), `outside_top_b` (share of
-    branching targets whose valid-child rank exceeds `beam`) and `branching` (their count)."""
-    loss, w, log_ratio, branching = _bear_terms(logits, labels, allowed, tau, beam, lam, xi)
+                         xi: float = 2.75, normalize: str = "authors") -> Tuple[torch.Tensor, Dict[str, float]]:
+    """(loss, stats): stats has `bear_weight` (mean w over branching targets, before normalisation),
+    `outside_top_b` (share of branching targets whose valid-token rank exceeds `beam`) and `branching`."""
+    loss, w, log_ratio, branching = _bear_terms(logits, labels, allowed, tau, beam, lam, xi, normalize)
+    return loss, _stats(w, log_ratio, branching)
+
+
+def _stats(w, log_ratio, branching):
     with torch.no_grad():
         nb = int(branching.sum().item())
+        # Rank > B <=> p_y below the B-th largest valid probability (never with fewer than B valid tokens).
         outside = ((log_ratio < 0) & branching).sum()
-        stats = {
+        return {
             "bear_weight": float((w * branching).sum().item() / nb) if nb else 1.0,
             "outside_top_b": float(outside.item() / nb) if nb else 0.0,
             "branching": float(nb),
         }
-    return loss, stats
 
 
-def loss_by_name(name: str, logits, labels, allowed, tau=1.0, beam=10, lam=0.25, xi=2.75):
+def loss_by_name(name: str, logits, labels, allowed, tau=1.0, beam=10, lam=0.25, xi=2.75, normalize="authors"):
     """The trainer's entry point: (loss, stats) for 'lml', 'msl' or 'bear'. Stats are reported for all three."""
     name = name.lower()
-    if name == "lml":
-        loss = lml_loss(logits, labels, tau=tau)
-        if allowed is None:
-            return loss, {}
-        _, stats = bear_loss_with_stats(logits.detach(), labels, allowed, tau=tau, beam=beam, lam=0.0, xi=xi)
-        stats["bear_weight"] = 1.0
-        return loss, stats
-    if name == "msl":
-        loss, stats = bear_loss_with_stats(logits, labels, allowed, tau=tau, beam=beam, lam=0.0, xi=xi)
-        return loss, stats
+    if name not in ("lml", "msl", "bear"):
+        raise ValueError(f"unknown loss {name!r} (lml, msl, bear)")
     if name == "bear":
-        return bear_loss_with_stats(logits, labels, allowed, tau=tau, beam=beam, lam=lam, xi=xi)
-    raise ValueError(f"unknown loss {name!r} (lml, msl, bear)")
+        return bear_loss_with_stats(logits, labels, allowed, tau=tau, beam=beam, lam=lam, xi=xi, normalize=normalize)
+    loss = lml_loss(logits, labels, tau=tau) if name == "lml" else msl_loss(logits, labels, allowed, tau=tau,
+                                                                               normalize=normalize)
+    if allowed is None:
+        return loss, {}
+    _, w, log_ratio, branching = _bear_terms(logits.detach(), labels, allowed, tau, beam, 0.0, xi, normalize)
+    return loss, _stats(w, log_ratio, branching)
 
 
-__all__ = ["SparseAllowed", "lml_loss", "msl_loss", "bear_loss", "bear_loss_with_stats", "loss_by_name", "IGNORE"]
+__all__ = ["SparseAllowed", "lml_loss", "msl_loss", "bear_loss", "bear_loss_with_stats", "loss_by_name", "IGNORE", "NORMALIZATIONS"]

@@ -1,6 +1,14 @@
-"""Loss tests. Outside references: DESIGN.md section 6 (BEAR, arXiv 2601.22925: w = 1 + lam*sigmoid((log p - log beta_B)/xi),
-w and beta detached; gradient equal to L_MSL + lam*xi * sum log sigmoid((log beta_B - log p)/xi)), and an independent
-per-position re-implementation of the authors' weighting written with plain Python loops below."""
+"""Loss tests. Outside reference: the authors' code (Tiny-Snow/BEAR-WWW-2026, MIT), train_bear.py
+`CustomTrainer.compute_loss` and train_msl.py `compute_loss`, transcribed below position by position in plain
+Python/torch scalars -- written from their tensor code, not from losses.py:
+
+  probs = softmax(logits / tau) with -inf outside the trie            (a row per labelled position)
+  ce = -log probs[y]
+  quantile = B-th largest of probs (0 when fewer than B tokens are valid) -> then min over valid probs
+  w = 1 + topk_weight * sigmoid((log probs[y] - log quantile) / topk_tau), detached
+  w[valid > 1] /= sum(w[valid > 1]) + 1e-8 ;  loss = sum(ce * w)
+  MSL: mean over all labelled positions of (-z_y/tau + log sum_valid exp(z/tau)).
+"""
 
 import math
 
@@ -22,54 +30,128 @@ def make_case(seed=0, B=3, T=6, V=40, beam=4, few=False):
             if t == T - 1:  # a single valid child (e.g. the EOS after a closing quote)
                 allowed[b, t, y] = True
                 continue
-            lo = 2 if few else beam
-            k = int(torch.randint(lo, V // 2, (1,), generator=g))
+            # few: a mix of positions with fewer and with at least `beam` valid tokens
+            lo, hi = (1, 2 * beam + 1) if few else (beam, V // 2)
+            k = int(torch.randint(lo, hi, (1,), generator=g))
             ids = torch.randperm(V, generator=g)[:k]
             allowed[b, t, ids] = True
             allowed[b, t, y] = True
     return logits, labels, allowed
 
 
+def positions(labels):
+    B, T = labels.shape
+    return [(b, t) for b in range(B) for t in range(T) if int(labels[b, t]) != IGNORE]
+
+
 def reference_bear(logits, labels, allowed, tau, beam, lam, xi):
-    """The authors' weighting, position by position: softmax over the valid children, beta_B = the B-th largest
-    valid probability (0 if fewer than B children), w = 1 + lam*sigmoid((log p - log beta)/xi); mean over branching positions."""
-    total, count = 0.0, 0
-    B, T, V = logits.shape
-    for b in range(B):
-        for t in range(T):
-            y = int(labels[b, t])
-            if y == IGNORE:
-                continue
-            valid = [v for v in range(V) if allowed[b, t, v]]
-            if len(valid) <= 1:
-                continue
-            z = [float(logits[b, t, v]) / tau for v in valid]
-            m = max(z)
-            denom = sum(math.exp(x - m) for x in z)
-            probs = {v: math.exp(x - m) / denom for v, x in zip(valid, z)}
-            p = probs[y]
-            ranked = sorted(probs.values(), reverse=True)
-            beta = ranked[beam - 1] if len(ranked) >= beam else 0.0
-            w = 1 + lam * (1.0 if beta == 0 else 1 / (1 + math.exp(-(math.log(p) - math.log(beta)) / xi)))
-            total += w * -math.log(p)
-            count += 1
-    return total / count
+    """The authors' BEAR loss, one labelled position at a time (autograd flows through ce only)."""
+    ces, weights, branching = [], [], []
+    V = logits.shape[-1]
+    for b, t in positions(labels):
+        y = int(labels[b, t])
+        valid = [v for v in range(V) if bool(allowed[b, t, v]) or v == y]
+        z = logits[b, t]
+        # softmax over the whole vocabulary with -inf outside the trie = softmax over the valid tokens
+        m = max(float(z[v]) for v in valid)
+        exps = {v: torch.exp((z[v] - m) / tau) for v in valid}
+        denom = sum(exps.values())
+        p_y = exps[y] / denom
+        ces.append(-torch.log(p_y))
+        probs = sorted([float(exps[v] / denom) for v in valid] + [0.0] * (V - len(valid)), reverse=True)
+        quantile = probs[beam - 1]
+        if quantile == 0:
+            quantile = min(float(exps[v] / denom) for v in valid)
+        w = 1 + lam * (1 / (1 + math.exp(-(math.log(float(p_y)) - math.log(quantile)) / xi)))
+        weights.append(w)
+        branching.append(len(valid) > 1)
+    total_w = sum(w for w, br in zip(weights, branching) if br)
+    loss = 0
+    for ce, w, br in zip(ces, weights, branching):
+        loss = loss + ce * (w / (total_w + 1e-8) if br else w)
+    return loss
+
+
+def reference_msl(logits, labels, allowed, tau):
+    terms = []
+    V = logits.shape[-1]
+    for b, t in positions(labels):
+        y = int(labels[b, t])
+        valid = [v for v in range(V) if bool(allowed[b, t, v]) or v == y]
+        z = logits[b, t]
+        terms.append(-z[y] / tau + torch.log(sum(torch.exp(z[v] / tau) for v in valid)))
+    return sum(terms) / len(terms)
+
+
+def count_kinds(labels, allowed, beam):
+    n = [int(allowed[b, t].sum()) for b, t in positions(labels)]
+    return sum(1 for k in n if k == 1), sum(1 for k in n if 1 < k < beam), sum(1 for k in n if k >= beam)
 
 
 @pytest.mark.parametrize("few", [False, True])
-def test_bear_matches_independent_reference(few):
-    logits, labels, allowed = make_case(seed=1, few=few)
-    for tau, beam, lam, xi in [(1.0, 4, 0.25, 2.75), (0.7, 3, 1.5, 0.5), (1.3, 10, 0.25, 2.75)]:
-        got = bear_loss(logits, labels, allowed, tau=tau, beam=beam, lam=lam, xi=xi)
-        ref = reference_bear(logits, labels, allowed, tau, beam, lam, xi)
-        assert abs(float(got) - ref) < 1e-9
+def test_bear_matches_authors_formula_value_and_gradient(few):
+    for tau, beam, lam, xi in [(1.0, 4, 0.25, 2.75), (0.7, 3, 1.5, 0.5), (1.3, 10, 0.25, 2.75), (1.0, 10, 1.0, 1.0)]:
+        logits, labels, allowed = make_case(seed=1, few=few, beam=beam, T=10)
+        one, few_valid, full = count_kinds(labels, allowed, beam)
+        assert one > 0 and full > 0 and (few_valid > 0 or not few)   # the case covers every kind of position
+        x1 = logits.clone().requires_grad_(True)
+        x2 = logits.clone().requires_grad_(True)
+        got = bear_loss(x1, labels, allowed, tau=tau, beam=beam, lam=lam, xi=xi)
+        ref = reference_bear(x2, labels, allowed, tau, beam, lam, xi)
+        got.backward()
+        ref.backward()
+        assert abs(float(got) - float(ref)) < 1e-10
+        assert torch.allclose(x1.grad, x2.grad, atol=1e-12)
 
 
-def test_bear_lambda_zero_is_msl():
+def test_fallback_weight_uses_smallest_valid_probability():
+    # One position, 3 valid tokens, B = 10: beta is the smallest valid probability, so the weight is
+    # strictly between 1 + lam/2 and 1 + lam (the earlier reading gave exactly 1 + lam).
+    V = 8
+    logits = torch.tensor([[[2.0, 0.5, -1.0, 0, 0, 0, 0, 0]]], dtype=torch.float64)
+    labels = torch.tensor([[1]])
+    allowed = torch.zeros(1, 1, V, dtype=torch.bool)
+    allowed[0, 0, :3] = True
+    _, stats = bear_loss_with_stats(logits, labels, allowed, beam=10, lam=0.25, xi=2.75)
+    expected = 1 + 0.25 / (1 + math.exp(-(0.5 - (-1.0)) / 2.75))
+    assert stats["bear_weight"] == pytest.approx(expected, abs=1e-12)
+    assert 1.125 < stats["bear_weight"] < 1.25
+
+
+@pytest.mark.parametrize("few", [False, True])
+def test_msl_matches_authors_formula_value_and_gradient(few):
+    logits, labels, allowed = make_case(seed=8, few=few)
+    for tau in (1.0, 0.6):
+        x1 = logits.clone().requires_grad_(True)
+        x2 = logits.clone().requires_grad_(True)
+        got = msl_loss(x1, labels, allowed, tau=tau)
+        ref = reference_msl(x2, labels, allowed, tau)
+        got.backward()
+        ref.backward()
+        assert abs(float(got) - float(ref)) < 1e-10
+        assert torch.allclose(x1.grad, x2.grad, atol=1e-12)
+
+
+def test_named_branching_normalisation():
     logits, labels, allowed = make_case(seed=2)
-    a = bear_loss(logits, labels, allowed, lam=0.0, beam=4)
-    b = msl_loss(logits, labels, allowed)
-    assert torch.equal(a, b)
+    n_all = len(positions(labels))
+    n_branch = sum(1 for b, t in positions(labels) if int(allowed[b, t].sum()) > 1)
+    assert n_branch < n_all
+    # MSL: the authors' mean over all target tokens = branching mean * (branching / all)
+    a = msl_loss(logits, labels, allowed)
+    b = msl_loss(logits, labels, allowed, normalize="branching")
+    assert float(a) == pytest.approx(float(b) * n_branch / n_all, abs=1e-12)
+    # BEAR with lam = 0: every weight is 1, so the weighted mean is the branching mean (up to the 1e-8)
+    c = bear_loss(logits, labels, allowed, lam=0.0, beam=4)
+    assert float(c) == pytest.approx(float(b) * n_branch / (n_branch + 1e-8), abs=1e-12)
+    assert torch.equal(bear_loss(logits, labels, allowed, lam=0.0, beam=4, normalize="branching"), b)
+    # BEAR, old reduction: sum ce*w / count; authors': sum ce*w / sum w
+    _, stats = bear_loss_with_stats(logits, labels, allowed, beam=4, lam=0.5)
+    old = bear_loss(logits, labels, allowed, beam=4, lam=0.5, normalize="branching")
+    new = bear_loss(logits, labels, allowed, beam=4, lam=0.5)
+    assert float(new) == pytest.approx(float(old) * n_branch / (stats["bear_weight"] * n_branch + 1e-8), rel=1e-12)
+    with pytest.raises(ValueError):
+        msl_loss(logits, labels, allowed, normalize="mean")
 
 
 def test_msl_with_everything_allowed_is_lml():
@@ -83,9 +165,11 @@ def test_bear_gradient_is_msl_plus_pruning_penalty():
     logits, labels, allowed = make_case(seed=4)
     tau, beam, lam, xi = 0.9, 4, 0.6, 1.7
     x1 = logits.clone().requires_grad_(True)
+    _, stats = bear_loss_with_stats(x1, labels, allowed, tau=tau, beam=beam, lam=lam, xi=xi)
     bear_loss(x1, labels, allowed, tau=tau, beam=beam, lam=lam, xi=xi).backward()
 
-    # L_MSL + lam*xi * mean_t log sigmoid((log beta_B - log p_t)/xi), beta_B detached (lam absorbs 1/xi).
+    # [sum_t -log p_t + lam*xi * sum_t log sigmoid((log beta_B - log p_t)/xi)] / sum_t w_t over branching t,
+    # beta_B and the normaliser detached (lam absorbs 1/xi).
     x2 = logits.clone().requires_grad_(True)
     mask = labels != IGNORE
     z = x2[mask] / tau
@@ -96,9 +180,11 @@ def test_bear_gradient_is_msl_plus_pruning_penalty():
     logp = logp_all.gather(1, y[:, None]).squeeze(1)
     log_beta = logp_all.topk(beam, -1).values[:, -1].detach()
     branching = (a.sum(-1) > 1).double()
-    n = branching.sum()
+    assert torch.isfinite(log_beta[branching > 0]).all()   # >= B valid tokens at every branching position
+    log_beta = torch.where(branching > 0, log_beta, logp.detach())
+    norm = stats["bear_weight"] * branching.sum() + 1e-8
     penalty = torch.nn.functional.logsigmoid((log_beta - logp) / xi)
-    objective = (-logp * branching).sum() / n + lam * xi * (penalty * branching).sum() / n
+    objective = ((-logp * branching).sum() + lam * xi * (penalty * branching).sum()) / norm
     objective.backward()
     assert torch.allclose(x1.grad, x2.grad, atol=1e-10)
 
