@@ -1,11 +1,21 @@
 """Trie-constrained beam search and HR@K / NDCG@K.
 
-Decoding follows DESIGN.md section 6: at every step the logits are masked to the trie's valid children
-BEFORE the softmax (so the step distribution is renormalised over valid tokens, matching MSL/BEAR
-training), hypotheses are scored by the sum of those log-probabilities (no length penalty), and a
-hypothesis that has emitted EOS is finished: it keeps its score and competes with the open ones for the
-B slots. When B is at least the catalogue size nothing is ever pruned, so the result is the exhaustive
-ranking of all titles by sequence log-probability.
+Decoding follows the authors' evaluation (Hugging Face `generate` with num_beams = B and a
+prefix_allowed_tokens_fn; transformers 4.49's BeamSearchScorer / BeamHypotheses), DESIGN.md section 6:
+
+* every step extends the B open hypotheses by their trie-valid tokens and takes the 2B best candidates by
+  summed log-probability; candidates that emit EOS (complete a title) go, if they rank among the first B
+  of those 2B, to a separate list of at most B finished titles scored sum / length ** length_penalty
+  (length = generated tokens including EOS); the first B non-EOS candidates are the next open beams;
+* Hugging Face's stopping rule (early_stopping=False): stop once the finished list holds B titles and its
+  worst score is >= best candidate score / current length ** length_penalty;
+* the result is the finished list, best first.
+
+`mask` says where the trie constraint applies: "before" the log-softmax (the step distribution is
+renormalised over the valid tokens: the authors' customCBS_model.py, used for MSL and BEAR) or "after"
+it (stock `generate`: full-vocabulary log-probabilities, invalid tokens set to -inf; the authors' LML runs).
+Hugging Face starts B-1 copies of the first beam at -1e9 and pads with them; they only ever fill slots
+that no real hypothesis claims, so they are left out here (the real hypotheses and their order are the same).
 """
 
 from __future__ import annotations
@@ -16,6 +26,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 
 from .trie import TitleTrie
+
+MASKS = ("before", "after")
 
 
 def _forward_last(model, seqs: List[List[int]], pad_id: int, device) -> torch.Tensor:
@@ -32,26 +44,72 @@ def _forward_last(model, seqs: List[List[int]], pad_id: int, device) -> torch.Te
     return out.logits[:, -1, :].float()
 
 
-def _expand(state_u, logps_u, trie: TitleTrie, beam: int):
-    """One beam step for one user: extend every open hypothesis by each valid child, keep the best `beam`
-    (finished hypotheses keep their score and compete). Hypothesis: (tokens, node, score, finished, ref)."""
+def _step_logps(logits_row: torch.Tensor, kids: List[int], mask: str) -> List[float]:
+    """Log-probabilities of the valid tokens `kids` at one step (logits already divided by tau)."""
+    if mask == "before":
+        return torch.log_softmax(logits_row[kids], dim=-1).tolist()
+    return torch.log_softmax(logits_row, dim=-1)[kids].tolist()
+
+
+class Finished:
+    """Hugging Face's BeamHypotheses (early_stopping=False): at most B finished titles, scored
+    sum_logprobs / generated_len ** length_penalty."""
+
+    def __init__(self, beam: int, length_penalty: float):
+        self.beam, self.lp = beam, length_penalty
+        self.items: List[Tuple[float, int, float]] = []   # (score, item, sum of log-probabilities)
+        self.worst = 1e9
+
+    def add(self, item: int, sum_logprobs: float, length: int) -> None:
+        score = sum_logprobs / (length ** self.lp)
+        if len(self.items) < self.beam or score > self.worst:
+            self.items.append((score, item, sum_logprobs))
+            if len(self.items) > self.beam:
+                del self.items[min(range(len(self.items)), key=lambda i: self.items[i][0])]
+                self.worst = min(x[0] for x in self.items)
+            else:
+                self.worst = min(score, self.worst)
+
+    def is_done(self, best_sum_logprobs: float, length: int) -> bool:
+        if len(self.items) < self.beam:
+            return False
+        return self.worst >= best_sum_logprobs / (length ** self.lp)
+
+    def ranked(self) -> List[Tuple[int, float]]:
+        return [(item, score) for score, item, _ in sorted(self.items, key=lambda x: -x[0])]
+
+
+def _advance(open_hyps, logps, trie: TitleTrie, beam: int, finished: Finished):
+    """One Hugging Face beam step for one user. open_hyps: [(tokens, node, score)]; logps[h]: log-probs of
+    hypothesis h's valid tokens (trie order). Returns (new open hypotheses with their parent index, done)."""
     cands = []
-    for h, (toks, node, score, done, _) in enumerate(state_u):
-        if done:
-            cands.append((score, toks, node, True, None))
+    for h, (toks, node, score) in enumerate(open_hyps):
+        for tok, l in zip(trie.children(node), logps[h]):
+            cands.append((score + l, h, tok))
+    cands.sort(key=lambda c: -c[0])          # stable: ties keep (beam, token) order
+    top = cands[:2 * beam]
+    length = len(open_hyps[0][0]) + 1 if open_hyps else 1     # generated tokens after this step
+    new_open = []
+    for rank, (score, h, tok) in enumerate(top):
+        toks, node, _ = open_hyps[h]
+        child = trie.step(node, tok)
+        item = trie.item_at(child)
+        if item is not None:                 # EOS after a complete title
+            if rank < beam:
+                finished.add(item, score, length)
             continue
-        kids = trie.children(node)
-        for tok, l in zip(kids, logps_u[h].tolist()):
-            child = trie.step(node, tok)
-            cands.append((score + l, toks + [tok], child, trie.item_at(child) is not None, h))
-    cands.sort(key=lambda c: -c[0])
-    return [(t, n, s, d, parent) for s, t, n, d, parent in cands[:beam]]
+        new_open.append(((toks + [tok], child, score), h))
+        if len(new_open) == beam:
+            break
+    done = not top or finished.is_done(top[0][0], length)
+    return new_open, done
 
 
 @torch.no_grad()
-def _beam_search_cached(model, prompts, trie: TitleTrie, beam: int, pad_id: int, tau: float):
-    """Beam search for models with a key/value cache (the built-in model): the prompt runs once, then every
-    open hypothesis feeds one token per step; the cache rows follow their hypotheses."""
+def _beam_search_cached(model, prompts, trie: TitleTrie, beam: int, pad_id: int, tau: float, mask: str,
+                        length_penalty: float):
+    """For models with a key/value cache (the built-in model): the prompt runs once, then every open
+    hypothesis feeds one token per step; the cache rows follow their hypotheses."""
     device = next(model.parameters()).device
     U = len(prompts)
     T0 = max(len(p) for p in prompts)
@@ -62,30 +120,26 @@ def _beam_search_cached(model, prompts, trie: TitleTrie, beam: int, pad_id: int,
         att[i, T0 - len(p):] = 1
     ids, att = ids.to(device), att.to(device)
     out = model(input_ids=ids, attention_mask=att, position_ids=(att.cumsum(-1) - 1).clamp(min=0), use_cache=True)
-    cache, logits = out.past_key_values, out.logits[:, -1, :].float() / tau
-    # rows[u][h]: cache row of user u's open hypothesis h
-    state = [[([], 0, 0.0, False, None)] for _ in range(U)]
-    rows = [[u] for u in range(U)]
+    cache, logits = out.past_key_values, (out.logits[:, -1, :].float() / tau).cpu()
+    finished = [Finished(beam, length_penalty) for _ in range(U)]
+    open_ = [[([], 0, 0.0)] for _ in range(U)]
+    rows = [[u] for u in range(U)]               # rows[u][h]: cache row of user u's open hypothesis h
     while True:
-        new_state, parent_rows, tokens, new_rows = [], [], [], []
+        parent_rows, tokens, new_rows = [], [], []
         for u in range(U):
-            logps_u = {}
-            for h, hyp in enumerate(state[u]):
-                if not hyp[3]:
-                    kids = trie.children(hyp[1])
-                    logps_u[h] = torch.log_softmax(logits[rows[u][h], kids], dim=-1).cpu()   # mask before softmax
-            expanded = _expand(state[u], logps_u, trie, beam)
             r_u = []
-            for toks, node, score, done, parent in expanded:
-                if parent is not None and not done:
-                    r_u.append(len(parent_rows))
-                    parent_rows.append(rows[u][parent])
-                    tokens.append(toks[-1])
-                else:
-                    r_u.append(None)
-            new_state.append(expanded)
+            if open_[u]:
+                logps = [_step_logps(logits[rows[u][h]], trie.children(node), mask)
+                         for h, (_, node, _) in enumerate(open_[u])]
+                nxt, done = _advance(open_[u], logps, trie, beam, finished[u])
+                open_[u] = [] if done else [hyp for hyp, _ in nxt]
+                if not done:
+                    for hyp, parent in nxt:
+                        r_u.append(len(parent_rows))
+                        parent_rows.append(rows[u][parent])
+                        tokens.append(hyp[0][-1])
             new_rows.append(r_u)
-        state, rows = new_state, new_rows
+        rows = new_rows
         if not parent_rows:
             break
         index = torch.tensor(parent_rows, dtype=torch.long, device=device)
@@ -94,72 +148,71 @@ def _beam_search_cached(model, prompts, trie: TitleTrie, beam: int, pad_id: int,
         pos = (att.sum(-1, keepdim=True) - 1)
         step = torch.tensor(tokens, dtype=torch.long, device=device)[:, None]
         out = model(input_ids=step, attention_mask=att, position_ids=pos, past_key_values=cache, use_cache=True)
-        cache, logits = out.past_key_values, out.logits[:, -1, :].float() / tau
-    return [[(trie.item_at(n), s) for _, n, s, _, _ in hyps] for hyps in state]
+        cache, logits = out.past_key_values, (out.logits[:, -1, :].float() / tau).cpu()
+    return [f.ranked() for f in finished]
 
 
 @torch.no_grad()
 def beam_search(model, prompts: Sequence[Sequence[int]], trie: TitleTrie, beam: int = 10, pad_id: int = 0,
-                tau: float = 1.0, max_batch: int = 256, use_cache: Optional[bool] = None) -> List[List[Tuple[int, float]]]:
-    """For each prompt, up to `beam` (item index, log-prob) pairs, best first.
+                tau: float = 1.0, max_batch: int = 256, use_cache: Optional[bool] = None, mask: str = "before",
+                length_penalty: float = 1.0, should_stop=None) -> List[List[Tuple[int, float]]]:
+    """For each prompt, up to `beam` (item index, score) pairs, best first (score = summed log-probability /
+    length ** length_penalty, as Hugging Face reports `sequences_scores`).
 
     Models with a key/value cache (the built-in one) run the prompt once; others (any HF model) re-run
-    prompt + partial title at each step, which needs nothing from the model but forward()."""
+    prompt + partial title at each step, which needs nothing from the model but forward(). `should_stop`
+    (optional, no arguments) is polled before every chunk of users; when it returns true the search raises
+    InterruptedError."""
+    if mask not in MASKS:
+        raise ValueError(f"mask must be one of {MASKS}, got {mask!r}")
     if use_cache is None:
         use_cache = getattr(model, "supports_cache", False)
-    if use_cache:
-        users_per_chunk = max(1, max_batch // max(1, beam))
-        out: List[List[Tuple[int, float]]] = []
-        for start in range(0, len(prompts), users_per_chunk):
-            out.extend(_beam_search_cached(model, prompts[start:start + users_per_chunk], trie, beam, pad_id, tau))
-        return out
+    users_per_chunk = max(1, max_batch // max(1, beam))
+    out: List[List[Tuple[int, float]]] = []
+    for start in range(0, len(prompts), users_per_chunk):
+        if should_stop is not None and should_stop():
+            raise InterruptedError("stop requested during beam search")
+        chunk = prompts[start:start + users_per_chunk]
+        if use_cache:
+            out.extend(_beam_search_cached(model, chunk, trie, beam, pad_id, tau, mask, length_penalty))
+        else:
+            out.extend(_beam_search_recompute(model, chunk, trie, beam, pad_id, tau, mask, length_penalty, max_batch))
+    return out
+
+
+def _beam_search_recompute(model, prompts, trie: TitleTrie, beam: int, pad_id: int, tau: float, mask: str,
+                           length_penalty: float, max_batch: int):
     device = next(model.parameters()).device
-    results: List[List[Tuple[int, float]]] = []
-    # Hypothesis: (tokens, node, score, finished)
-    state = [[([], 0, 0.0, False)] for _ in prompts]
-    while True:
-        open_refs = [(u, h) for u, hyps in enumerate(state) for h, hyp in enumerate(hyps) if not hyp[3]]
-        if not open_refs:
-            break
-        logps: Dict[Tuple[int, int], torch.Tensor] = {}
-        # A node with a single valid child needs no forward pass: the masked softmax gives it p = 1.
+    finished = [Finished(beam, length_penalty) for _ in prompts]
+    open_ = [[([], 0, 0.0)] for _ in prompts]
+    while any(open_):
+        refs = [(u, h) for u, hyps in enumerate(open_) for h in range(len(hyps))]
+        logps: Dict[Tuple[int, int], List[float]] = {}
         need = []
-        for ref in open_refs:
-            if len(trie.children(state[ref[0]][ref[1]][1])) == 1:
-                logps[ref] = torch.zeros(1)
+        for u, h in refs:
+            kids = trie.children(open_[u][h][1])
+            if len(kids) == 1 and mask == "before":
+                logps[(u, h)] = [0.0]        # a single valid token has probability 1: no forward pass
             else:
-                need.append(ref)
+                need.append((u, h))
         for start in range(0, len(need), max_batch):
             chunk = need[start:start + max_batch]
-            seqs = [list(prompts[u]) + state[u][h][0] for u, h in chunk]
-            logits = _forward_last(model, seqs, pad_id, device) / tau
+            logits = (_forward_last(model, [list(prompts[u]) + open_[u][h][0] for u, h in chunk], pad_id, device)
+                      / tau).cpu()
             for row, (u, h) in enumerate(chunk):
-                kids = trie.children(state[u][h][1])
-                valid = logits[row, kids]                       # mask before the softmax
-                logps[(u, h)] = torch.log_softmax(valid, dim=-1).cpu()
-        for u, hyps in enumerate(state):
-            cands = []
-            for h, (toks, node, score, done) in enumerate(hyps):
-                if done:
-                    cands.append((score, toks, node, True))
-                    continue
-                kids = trie.children(node)
-                lp = logps[(u, h)].tolist()
-                for tok, l in zip(kids, lp):
-                    child = trie.step(node, tok)
-                    finished = trie.item_at(child) is not None
-                    cands.append((score + l, toks + [tok], child, finished))
-            cands.sort(key=lambda c: -c[0])
-            state[u] = [(t, n, s, d) for s, t, n, d in cands[:beam]]
-    for hyps in state:
-        results.append([(trie.item_at(n), s) for _, n, s, _ in hyps])
-    return results
+                logps[(u, h)] = _step_logps(logits[row], trie.children(open_[u][h][1]), mask)
+        for u in range(len(prompts)):
+            if not open_[u]:
+                continue
+            nxt, done = _advance(open_[u], [logps[(u, h)] for h in range(len(open_[u]))], trie, beam, finished[u])
+            open_[u] = [] if done else [hyp for hyp, _ in nxt]
+    return [f.ranked() for f in finished]
 
 
 @torch.no_grad()
 def sequence_logprobs(model, prompt: Sequence[int], trie: TitleTrie, pad_id: int = 0, tau: float = 1.0,
-                      max_batch: int = 256) -> List[float]:
-    """Exhaustive scoring: log-probability of every catalogue title under the trie-masked softmax."""
+                      max_batch: int = 256, mask: str = "before") -> List[float]:
+    """Exhaustive scoring: summed log-probability of every catalogue title (EOS included) as decoding sees it."""
     device = next(model.parameters()).device
     seqs = [list(prompt) + s[:-1] for s in trie.sequences]
     T = max(len(s) for s in seqs)
@@ -178,8 +231,7 @@ def sequence_logprobs(model, prompt: Sequence[int], trie: TitleTrie, pad_id: int
         node, total = 0, 0.0
         for j, tok in enumerate(seq):
             kids = trie.children(node)
-            lp = torch.log_softmax(logits[i, len(prompt) - 1 + j, kids], dim=-1)
-            total += float(lp[kids.index(tok)])
+            total += _step_logps(logits[i, len(prompt) - 1 + j], kids, mask)[kids.index(tok)]
             node = trie.step(node, tok)
         scores.append(total)
     return scores
@@ -203,11 +255,13 @@ def rank_metrics(ranked: Sequence[Sequence[int]], targets: Sequence[int], ks: Se
 
 
 def evaluate_encoded(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: int = 0, tau: float = 1.0,
-                     ks: Sequence[int] = (1, 5, 10), max_batch: int = 256) -> Dict[str, float]:
+                     ks: Sequence[int] = (1, 5, 10), max_batch: int = 256, mask: str = "before",
+                     length_penalty: float = 1.0, should_stop=None) -> Dict[str, float]:
     was_training = model.training
     model.eval()
     try:
-        res = beam_search(model, [e.prompt for e in encoded], trie, beam=beam, pad_id=pad_id, tau=tau, max_batch=max_batch)
+        res = beam_search(model, [e.prompt for e in encoded], trie, beam=beam, pad_id=pad_id, tau=tau, max_batch=max_batch,
+                          mask=mask, length_penalty=length_penalty, should_stop=should_stop)
     finally:
         model.train(was_training)
     ranked = [[item for item, _ in r] for r in res]
@@ -218,17 +272,21 @@ def evaluate_encoded(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: in
 
 @torch.no_grad()
 def pruning_audit(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: int = 0, tau: float = 1.0,
-                  max_batch: int = 256) -> Dict[str, float]:
+                  max_batch: int = 256, mask: str = "before", length_penalty: float = 1.0,
+                  should_stop=None) -> Dict[str, float]:
     """Beam-pruning risk (DESIGN.md section 6): among users whose target title is in the top B by its whole
     sequence probability (trie-masked, as decoding sees it), the share that beam search of width B still
     loses. The exhaustive scoring costs one forward pass per catalogue title per user: use few users."""
     was_training = model.training
     model.eval()
     try:
-        results = beam_search(model, [e.prompt for e in encoded], trie, beam=beam, pad_id=pad_id, tau=tau, max_batch=max_batch)
+        results = beam_search(model, [e.prompt for e in encoded], trie, beam=beam, pad_id=pad_id, tau=tau, max_batch=max_batch,
+                              mask=mask, length_penalty=length_penalty, should_stop=should_stop)
         in_top, pruned, found = 0, 0, 0
         for e, res in zip(encoded, results):
-            scores = sequence_logprobs(model, e.prompt, trie, pad_id=pad_id, tau=tau, max_batch=max_batch)
+            if should_stop is not None and should_stop():
+                raise InterruptedError("stop requested during the audit")
+            scores = sequence_logprobs(model, e.prompt, trie, pad_id=pad_id, tau=tau, max_batch=max_batch, mask=mask)
             rank = 1 + sum(1 for s in scores if s > scores[e.item])
             kept = e.item in [i for i, _ in res]
             found += kept

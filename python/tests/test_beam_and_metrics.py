@@ -1,6 +1,8 @@
-"""Constrained beam search and ranking metrics. References: exhaustive scoring of every catalogue title
-(beam search with B >= catalogue size prunes nothing, DESIGN.md section 6) and hand-computed HR/NDCG
-(NDCG@K with one relevant item = 1/log2(rank+1))."""
+"""Constrained beam search and ranking metrics. References: a transcription of Hugging Face's beam search
+(transformers 4.49 `_beam_search` + BeamSearchScorer.process/finalize + BeamHypotheses, the version the
+BEAR authors pin) written here with tensors over all B beams, ghost beams at -1e9 included; exhaustive
+scoring of every catalogue title (beam search with B >= catalogue size prunes nothing, DESIGN.md section 6);
+hand-computed HR/NDCG (NDCG@K with one relevant item = 1/log2(rank+1))."""
 
 import math
 
@@ -28,6 +30,129 @@ def setup():
     return titles, tok, model, trie, prompts
 
 
+class HFBeamHypotheses:
+    """transformers' BeamHypotheses, early_stopping=False."""
+
+    def __init__(self, num_beams, length_penalty):
+        self.num_beams, self.length_penalty = num_beams, length_penalty
+        self.beams = []
+        self.worst_score = 1e9
+
+    def __len__(self):
+        return len(self.beams)
+
+    def add(self, hyp, sum_logprobs, generated_len):
+        score = sum_logprobs / (generated_len ** self.length_penalty)
+        if len(self) < self.num_beams or score > self.worst_score:
+            self.beams.append((score, hyp))
+            if len(self) > self.num_beams:
+                sorted_next_scores = sorted([(s, idx) for idx, (s, _) in enumerate(self.beams)])
+                del self.beams[sorted_next_scores[0][1]]
+                self.worst_score = sorted_next_scores[1][0]
+            else:
+                self.worst_score = min(score, self.worst_score)
+
+    def is_done(self, best_sum_logprobs, cur_len, decoder_prompt_len):
+        if len(self) < self.num_beams:
+            return False
+        highest_attainable_score = best_sum_logprobs / (cur_len - decoder_prompt_len) ** self.length_penalty
+        return self.worst_score >= highest_attainable_score
+
+
+def hf_reference_beam_search(model, prompt, trie, eos, num_beams, length_penalty=1.0, before_softmax=True,
+                             max_new_tokens=64):
+    """One prompt through HF's loop: B beams from the start (B-1 of them at -1e9), prefix-constrained logits
+    (-inf outside the trie; EOS when the prefix left the trie), top 2B of B*V, process(), is_done, finalize."""
+    V = model.config.vocab_size
+    input_ids = torch.tensor([list(prompt)] * num_beams)
+    prompt_len = input_ids.shape[1]
+    beam_scores = torch.zeros(num_beams)
+    beam_scores[1:] = -1e9
+    hyps = HFBeamHypotheses(num_beams, length_penalty)
+    done = False
+    while True:
+        logits = model(input_ids=input_ids).logits[:, -1, :].float()
+        mask = torch.full((num_beams, V), float("-inf"))
+        for b in range(num_beams):
+            node = trie.node(input_ids[b, prompt_len:].tolist())
+            allowed = trie.children(node) if node is not None and trie.children(node) else [eos]
+            mask[b, allowed] = 0
+        if before_softmax:     # the authors' customCBS_model: processor, then log_softmax
+            scores = torch.log_softmax(logits + mask, dim=-1)
+        else:                  # stock generate: log_softmax, then the processor
+            scores = torch.log_softmax(logits, dim=-1) + mask
+        next_token_scores = (scores + beam_scores[:, None]).view(1, num_beams * V)
+        next_scores, next_tokens = torch.topk(next_token_scores, 2 * num_beams, dim=1, largest=True, sorted=True)
+        next_indices = next_tokens // V
+        next_tokens = next_tokens % V
+        # BeamSearchScorer.process
+        cur_len = input_ids.shape[-1] + 1
+        new_scores, new_tokens, new_indices = [], [], []
+        for rank, (tok, sc, idx) in enumerate(zip(next_tokens[0].tolist(), next_scores[0].tolist(), next_indices[0].tolist())):
+            if tok == eos:
+                if rank >= num_beams:
+                    continue
+                hyps.add(input_ids[idx].clone(), sc, generated_len=cur_len - prompt_len)
+            else:
+                new_scores.append(sc)
+                new_tokens.append(tok)
+                new_indices.append(idx)
+            if len(new_scores) == num_beams:
+                break
+        done = hyps.is_done(next_scores[0].max().item(), cur_len, prompt_len)
+        beam_scores = torch.tensor(new_scores)
+        input_ids = torch.cat([input_ids[new_indices, :], torch.tensor(new_tokens)[:, None]], dim=-1)
+        if done or input_ids.shape[1] - prompt_len >= max_new_tokens:
+            break
+    if not done:  # finalize: open beams join the finished list
+        for b in range(num_beams):
+            hyps.add(input_ids[b], beam_scores[b].item(), generated_len=input_ids.shape[-1] - prompt_len)
+    out = []
+    for score, hyp in sorted(hyps.beams, key=lambda x: -x[0]):
+        node = trie.node(hyp[prompt_len:].tolist() + [eos])
+        out.append((trie.item_at(node) if node is not None else None, score))
+    return out
+
+
+@pytest.fixture(scope="module")
+def branchy():
+    """47 titles of 1-3 words over 12 shared words: many branching points and unequal lengths."""
+    import random
+
+    words = "red blue green gold iron stone river hill lake wind fire snow".split()
+    rng = random.Random(0)
+    titles = sorted({" ".join(rng.sample(words, rng.randint(1, 3))) for _ in range(60)})
+    tok = WordTokenizer.build([prompt_text(["x"]), '"x"'] + titles)
+    torch.manual_seed(0)
+    cfg = TinyLlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                          num_attention_heads=4, num_key_value_heads=2, initializer_range=0.5)
+    model = TinyLlamaForCausalLM(cfg).eval()
+    trie = TitleTrie.from_titles(titles, tok)
+    prompts = [tok.encode(prompt_text(titles[i:i + 3])) for i in range(0, 24, 4)]
+    return titles, tok, model, trie, prompts
+
+
+@pytest.mark.parametrize("before_softmax", [True, False])
+def test_beam_search_matches_hugging_face_reference_with_pruning(branchy, before_softmax):
+    titles, tok, model, trie, prompts = branchy
+    pruned_somewhere = False
+    for beam in (2, 5):
+        for lp in (1.0, 0.0):
+            mask = "before" if before_softmax else "after"
+            ours = beam_search(model, prompts, trie, beam=beam, pad_id=tok.pad_id, mask=mask, length_penalty=lp)
+            for prompt, res in zip(prompts, ours):
+                ref = hf_reference_beam_search(model, prompt, trie, tok.eos_id, beam, lp, before_softmax)
+                real = [(i, s) for i, s in ref if i is not None and s > -1e8]   # drop HF's -1e9 ghost beams
+                assert [i for i, _ in res] == [i for i, _ in real]
+                for (_, a), (_, b) in zip(res, real):
+                    assert abs(a - b) < 1e-4
+                exhaustive = sequence_logprobs(model, prompt, trie, pad_id=tok.pad_id, mask=mask)
+                lengths = [len(s) for s in trie.sequences]
+                best = sorted(range(len(titles)), key=lambda i: -exhaustive[i] / lengths[i] ** lp)[:beam]
+                pruned_somewhere |= sorted(best) != sorted(i for i, _ in res)
+    assert len(titles) > 5 and pruned_somewhere   # pruning happened: beam search missed an exhaustive top-B title
+
+
 def test_beam_returns_only_catalogue_titles(setup):
     titles, tok, model, trie, prompts = setup
     for beam in (1, 3, 5):
@@ -41,13 +166,15 @@ def test_beam_returns_only_catalogue_titles(setup):
 
 def test_beam_equals_exhaustive_when_beam_covers_catalogue(setup):
     titles, tok, model, trie, prompts = setup
-    results = beam_search(model, prompts, trie, beam=len(titles), pad_id=tok.pad_id)
-    for prompt, res in zip(prompts, results):
-        exhaustive = sequence_logprobs(model, prompt, trie, pad_id=tok.pad_id)
-        order = sorted(range(len(titles)), key=lambda i: -exhaustive[i])
-        assert [i for i, _ in res] == order
-        for i, s in res:
-            assert abs(s - exhaustive[i]) < 1e-4
+    for lp in (0.0, 1.0):
+        results = beam_search(model, prompts, trie, beam=len(titles), pad_id=tok.pad_id, length_penalty=lp)
+        for prompt, res in zip(prompts, results):
+            exhaustive = sequence_logprobs(model, prompt, trie, pad_id=tok.pad_id)
+            norm = [s / len(seq) ** lp for s, seq in zip(exhaustive, trie.sequences)]
+            order = sorted(range(len(titles)), key=lambda i: -norm[i])
+            assert [i for i, _ in res] == order
+            for i, s in res:
+                assert abs(s - norm[i]) < 1e-4
         # the masked step distributions are normalised: the title probabilities sum to one
         assert abs(sum(math.exp(s) for s in exhaustive) - 1) < 1e-4
 
@@ -88,9 +215,9 @@ def test_pruning_audit_counts_only_top_b_targets(setup):
 
 def test_cached_and_recomputed_beam_search_agree(setup):
     titles, tok, model, trie, prompts = setup
-    for beam in (1, 4, len(titles)):
-        a = beam_search(model, prompts, trie, beam=beam, pad_id=tok.pad_id, use_cache=True, max_batch=8)
-        b = beam_search(model, prompts, trie, beam=beam, pad_id=tok.pad_id, use_cache=False)
+    for beam, mask in ((1, "before"), (4, "before"), (4, "after"), (len(titles), "before")):
+        a = beam_search(model, prompts, trie, beam=beam, pad_id=tok.pad_id, use_cache=True, max_batch=8, mask=mask)
+        b = beam_search(model, prompts, trie, beam=beam, pad_id=tok.pad_id, use_cache=False, mask=mask)
         assert [[i for i, _ in r] for r in a] == [[i for i, _ in r] for r in b]
         for ra, rb in zip(a, b):
             for (_, sa), (_, sb) in zip(ra, rb):
