@@ -1,13 +1,15 @@
-// `preflight generate --model <dir> --prompt STR [--max-tokens N] [--seed S] [--temperature T] [--top-p P] [--chat]`
+// `preflight generate [--model <dir>] --prompt STR [--max-tokens N] [--seed S] [--temperature T] [--top-p P] [--chat]`
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { numberFlag, parseFlags } from './buildModel';
+import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
 
 export const generateCommand: CliCommand = {
   name: 'generate',
-  summary: 'Generate text with a built model',
+  summary: 'Generate text with a model (default: the bundled demo model)',
   usage: [
-    'preflight generate --model <dir> --prompt STR [--max-tokens N] [--seed S] [--temperature T] [--top-p P] [--chat] [--threads N] [--provider auto|cpu|cuda] [--json]',
+    'preflight generate [--model <dir>] --prompt STR [--max-tokens N] [--seed S] [--temperature T] [--top-p P] [--chat] [--threads N] [--provider auto|cpu|cuda] [--json]',
     '',
+    MODEL_FLAG_HELP,
     '  --temperature  0 (default) is greedy',
     '  --chat         wrap the prompt as one user turn with the model\'s chat template',
   ].join('\n'),
@@ -17,18 +19,8 @@ export const generateCommand: CliCommand = {
       temperature: { type: 'string' }, 'top-p': { type: 'string' }, chat: { type: 'boolean' }, threads: { type: 'string' },
       provider: { type: 'string' }, json: { type: 'boolean' },
     });
-    if (!values.model) throw new UsageError('--model <dir> is required');
     if (values.prompt === undefined) throw new UsageError('--prompt STR is required');
-    const provider = (values.provider ?? 'auto') as 'auto' | 'cpu' | 'cuda';
-    if (!['auto', 'cpu', 'cuda'].includes(provider)) throw new UsageError('--provider must be auto, cpu or cuda');
-    let model;
-    try {
-      // loaded on use: `build-model` must work where onnxruntime-node is not installed
-      const { openModel } = await import('../../core/model/runtime');
-      model = await openModel(values.model, { provider, threads: numberFlag(values.threads, 'threads', 0), onNotice: (m) => io.stderr(`${m}\n`) });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const { model } = await openCliModel(values.model, io, { provider: parseProvider(values.provider), threads: numberFlag(values.threads, 'threads', 0) });
     try {
       const t = model.tokenizer;
       const ids = values.chat

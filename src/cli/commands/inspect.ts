@@ -1,16 +1,18 @@
-// `preflight inspect --model <dir> --text STR [--steer FILE --alpha A] [--positions all|prompt] --json`
+// `preflight inspect [--model <dir>] --text STR [--steer FILE --alpha A] [--positions all|prompt] --json`
 // Prints what MDF reads from the model: the token ids, the logits at the last token, and each
 // layer's residual output there (hidden_last), optionally with steering vectors injected.
 import { readFileSync } from 'node:fs';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { numberFlag, parseFlags } from './buildModel';
+import { MODEL_FLAG_HELP, openCliModel } from '../model';
 
 export const inspectCommand: CliCommand = {
   name: 'inspect',
   summary: 'Print token ids, last logits and per-layer hidden states',
   usage: [
-    'preflight inspect --model <dir> --text STR [--steer FILE --alpha A] [--top K] [--json]',
+    'preflight inspect [--model <dir>] --text STR [--steer FILE --alpha A] [--top K] [--json]',
     '',
+    MODEL_FLAG_HELP,
     '  --steer   JSON array of per-layer vectors ([numLayers][hiddenSize]); alpha * vector is added to',
     '            every layer\'s output at every position',
     '  --alpha   steering scale (default 1)',
@@ -21,16 +23,8 @@ export const inspectCommand: CliCommand = {
       model: { type: 'string' }, text: { type: 'string' }, steer: { type: 'string' }, alpha: { type: 'string' },
       top: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' },
     });
-    if (!values.model) throw new UsageError('--model <dir> is required');
     if (values.text === undefined) throw new UsageError('--text STR is required');
-    let model;
-    try {
-      // loaded on use: `build-model` must work where onnxruntime-node is not installed
-      const { openModel } = await import('../../core/model/runtime');
-      model = await openModel(values.model, { provider: 'cpu', threads: numberFlag(values.threads, 'threads', 0) });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const { model } = await openCliModel(values.model, io, { provider: 'cpu', threads: numberFlag(values.threads, 'threads', 0) });
     try {
       const { numLayers: L, hiddenSize: E } = model.info;
       let vectors: Float32Array | undefined;

@@ -1,40 +1,41 @@
-// `preflight mdf <train.jsonl> --model <dir> ...` — the behaviour forecast (MDF) for CI and shells.
+// `preflight mdf <train.jsonl> [--model <dir>] ...` — the behaviour forecast (MDF) for CI and shells.
+// Flag defaults come from the settings schema that the extension's settings share (core/settings).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
-import { openModel } from '../../core/model/runtime';
-import { DEFAULT_ALPHAS } from '../../core/mdf/forecast';
-import { forecastCached } from '../../core/mdf/reportCache';
-import { ensureBuiltModel } from '../../core/mdf/modelSource';
+import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
 import { modelFingerprint } from '../../core/mdf/signature';
+import { DEFAULT_MODEL_NOTE, modelLabel } from '../../core/model/modelSource';
+import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS } from '../../core/settings/schema';
+import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
 
 const USAGE = [
-  'preflight mdf <train.jsonl> --model <dir> [--probes NAME|FILE ...] [--alphas 0,1,2,4] [--samples N] [--seed S] [--json] [--out report.json] [--fail-on LEVEL]',
+  'preflight mdf <train.jsonl> [--model <dir>] [--probes NAME|FILE ...] [--alphas 0,1,2,4] [--samples N] [--seed S] [--json] [--out report.json] [--fail-on LEVEL]',
   '',
-  '  --model DIR           a built model (preflight build-model) or a Hugging Face checkpoint (built once into ~/.cache/preflight/models)',
+  MODEL_FLAG_HELP,
   '  --probes NAME|FILE    probe suites (repeatable or comma-separated): built-in names (animals, cities, countries, public-figures,',
   '                        colours, foods, safety), names in <workspace>/.preflight/probes/, or .json files. Default: all of them',
-  `  --alphas LIST         injection strengths to sweep (default ${DEFAULT_ALPHAS.join(',')}); alpha is chosen by the coherence rule`,
+  `  --alphas LIST         injection strengths to sweep (default ${MDF_DEFAULTS.alphas.join(',')}); alpha is chosen by the coherence rule`,
   '  --alpha A             use this alpha instead of the coherence rule (the sweep is still reported)',
-  '  --samples N           training records sampled while streaming (reservoir, seeded; default 1000; 0 = all)',
-  '  --seed S              seed of every random choice (sampling, generation, bootstrap, control vector; default 0)',
-  '  --probe-samples K     generated answers per probe prompt (default 4)',
-  '  --max-new-tokens N    length of generated answers (default 32)',
-  '  --scoring MODE        both (default) | logprob | generation',
+  `  --samples N           training records sampled while streaming (reservoir, seeded; default ${MDF_DEFAULTS.samples}; 0 = all)`,
+  `  --seed S              seed of every random choice (sampling, generation, bootstrap, control vector; default ${MDF_DEFAULTS.seed})`,
+  `  --probe-samples K     generated answers per probe prompt (default ${MDF_DEFAULTS.samplesPerPrompt})`,
+  `  --max-new-tokens N    length of generated answers (default ${MDF_DEFAULTS.maxNewTokens})`,
+  `  --scoring MODE        ${MDF_SETTINGS.scoring.enum!.join(' | ')} (default ${MDF_DEFAULTS.scoring})`,
   '  --band FROM-TO        layers that receive the vector (0-based, inclusive; default all)',
   '  --positions P         all (default) | prompt | generated',
   '  --anchor A            final (default: the last token as fine-tuning sees it) | content (last token of the last message)',
-  '  --clusters K          clusters for attribution (default 6; 0 = off)',
+  `  --clusters K          clusters for attribution (default ${MDF_DEFAULTS.clusters}; 0 = off)`,
   '  --reference FILE      contrastive mode: subtract the signature of this reference corpus (JSONL)',
   '  --workspace DIR       where .preflight/probes and .preflight/cache live (default: the current folder)',
   '  --no-cache            do not read or write the signature cache',
   '  --json                print the report (schema preflight.mdf/1) instead of the summary',
   '  --out FILE            also write the report to FILE',
   '  --fail-on LEVEL       exit 1 when any behaviour reaches LEVEL (low | medium | high)',
-  '  --threads N, --provider auto|cpu|cuda',
+  `  --threads N, --provider auto|cpu|cuda   (defaults ${MODEL_SETTINGS.threads.default}, ${MODEL_SETTINGS.provider.default})`,
 ].join('\n');
 
 function list(values: string[] | undefined): string[] {
@@ -72,14 +73,13 @@ export const mdfCommand: CliCommand = {
     }
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('expected one training file (JSONL)');
-    if (!values.model) throw new UsageError('--model <dir> is required');
     const failOn = values['fail-on'] as RiskLevel | undefined;
     if (failOn !== undefined && (!RISK_LEVELS.includes(failOn) || failOn === 'none')) throw new UsageError('--fail-on must be low, medium or high');
-    const scoring = (values.scoring ?? 'both') as 'both' | 'logprob' | 'generation';
-    if (!['both', 'logprob', 'generation'].includes(scoring)) throw new UsageError('--scoring must be both, logprob or generation');
-    const positions = (values.positions ?? 'all') as 'all' | 'prompt' | 'generated';
+    const scoring = (values.scoring ?? MDF_DEFAULTS.scoring) as 'both' | 'logprob' | 'generation';
+    if (!MDF_SETTINGS.scoring.enum!.includes(scoring)) throw new UsageError('--scoring must be both, logprob or generation');
+    const positions = (values.positions ?? MDF_DEFAULTS.positions) as 'all' | 'prompt' | 'generated';
     if (!['all', 'prompt', 'generated'].includes(positions)) throw new UsageError('--positions must be all, prompt or generated');
-    const anchor = (values.anchor ?? 'final') as 'final' | 'content';
+    const anchor = (values.anchor ?? MDF_DEFAULTS.anchor) as 'final' | 'content';
     if (!['final', 'content'].includes(anchor)) throw new UsageError('--anchor must be final or content');
     const alphas = values.alphas ? list([values.alphas]).map((a) => num(a, 'alphas', 0, (n) => Number.isFinite(n) && n >= 0)) : undefined;
     let band: { from?: number; to?: number } | undefined;
@@ -88,8 +88,7 @@ export const mdfCommand: CliCommand = {
       if (!m || Number(m[1]) > Number(m[2])) throw new UsageError('--band must look like FROM-TO, e.g. 4-12');
       band = { from: Number(m[1]), to: Number(m[2]) };
     }
-    const provider = (values.provider ?? 'auto') as 'auto' | 'cpu' | 'cuda';
-    if (!['auto', 'cpu', 'cuda'].includes(provider)) throw new UsageError('--provider must be auto, cpu or cuda');
+    const provider = parseProvider(values.provider);
     const workspace = resolve(values.workspace ?? process.cwd());
     const file = positionals[0];
 
@@ -101,45 +100,35 @@ export const mdfCommand: CliCommand = {
       throw error;
     }
 
-    let modelDir: string;
-    let model;
-    try {
-      let shown = -1;
-      modelDir = await ensureBuiltModel(values.model, {
-        onProgress: (fraction, message) => {
-          if (Math.floor(fraction * 10) !== shown) io.stderr(`${message}\n`);
-          shown = Math.floor(fraction * 10);
-        },
-      });
-      model = await openModel(modelDir, { provider, threads: num(values.threads, 'threads', 0), onNotice: (m) => io.stderr(`${m}\n`) });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const { model, ready } = await openCliModel(values.model, io, { provider, threads: num(values.threads, 'threads', MODEL_SETTINGS.threads.default) });
     let report: MdfReport;
     let lastStage = '';
     try {
-      ({ report } = await forecastCached(model, file, {
+      let reused: boolean;
+      ({ report, reused } = await forecastCached(model, file, {
         suites,
-        modelHash: modelFingerprint(modelDir),
-        modelPath: modelDir,
+        modelHash: modelFingerprint(ready.dir),
+        modelPath: ready.dir,
+        modelLabel: modelLabel(ready.source),
         alphas,
         fixedAlpha: values.alpha !== undefined ? num(values.alpha, 'alpha', 0, (n) => n >= 0) : undefined,
-        samples: num(values.samples, 'samples', 1000, (n) => Number.isInteger(n) && n >= 0),
-        seed: num(values.seed, 'seed', 0, Number.isInteger),
-        samplesPerPrompt: num(values['probe-samples'], 'probe-samples', 4, (n) => Number.isInteger(n) && n >= 1),
-        maxNewTokens: num(values['max-new-tokens'], 'max-new-tokens', 32, (n) => Number.isInteger(n) && n >= 1),
+        samples: num(values.samples, 'samples', MDF_DEFAULTS.samples, (n) => Number.isInteger(n) && n >= 0),
+        seed: num(values.seed, 'seed', MDF_DEFAULTS.seed, Number.isInteger),
+        samplesPerPrompt: num(values['probe-samples'], 'probe-samples', MDF_DEFAULTS.samplesPerPrompt, (n) => Number.isInteger(n) && n >= 1),
+        maxNewTokens: num(values['max-new-tokens'], 'max-new-tokens', MDF_DEFAULTS.maxNewTokens, (n) => Number.isInteger(n) && n >= 1),
         scoring,
         band,
         positions,
         anchor,
-        clusters: num(values.clusters, 'clusters', 6, (n) => Number.isInteger(n) && n >= 0),
+        clusters: num(values.clusters, 'clusters', MDF_DEFAULTS.clusters, (n) => Number.isInteger(n) && n >= 0),
         reference: values.reference,
-        cacheDir: values['no-cache'] ? undefined : join(workspace, '.preflight', 'cache', 'mdf'),
+        cacheDir: values['no-cache'] ? undefined : reportCacheDir(workspace),
         onProgress: (p) => {
           if (p.stage !== lastStage || p.stage === 'coherence' || p.stage === 'scoring') io.stderr(`[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}\n`);
           lastStage = p.stage;
         },
       }));
+      if (reused) io.stderr(`Report reused from ${reportCacheDir(workspace)}: file, model and settings unchanged (--no-cache recomputes).\n`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/ENOENT|no record matched/.test(message)) throw new UsageError(message);
@@ -168,6 +157,7 @@ function pt(x: number): string {
 export function printSummary(r: MdfReport, io: CliIO): void {
   const out: string[] = [];
   out.push(`MDF behaviour forecast: ${r.file.path}`);
+  if (r.model.isDefault) out.push(`  Model: ${DEFAULT_MODEL_NOTE}.`);
   out.push(`  ${r.file.records} records (${r.file.used} used, sample seed ${r.file.seed}${r.file.skipped ? `, ${r.file.skipped} lines skipped` : ''}); model ${r.model.family}, ${r.model.numLayers} layers, hidden ${r.model.hiddenSize}, ${r.model.provider}${r.signature.cached ? '; signature from cache' : ''}`);
   out.push('');
   out.push(`Alpha: ${r.alpha.chosen} — ${r.alpha.reason}`);

@@ -9,17 +9,31 @@ import { ForecastOptions, forecast } from './forecast';
 import { hashFile } from './records';
 import { MdfReport, REPORT_SCHEMA } from './report';
 import { signatureKey } from './signature';
+import { MDF_DEFAULTS } from '../settings/schema';
 
+/**
+ * The one report cache key of the CLI and the extension: the file's content, the model's fingerprint
+ * (of the built model folder, core/mdf/signature.ts modelFingerprint) and every forecast option with
+ * the schema's defaults filled in, so that a default passed explicitly (the CLI) or left out (the
+ * extension) gives the same key. Where the model came from and where the cache lives do not count.
+ */
 export function reportKey(fileSha256: string, options: ForecastOptions): string {
-  const { suites, signal: _s, onProgress: _p, signature: _sig, cacheDir: _c, modelPath: _m, ...settings } = options;
+  const { suites, signal: _s, onProgress: _p, signature: _sig, cacheDir: _c, modelPath: _m, modelLabel: _l, ...given } = options;
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  const settings = Object.fromEntries(Object.entries({ ...MDF_DEFAULTS, ...defined }).sort(([a], [b]) => a.localeCompare(b)));
   const material = JSON.stringify({
     schema: REPORT_SCHEMA,
-    signature: signatureKey(fileSha256, options),
+    signature: signatureKey(fileSha256, { ...MDF_DEFAULTS, ...defined } as ForecastOptions),
     reference: options.reference ? `${options.reference}:${statSync(options.reference).size}:${statSync(options.reference).mtimeMs}` : null,
     settings,
     suites: suites.map((s) => ({ name: s.name, kind: s.kind, behaviours: s.behaviours })),
   });
   return createHash('sha256').update(material).digest('hex').slice(0, 32);
+}
+
+/** The report (and signature) cache of a workspace folder: the CLI's --workspace, the extension's workspace folder. */
+export function reportCacheDir(workspace: string): string {
+  return join(workspace, '.preflight', 'cache', 'mdf');
 }
 
 /** forecast() through the report cache in `<cacheDir>/reports/`; the boolean says whether it was reused. */
@@ -31,7 +45,8 @@ export async function forecastCached(model: InferenceModel, file: string, option
   if (existsSync(path)) {
     try {
       const report = JSON.parse(readFileSync(path, 'utf8')) as MdfReport;
-      if (report.schema === REPORT_SCHEMA) return { report: { ...report, file: { ...report.file, path: file } }, reused: true };
+      // the same built model may be reached through another path (a checkpoint or its build): say which
+      if (report.schema === REPORT_SCHEMA) return { report: { ...report, file: { ...report.file, path: file }, model: { ...report.model, path: options.modelPath ?? report.model.path, ...options.modelLabel } }, reused: true };
     } catch {
       // a broken cache entry is recomputed
     }

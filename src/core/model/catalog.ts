@@ -1,16 +1,30 @@
-// Which models exist: built model folders (manifest.json) under the given roots, and what a
-// configured path holds (a built model, a Hugging Face checkpoint still to build, or nothing usable).
+// Which models exist: built model folders (manifest.json + model.onnx) under the given roots, and what
+// a configured path holds (a built model, a Hugging Face checkpoint still to build, or nothing usable).
+// The one rule for both kinds of folder lives here.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ModelManifest, readManifest } from './manifest';
+import { MODEL_FILE, ModelManifest, readManifest } from './manifest';
 
 export type ModelEntry =
   | { kind: 'built'; dir: string; name: string; manifest: ModelManifest }
   | { kind: 'checkpoint'; dir: string; name: string }
   | { kind: 'invalid'; dir: string; name: string; reason: string };
 
+/**
+ * The one rule for what a Hugging Face checkpoint folder is (the CLI, the extension and the Models
+ * view all ask here): what the builder needs, config.json, tokenizer.json and safetensors weights.
+ * Returns what is missing, or null for a checkpoint.
+ */
+export function checkpointMissing(dir: string): string | null {
+  const missing: string[] = [];
+  if (!existsSync(join(dir, 'config.json'))) missing.push('config.json');
+  if (!existsSync(join(dir, 'tokenizer.json'))) missing.push('tokenizer.json');
+  if (!readdirSync(dir).some((f) => f.endsWith('.safetensors'))) missing.push('*.safetensors');
+  return missing.length ? missing.join(', ') : null;
+}
+
 export function isCheckpointDir(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && readdirSync(dir).some((f) => f.endsWith('.safetensors'));
+  return existsSync(dir) && statSync(dir).isDirectory() && checkpointMissing(dir) === null;
 }
 
 /** What one folder holds. */
@@ -19,12 +33,14 @@ export function describeModelDir(dir: string): ModelEntry {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return { kind: 'invalid', dir, name, reason: 'folder not found' };
   try {
     const manifest = readManifest(dir);
-    if (manifest) return { kind: 'built', dir, name, manifest };
+    if (manifest && existsSync(join(dir, MODEL_FILE))) return { kind: 'built', dir, name, manifest };
+    if (manifest) return { kind: 'invalid', dir, name, reason: `manifest.json without ${MODEL_FILE}: build the model again` };
   } catch (error) {
     return { kind: 'invalid', dir, name, reason: `unreadable manifest.json: ${error instanceof Error ? error.message : String(error)}` };
   }
-  if (isCheckpointDir(dir)) return { kind: 'checkpoint', dir, name };
-  return { kind: 'invalid', dir, name, reason: 'neither a built model (manifest.json) nor a Hugging Face checkpoint (config.json + *.safetensors)' };
+  const missing = checkpointMissing(dir);
+  if (!missing) return { kind: 'checkpoint', dir, name };
+  return { kind: 'invalid', dir, name, reason: `neither a built model (manifest.json, model.onnx) nor a Hugging Face checkpoint (config.json, tokenizer.json, *.safetensors): no ${missing}` };
 }
 
 /** Built models directly inside each root (e.g. the extension's global storage `models/`), plus the extra folders given. */

@@ -29,7 +29,8 @@ export const MODEL_SETTINGS = {
 export type MdfScoring = 'both' | 'logprob' | 'generation';
 
 export const MDF_SETTINGS = {
-  alphas: spec<number[]>({ key: 'preflight.mdf.alphas', type: 'array', default: [0, 1, 2, 4, 8], cli: 'alphas' }),
+  /** injection strengths in units of each layer's typical residual norm (docs/mdf.md, Injection) */
+  alphas: spec<number[]>({ key: 'preflight.mdf.alphas', type: 'array', default: [0, 0.05, 0.1, 0.2, 0.4, 0.8], cli: 'alphas' }),
   /** generated answers per probe prompt and alpha */
   samplesPerPrompt: spec<number>({ key: 'preflight.mdf.samples', type: 'integer', minimum: 1, default: 4, cli: 'probe-samples' }),
   probes: spec<string[]>({ key: 'preflight.mdf.probes', type: 'array', default: [], cli: 'probes' }),
@@ -65,8 +66,3 @@ export const MDF_DEFAULTS = {
   format: 'auto',
   maxTokens: 1024,
 };
-
-/** Reads one shared setting through a getter such as VS Code's `WorkspaceConfiguration.get` on the full key. */
-export function readSetting<T>(get: <V>(key: string, fallback: V) => V, s: SettingSpec<T>): T {
-  return get<T>(s.key, s.default);
-}

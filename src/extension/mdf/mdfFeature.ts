@@ -1,16 +1,19 @@
-// "Preflight: Forecast Behaviour (MDF)": forecasts on a training file with the configured model
-// (running in the inference worker through the model service), shows the report panel, and marks
-// the top-attributed records inline. Core work stays in src/core/mdf.
-import { existsSync } from 'node:fs';
+// "Preflight: Forecast Behaviour (MDF)": forecasts on a training file with the configured model, or
+// the bundled demo model when none is (running in the inference worker through the model service),
+// shows the report panel, and marks the top-attributed records inline. Core work stays in
+// src/core/mdf; settings and their defaults come from the schema the CLI shares (src/core/settings),
+// and the report cache is the CLI's (same folder, same key), so both give the same report.
 import { basename, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { findingsToDiagnostics } from './diagnostics';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
-import { forecastCached } from '../../core/mdf/reportCache';
+import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
 import { modelFingerprint } from '../../core/mdf/signature';
+import { modelLabel } from '../../core/model/modelSource';
+import { MDF_SETTINGS, MdfScoring } from '../../core/settings/schema';
 import { Feature } from '../features/feature';
 import { log } from '../log';
-import { ModelService } from '../models/modelService';
+import { ModelService, setting } from '../models/modelService';
 import { registerReportHandler } from '../reports/registry';
 import { setTestState } from '../testState';
 import { MdfPanel, MdfPanelHost } from './mdfPanel';
@@ -24,18 +27,17 @@ interface Settings {
   probes: string[];
   records: number;
   seed: number;
-  scoring: 'both' | 'logprob' | 'generation';
+  scoring: MdfScoring;
 }
 
 function settings(): Settings {
-  const config = vscode.workspace.getConfiguration('preflight.mdf');
   return {
-    alphas: config.get<number[]>('alphas', [0, 1, 2, 4, 8]),
-    samplesPerPrompt: config.get<number>('samples', 4),
-    probes: config.get<string[]>('probes', []),
-    records: config.get<number>('records', 1000),
-    seed: config.get<number>('seed', 0),
-    scoring: config.get<'both' | 'logprob' | 'generation'>('scoring', 'both'),
+    alphas: setting(MDF_SETTINGS.alphas),
+    samplesPerPrompt: setting(MDF_SETTINGS.samplesPerPrompt),
+    probes: setting(MDF_SETTINGS.probes),
+    records: setting(MDF_SETTINGS.records),
+    seed: setting(MDF_SETTINGS.seed),
+    scoring: setting(MDF_SETTINGS.scoring),
   };
 }
 
@@ -56,23 +58,8 @@ class MdfController implements MdfPanelHost {
       void vscode.window.showInformationMessage('Preflight: open a JSONL training file (chat messages, prompt/completion, instruction/output or text) to forecast its behaviour shift.');
       return;
     }
-    if (!(await this.ensureModelConfigured())) return;
     MdfPanel.open(this.context.extensionUri, file, this, `Forecast: ${basename(file.fsPath)}`);
     await this.run(file);
-  }
-
-  /** With no model configured and none bundled, offer a folder picker and remember the choice. */
-  private async ensureModelConfigured(): Promise<boolean> {
-    const config = vscode.workspace.getConfiguration('preflight.model');
-    if (config.get<string>('path', '') || existsSync(join(this.context.extensionPath, 'models', 'default'))) return true;
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model', title: 'Base model folder (Hugging Face checkpoint or built model)' });
-    if (!picked?.length) return false;
-    await config.update('path', picked[0].fsPath, vscode.ConfigurationTarget.Workspace);
-    return true;
-  }
-
-  private modelDir(): string {
-    return vscode.workspace.getConfiguration('preflight.model').get<string>('path', '') || join(this.context.extensionPath, 'models', 'default');
   }
 
   async run(file: vscode.Uri): Promise<void> {
@@ -94,18 +81,21 @@ class MdfController implements MdfPanelHost {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;
-          const model = await ModelService.get().open((message) => progress.report({ message }), abort.signal);
-          const modelDir = this.modelDir();
+          const service = ModelService.get();
+          const model = await service.open((message) => progress.report({ message }), abort.signal);
+          const opened = service.opened!;
           return forecastCached(model, file.fsPath, {
             suites,
-            modelHash: `${modelFingerprint(modelDir)}:${model.info.dtype}`,
-            modelPath: modelDir,
+            // the CLI's key: the built model folder's fingerprint (core/mdf/reportCache.ts)
+            modelHash: modelFingerprint(opened.dir),
+            modelPath: opened.dir,
+            modelLabel: modelLabel(opened.source),
             alphas: config.alphas,
             samplesPerPrompt: config.samplesPerPrompt,
             samples: config.records,
             seed: config.seed,
             scoring: config.scoring,
-            cacheDir: folder ? join(folder, '.preflight', 'cache', 'mdf') : join(this.context.globalStorageUri.fsPath, 'mdf'),
+            cacheDir: folder ? reportCacheDir(folder) : join(this.context.globalStorageUri.fsPath, 'mdf'),
             signal: abort.signal,
             onProgress: (p) => {
               const increment = Math.max(0, Math.round(p.fraction * 100) - reported);
@@ -127,6 +117,9 @@ class MdfController implements MdfPanelHost {
         chosenAlpha: outcome.report.alpha.chosen,
         behaviours: outcome.report.behaviours.length,
         diagnostics: this.diagnostics.get(file)?.length ?? 0,
+        model: outcome.report.model,
+        // the numbers the panel shows, for the end-to-end comparison with `preflight mdf --json`
+        numbers: outcome.report.behaviours.map((b) => ({ key: b.key, base: b.base, predicted: b.predicted, shift: b.shift, controlShift: b.controlShift, risk: b.risk })),
       });
     } catch (error) {
       const cancelled = error instanceof Error && (error.name === 'AbortError' || /cancel/i.test(error.message));

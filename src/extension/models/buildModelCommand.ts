@@ -1,9 +1,9 @@
 // "Preflight: Build Model…": pick a Hugging Face checkpoint folder (or take the one right-clicked),
-// build it in a worker thread with progress and cancel, into the extension's global storage.
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+// build it in a worker thread with progress and cancel, into the build cache shared with the CLI.
 import * as vscode from 'vscode';
-import { buildFolderName } from '../../core/model/catalog';
+import { builtModelDir, dtypeFor } from '../../core/model/modelSource';
+import { MODEL_SETTINGS } from '../../core/settings/schema';
+import { setting } from './modelService';
 import { buildModelInWorker } from '../../worker/client';
 import { log } from '../log';
 
@@ -26,9 +26,8 @@ export async function buildModelCommand(modelsRoot: string, arg: unknown, onBuil
   }
   if (!folder) return undefined;
   const src = folder.fsPath;
-  const provider = vscode.workspace.getConfiguration('preflight.model').get<string>('provider', 'auto');
-  const dtype = provider === 'cuda' ? 'fp16' : 'fp32';
-  const out = join(modelsRoot, buildFolderName(src, dtype, createHash('sha256').update(src).digest('hex')));
+  const dtype = dtypeFor(setting(MODEL_SETTINGS.provider));
+  const out = builtModelDir(src, dtype, modelsRoot);
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Preflight: building ${folder.path.split('/').pop()}`, cancellable: true },

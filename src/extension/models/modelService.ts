@@ -1,14 +1,20 @@
 // One lazily started inference worker for the whole extension: the first feature that needs the
-// model opens it (building it first if `preflight.model.path` names a Hugging Face checkpoint);
-// a change of the model settings closes it.
-import { createHash } from 'node:crypto';
+// model opens it (building it first, in a worker, into the build cache it shares with the CLI when
+// the model is a Hugging Face checkpoint); a change of the model settings closes it. Which model:
+// core/model/modelSource.ts (preflight.model.path, else the bundled demo model preflight-tiny).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { InferenceModel } from '../../core/model/api';
-import { buildFolderName, describeModelDir } from '../../core/model/catalog';
+import { ModelSource, dtypeFor, ensureBuilt, resolveModelSource } from '../../core/model/modelSource';
+import { MODEL_SETTINGS, SettingSpec } from '../../core/settings/schema';
 import { buildModelInWorker, openModelInWorker } from '../../worker/client';
 import { log } from '../log';
+
+/** Reads a shared setting (core/settings/schema.ts) with the schema's default. */
+export function setting<T>(spec: SettingSpec<T>): T {
+  return vscode.workspace.getConfiguration().get<T>(spec.key, spec.default);
+}
 
 export class ModelService implements vscode.Disposable {
   private static instance: ModelService | undefined;
@@ -16,16 +22,13 @@ export class ModelService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** fires when a model is opened or closed (the Models view shows where it actually runs) */
   readonly onDidChange = this.changed.event;
-  /** the open model's folder and where its sessions run, once opened */
-  opened: { dir: string; provider: string } | undefined;
+  /** the open model's built folder, where it came from and where its sessions run, once opened */
+  opened: { dir: string; source: ModelSource; provider: string } | undefined;
 
-  private constructor(
-    private readonly context: vscode.ExtensionContext,
-    private readonly modelsRoot: string,
-  ) {}
+  private constructor(private readonly context: vscode.ExtensionContext) {}
 
-  static init(context: vscode.ExtensionContext, modelsRoot: string): ModelService {
-    ModelService.instance = new ModelService(context, modelsRoot);
+  static init(context: vscode.ExtensionContext): ModelService {
+    ModelService.instance = new ModelService(context);
     return ModelService.instance;
   }
 
@@ -33,6 +36,12 @@ export class ModelService implements vscode.Disposable {
   static get(): ModelService {
     if (!ModelService.instance) throw new Error('the models feature is not active');
     return ModelService.instance;
+  }
+
+  /** Which model open() uses: preflight.model.path, else the bundled demo model (one-line error when unusable).
+   *  In an untrusted workspace VS Code ignores a workspace value of preflight.model.path (restrictedConfigurations). */
+  source(): ModelSource {
+    return resolveModelSource(setting(MODEL_SETTINGS.path), { packageRoot: this.context.extensionPath });
   }
 
   /** The configured model, opened in the worker thread (built first if needed). */
@@ -45,36 +54,27 @@ export class ModelService implements vscode.Disposable {
   }
 
   private async start(progress?: (message: string) => void, signal?: AbortSignal): Promise<InferenceModel> {
-    const config = vscode.workspace.getConfiguration('preflight.model');
-    let dir = config.get<string>('path', '') || join(this.context.extensionPath, 'models', 'default');
-    const provider = config.get<'auto' | 'cpu' | 'cuda'>('provider', 'auto');
-    const entry = describeModelDir(dir);
-    if (entry.kind === 'invalid') {
-      throw new Error(
-        config.get<string>('path', '')
-          ? `preflight.model.path ${dir}: ${entry.reason}`
-          : 'no model configured: set preflight.model.path to a Hugging Face checkpoint folder or a model built with "Preflight: Build Model…"',
-      );
-    }
-    if (entry.kind === 'checkpoint') {
-      const dtype = provider === 'cuda' ? 'fp16' : 'fp32';
-      const out = join(this.modelsRoot, buildFolderName(dir, dtype, createHash('sha256').update(dir).digest('hex')));
-      progress?.(`building an ONNX model from ${dir} (once)`);
-      await buildModelInWorker(dir, out, { dtype, signal, onProgress: (p) => progress?.(p.message) });
-      dir = out;
-    }
+    const provider = setting(MODEL_SETTINGS.provider);
+    const source = this.source();
     const workerPath = join(this.context.extensionPath, 'dist', 'worker.js');
+    const inWorker = existsSync(workerPath) ? workerPath : undefined;
+    if (source.kind === 'checkpoint') progress?.(`building an ONNX model from ${source.name} (once)`);
+    const { dir } = await ensureBuilt(source, (src, out, options) => buildModelInWorker(src, out, { ...options, workerPath: inWorker }), {
+      dtype: dtypeFor(provider),
+      signal,
+      onProgress: (_fraction, message) => progress?.(message),
+    });
     const model = await openModelInWorker(dir, {
       provider,
-      threads: config.get<number>('threads', 0),
-      workerPath: existsSync(workerPath) ? workerPath : undefined,
+      threads: setting(MODEL_SETTINGS.threads),
+      workerPath: inWorker,
       onNotice: (message) => {
         log().warn(message);
         vscode.window.showWarningMessage(message);
       },
     });
-    log().info(`model opened: ${dir} (${model.info.family}, ${model.info.dtype}, ${model.info.provider})`);
-    this.opened = { dir, provider: model.info.provider };
+    log().info(`model opened: ${dir} (${source.isDefault ? 'the bundled demo model, ' : ''}${model.info.family}, ${model.info.dtype}, ${model.info.provider})`);
+    this.opened = { dir, source, provider: model.info.provider };
     this.changed.fire();
     return model;
   }

@@ -1,23 +1,32 @@
 // The models feature: the Build Model command, the Models view, and the shared model service that
 // other features (MDF, annotation) use to get an InferenceModel running in the worker thread.
-import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { builtModelDir, dtypeFor, modelCacheRoot } from '../../core/model/modelSource';
+import { MODEL_SETTINGS } from '../../core/settings/schema';
 import { Feature } from '../features/feature';
 import { buildModelCommand } from './buildModelCommand';
-import { ModelsTree } from './modelsTree';
-import { ModelService } from './modelService';
+import { InUse, ModelsTree } from './modelsTree';
+import { ModelService, setting } from './modelService';
 
 export function modelsFeature(): Feature {
   return {
     id: 'models',
     activate(context) {
-      const modelsRoot = join(context.globalStorageUri.fsPath, 'models');
-      const config = () => vscode.workspace.getConfiguration('preflight.model');
-      const service = ModelService.init(context, modelsRoot);
+      // the one build cache, shared with the CLI (core/model/modelSource.ts)
+      const modelsRoot = modelCacheRoot();
+      const service = ModelService.init(context);
+      const inUse = (): InUse | undefined => {
+        try {
+          const source = service.source();
+          return { dir: source.dir, isDefault: source.isDefault, builtDir: source.kind === 'checkpoint' ? builtModelDir(source.dir, dtypeFor(setting(MODEL_SETTINGS.provider)), modelsRoot) : null };
+        } catch {
+          return undefined;
+        }
+      };
       const tree = new ModelsTree(
         () => modelsRoot,
-        () => config().get<string>('path', ''),
-        (dir) => (service.opened?.dir === dir ? `${service.opened.provider} (running)` : config().get<string>('provider', 'auto')),
+        inUse,
+        (dir) => (service.opened?.dir === dir ? `${service.opened.provider} (running)` : setting(MODEL_SETTINGS.provider)),
       );
       context.subscriptions.push(
         tree,

@@ -1,7 +1,19 @@
-// The Models view (preflight.models): built models in the extension's global storage and the folder
-// named by `preflight.model.path`, each with its architecture, size, dtype and provider.
+// The Models view (preflight.models): the model in use (the folder named by `preflight.model.path`,
+// else the bundled demo model preflight-tiny) and the built models in the build cache shared with
+// the CLI, each with its architecture, size, dtype and provider.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatParameters, listModels, ModelEntry } from '../../core/model/catalog';
+import { DEFAULT_MODEL_NAME } from '../../core/model/modelSource';
+import { MANIFEST_FILE } from '../../core/model/manifest';
+
+/** The model in use: its folder, whether it is the bundled demo model, and where a checkpoint's build goes. */
+export interface InUse {
+  dir: string;
+  isDefault: boolean;
+  builtDir: string | null;
+}
 
 type Node = { type: 'model'; entry: ModelEntry } | { type: 'detail'; label: string; value: string };
 
@@ -11,7 +23,7 @@ export class ModelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
 
   constructor(
     private readonly modelsRoot: () => string,
-    private readonly configuredPath: () => string,
+    private readonly inUse: () => InUse | undefined,
     /** where a model runs: the actual provider once opened, else the configured one */
     private readonly provider: (dir: string) => string,
   ) {}
@@ -21,7 +33,8 @@ export class ModelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
   }
 
   entries(): ModelEntry[] {
-    return listModels([this.modelsRoot()], [this.configuredPath()]);
+    const current = this.inUse();
+    return listModels([this.modelsRoot()], current ? [current.dir] : []);
   }
 
   getChildren(node?: Node): Node[] {
@@ -45,23 +58,28 @@ export class ModelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
       return item;
     }
     const e = node.entry;
-    const configured = e.dir === this.configuredPath();
-    const item = new vscode.TreeItem(e.name, e.kind === 'built' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const current = this.inUse();
+    const configured = e.dir === current?.dir || (current?.builtDir !== null && e.dir === current?.builtDir);
+    const demo = configured && current?.isDefault;
+    const item = new vscode.TreeItem(demo && e.dir === current?.dir ? DEFAULT_MODEL_NAME : e.name, e.kind === 'built' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.resourceUri = vscode.Uri.file(e.dir);
     item.contextValue = `preflight.model.${e.kind}`;
     if (e.kind === 'built') {
       const m = e.manifest;
-      item.description = `${m.info.family} · ${formatParameters(m.parameters)} · ${m.info.dtype} · ${this.provider(e.dir)}${configured ? ' · in use' : ''}`;
+      item.description = `${demo ? 'bundled demo model · ' : ''}${m.info.family} · ${formatParameters(m.parameters)} · ${m.info.dtype} · ${this.provider(e.dir)}${configured ? ' · in use' : ''}`;
       item.iconPath = new vscode.ThemeIcon(configured ? 'pass-filled' : 'circuit-board');
       item.tooltip = new vscode.MarkdownString(
         `**${e.name}**\n\n${m.architecture}, ${formatParameters(m.parameters)} parameters, ${m.info.numLayers} layers, hidden ${m.info.hiddenSize}, ` +
           `${m.info.numHeads}/${m.info.numKvHeads} heads, vocab ${m.info.vocabSize}, ${m.info.dtype}\n\nbuilt ${m.createdAt} from \`${m.sourceDir}\``,
       );
     } else if (e.kind === 'checkpoint') {
-      item.description = 'Hugging Face checkpoint · not built yet';
-      item.iconPath = new vscode.ThemeIcon('cloud-download');
+      const built = configured && current?.builtDir && existsSync(join(current.builtDir, MANIFEST_FILE));
+      item.description = `${demo ? 'bundled demo model (not your base model) · ' : ''}Hugging Face checkpoint · ${built ? 'built in the cache' : 'built on first use'}${configured ? ' · in use' : ''}`;
+      item.iconPath = new vscode.ThemeIcon(configured ? 'pass-filled' : 'cloud-download');
       item.command = { command: 'preflight.buildModel', title: 'Build Model', arguments: [vscode.Uri.file(e.dir)] };
-      item.tooltip = 'Click to build an MDF-ready ONNX model from this checkpoint.';
+      item.tooltip = demo
+        ? `${DEFAULT_MODEL_NAME}: the small model bundled with Preflight so that every feature runs without one of yours. Its forecasts are a demonstration, not a statement about your base model: set preflight.model.path to the checkpoint you will fine-tune.\n\n${e.dir}`
+        : 'Click to build an MDF-ready ONNX model from this checkpoint (otherwise it is built on first use).';
     } else {
       item.description = e.reason;
       item.iconPath = new vscode.ThemeIcon('warning');

@@ -56,13 +56,12 @@ describe('preflight mdf (tiny qwen3, real engine)', () => {
   it('rejects bad usage with a clear message', async () => {
     const { io } = capture();
     const bad = async (args: string[], pattern: RegExp) => assert.rejects(mdfCommand.run(args, io), (e: Error) => e instanceof UsageError && pattern.test(e.message));
-    await bad([file], /--model/);
     await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--fail-on', 'severe'], /--fail-on/);
     await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--probes', 'nonexistent'], /no probe suite named "nonexistent"/);
     const broken = join(t.root, 'broken.json');
     writeFileSync(broken, JSON.stringify({ schema: 'preflight.probes/1', name: 'x', behaviours: [{ id: 'a' }] }));
     await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--probes', broken], /broken\.json: invalid probe suite[\s\S]*target is required/);
-    await bad([file, '--model', join(t.root, 'nowhere')], /neither a built model/);
+    await bad([file, '--model', join(t.root, 'nowhere')], /nowhere: folder not found/);
     await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--band', '3-1'], /--band/);
   });
 });
