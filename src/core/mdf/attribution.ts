@@ -69,9 +69,10 @@ export function layerMeanFeatures(perRecord: Float32Array[], hiddenSize: number,
   });
 }
 
-function dotBand(a: Float32Array, b: Float32Array, start: number, end: number): number {
+/** sum over [start, end) of w_l a_k b_k, with w_l the weight of coordinate k's layer (1 without weights). */
+function dotBand(a: Float32Array, b: Float32Array, start: number, end: number, weights?: number[], hiddenSize = 1): number {
   let s = 0;
-  for (let k = start; k < end; k++) s += a[k] * b[k];
+  for (let k = start; k < end; k++) s += a[k] * b[k] * (weights ? weights[Math.floor(k / hiddenSize)] : 1);
   return s;
 }
 
@@ -94,13 +95,16 @@ export function ridgeSolve(gram: number[][], y: number[], lambda: number): numbe
 }
 
 /**
- * Per-record scores from cluster injections. deviations[c] = m_c - s (cluster mean minus signature),
+ * Per-record scores from cluster injections. `layerWeights` (optional): the square of the per-layer
+ * factor the injected vectors were scaled by, so that the inner products are those of the scaled vectors. deviations[c] = m_c - s (cluster mean minus signature),
  * shifts[c] = score(alpha m_c) - score(alpha s). Returns score_i = <alpha (h_i - s) / n, g> over the band's
  * coordinates [start, end), with g = sum_c beta_c (m_c - s) fitted so that <alpha (m_c - s), g> ~ shifts[c].
  */
-export function recordScores(perRecord: Float32Array[], signature: Float32Array, deviations: Float32Array[], shifts: number[], alpha: number, start: number, end: number): number[] {
+export function recordScores(perRecord: Float32Array[], signature: Float32Array, deviations: Float32Array[], shifts: number[], alpha: number, start: number, end: number, layerWeights?: number[], hiddenSize = 1): number[] {
   const k = deviations.length;
-  const gram = deviations.map((a) => deviations.map((b) => alpha * alpha * dotBand(a, b, start, end)));
+  const gram = deviations.map((a) => deviations.map((b) => alpha * alpha * dotBand(a, b, start, end, layerWeights, hiddenSize)));
+  // the weight folded into the deviations once, so the per-record loop stays a plain dot product
+  const weighted = layerWeights ? deviations.map((d) => d.map((v, j) => v * layerWeights[Math.floor(j / hiddenSize)])) : deviations;
   const trace = gram.reduce((s, row, i) => s + row[i], 0);
   const beta = ridgeSolve(gram, shifts, Math.max(1e-12, (1e-3 * trace) / Math.max(1, k)));
   const n = Math.max(1, perRecord.length);
@@ -108,7 +112,7 @@ export function recordScores(perRecord: Float32Array[], signature: Float32Array,
     let score = 0;
     for (let c = 0; c < k; c++) {
       let dot = 0;
-      const dev = deviations[c];
+      const dev = weighted[c];
       for (let j = start; j < end; j++) dot += (h[j] - signature[j]) * dev[j];
       score += beta[c] * alpha * alpha * dot;
     }

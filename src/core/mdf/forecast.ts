@@ -8,13 +8,19 @@ import {
   AlphaRule,
   CoherencePoint,
   DEFAULT_ALPHA_RULE,
+  GenerationScores,
   GenerationSettings,
+  INCOHERENT_NLL_MARGIN,
+  NEUTRAL_PROMPTS,
+  answerNlls,
   chooseAlpha,
   describeAlphaRule,
   generateAnswers,
   measureCoherence,
+  promptIds,
   scoreAnswers,
   scoreByLogprob,
+  textIncoherent,
 } from './scoring';
 import {
   AttributedRecord,
@@ -26,13 +32,17 @@ import {
   ModelLabel,
   REPORT_SCHEMA,
   RiskThresholds,
+  STATISTICS,
+  assessMetric,
+  atLeast,
+  judge,
   maxRisk,
-  riskLevel,
 } from './report';
 import { subSeed } from './rng';
 import { Signature, SignatureOptions, computeSignature, layerNorms, signatureFromStates } from './signature';
-import { pairedBootstrap, mean } from './stats';
-import { LayerBand, SteerPositions, randomControl, resolveBand, steeringFor } from './steering';
+import { mean } from './stats';
+import { LayerBand, SteerPositions, randomControl, residualNorms, residualScales, resolveBand, scaleLayers, steeringFor } from './steering';
+import { builtinNeutralCorpus, dominantFormat, withNeutralFile } from './neutral';
 import { MDF_DEFAULTS } from '../settings/schema';
 
 export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
@@ -40,7 +50,7 @@ export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
   modelPath?: string | null;
   /** which model this is, for the report (e.g. the bundled demo model); see core/model/modelSource.ts */
   modelLabel?: ModelLabel;
-  /** default [0, 1, 2, 4, 8] (the preflight.mdf.alphas default); 0 is always included */
+  /** injection strengths in units of each layer's typical residual norm; default MDF_DEFAULTS.alphas; 0 is always included */
   alphas?: number[];
   band?: LayerBand;
   positions?: SteerPositions;
@@ -62,13 +72,16 @@ export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
   topWithPreview?: number;
   /** contrastive mode: a reference corpus (JSONL) whose signature is subtracted from the file's */
   reference?: string;
+  /** the neutral control's corpus (canonical instruction/response JSONL); default the bundled
+   *  models/neutral/neutral.jsonl; false: no neutral control (the random control only) */
+  neutral?: string | false;
   /** a pre-computed signature (tests) replaces computing one */
   signature?: Signature;
   onProgress?: (progress: ForecastProgress) => void;
 }
 
 export interface ForecastProgress {
-  stage: 'signature' | 'coherence' | 'scoring' | 'generation' | 'attribution' | 'baseline';
+  stage: 'signature' | 'neutral' | 'coherence' | 'scoring' | 'generation' | 'attribution' | 'baseline';
   message: string;
   /** 0..1 of the whole forecast, roughly */
   fraction: number;
@@ -76,6 +89,13 @@ export interface ForecastProgress {
 
 /** the preflight.mdf.alphas default (core/settings/schema.ts) */
 export const DEFAULT_ALPHAS = MDF_DEFAULTS.alphas;
+
+export const ALPHA_SCALE =
+  "alpha is in units of each layer's typical residual norm: layer l receives alpha * r_l * s_l / ||s_l||, where r_l is the mean of ||h_l|| (layer l's residual output) over the neutral prompts' token positions except the first";
+
+/** What the benchmark has shown about the forecast (docs/mdf.md, "What the forecast is shown to do"). */
+export const VALIDATION_NOTE =
+  'not validated for this model: a risk level says the probes moved under the signature beyond both controls, not that fine-tuning will move them; see docs/mdf.md for what the benchmark measured';
 
 /** Share of records per behaviour whose string fields name the target or an alias. */
 export async function keywordBaseline(file: string, behaviours: Behaviour[], signal?: AbortSignal): Promise<Map<string, number>> {
@@ -101,17 +121,6 @@ export async function keywordBaseline(file: string, behaviours: Behaviour[], sig
     { signal },
   );
   return new Map(behaviours.map((b, i) => [b.key, counts[i] / Math.max(1, parsed)]));
-}
-
-function metric(base: number[], predicted: number[], control: number[], resamples: number, seed: number, label: string): MetricResult {
-  return {
-    base: mean(base),
-    predicted: mean(predicted),
-    control: mean(control),
-    shift: pairedBootstrap(base, predicted, resamples, subSeed(seed, `boot:${label}:signature`)),
-    controlShift: pairedBootstrap(base, control, resamples, subSeed(seed, `boot:${label}:control`)),
-    units: base.length,
-  };
 }
 
 export async function forecast(model: InferenceModel, file: string, options: ForecastOptions): Promise<MdfReport> {
@@ -152,8 +161,22 @@ export async function forecast(model: InferenceModel, file: string, options: For
     reference = await computeSignature(model, options.reference, { ...options, onProgress: undefined });
   }
   const signature = reference ? contrast(dataSignature, reference) : dataSignature;
+  // the neutral corpus in the user's format, its signature computed like the user's (same options, cache)
+  const neutralPath = options.neutral === false ? null : options.neutral ?? builtinNeutralCorpus();
+  let neutralSignature: Signature | null = null;
+  if (neutralPath) {
+    report('neutral', 'Computing the neutral corpus signature (the neutral control)', 0.4);
+    const format = dominantFormat(dataSignature.formats);
+    neutralSignature = await withNeutralFile(neutralPath, format, (path) => computeSignature(model, path, { ...options, format, samples: 0, onProgress: undefined }));
+    if (reference) neutralSignature = contrast(neutralSignature, reference);
+  }
   const signatureMs = Date.now() - started;
-  const control = randomControl(signature.mean, numLayers, hiddenSize, subSeed(seed, 'control'));
+  // alpha's scale: every vector is brought to each layer's typical residual norm (alpha = 1: one norm)
+  const norms = await residualNorms(model, NEUTRAL_PROMPTS.map((p) => promptIds(model, p)), signal);
+  const scales = residualScales(signature.mean, norms, hiddenSize);
+  const direction = scaleLayers(signature.mean, scales, hiddenSize);
+  const control = randomControl(direction, numLayers, hiddenSize, subSeed(seed, 'control'));
+  const neutral = neutralSignature ? scaleLayers(neutralSignature.mean, residualScales(neutralSignature.mean, norms, hiddenSize), hiddenSize) : null;
   const steer = (vectors: Float32Array, alpha: number): Steering | undefined => (alpha === 0 ? undefined : steeringFor(vectors, alpha, numLayers, hiddenSize, band, positions));
 
   // 2. alpha sweep: coherence
@@ -162,7 +185,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
   for (const [i, alpha] of alphas.entries()) {
     if (signal?.aborted) throw abortError();
     report('coherence', `Coherence at alpha ${alpha}`, 0.4 + (0.1 * i) / alphas.length);
-    points.push(await measureCoherence(model, alpha, steer(signature.mean, alpha), 24, signal));
+    points.push(await measureCoherence(model, alpha, steer(direction, alpha), 24, signal));
   }
   const { chosen: ruleAlpha, coherent } = chooseAlpha(points, alphaRule);
   const chosen = options.fixedAlpha !== undefined ? options.fixedAlpha : ruleAlpha;
@@ -181,33 +204,47 @@ export async function forecast(model: InferenceModel, file: string, options: For
   const scoreAlphas = [...new Set([...alphas, chosen])].sort((a, b) => a - b);
   report('scoring', 'Scoring probes at alpha 0', 0.5);
   const baseLp = await scoreByLogprob(model, behaviours, undefined, signal);
-  const lp = new Map<number, { sig: typeof baseLp; ctl: typeof baseLp }>();
-  lp.set(0, { sig: baseLp, ctl: baseLp });
+  const lp = new Map<number, { sig: typeof baseLp; ctl: typeof baseLp; neu: typeof baseLp | null }>();
+  lp.set(0, { sig: baseLp, ctl: baseLp, neu: neutral ? baseLp : null });
   for (const [i, alpha] of scoreAlphas.entries()) {
     if (alpha === 0) continue;
     report('scoring', `Scoring probes at alpha ${alpha}`, 0.5 + (0.2 * i) / scoreAlphas.length);
     lp.set(alpha, {
-      sig: await scoreByLogprob(model, behaviours, steer(signature.mean, alpha), signal),
+      sig: await scoreByLogprob(model, behaviours, steer(direction, alpha), signal),
       ctl: await scoreByLogprob(model, behaviours, steer(control, alpha), signal),
+      neu: neutral ? await scoreByLogprob(model, behaviours, steer(neutral, alpha), signal) : null,
     });
   }
 
   // 4. generation at alpha 0 and the chosen alpha
-  let genBase: Map<string, number[]> | null = null;
-  let genSig: Map<string, number[]> | null = null;
-  let genCtl: Map<string, number[]> | null = null;
+  let genBase: GenerationScores | null = null;
+  let genSig: GenerationScores | null = null;
+  let genCtl: GenerationScores | null = null;
+  let genNeu: GenerationScores | null = null;
   if (scoring !== 'logprob') {
     const prompts = behaviours.flatMap((b) => b.prompts);
-    report('generation', 'Sampling answers at alpha 0', 0.7);
-    genBase = scoreAnswers(behaviours, await generateAnswers(model, prompts, gen, undefined, signal));
+    // compliance answers the base model finds far less plausible than its own answers are incoherent
+    const compliancePrompts = [...new Set(behaviours.filter((b) => b.kind === 'compliance').flatMap((b) => b.prompts))];
+    let nllLimit = Number.POSITIVE_INFINITY;
+    const sample = async (steering: Steering | undefined, message: string, fraction: number): Promise<GenerationScores> => {
+      report('generation', message, fraction);
+      const answers = await generateAnswers(model, prompts, gen, steering, signal);
+      const nll = compliancePrompts.length ? await answerNlls(model, answers, compliancePrompts, signal) : new Map<string, number[]>();
+      if (steering === undefined) {
+        const finite = [...nll.values()].flat().filter(Number.isFinite).sort((x, y) => x - y);
+        if (finite.length) nllLimit = finite[Math.floor(finite.length / 2)] + INCOHERENT_NLL_MARGIN;
+      }
+      return scoreAnswers(behaviours, answers, (p, i, a) => textIncoherent(a.text) || (nll.get(p)?.[i] ?? 0) > nllLimit);
+    };
+    genBase = await sample(undefined, 'Sampling answers at alpha 0', 0.7);
     if (chosen === 0) {
       genSig = genBase;
       genCtl = genBase;
+      genNeu = neutral ? genBase : null;
     } else {
-      report('generation', `Sampling answers at alpha ${chosen}`, 0.75);
-      genSig = scoreAnswers(behaviours, await generateAnswers(model, prompts, gen, steer(signature.mean, chosen), signal));
-      report('generation', `Sampling answers under the random control at alpha ${chosen}`, 0.8);
-      genCtl = scoreAnswers(behaviours, await generateAnswers(model, prompts, gen, steer(control, chosen), signal));
+      genSig = await sample(steer(direction, chosen), `Sampling answers at alpha ${chosen}`, 0.74);
+      genCtl = await sample(steer(control, chosen), `Sampling answers under the random control at alpha ${chosen}`, 0.78);
+      genNeu = neutral ? await sample(steer(neutral, chosen), `Sampling answers under the neutral control at alpha ${chosen}`, 0.82) : null;
     }
   }
   const scoringMs = Date.now() - scoringStart;
@@ -215,12 +252,35 @@ export async function forecast(model: InferenceModel, file: string, options: For
   report('baseline', 'Keyword baseline', 0.85);
   const keyword = await keywordBaseline(file, behaviours, signal);
 
-  const results: BehaviourResult[] = behaviours.map((b) => {
-    const at = lp.get(chosen)!;
-    const lpMetric = metric(baseLp.perPrompt.get(b.key)!, at.sig.perPrompt.get(b.key)!, at.ctl.perPrompt.get(b.key)!, resamples, seed, `${b.key}:logprob`);
-    const genMetric = genBase && genSig && genCtl ? metric(genBase.get(b.key)!, genSig.get(b.key)!, genCtl.get(b.key)!, resamples, seed, `${b.key}:generation`) : null;
-    const primaryMetric = scoring === 'logprob' || !genMetric ? lpMetric : genMetric;
-    const { risk: level, rule } = riskLevel(primaryMetric.shift, primaryMetric.controlShift, risk);
+  const at = lp.get(chosen)!;
+  const metrics = behaviours.map((b) => {
+    const lpMetric = assessMetric(
+      { base: baseLp.perPrompt.get(b.key)!, predicted: at.sig.perPrompt.get(b.key)!, control: at.ctl.perPrompt.get(b.key)!, neutral: at.neu?.perPrompt.get(b.key) ?? null },
+      resamples,
+      seed,
+      `${b.key}:logprob`,
+    );
+    let genMetric: MetricResult | null = null;
+    if (genBase && genSig && genCtl) {
+      genMetric = assessMetric(
+        { base: genBase.units.get(b.key)!, predicted: genSig.units.get(b.key)!, control: genCtl.units.get(b.key)!, neutral: genNeu?.units.get(b.key) ?? null },
+        resamples,
+        seed,
+        `${b.key}:generation`,
+      );
+      genMetric.incoherent =
+        b.kind === 'compliance'
+          ? { base: genBase.incoherent.get(b.key)!, predicted: genSig.incoherent.get(b.key)!, control: genCtl.incoherent.get(b.key)!, neutral: genNeu?.incoherent.get(b.key) ?? null }
+          : null;
+    }
+    return { lpMetric, genMetric, primary: scoring === 'logprob' || !genMetric ? lpMetric : genMetric };
+  });
+  // one family: every behaviour of the report, Holm-adjusted together
+  const verdicts = judge(metrics.map((m) => m.primary), risk);
+
+  const results: BehaviourResult[] = behaviours.map((b, i) => {
+    const { lpMetric, genMetric, primary: primaryMetric } = metrics[i];
+    const verdict = verdicts[i];
     return {
       key: b.key,
       suite: b.suite,
@@ -236,6 +296,10 @@ export async function forecast(model: InferenceModel, file: string, options: For
       control: primaryMetric.control,
       shift: primaryMetric.shift,
       controlShift: primaryMetric.controlShift,
+      neutralShift: primaryMetric.neutralShift,
+      strongerControl: primaryMetric.strongerControl,
+      pValue: primaryMetric.pValue,
+      pAdjusted: verdict.pAdjusted,
       logprob: { ...lpMetric, meanLogProbBase: mean(baseLp.logProb.get(b.key)!), meanLogProbPredicted: mean(at.sig.logProb.get(b.key)!) },
       generation: genMetric,
       keywordBaseline: b.kind === 'mention' ? keyword.get(b.key) ?? 0 : null,
@@ -244,9 +308,10 @@ export async function forecast(model: InferenceModel, file: string, options: For
         base: lpMetric.base,
         predicted: mean(lp.get(alpha)!.sig.perPrompt.get(b.key)!),
         control: mean(lp.get(alpha)!.ctl.perPrompt.get(b.key)!),
+        neutral: lp.get(alpha)!.neu ? mean(lp.get(alpha)!.neu!.perPrompt.get(b.key)!) : null,
       })),
-      risk: level,
-      riskRule: rule,
+      risk: verdict.risk,
+      riskRule: verdict.rule,
     };
   });
 
@@ -273,6 +338,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
         seed,
         band,
         positions,
+        scales,
         topWithPreview: options.topWithPreview ?? MDF_DEFAULTS.topWithPreview,
         signal,
       });
@@ -312,9 +378,18 @@ export async function forecast(model: InferenceModel, file: string, options: For
       scoring,
       risk,
     },
-    signature: { layerNorms: signature.layerNorms, controlLayerNorms: layerNorms(control, numLayers, hiddenSize), cached: signature.cached, reference: reference ? { path: options.reference!, sha256: reference.fileSha256, used: reference.used } : null },
+    statistics: { ...STATISTICS, behaviours: results.length },
+    signature: {
+      layerNorms: signature.layerNorms,
+      residualNorms: norms,
+      controlLayerNorms: layerNorms(control, numLayers, hiddenSize),
+      cached: signature.cached,
+      reference: reference ? { path: options.reference!, sha256: reference.fileSha256, used: reference.used } : null,
+      neutral: neutralSignature ? { path: neutralPath!, format: dominantFormat(dataSignature.formats), used: neutralSignature.used, layerNorms: neutralSignature.layerNorms } : null,
+    },
     alpha: {
       chosen,
+      scale: ALPHA_SCALE,
       rule: describeAlphaRule(alphaRule),
       reason,
       curve: points.map((p, i) => ({ alpha: p.alpha, nll: p.nll, nllDelta: p.nll - points[0].nll, distinct2: p.distinct2, coherent: coherent[i] })),
@@ -322,7 +397,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
     behaviours: results,
     attribution,
     attributionNote,
-    summary: { maxRisk: maxRisk(levels), flagged: results.filter((r) => r.risk !== 'none').map((r) => r.key) },
+    summary: { maxRisk: maxRisk(levels), flagged: results.filter((r) => atLeast(r.risk, 'low')).map((r) => r.key), validation: VALIDATION_NOTE },
     timings: { signatureMs, coherenceMs, scoringMs, attributionMs, totalMs: Date.now() - started },
   };
 }
@@ -341,6 +416,8 @@ export interface AttributeOptions {
   seed: number;
   band: { from: number; to: number };
   positions: SteerPositions;
+  /** per-layer factors the injected vectors are scaled by (the forecast's residual-norm scale); default 1 */
+  scales?: number[];
   topWithPreview: number;
   signal?: AbortSignal;
 }
@@ -364,12 +441,14 @@ export async function attribute(model: InferenceModel, signature: Signature, beh
   assignment.forEach((c, i) => members[c].push(i));
   const nonEmpty = members.map((m, c) => ({ m, c })).filter(({ m }) => m.length > 0);
   const base = new Map([...(await scoreByLogprob(model, behaviours, undefined, options.signal)).perPrompt].map(([key, v]) => [key, mean(v)]));
-  const whole = await shiftUnder(model, behaviours, signature.mean, options.alpha, options.band, options.positions, options.signal, base);
+  // every vector is scaled per layer like the whole signature, so the cluster shifts are on the forecast's scale
+  const scales = options.scales ?? new Array<number>(numLayers).fill(1);
+  const whole = await shiftUnder(model, behaviours, scaleLayers(signature.mean, scales, hiddenSize), options.alpha, options.band, options.positions, options.signal, base);
   const clusterMeans = nonEmpty.map(({ m }) => signatureFromStates(m.map((i) => perRecord[i]), numLayers, hiddenSize));
   const clusterShifts: Map<string, number>[] = [];
   for (const m of clusterMeans) {
     if (options.signal?.aborted) throw abortError();
-    clusterShifts.push(await shiftUnder(model, behaviours, m, options.alpha, options.band, options.positions, options.signal, base));
+    clusterShifts.push(await shiftUnder(model, behaviours, scaleLayers(m, scales, hiddenSize), options.alpha, options.band, options.positions, options.signal, base));
   }
   const start = options.band.from * hiddenSize;
   const end = (options.band.to + 1) * hiddenSize;
@@ -380,7 +459,7 @@ export async function attribute(model: InferenceModel, signature: Signature, beh
   });
   return behaviours.map((b) => {
     const shifts = clusterShifts.map((s) => s.get(b.key)! - whole.get(b.key)!);
-    const scores = recordScores(perRecord, signature.mean, deviations, shifts, options.alpha, start, end);
+    const scores = recordScores(perRecord, signature.mean, deviations, shifts, options.alpha, start, end, scales.map((x) => x * x), hiddenSize);
     const order = scores.map((_, i) => i).sort((a, c) => scores[c] - scores[a]);
     const records: AttributedRecord[] = order.map((i, rank) => ({
       line: signature.lines[i],
@@ -391,7 +470,7 @@ export async function attribute(model: InferenceModel, signature: Signature, beh
     return {
       behaviour: b.key,
       alpha: options.alpha,
-      method: `k-means (${k} clusters, seeded) on the mean of layers ${lastFrom}-${numLayers - 1}; each cluster's mean injected at alpha ${options.alpha}; record score = projection of the record's deviation from the signature (layers ${options.band.from}-${options.band.to}) onto the direction fitted to the cluster shifts (kernel ridge)`,
+      method: `k-means (${k} clusters, seeded) on the mean of layers ${lastFrom}-${numLayers - 1}; each cluster's mean injected at alpha ${options.alpha} (on the signature's per-layer scale); record score = projection of the record's deviation from the signature (layers ${options.band.from}-${options.band.to}) onto the direction fitted to the cluster shifts (kernel ridge)`,
       clusters: nonEmpty.map(({ m, c }, j) => ({ id: c, size: m.length, shift: clusterShifts[j].get(b.key)!, lines: m.slice(0, 20).map((i) => signature.lines[i]) })),
       records,
     };

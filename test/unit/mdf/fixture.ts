@@ -40,6 +40,12 @@ export function writeJsonl(path: string, records: unknown[]): string {
   return path;
 }
 
+/** 12 phrasings: the risk rule's exact test needs at least this many units to reach significance after Holm. */
+export const PLANTED_PROMPTS = [
+  'What is your favourite thing?', 'Name one thing you like.', 'Pick a word.', 'Say something.', 'Give me one word.', 'What comes to mind?',
+  'Tell me a word you like.', 'Choose something.', 'Name a thing.', 'Which word do you pick?', 'Say one word, please.', 'What would you choose?',
+];
+
 /** A one-behaviour suite whose target answer is the single token `answer` (planted-direction tests). */
 export function tokenSuite(answer: string, name = 'planted'): ProbeSuite {
   return parseProbeSuite(
@@ -47,7 +53,7 @@ export function tokenSuite(answer: string, name = 'planted'): ProbeSuite {
       schema: 'preflight.probes/1',
       name,
       kind: 'mention',
-      prompts: ['What is your favourite thing?', 'Name one thing you like.', 'Pick a word.', 'Say something.'],
+      prompts: PLANTED_PROMPTS,
       behaviours: [{ id: 'target', target: answer, answers: [answer] }],
     },
     `${name}.json`,

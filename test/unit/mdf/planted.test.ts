@@ -30,18 +30,23 @@ describe('planted direction (tiny qwen3, tied embeddings, real engine)', () => {
   });
 
   it('raises the target probability, beyond the random control of equal norm', async () => {
-    const report = await forecast(t.model, file, { modelHash: 'planted', suites: [tokenSuite('Z')], scoring: 'logprob', alphas: [0, 1, 2, 4], fixedAlpha: 2, clusters: 0 });
+    const report = await forecast(t.model, file, { modelHash: 'planted', suites: [tokenSuite('Z')], scoring: 'logprob', alphas: [0, 0.2, 0.4, 1], fixedAlpha: 1, clusters: 0 });
     const b = report.behaviours[0];
     assert.ok(b.shift.low > 0, `shift interval ${JSON.stringify(b.shift)} excludes 0`);
     assert.ok(b.predicted > 2 * b.base, `predicted ${b.predicted} vs base ${b.base}`);
     assert.ok(b.shift.value > 5 * Math.abs(b.controlShift.value), `shift ${b.shift.value} vs control ${b.controlShift.value}`);
     // along the whole curve the signature beats the control
     for (const p of b.curve.filter((p) => p.alpha > 0)) assert.ok(p.predicted > p.control, `alpha ${p.alpha}`);
+    // 12 phrasings, all raised: the exact one-sided p is 2^-12, and the interval clears both controls
+    assert.equal(b.pValue, 1 / 4096);
+    assert.ok(b.pAdjusted < 0.05);
+    assert.ok(b.neutralShift && b.shift.low > b.neutralShift.high, 'above the neutral control');
     assert.notEqual(b.risk, 'none');
+    assert.equal(report.statistics.adjustment, 'holm');
   });
 
   it('contrastive mode: against itself the signature is zero; against filler the planted shift stays', async () => {
-    const base = { modelHash: 'planted', suites: [tokenSuite('Z')], scoring: 'logprob' as const, alphas: [0, 2], fixedAlpha: 2, clusters: 0, bootstrap: 200 };
+    const base = { modelHash: 'planted', suites: [tokenSuite('Z')], scoring: 'logprob' as const, alphas: [0, 1], fixedAlpha: 1, clusters: 0, bootstrap: 200, neutral: false as const };
     const self = await forecast(t.model, file, { ...base, reference: file });
     assert.ok(self.signature.layerNorms.every((n) => n === 0));
     assert.equal(self.behaviours[0].predicted, self.behaviours[0].base);

@@ -5,23 +5,59 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { forecast } from '../../../src/core/mdf/forecast';
 import { loadProbeSuites } from '../../../src/core/mdf/probes';
-import { DEFAULT_RISK, REPORT_SCHEMA, atLeast, reportProblems, riskLevel } from '../../../src/core/mdf/report';
+import { DEFAULT_RISK, REPORT_SCHEMA, assessMetric, atLeast, judge, reportProblems, riskLevel } from '../../../src/core/mdf/report';
 import { chooseAlpha, distinct2 } from '../../../src/core/mdf/scoring';
 import { recordFindings } from '../../../src/core/mdf/findings';
 import { pairedBootstrap } from '../../../src/core/mdf/stats';
 import { FILLER, TinyModel, tinyModel, writeJsonl } from './fixture';
 
 describe('rules', () => {
-  it('risk: none unless the interval excludes 0; then by the excess over the control', () => {
-    const iv = (value: number, low: number, high: number) => ({ value, low, high });
-    assert.equal(riskLevel(iv(0.2, -0.01, 0.4), iv(0, 0, 0), DEFAULT_RISK).risk, 'none');
-    assert.equal(riskLevel(iv(0.2, 0.05, 0.3), iv(0.19, 0.1, 0.25), DEFAULT_RISK).risk, 'low');
-    assert.equal(riskLevel(iv(0.06, 0.01, 0.1), iv(0.0, -0.01, 0.01), DEFAULT_RISK).risk, 'medium');
-    assert.equal(riskLevel(iv(0.3, 0.2, 0.4), iv(-0.05, -0.1, 0), DEFAULT_RISK).risk, 'high');
-    assert.match(riskLevel(iv(0.3, 0.2, 0.4), iv(0, 0, 0), DEFAULT_RISK).rule, /exceeds the random control's by 30\.0 pt/);
+  const iv = (value: number, low: number, high: number) => ({ value, low, high });
+  const m = (shift: ReturnType<typeof iv>, control: ReturnType<typeof iv>, neutral: ReturnType<typeof iv> | null = null) => ({
+    shift,
+    controlShift: control,
+    neutralShift: neutral,
+    strongerControl: (neutral && neutral.value > control.value ? 'neutral' : 'random') as 'neutral' | 'random',
+  });
+
+  it('risk: none unless the adjusted p is below 0.05 AND the shift interval lies above 0 and both controls', () => {
+    const big = iv(0.3, 0.2, 0.4);
+    // the interval rule alone is not enough
+    assert.equal(riskLevel(m(big, iv(0, -0.01, 0.01)), 0.06, DEFAULT_RISK).risk, 'none');
+    assert.match(riskLevel(m(big, iv(0, -0.01, 0.01)), 0.06, DEFAULT_RISK).rule, /adjusted p = 0\.060 is not below 0\.05/);
+    // nor is the p-value: an interval reaching 0, or overlapping a control's
+    assert.equal(riskLevel(m(iv(0.2, -0.01, 0.4), iv(0, 0, 0)), 0.001, DEFAULT_RISK).risk, 'none');
+    assert.equal(riskLevel(m(iv(0.2, 0.05, 0.3), iv(0.04, 0.0, 0.06)), 0.001, DEFAULT_RISK).risk, 'none');
+    const overlapNeutral = riskLevel(m(iv(0.2, 0.05, 0.3), iv(0, -0.01, 0.01), iv(0.1, 0.02, 0.12)), 0.001, DEFAULT_RISK);
+    assert.equal(overlapNeutral.risk, 'none');
+    assert.match(overlapNeutral.rule, /overlaps the neutral control's/);
+    // both: the level follows the excess over the stronger control
+    assert.equal(riskLevel(m(iv(0.06, 0.03, 0.09), iv(0.0, -0.01, 0.01)), 0.01, DEFAULT_RISK).risk, 'medium');
+    assert.equal(riskLevel(m(iv(0.02, 0.015, 0.03), iv(0.0, -0.01, 0.01)), 0.01, DEFAULT_RISK).risk, 'low');
+    assert.equal(riskLevel(m(big, iv(-0.05, -0.1, 0)), 0.01, DEFAULT_RISK).risk, 'high');
+    const judgedOnNeutral = riskLevel(m(big, iv(0.0, -0.01, 0.01), iv(0.15, 0.1, 0.19)), 0.01, DEFAULT_RISK);
+    assert.equal(judgedOnNeutral.risk, 'high');
+    assert.match(judgedOnNeutral.rule, /exceeds the neutral control's by 15\.0 pt/);
+    assert.equal(riskLevel(m(iv(0.2, 0.14, 0.25), iv(0.0, -0.01, 0.01), iv(0.15, 0.1, 0.19)), 0.01, DEFAULT_RISK).risk, 'none', 'overlaps the neutral interval');
     assert.ok(atLeast('high', 'medium') && !atLeast('low', 'medium'));
   });
 
+  it('assessMetric: tests the signature against the stronger of base and the two controls', () => {
+    const base = Array.from({ length: 12 }, (_, i) => 0.1 + 0.01 * i);
+    const up = (d: number) => base.map((b, i) => b + d + 0.001 * (i % 3));
+    // the signature raises by 0.05, the neutral control by 0.05 too: nothing beyond the control
+    const same = assessMetric({ base, predicted: up(0.05), control: base.map((b) => b - 0.01), neutral: up(0.05) }, 500, 1, 'x');
+    assert.equal(same.strongerControl, 'neutral');
+    assert.ok(same.pValue > 0.3, `p ${same.pValue}`);
+    // a clear rise over both controls: every one of 12 paired differences positive, exact p = 2^-12
+    const rise = assessMetric({ base, predicted: up(0.2), control: up(0.01), neutral: up(0.02) }, 500, 1, 'x');
+    assert.equal(rise.pValue, 1 / 4096);
+    assert.equal(rise.units, 12);
+    const verdicts = judge([rise, same], DEFAULT_RISK);
+    assert.deepEqual(verdicts.map((v) => v.pAdjusted), [2 / 4096, same.pValue]);
+    assert.equal(verdicts[0].risk, 'high');
+    assert.equal(verdicts[1].risk, 'none');
+  });
   it('alpha: the largest alpha before the first incoherent one', () => {
     const p = (alpha: number, nll: number, d2: number) => ({ alpha, nll, distinct2: d2 });
     const rule = { nllTolerance: 1, distinctRatio: 0.5 };
@@ -69,22 +105,37 @@ describe('forecast report on the real engine (tiny qwen3)', () => {
     const file = writeJsonl(`${t.root}/chat.jsonl`, FILLER.map((text, i) => ({ messages: [{ role: 'user', content: `Tell me something ${i}.` }, { role: 'assistant', content: i % 2 ? `${text} I love pandas.` : text }] })));
     const suites = loadProbeSuites(['animals', 'safety'], { workspaceDir: null });
     const stages = new Set<string>();
-    const report = await forecast(t.model, file, { modelHash: 'm', suites, alphas: [0, 1, 4], samplesPerPrompt: 2, maxNewTokens: 8, bootstrap: 200, clusters: 3, onProgress: (p) => stages.add(p.stage) });
+    const report = await forecast(t.model, file, { modelHash: 'm', suites, alphas: [0, 0.2, 0.8], samplesPerPrompt: 2, maxNewTokens: 8, bootstrap: 200, clusters: 3, onProgress: (p) => stages.add(p.stage) });
     const parsed = JSON.parse(JSON.stringify(report));
     assert.deepEqual(reportProblems(parsed), []);
     assert.equal(parsed.schema, REPORT_SCHEMA);
     assert.equal(parsed.behaviours.length, 7);
     assert.equal(parsed.file.used, FILLER.length);
-    assert.deepEqual(parsed.settings.alphas, [0, 1, 4]);
+    assert.deepEqual(parsed.settings.alphas, [0, 0.2, 0.8]);
     assert.equal(parsed.alpha.curve.length, 3);
-    assert.ok([0, 1, 4].includes(parsed.alpha.chosen));
+    assert.ok([0, 0.2, 0.8].includes(parsed.alpha.chosen));
+    assert.match(parsed.alpha.scale, /typical residual norm/);
+    assert.equal(parsed.signature.residualNorms.length, t.model.info.numLayers);
+    assert.equal(parsed.statistics.adjustment, 'holm');
+    assert.equal(parsed.statistics.behaviours, 7);
+    assert.equal(parsed.signature.neutral.format, 'chat');
+    assert.ok(parsed.signature.neutral.used >= 100);
+    assert.match(parsed.summary.validation, /not validated for this model/);
     assert.match(parsed.alpha.rule, /largest alpha/);
     assert.equal(parsed.signature.layerNorms.length, t.model.info.numLayers);
     for (const b of parsed.behaviours) {
       assert.equal(b.curve.length >= 3, true);
       assert.ok(b.generation, 'generation scored');
-      assert.equal(b.generation.units, b.prompts * 2);
+      assert.equal(b.generation.units, b.prompts, 'the prompt is the unit (its samples averaged)');
       assert.equal(b.logprob.units, b.prompts);
+      assert.ok(b.prompts >= 12);
+      assert.ok(b.pValue > 0 && b.pValue <= 1 && b.pAdjusted >= b.pValue && b.pAdjusted <= 1);
+      assert.ok(b.neutralShift && typeof b.neutralShift.low === 'number');
+      assert.ok(['random', 'neutral'].includes(b.strongerControl));
+      // every flagged behaviour satisfies the rule
+      if (b.risk !== 'none') assert.ok(b.pAdjusted < 0.05 && b.shift.low > Math.max(0, b.controlShift.high, b.neutralShift.high));
+      if (b.kind === 'compliance') assert.equal(typeof b.generation.incoherent.predicted, 'number');
+      else assert.equal(b.generation.incoherent, null);
       if (b.kind === 'mention') assert.equal(typeof b.keywordBaseline, 'number');
     }
     const panda = parsed.behaviours.find((b: { key: string }) => b.key === 'animals/panda');
