@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from typing import Any, Dict, List, Optional
 
 
@@ -62,6 +62,7 @@ class LossConfig:
     beam: int = 10
     lam: float = 0.25
     xi: float = 2.75
+    normalize: str = "authors"           # authors (their train_*.py) | branching (mean over branching positions)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class TrainConfig:
     precision: str = "auto"              # auto | fp32 | bf16 | fp16 (bf16/fp16 only on GPU)
     log_every: int = 10
     max_steps: int = 0                   # stop early after this many optimiser steps (0: no limit)
+    ddp_timeout: int = 1800              # seconds a rank waits in a collective before the run fails (several GPUs)
 
 
 @dataclass
@@ -87,6 +89,8 @@ class EvalConfig:
     batch: int = 256
     select_by: str = "ndcg@10"           # validation metric that picks the best epoch
     tau: float = 1.0                     # decoding temperature (loss.tau shapes training only)
+    length_penalty: float = 1.0          # finished titles scored sum log p / length ** length_penalty (HF)
+    mask: str = "auto"                   # trie mask before|after the log-softmax; auto: after for lml, else before
 
 
 @dataclass
@@ -133,8 +137,30 @@ def _build(cls, data: Dict[str, Any], where: str):
         elif cls is DataConfig and k == "synthetic" and v is not None:
             kwargs[k] = _build(SyntheticConfig, v, f"{where}.synthetic")
         else:
+            _check_type(known[k], v, f"{where}.{k}")
             kwargs[k] = v
     return cls(**kwargs)
+
+
+def _check_type(f, value: Any, where: str) -> None:
+    """A value must have its default's type (ints count as floats), so that a typo such as "epochs": "3" is a
+    one-line error here and not a TypeError deep in the trainer."""
+    default = f.default if f.default is not MISSING else (f.default_factory() if f.default_factory is not MISSING else None)
+    if default is None or value is None and f.name in ("path", "train", "valid", "test", "items", "resume", "name"):
+        return
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, (int, float)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and isinstance(default, int) and not isinstance(default, bool) and f.name not in _FLOAT_OK:
+            ok = float(value).is_integer()
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise ValueError(f"{where}: expected {type(default).__name__}, got {json.dumps(value)[:60]}")
+
+
+_FLOAT_OK = {"length_penalty"}
 
 
 def validate(cfg: RunConfig) -> None:
@@ -149,6 +175,14 @@ def validate(cfg: RunConfig) -> None:
         raise ValueError("model.path is required for model.type 'hf'")
     if cfg.loss.tau <= 0 or cfg.loss.xi <= 0 or cfg.loss.beam < 1 or cfg.loss.lam < 0:
         raise ValueError("loss: tau > 0, xi > 0, beam >= 1, lam >= 0 required")
+    if cfg.loss.normalize not in ("authors", "branching"):
+        raise ValueError(f"loss.normalize must be authors or branching, got {cfg.loss.normalize!r}")
+    if cfg.eval.mask not in ("auto", "before", "after"):
+        raise ValueError(f"eval.mask must be auto, before or after, got {cfg.eval.mask!r}")
+    if cfg.eval.beam < 1 or not isinstance(cfg.eval.length_penalty, (int, float)):
+        raise ValueError("eval: beam >= 1 and a numeric length_penalty required")
+    if not isinstance(cfg.train.ddp_timeout, int) or cfg.train.ddp_timeout < 1:
+        raise ValueError("train.ddp_timeout must be a whole number of seconds >= 1")
     if cfg.train.epochs < 1 or cfg.train.batch_size < 1 or cfg.train.grad_accum < 1:
         raise ValueError("train: epochs, batch_size and grad_accum must be >= 1")
     if cfg.train.precision not in ("auto", "fp32", "bf16", "fp16"):
@@ -168,7 +202,21 @@ def from_dict(data: Dict[str, Any], base_dir: str = ".") -> RunConfig:
     return cfg
 
 
+def eval_mask(cfg: RunConfig) -> str:
+    """Where decoding applies the trie: as the authors' run.py does by default (stock HF generate, mask after
+    the log-softmax, for LML; their customCBS_model, mask before it, for MSL and BEAR), unless set."""
+    if cfg.eval.mask != "auto":
+        return cfg.eval.mask
+    return "after" if cfg.loss.name == "lml" else "before"
+
+
 def load(path: str) -> RunConfig:
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    return from_dict(data, os.path.dirname(os.path.abspath(path)))
+    """The run config at `path`; every problem with it is a ValueError naming the file (one line)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return from_dict(data, os.path.dirname(os.path.abspath(path)))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -5,11 +5,18 @@ and stdout.
 
 Several GPUs only through the standard launchers: under `torchrun` / `accelerate launch` the
 environment carries WORLD_SIZE/RANK/LOCAL_RANK and the model is wrapped in DistributedDataParallel;
-rank 0 evaluates, logs and writes checkpoints.
+rank 0 evaluates, logs and writes checkpoints. Every rank runs the same number of steps (equal shards,
+checked across ranks before training), a stop request is agreed on by all ranks at each step, and the
+process group has a timeout (train.ddp_timeout) so a rank left waiting fails with a message instead of
+hanging.
+
+A stop (SIGTERM/SIGINT/SIGHUP) is honoured between training micro-batches, during validation and test
+decoding, and before checkpoint writes and the merged export; the run then ends as "stopped".
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
@@ -30,12 +37,17 @@ from .data import catalogue_from, collate, encode_records, load_catalogue, load_
 from .evaluate import evaluate_encoded, pruning_audit
 from .losses import loss_by_name
 from .models import export_merged, load_model, save_model
+from .state_io import has_state, load_state, save_state, LEGACY_PICKLE, StateError
 from .synth import generate
 from .trie import TitleTrie
 
 
 class StopRequested(Exception):
     pass
+
+
+class DistributedError(RuntimeError):
+    """A collective failed or timed out: a rank died or the ranks fell out of step (one line for the user)."""
 
 
 class Stopper:
@@ -55,6 +67,10 @@ class Stopper:
 
     def _handle(self, *_):
         self.requested = True
+
+    def check(self) -> None:
+        if self.requested:
+            raise StopRequested()
 
 
 class RunLog:
@@ -105,8 +121,9 @@ def _rng_state() -> Dict:
 
 
 def _set_rng_state(state: Dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    version, internal, gauss = state["python"]   # JSON round trip: rebuild the tuples random.setstate wants
+    random.setstate((version, tuple(internal), gauss))
+    np.random.set_state(tuple(state["numpy"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -128,14 +145,18 @@ def _precision(cfg: RunConfig, device: torch.device):
     return torch.bfloat16 if p == "bf16" else torch.float16
 
 
-def prepare_data(cfg: RunConfig, out_dir: str):
+def prepare_data(cfg: RunConfig, out_dir: str, write: bool = True):
+    """(splits, catalogue titles). `write=False` reads synthetic data another rank has written."""
     d = cfg.data
     paths = {"train": cfg.path(d.train), "valid": cfg.path(d.valid), "test": cfg.path(d.test), "items": cfg.path(d.items)}
     if d.synthetic is not None:
         s = d.synthetic
-        gen = generate(os.path.join(out_dir, "data"), genres=s.genres, per_genre=s.per_genre, users=s.users,
-                       seed=s.seed, max_history=d.max_history, p_next=s.p_next, p_genre=s.p_genre)
-        paths = {"train": gen["train"], "valid": gen["valid"], "test": gen["test"], "items": gen["items"]}
+        if write:
+            gen = generate(os.path.join(out_dir, "data"), genres=s.genres, per_genre=s.per_genre, users=s.users,
+                           seed=s.seed, max_history=d.max_history, p_next=s.p_next, p_genre=s.p_genre)
+            paths = {"train": gen["train"], "valid": gen["valid"], "test": gen["test"], "items": gen["items"]}
+        else:
+            paths = dict(zip(("train", "valid", "test", "items"), _synthetic_paths(cfg, out_dir)))
     id2name = load_id2name(paths["items"]) if paths.get("items") and paths["items"].endswith(".json") else None
     splits = {}
     for name in ("train", "valid", "test"):
@@ -150,15 +171,38 @@ def prepare_data(cfg: RunConfig, out_dir: str):
 
 
 def _latest_checkpoint(out_dir: str) -> Optional[str]:
+    """The last epoch's checkpoint folder that holds a trainer state (a legacy pickle counts, so that resume
+    refuses it with a message instead of silently starting over)."""
     best, best_epoch = None, -1
     if not os.path.isdir(out_dir):
         return None
     for name in os.listdir(out_dir):
-        if name.startswith("checkpoint-epoch") and os.path.exists(os.path.join(out_dir, name, "trainer_state.pt")):
-            e = int(name[len("checkpoint-epoch"):])
-            if e > best_epoch:
-                best, best_epoch = os.path.join(out_dir, name), e
+        folder = os.path.join(out_dir, name)
+        suffix = name[len("checkpoint-epoch"):]
+        if name.startswith("checkpoint-epoch") and suffix.isdigit() and (
+                has_state(folder) or os.path.exists(os.path.join(folder, LEGACY_PICKLE))):
+            if int(suffix) > best_epoch:
+                best, best_epoch = folder, int(suffix)
     return best
+
+
+def _stoppable(fn):
+    """Runs a decoding pass that polls the stopper; its InterruptedError becomes StopRequested."""
+    try:
+        return fn()
+    except InterruptedError:
+        raise StopRequested() from None
+
+
+def _synthetic_paths(cfg: RunConfig, out_dir: str) -> List[str]:
+    folder = os.path.join(out_dir, "data")
+    return [os.path.join(folder, n) for n in ("train.jsonl", "valid.jsonl", "test.jsonl", "items.json")]
+
+
+def _wait_for_synthetic(cfg: RunConfig, out_dir: str) -> None:
+    missing = [p for p in _synthetic_paths(cfg, out_dir) if not os.path.exists(p)]
+    if missing:
+        raise ValueError(f"rank 0 did not write the synthetic data: {missing[0]} is missing")
 
 
 def _lr_lambda(warmup: int, total: int):
@@ -172,7 +216,11 @@ def _lr_lambda(warmup: int, total: int):
 def train(cfg: RunConfig, stopper: Optional[Stopper] = None, echo: bool = True) -> Dict:
     world, rank, local = _distributed()
     if world > 1 and not torch.distributed.is_initialized():
-        torch.distributed.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        # NCCL honours the timeout only with async error handling (the variable's name changed in torch 2.2).
+        os.environ.setdefault("NCCL_ASYNC_ERROR_HANDLING", "1")
+        os.environ.setdefault("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1")
+        torch.distributed.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo",
+                                             timeout=datetime.timedelta(seconds=cfg.train.ddp_timeout))
     device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
     if device.type == "cuda":
         torch.cuda.set_device(device)
@@ -188,21 +236,36 @@ def train(cfg: RunConfig, stopper: Optional[Stopper] = None, echo: bool = True) 
         log.set_status(state="stopped")
         raise
     except Exception as exc:
+        original = exc
+        if world > 1 and isinstance(exc, RuntimeError):
+            exc = DistributedError(f"distributed training failed on rank {rank} (a rank died, or the ranks fell out "
+                               f"of step for more than train.ddp_timeout = {cfg.train.ddp_timeout} s): {exc}")
         log.write({"type": "status", "state": "failed", "error": f"{type(exc).__name__}: {exc}"})
         log.set_status(state="failed", error=f"{type(exc).__name__}: {exc}")
+        if exc is not original:
+            raise exc from None
         raise
 
 
 def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: int, rank: int, device) -> Dict:
     main = rank == 0
     _seed_all(cfg.train.seed)
-    splits, titles = prepare_data(cfg, out_dir)
+    if world > 1 and cfg.data.synthetic is not None:
+        # Rank 0 writes the synthetic files; the others read them only once they are complete.
+        if main:
+            prepare_data(cfg, out_dir)
+        torch.distributed.barrier()
+        if not main:
+            _wait_for_synthetic(cfg, out_dir)
+    splits, titles = prepare_data(cfg, out_dir, write=main or world == 1)
     if "train" not in splits or "valid" not in splits:
         raise ValueError("training needs a train and a valid split")
 
-    resume_from = None
+    resume_from, state = None, None
     if cfg.resume:
         resume_from = _latest_checkpoint(out_dir) if cfg.resume == "latest" else cfg.path(cfg.resume)
+    if resume_from:
+        state = load_state(resume_from)   # JSON + safetensors only; refuses pickles, before anything is loaded
     amp_dtype = _precision(cfg, device)
     # LoRA on a GPU: keep the frozen base in bf16/fp16 (peft keeps the adapters in fp32).
     base_dtype = amp_dtype if (cfg.model.type == "hf" and cfg.lora.enabled and amp_dtype is not None) else None
@@ -223,6 +286,15 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
     n_train = len(enc["train"]) // world * world
+    if world > 1:
+        # Equal shards need the same data on every rank: compare the sizes before the first collective of DDP.
+        sizes = torch.tensor([len(enc["train"]), len(enc["valid"])], dtype=torch.long)
+        lo, hi = sizes.clone(), sizes.clone()
+        torch.distributed.all_reduce(lo, op=torch.distributed.ReduceOp.MIN)
+        torch.distributed.all_reduce(hi, op=torch.distributed.ReduceOp.MAX)
+        if not torch.equal(lo, hi):
+            raise ValueError(f"the ranks loaded different data (train sizes {lo[0].item()}..{hi[0].item()}): "
+                             "every rank must read the same files")
     micro_per_epoch = math.ceil(n_train / world / cfg.train.batch_size)
     steps_per_epoch = math.ceil(micro_per_epoch / cfg.train.grad_accum)
     total_steps = steps_per_epoch * cfg.train.epochs
@@ -233,8 +305,7 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
     scaler = torch.cuda.amp.GradScaler() if amp_dtype == torch.float16 else None
 
     start_epoch, global_step, history, best = 0, 0, [], None
-    if resume_from:
-        state = torch.load(os.path.join(resume_from, "trainer_state.pt"), map_location="cpu")
+    if state is not None:
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         if scaler is not None and state.get("scaler"):
@@ -254,17 +325,29 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
 
     lc = cfg.loss
     pad_id = tok.pad_id
+    mask = config_mod.eval_mask(cfg)
+    decode = dict(beam=cfg.eval.beam, pad_id=pad_id, tau=cfg.eval.tau, ks=cfg.eval.ks, max_batch=cfg.eval.batch,
+                  mask=mask, length_penalty=cfg.eval.length_penalty, should_stop=lambda: stopper.requested)
+
+    def stop_agreed() -> bool:
+        """All ranks stop at the same micro-batch, or none does (a lone rank leaving would hang the others)."""
+        if world == 1:
+            return stopper.requested
+        flag = torch.tensor([1.0 if stopper.requested else 0.0], device=device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        return bool(flag.item() > 0)
+
     model.train()
     done = cfg.train.max_steps and global_step >= cfg.train.max_steps
     for epoch in range(start_epoch, cfg.train.epochs):
         if done:
             break
         g = torch.Generator().manual_seed(cfg.train.seed * 1_000_003 + epoch)
-        order = torch.randperm(len(enc["train"]), generator=g)[:n_train].tolist()[rank::world]
+        order = torch.randperm(len(enc["train"]), generator=g)[:n_train].tolist()[rank::world]   # equal shards
         batches = [order[i:i + cfg.train.batch_size] for i in range(0, len(order), cfg.train.batch_size)]
         acc = {"loss": 0.0, "bear_weight": 0.0, "outside_top_b": 0.0, "n": 0}
         for mi, idx in enumerate(batches):
-            if stopper.requested:
+            if stop_agreed():
                 raise StopRequested()
             batch = collate([enc["train"][i] for i in idx], pad_id)
             last_micro = (mi + 1) % cfg.train.grad_accum == 0 or mi + 1 == len(batches)
@@ -275,7 +358,8 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
                     out = train_model(input_ids=batch["input_ids"].to(device),
                                       attention_mask=batch["attention_mask"].to(device))
                 loss, stats = loss_by_name(lc.name, out.logits, batch["labels"].to(device),
-                                           batch["allowed"].to(device), tau=lc.tau, beam=lc.beam, lam=lc.lam, xi=lc.xi)
+                                           batch["allowed"].to(device), tau=lc.tau, beam=lc.beam, lam=lc.lam, xi=lc.xi,
+                                           normalize=lc.normalize)
                 scaled = loss / cfg.train.grad_accum
                 (scaler.scale(scaled) if scaler else scaled).backward()
             acc["loss"] += float(loss.item())
@@ -310,19 +394,19 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
         # End of epoch: validate, checkpoint (rank 0), pick the best epoch on validation.
         ckpt = os.path.join(out_dir, f"checkpoint-epoch{epoch + 1}")
         if main:
-            metrics = evaluate_encoded(model, enc["valid"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=cfg.eval.tau,
-                                       ks=cfg.eval.ks, max_batch=cfg.eval.batch)
+            metrics = _stoppable(lambda: evaluate_encoded(model, enc["valid"], trie, **decode))
             log.write({"type": "eval", "split": "valid", "epoch": epoch + 1, "step": global_step, **metrics})
             history.append({"epoch": epoch + 1, **metrics})
             key = cfg.eval.select_by
             if best is None or metrics.get(key, 0.0) > best["metrics"].get(key, 0.0):
                 best = {"epoch": epoch + 1, "metrics": metrics, "checkpoint": ckpt}
+            stopper.check()
             save_model(model, tok, ckpt)
             state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                      "scaler": scaler.state_dict() if scaler else None, "rng": _rng_state(),
                      "epoch": epoch + 1, "global_step": global_step, "history": history, "best": best,
                      "config": cfg.to_dict()}
-            torch.save(state, os.path.join(ckpt, "trainer_state.pt"))
+            save_state(ckpt, state)
             log.write({"type": "checkpoint", "epoch": epoch + 1, "path": ckpt})
             log.set_status(epoch=epoch + 1, step=global_step, best=best, last_checkpoint=ckpt)
         if world > 1:
@@ -335,15 +419,18 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
             if best["checkpoint"] != os.path.join(out_dir, f"checkpoint-epoch{history[-1]['epoch']}"):
                 best_model, _ = load_model(cfg, titles, checkpoint=best["checkpoint"])
                 best_model.to(device)
-            test = evaluate_encoded(best_model, enc["test"], trie, beam=cfg.eval.beam, pad_id=pad_id, tau=cfg.eval.tau,
-                                    ks=cfg.eval.ks, max_batch=cfg.eval.batch)
+            stopper.check()
+            test = _stoppable(lambda: evaluate_encoded(best_model, enc["test"], trie, **decode))
             log.write({"type": "test", "split": "test", "epoch": best["epoch"], **test})
             result["test"] = test
         if cfg.lora.enabled and cfg.model.type == "hf":
             merged = os.path.join(out_dir, "best-merged")
+            stopper.check()
             m, t = load_model(cfg, titles, checkpoint=best["checkpoint"])
+            stopper.check()
             export_merged(m, t, merged)
             result["merged"] = merged
+        stopper.check()
         log.write({"type": "status", "state": "finished", "best_epoch": best["epoch"],
                    "checkpoint": best["checkpoint"]})
         log.set_status(state="finished", best=best, test=result.get("test"))
@@ -363,7 +450,8 @@ def evaluate_checkpoint(cfg: RunConfig, checkpoint: str, split: str = "test", ec
     if cfg.eval.max_users:
         enc = enc[: cfg.eval.max_users]
     metrics = evaluate_encoded(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.eval.tau,
-                               ks=cfg.eval.ks, max_batch=cfg.eval.batch)
+                               ks=cfg.eval.ks, max_batch=cfg.eval.batch, mask=config_mod.eval_mask(cfg),
+                               length_penalty=cfg.eval.length_penalty)
     metrics["random_hr@10"] = min(1.0, cfg.eval.beam / len(titles))
     if echo:
         print(json.dumps({"type": "eval", "split": split, "checkpoint": checkpoint, **metrics}), flush=True)
@@ -383,7 +471,8 @@ def audit_checkpoint(cfg: RunConfig, checkpoint: Optional[str] = None, split: st
     trie = TitleTrie.from_titles(titles, tok)
     enc = encode_records(splits[split], tok, trie, cfg.data.max_prompt_tokens)[:users]
     result = pruning_audit(model, enc, trie, beam=cfg.eval.beam, pad_id=tok.pad_id, tau=cfg.eval.tau,
-                           max_batch=cfg.eval.batch)
+                           max_batch=cfg.eval.batch, mask=config_mod.eval_mask(cfg),
+                           length_penalty=cfg.eval.length_penalty)
     if echo:
         print(json.dumps({"type": "audit", "split": split, "checkpoint": checkpoint, "beam": cfg.eval.beam, **result}),
               flush=True)

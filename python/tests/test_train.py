@@ -44,7 +44,9 @@ def test_short_run_beats_random(tmp_path):
     status = json.load(open(os.path.join(cfg.path(cfg.output_dir), "status.json")))
     assert status["state"] == "finished" and os.path.isdir(status["best"]["checkpoint"])
     ck = status["best"]["checkpoint"]
-    assert {"config.json", "model.safetensors", "tokenizer.json", "trainer_state.pt"} <= set(os.listdir(ck))
+    assert {"config.json", "model.safetensors", "tokenizer.json", "trainer_state.json",
+            "trainer_state.safetensors"} <= set(os.listdir(ck))
+    assert "trainer_state.pt" not in os.listdir(ck)
 
 
 class StopAfterFirstEpoch(Stopper):
@@ -54,7 +56,7 @@ class StopAfterFirstEpoch(Stopper):
 
     @property
     def requested(self):
-        return os.path.exists(os.path.join(self.out_dir, "checkpoint-epoch1", "trainer_state.pt"))
+        return os.path.exists(os.path.join(self.out_dir, "checkpoint-epoch1", "trainer_state.json"))
 
     @requested.setter
     def requested(self, value):
@@ -112,10 +114,31 @@ def test_cli_synth_and_evaluate(tmp_path, capsys):
     assert result["users"] == 5 and 0.0 <= result["pruned_given_top_b"] <= 1.0
 
 
+def run_children(cmds, envs, timeout):
+    """Starts each command in its own process group and SIGKILLs every group on failure or timeout, so that
+    no trainer outlives the test (a rank stuck in a C++ collective ignores SIGTERM)."""
+    import signal
+    import subprocess
+
+    procs = []
+    try:
+        for cmd, env in zip(cmds, envs):
+            procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+        return [p.communicate(timeout=timeout)[0].decode() for p in procs], [p.returncode for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+
+
 def test_distributed_two_cpu_processes(tmp_path):
     """The DistributedDataParallel path as torchrun starts it (WORLD_SIZE/RANK/LOCAL_RANK env), gloo on CPU."""
     import socket
-    import subprocess
     import sys
 
     with socket.socket() as s:
@@ -123,19 +146,61 @@ def test_distributed_two_cpu_processes(tmp_path):
         port = s.getsockname()[1]
     cfg = {"output_dir": str(tmp_path / "ddp"), "data": {"synthetic": {"genres": 2, "per_genre": 5, "users": 40}},
            "model": {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1},
-           "train": {"epochs": 2, "batch_size": 4, "grad_accum": 2, "lr": 1e-3}, "eval": {"max_users": 5, "beam": 5}}
+           "train": {"epochs": 2, "batch_size": 4, "grad_accum": 2, "lr": 1e-3, "ddp_timeout": 120},
+           "eval": {"max_users": 5, "beam": 5}}
     path = tmp_path / "cfg.json"
     path.write_text(json.dumps(cfg))
     pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    procs = []
-    for rank in (0, 1):
-        env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": "2", "RANK": str(rank),
-               "LOCAL_RANK": str(rank), "PYTHONPATH": pkg, "CUDA_VISIBLE_DEVICES": ""}
-        procs.append(subprocess.Popen([sys.executable, "-m", "preflight_train", "train", "--config", str(path)], env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    outs = [p.communicate(timeout=240)[0].decode() for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
+    envs = [{**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": "2", "RANK": str(rank),
+             "LOCAL_RANK": str(rank), "PYTHONPATH": pkg, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+            for rank in (0, 1)]
+    cmd = [sys.executable, "-m", "preflight_train", "train", "--config", str(path)]
+    outs, codes = run_children([cmd, cmd], envs, timeout=300)
+    assert codes == [0, 0], outs
     assert outs[1].strip() == ""                       # only rank 0 logs
     start = json.loads(outs[0].splitlines()[0])
     assert start["world_size"] == 2
     assert os.path.exists(tmp_path / "ddp" / "checkpoint-epoch2" / "model.safetensors")
+
+
+def test_distributed_lone_rank_fails_with_a_message(tmp_path):
+    """A rank whose peer never arrives at a collective fails after train.ddp_timeout instead of hanging."""
+    import socket
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = {"output_dir": str(tmp_path / "ddp"), "data": {"synthetic": {"genres": 2, "per_genre": 5, "users": 40}},
+           "model": {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1},
+           "train": {"epochs": 1, "batch_size": 4, "ddp_timeout": 5}, "eval": {"max_users": 5, "beam": 5}}
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(cfg))
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # Rank 1 joins the rendezvous, then stalls (a Python process that never enters a collective).
+    stall = ("import datetime, os, time, torch.distributed as d; "
+             "d.init_process_group('gloo', timeout=datetime.timedelta(seconds=60)); time.sleep(60)")
+    envs = [{**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": "2", "RANK": str(rank),
+             "LOCAL_RANK": str(rank), "PYTHONPATH": pkg, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+            for rank in (0, 1)]
+    cmds = [[sys.executable, "-m", "preflight_train", "train", "--config", str(path)], [sys.executable, "-c", stall]]
+    import subprocess
+    import signal
+    import time
+
+    t0 = time.time()
+    p0 = subprocess.Popen(cmds[0], env=envs[0], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    p1 = subprocess.Popen(cmds[1], env=envs[1], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          start_new_session=True)
+    try:
+        _, err = p0.communicate(timeout=120)
+    finally:
+        for p in (p0, p1):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+    assert p0.returncode != 0 and time.time() - t0 < 120, err.decode()[-3000:]
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "ddp_timeout" in lines[0], err.decode()
+    status = json.load(open(tmp_path / "ddp" / "status.json"))
+    assert status["state"] == "failed" and "ddp_timeout" in status["error"]
