@@ -286,6 +286,39 @@ export async function scoreLevels(model: InferenceModel, prompts: number[][], an
   });
 }
 
+/** The header row of a CSV (its first record). */
+export async function readHeader(input: string): Promise<string[]> {
+  for await (const { record } of csvRecords(input)) return record;
+  throw new AnnotationInputError(`${input} is empty`);
+}
+
+function goldColumnFor(input: string, header: string[], explicit: string | undefined, textColumn: string | undefined): string | undefined {
+  if (explicit === undefined) return goldColumnOf(header, textColumn);
+  const g = findColumn(header, explicit);
+  if (g === undefined) throw new AnnotationInputError(`${input}: no column '${explicit}' for the gold label (columns: ${header.join(', ')})`);
+  return header[g];
+}
+
+/** The scale found in the gold column (known scales, numbers, else an alphabetical guess that is flagged). */
+function levelsFromGold(input: string, goldName: string | undefined, pass1: ScanResult): { scale: LabelScale; levels: string[]; warnings: string[] } {
+  const warnings: string[] = [];
+  if (goldName === undefined) throw new AnnotationInputError(`${input}: no gold column to find the levels in; pass --levels a,b,c (lowest first) or --gold-column`);
+  if (pass1.goldOverflow) warnings.push(`the gold column '${goldName}' has over ${MAX_GOLD_VALUES} distinct values; only the first ${MAX_GOLD_VALUES} were considered`);
+  if (pass1.goldCounts.size < 2) throw new AnnotationInputError(`${input}: the gold column '${goldName}' has fewer than two distinct labels; pass --levels a,b,c`);
+  const scale = detectScale(pass1.goldCounts);
+  if (scale.source === 'guessed') warnings.push(`label order is a guess (alphabetical: ${scale.levels.join(' < ')}); pass --levels lowest,...,highest`);
+  return { scale, levels: scale.levels.map((level) => pass1.spellings.get(level) ?? level), warnings };
+}
+
+/** The levels of the gold column, lowest first, spelled as in the file (the VS Code flow offers them for reordering). */
+export async function detectLevels(input: string, goldColumn?: string, signal?: AbortSignal): Promise<{ goldColumn: string; levels: string[]; source: LabelScale['source']; warnings: string[] }> {
+  const header = await readHeader(input);
+  const goldName = goldColumnFor(input, header, goldColumn, undefined);
+  const pass1 = await scan(input, -1, goldName !== undefined ? header.indexOf(goldName) : undefined, 0, 1, signal);
+  const found = levelsFromGold(input, goldName, pass1);
+  return { goldColumn: goldName!, levels: found.levels, source: found.scale.source, warnings: found.warnings };
+}
+
 export async function annotateWithModel(model: InferenceModel, input: string, options: LlmAnnotateOptions): Promise<LlmAnnotateResult> {
   const started = Date.now();
   const signal = options.signal;
@@ -297,27 +330,14 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
   checkOutputPath(input, options.out);
 
   // ---- pass 1: columns, gold labels, example pools ----
-  let header: string[] = [];
-  for await (const { record } of csvRecords(input)) {
-    header = record;
-    break;
-  }
-  if (header.length === 0) throw new AnnotationInputError(`${input} is empty`);
-  let textIndex = -1;
-  let goldName: string | undefined;
-  const t = findColumn(header, options.textColumn);
-  if (t === undefined) throw new AnnotationInputError(`${input}: no column '${options.textColumn}' for the text (columns: ${header.join(', ')})`);
-  textIndex = t;
-  if (options.goldColumn !== undefined) {
-    const g = findColumn(header, options.goldColumn);
-    if (g === undefined) throw new AnnotationInputError(`${input}: no column '${options.goldColumn}' for the gold label (columns: ${header.join(', ')})`);
-    goldName = header[g];
-  } else goldName = goldColumnOf(header, header[textIndex]);
+  const header = await readHeader(input);
+  const textIndex = findColumn(header, options.textColumn);
+  if (textIndex === undefined) throw new AnnotationInputError(`${input}: no column '${options.textColumn}' for the text (columns: ${header.join(', ')})`);
+  const goldName = goldColumnFor(input, header, options.goldColumn, header[textIndex]);
   const goldIndex = goldName !== undefined ? header.indexOf(goldName) : undefined;
   if (goldIndex === textIndex) throw new AnnotationInputError(`${input}: the text column and the gold column are the same ('${goldName}')`);
   const poolSize = shots > 0 ? shots + 2 : 0;
   const pass1 = await scan(input, textIndex, goldIndex, poolSize, seed, signal);
-  if (pass1.goldOverflow) warnings.push(`the gold column '${goldName}' has over ${MAX_GOLD_VALUES} distinct values; only the first ${MAX_GOLD_VALUES} were considered`);
 
   // ---- the scale ----
   let scale: LabelScale;
@@ -330,11 +350,10 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
     }
     answerSpellings = options.levels.map((l) => l.trim()).filter((l) => !isMissingLabel(normalizeLabel(l)));
   } else {
-    if (goldIndex === undefined) throw new AnnotationInputError(`${input}: no gold column to find the levels in; pass --levels a,b,c (lowest first) or --gold-column`);
-    if (pass1.goldCounts.size < 2) throw new AnnotationInputError(`${input}: the gold column '${goldName}' has fewer than two distinct labels; pass --levels a,b,c`);
-    scale = detectScale(pass1.goldCounts);
-    if (scale.source === 'guessed') warnings.push(`label order is a guess (alphabetical: ${scale.levels.join(' < ')}); pass --levels lowest,...,highest`);
-    answerSpellings = scale.levels.map((level) => pass1.spellings.get(level) ?? level);
+    const found = levelsFromGold(input, goldName, pass1);
+    scale = found.scale;
+    answerSpellings = found.levels;
+    warnings.push(...found.warnings);
   }
   const levelOf = new Map(scale.levels.map((level, i) => [level, i]));
   if (shots > 0 && goldIndex === undefined) throw new AnnotationInputError(`${input}: --shots ${shots} needs gold-labelled rows, but no gold column was found; pass --gold-column or --shots 0`);
