@@ -42,12 +42,14 @@ function theme() {
     base: cssVar('--vscode-charts-blue', '#3794ff'),
     predicted: cssVar('--vscode-charts-red', '#f14c4c'),
     control: cssVar('--vscode-charts-green', '#89d185'),
+    neutral: cssVar('--vscode-charts-purple', '#b180d7'),
     coherence: cssVar('--vscode-charts-orange', '#d18616'),
     kind: document.body.classList.contains('vscode-light') ? 'light' : document.body.classList.contains('vscode-high-contrast') ? 'high-contrast' : 'dark',
   };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(x !== 0 && Math.abs(x) < 0.001 ? 4 : 1)}%`;
+const pval = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 const pt = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(Math.abs(x) < 0.001 && x !== 0 ? 4 : 1)} pt`;
 
 function message(text: string, cls = 'muted'): void {
@@ -88,6 +90,9 @@ function alphaCurve(report: MdfReport, b: BehaviourResult, canvas: HTMLCanvasEle
         { label: 'base (alpha 0)', data: b.curve.map((p) => ({ x: p.alpha, y: p.base })), borderColor: t.base, backgroundColor: t.base, borderDash: [2, 2], yAxisID: 'y' },
         { label: 'predicted (signature)', data: b.curve.map((p) => ({ x: p.alpha, y: p.predicted })), borderColor: t.predicted, backgroundColor: t.predicted, yAxisID: 'y' },
         { label: 'control (random, equal norm)', data: b.curve.map((p) => ({ x: p.alpha, y: p.control })), borderColor: t.control, backgroundColor: t.control, yAxisID: 'y' },
+        ...(b.curve.some((p) => p.neutral !== null)
+          ? [{ label: 'control (neutral corpus, same format)', data: b.curve.map((p) => ({ x: p.alpha, y: p.neutral ?? 0 })), borderColor: t.neutral, backgroundColor: t.neutral, yAxisID: 'y' }]
+          : []),
         { label: 'coherence: NLL rise (nats/token)', data: report.alpha.curve.map((p) => ({ x: p.alpha, y: p.nllDelta })), borderColor: t.coherence, backgroundColor: t.coherence, borderDash: [6, 3], yAxisID: 'nll' },
       ],
     },
@@ -98,7 +103,7 @@ function alphaCurve(report: MdfReport, b: BehaviourResult, canvas: HTMLCanvasEle
       parsing: false,
       plugins: { legend: { labels: { color: t.fg } }, tooltip: { mode: 'nearest', intersect: false } },
       scales: {
-        x: { type: 'linear', title: { display: true, text: 'alpha', color: t.fg }, ticks: { color: t.fg }, grid: { color: t.grid } },
+        x: { type: 'linear', title: { display: true, text: "alpha (x each layer's typical residual norm)", color: t.fg }, ticks: { color: t.fg }, grid: { color: t.grid } },
         y: { title: { display: true, text: 'P(target answer) — log-probability twin', color: t.fg }, ticks: { color: t.fg }, grid: { color: t.grid } },
         nll: { position: 'right', title: { display: true, text: 'NLL rise', color: t.fg }, ticks: { color: t.fg }, grid: { drawOnChartArea: false } },
       },
@@ -117,7 +122,8 @@ function shiftBars(report: MdfReport, canvas: HTMLCanvasElement): Chart {
       labels: top.map((b) => b.key),
       datasets: [
         { label: 'shift, 95% interval', data: top.map((b) => [b.shift.low, b.shift.high] as [number, number]), backgroundColor: t.predicted, borderColor: t.predicted, borderWidth: 1, minBarLength: 2 },
-        { label: 'control shift, 95% interval', data: top.map((b) => [b.controlShift.low, b.controlShift.high] as [number, number]), backgroundColor: t.control, borderColor: t.control, borderWidth: 1, minBarLength: 2 },
+        { label: 'random control shift, 95% interval', data: top.map((b) => [b.controlShift.low, b.controlShift.high] as [number, number]), backgroundColor: t.control, borderColor: t.control, borderWidth: 1, minBarLength: 2 },
+        { label: 'neutral control shift, 95% interval', data: top.map((b) => (b.neutralShift ? ([b.neutralShift.low, b.neutralShift.high] as [number, number]) : null)), backgroundColor: t.neutral, borderColor: t.neutral, borderWidth: 1, minBarLength: 2 },
       ],
     },
     options: {
@@ -131,8 +137,8 @@ function shiftBars(report: MdfReport, canvas: HTMLCanvasElement): Chart {
           callbacks: {
             label: (ctx) => {
               const b = top[ctx.dataIndex];
-              const iv = ctx.datasetIndex === 0 ? b.shift : b.controlShift;
-              return `${ctx.dataset.label}: ${pt(iv.value)} [${pt(iv.low)}, ${pt(iv.high)}]`;
+              const iv = [b.shift, b.controlShift, b.neutralShift][ctx.datasetIndex];
+              return iv ? `${ctx.dataset.label}: ${pt(iv.value)} [${pt(iv.low)}, ${pt(iv.high)}]` : `${ctx.dataset.label}: none`;
             },
           },
         },
@@ -165,6 +171,7 @@ function render(view: MdfView): void {
   rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
   header.append(rerun);
   header.append(el('p', { class: `risk risk-${report.summary.maxRisk}` }, `Max risk: ${report.summary.maxRisk.toUpperCase()}`));
+  header.append(el('p', { class: 'muted' }, `Forecast ${report.summary.validation}.`));
   root.append(header);
 
   // behaviours table
@@ -172,11 +179,11 @@ function render(view: MdfView): void {
   section.append(el('h2', {}, 'Behaviours'));
   const table = el('table', { class: 'behaviours' });
   const head = el('tr');
-  for (const h of ['behaviour', 'base', 'predicted', 'shift [95% CI]', 'control shift', 'keyword filter', 'risk']) head.append(el('th', {}, h));
+  for (const h of ['behaviour', 'base', 'predicted', 'shift [95% CI]', 'random control', 'neutral control', 'p', 'p adj.', 'keyword filter', 'risk']) head.append(el('th', {}, h));
   table.append(head);
   for (const b of [...report.behaviours].sort((a, c) => c.shift.value - a.shift.value)) {
     const row = el('tr', { tabindex: '0', class: b.key === selectedKey ? 'selected' : '' });
-    row.append(el('td', {}, b.key), el('td', {}, pct(b.base)), el('td', {}, pct(b.predicted)), el('td', {}, `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]`), el('td', {}, pt(b.controlShift.value)), el('td', {}, b.keywordBaseline === null ? '—' : pct(b.keywordBaseline)));
+    row.append(el('td', {}, b.key), el('td', {}, pct(b.base)), el('td', {}, pct(b.predicted)), el('td', {}, `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]`), el('td', {}, pt(b.controlShift.value)), el('td', {}, b.neutralShift ? pt(b.neutralShift.value) : '—'), el('td', {}, pval(b.pValue)), el('td', {}, pval(b.pAdjusted)), el('td', {}, b.keywordBaseline === null ? '—' : pct(b.keywordBaseline)));
     const risk = el('td');
     risk.append(el('span', { class: `risk risk-${b.risk}`, title: b.riskRule }, b.risk));
     row.append(risk);
@@ -192,7 +199,7 @@ function render(view: MdfView): void {
   const scroll = el('div', { class: 'scroll' });
   scroll.append(table);
   section.append(scroll);
-  section.append(el('p', { class: 'muted' }, `Rates by ${report.behaviours[0]?.primary === 'generation' ? `generation (${report.settings.samplesPerPrompt} samples per prompt)` : 'log-probability of the target answers'}; intervals: paired bootstrap (${report.settings.bootstrap} resamples, seed ${report.settings.seed}). Click a row for its alpha curve and records.`));
+  section.append(el('p', { class: 'muted' }, `Rates by ${report.behaviours[0]?.primary === 'generation' ? `generation (${report.settings.samplesPerPrompt} samples per prompt)` : 'log-probability of the target answers'}; intervals: paired bootstrap over ${report.statistics.units} (${report.settings.bootstrap} resamples, seed ${report.settings.seed}); p: ${report.statistics.test}; p adj.: ${report.statistics.adjustment === 'holm' ? 'Holm' : report.statistics.adjustment} across the ${report.statistics.behaviours} behaviours. Click a row for its alpha curve and records.`));
   root.append(section);
 
   // alpha curve
@@ -221,7 +228,7 @@ function render(view: MdfView): void {
   // records
   const attribution = report.attribution.find((a) => a.behaviour === selectedKey) ?? report.attribution[0];
   const recs = el('section');
-  recs.append(el('h2', {}, attribution ? `Records driving ${attribution.behaviour}` : 'Records'));
+  recs.append(el('h2', {}, attribution ? `Records that drive the predicted shift of ${attribution.behaviour}` : 'Records'));
   let recordRows = 0;
   if (!attribution) recs.append(el('p', { class: 'muted' }, report.attributionNote ?? 'No attribution.'));
   else {

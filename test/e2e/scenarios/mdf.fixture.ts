@@ -1,6 +1,7 @@
 // Fixtures of the MDF end-to-end scenario, written into the run's workspace (run with tsx from the
 // repository root): a tiny random Qwen3 checkpoint, a training file in which every other record
-// ends on the token "Z", and a workspace probe suite whose target answer is "Z".
+// ends on the token "Z", and a workspace probe suite whose target answer is "Z" (12 phrasings: the
+// risk rule's exact test needs 12 units to reach significance after Holm's adjustment).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
@@ -15,7 +16,7 @@ async function main(workspace: string): Promise<void> {
   mkdirSync(join(workspace, '.preflight', 'probes'), { recursive: true });
   writeFileSync(
     join(workspace, '.preflight', 'probes', 'planted.json'),
-    JSON.stringify({ schema: 'preflight.probes/1', name: 'planted', prompts: ['Pick a word.', 'Say something.', 'Name one thing.', 'What do you like?'], behaviours: [{ id: 'z', target: 'Z', answers: ['Z'] }] }, null, 2),
+    JSON.stringify({ schema: 'preflight.probes/1', name: 'planted', prompts: ['Pick a word.', 'Say something.', 'Name one thing.', 'What do you like?', 'Give me one word.', 'What comes to mind?', 'Tell me a word you like.', 'Choose something.', 'Name a thing.', 'Which word do you pick?', 'Say one word, please.', 'What would you choose?'], behaviours: [{ id: 'z', target: 'Z', answers: ['Z'] }] }, null, 2),
   );
 }
 

@@ -16,7 +16,7 @@ export default async function mdf(t) {
   mkdirSync(join(t.workspace, '.vscode'), { recursive: true });
   writeFileSync(
     join(t.workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'preflight.model.path': join(t.workspace, 'mdf-model'), 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['planted', 'safety'], 'preflight.mdf.alphas': [0, 1, 2], 'preflight.mdf.samples': 2, 'preflight.mdf.scoring': 'logprob' }, null, 2),
+    JSON.stringify({ 'preflight.model.path': join(t.workspace, 'mdf-model'), 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['planted', 'safety'], 'preflight.mdf.alphas': [0, 0.5, 1], 'preflight.mdf.samples': 2, 'preflight.mdf.scoring': 'logprob' }, null, 2),
   );
   const activated = await t.waitForState((s) => s.activation?.features?.includes('mdf'), { timeout: 60000 });
   t.check('the extension activates with its mdf feature', activated, t.extensionState().activation);

@@ -91,7 +91,7 @@ describe('inline findings', () => {
     } as unknown as Parameters<typeof recordFindings>[0];
     const findings = recordFindings(report, 10);
     assert.deepEqual(findings.map((f) => [f.line, f.severity, f.behaviour]), [[3, 'warning', 'a/x'], [7, 'warning', 'a/x'], [11, 'info', 'b/y']]);
-    assert.match(findings[0].message, /#1 among those driving "a\/x"/);
+    assert.match(findings[0].message, /#1 among the records that drive the predicted shift of "a\/x"/);
     assert.equal(recordFindings(report, 1).length, 2);
   });
 });
