@@ -4,3 +4,4 @@ export * from './dataCheck';
 export * from './metrics';
 export * from './protocol';
 export * from './prefill';
+export * from './trainerProcess';

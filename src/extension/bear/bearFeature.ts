@@ -56,8 +56,8 @@ export function bearFeature(): Feature {
       };
       const dashboardHost = {
         stop: (runId: string, runDir: string) => {
-          runner.stop(runId, runDir);
           setTimeout(() => tree.refresh(), 1500);
+          void runner.stop(runId, runDir).finally(() => tree.refresh());
         },
         resume: async (runId: string, runDir: string) => {
           try {

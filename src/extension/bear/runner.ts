@@ -1,10 +1,13 @@
-// Starts BEAR runs as VS Code tasks (ShellExecution, so the user sees the trainer's output in the
-// terminal panel) and stops them. Stop terminates the task; the trainer turns the signal into a clean
-// stop and writes status 'stopped'. If the process outlives the terminal, it gets SIGTERM.
+// Starts BEAR runs as VS Code tasks and stops them. The trainer runs under ProcessExecution: the
+// interpreter is executed with an argument array, no shell, so `; & | $( )` in the workspace path or the
+// output folder are plain characters (its output still shows in the terminal panel). Stop (trusted
+// workspaces only) sends SIGTERM to the trainer's process group, then SIGKILL after STOP_GRACE_MS; the
+// pid is the task process this session started, or status.json's pid once /proc shows it is this run's
+// trainer (core/recsys/trainerProcess.ts) -- a planted status.json cannot make Stop kill anything else.
 import { delimiter, join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { auditCommand, processAlive, readRun, trainerCommand, type BearRunConfig } from '../../core/recsys';
+import { auditCommand, readRun, stopTrainer, trainerCommand, type BearRunConfig, type StopOutcome } from '../../core/recsys';
 import { log } from '../log';
 import { resolvePython } from './python';
 
@@ -12,6 +15,8 @@ export const TASK_TYPE = 'preflight-bear';
 
 export class BearRunner implements vscode.Disposable {
   private readonly executions = new Map<string, vscode.TaskExecution>();
+  /** pid of each run's task process started in this session (ProcessExecution: the interpreter itself). */
+  private readonly pids = new Map<string, number>();
   private readonly changed = new vscode.EventEmitter<string>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
@@ -22,12 +27,15 @@ export class BearRunner implements vscode.Disposable {
         const runId = (e.execution.task.definition as { runId?: string }).runId;
         if (e.execution.task.definition.type !== TASK_TYPE || !runId) return;
         this.executions.delete(runId);
+        this.pids.delete(runId);
         log().info(`BEAR run ${runId}: trainer exited with code ${e.exitCode ?? 'unknown'}`);
         this.changed.fire(runId);
       }),
       vscode.tasks.onDidStartTaskProcess((e) => {
         const runId = (e.execution.task.definition as { runId?: string }).runId;
-        if (e.execution.task.definition.type === TASK_TYPE && runId) this.changed.fire(runId);
+        if (e.execution.task.definition.type !== TASK_TYPE || !runId) return;
+        if (this.executions.get(runId) === e.execution) this.pids.set(runId, e.processId);
+        this.changed.fire(runId);
       }),
     );
   }
@@ -62,7 +70,7 @@ export class BearRunner implements vscode.Disposable {
       folder ?? vscode.TaskScope.Workspace,
       `BEAR ${runId}`,
       'preflight',
-      new vscode.ShellExecution(command.executable, command.args, { cwd: runDir, env: command.env }),
+      new vscode.ProcessExecution(command.executable, command.args, { cwd: runDir, env: command.env }),
     );
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Silent, panel: vscode.TaskPanelKind.Dedicated, clear: true, echo: true };
     const execution = await vscode.tasks.executeTask(task);
@@ -85,7 +93,7 @@ export class BearRunner implements vscode.Disposable {
     const command = auditCommand({ python: python.path, packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath, configPath, outPath, users, existingPythonPath: process.env.PYTHONPATH, pathSeparator: delimiter });
     const id = `audit-${Date.now()}`;
     const task = new vscode.Task({ type: TASK_TYPE, auditId: id }, folder ?? vscode.TaskScope.Workspace, 'BEAR pruning audit', 'preflight',
-      new vscode.ShellExecution(command.executable, command.args, { cwd: dir, env: command.env }));
+      new vscode.ProcessExecution(command.executable, command.args, { cwd: dir, env: command.env }));
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Silent, panel: vscode.TaskPanelKind.Dedicated, clear: true };
     return new Promise((resolve, reject) => {
       const sub = vscode.tasks.onDidEndTaskProcess((e) => {
@@ -108,23 +116,26 @@ export class BearRunner implements vscode.Disposable {
     });
   }
 
-  /** Ends the run's whole process tree: terminate the task, then SIGTERM the trainer if it survived. */
-  stop(runId: string, runDir: string): void {
-    const execution = this.executions.get(runId) ?? vscode.tasks.taskExecutions.find((e) => (e.task.definition as { runId?: string }).runId === runId);
-    execution?.terminate();
-    const pid = readRun(runDir, runId).status?.pid;
-    const kill = () => {
-      if (pid && processAlive(pid)) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          /* already gone */
-        }
-      }
-    };
-    if (!execution) kill();
-    else setTimeout(kill, 3000);
+  /**
+   * Stops a run: SIGTERM to the trainer's process group (it writes status 'stopped' and exits), SIGKILL
+   * after STOP_GRACE_MS if it is still there. Only in a trusted workspace, and only for a process that is
+   * this session's task process or verifiably this run's trainer; otherwise nothing is signalled.
+   */
+  async stop(runId: string, runDir: string): Promise<StopOutcome> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Preflight: Stop is disabled in an untrusted workspace.');
+      return 'refused';
+    }
+    const own = this.pids.get(runId);
+    const outcome = own !== undefined
+      ? await stopTrainer(own, runDir, { trusted: true })
+      : await stopTrainer(readRun(runDir, runId).status?.pid, runDir);
+    log().info(`BEAR run ${runId}: stop -> ${outcome}`);
+    if (outcome === 'refused' && own === undefined) {
+      void vscode.window.showWarningMessage(`Preflight: no trainer process of run ${runId} was found; nothing was stopped.`);
+    }
     this.changed.fire(runId);
+    return outcome;
   }
 
   dispose(): void {
