@@ -1,7 +1,9 @@
 // The command table. Each feature owns its own file; unbuilt features say so plainly.
 import { CliCommand } from '../command';
 import { annotateCommand } from './annotate';
+import { annotateLlmCommand } from './annotateLlm';
 import { buildModelCommand } from './buildModel';
+import { demoCommand } from './demo';
 import { generateCommand } from './generate';
 import { inspectCommand } from './inspect';
 import { mdfCommand } from './mdf';
@@ -10,8 +12,10 @@ import { validateCommand } from './validate';
 export const commands: CliCommand[] = [
   validateCommand,
   annotateCommand,
+  annotateLlmCommand,
   buildModelCommand,
   generateCommand,
   inspectCommand,
   mdfCommand,
+  demoCommand,
 ];
