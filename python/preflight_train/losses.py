@@ -132,6 +132,16 @@ def _valid_logits(z: torch.Tensor, y: torch.Tensor, pos: torch.Tensor, labels: t
     return zv, tcol, inside.sum(-1)
 
 
+def compact_targets(labels: torch.Tensor, allowed: SparseAllowed):
+    """(labels [1, N], allowed) for logits computed at the labelled positions only ([1, N, V], row-major, as
+    `logits[labels != -100][None]`): every loss gives the same value and gradient on the compact form."""
+    mask = labels != IGNORE
+    index = torch.full(labels.shape, -1, dtype=torch.long, device=labels.device)
+    index[mask] = torch.arange(int(mask.sum()), device=labels.device)
+    cols = index[allowed.rows, allowed.cols]
+    return labels[mask][None], SparseAllowed(torch.zeros_like(cols), cols, allowed.offsets, allowed.tokens)
+
+
 NORMALIZATIONS = ("authors", "branching")
 
 
@@ -245,4 +255,4 @@ def loss_by_name(name: str, logits, labels, allowed, tau=1.0, beam=10, lam=0.25,
     return loss, _stats(w, log_ratio, branching)
 
 
-__all__ = ["SparseAllowed", "lml_loss", "msl_loss", "bear_loss", "bear_loss_with_stats", "loss_by_name", "IGNORE", "NORMALIZATIONS"]
+__all__ = ["SparseAllowed", "lml_loss", "msl_loss", "bear_loss", "bear_loss_with_stats", "loss_by_name", "compact_targets", "IGNORE", "NORMALIZATIONS"]

@@ -176,9 +176,13 @@ class TinyLlamaForCausalLM(nn.Module):
             nn.init.normal_(m.weight, std=self.config.initializer_range)
 
     supports_cache = True  # beam search may feed one token at a time with past_key_values
+    supports_logits_mask = True  # forward(logits_mask=...) projects only the selected positions
 
-    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False, **_):
-        """attention_mask covers the cached positions and the new ones: [B, T_past + T]."""
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False,
+                logits_mask=None, **_):
+        """attention_mask covers the cached positions and the new ones: [B, T_past + T]. With `logits_mask`
+        (bool [B, T]) only those positions go through the vocabulary projection: logits [1, N, V], row-major
+        (training needs logits at the target tokens only; the projection dominates the cost)."""
         B, T = input_ids.shape
         T_past = past_key_values[0][0].shape[2] if past_key_values is not None else 0
         if attention_mask is None:
@@ -201,6 +205,8 @@ class TinyLlamaForCausalLM(nn.Module):
             x, present = layer(x, cos, sin, bias, past_key_values[i] if past_key_values is not None else None)
             if use_cache:
                 presents.append(present)
+        if logits_mask is not None:
+            return Output(self.lm_head(self.model.norm(x[logits_mask]))[None], presents if use_cache else None)
         return Output(self.lm_head(self.model.norm(x)), presents if use_cache else None)   # logits [B, T, V]
 
     # --- HF layout -------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from . import config as config_mod
 from .config import RunConfig
 from .data import catalogue_from, collate, encode_records, load_catalogue, load_id2name, load_records
 from .evaluate import evaluate_encoded, pruning_audit
-from .losses import loss_by_name
+from .losses import compact_targets, loss_by_name
 from .models import export_merged, load_model, save_model
 from .state_io import has_state, load_state, save_state, LEGACY_PICKLE, StateError
 from .synth import generate
@@ -213,7 +213,9 @@ def _lr_lambda(warmup: int, total: int):
     return f
 
 
-def train(cfg: RunConfig, stopper: Optional[Stopper] = None, echo: bool = True) -> Dict:
+def train(cfg: RunConfig, stopper: Optional[Stopper] = None, echo: bool = True, data=None) -> Dict:
+    """Runs cfg. `data` = (splits, titles) already in memory (benchmarks that subsample a data set without
+    writing a copy of it) replaces reading cfg.data's files."""
     world, rank, local = _distributed()
     if world > 1 and not torch.distributed.is_initialized():
         # NCCL honours the timeout only with async error handling (the variable's name changed in torch 2.2).
@@ -230,7 +232,7 @@ def train(cfg: RunConfig, stopper: Optional[Stopper] = None, echo: bool = True) 
     log = RunLog(out_dir, main, echo=echo)
     stopper = stopper or Stopper()
     try:
-        return _train(cfg, out_dir, log, stopper, world, rank, device)
+        return _train(cfg, out_dir, log, stopper, world, rank, device, data)
     except StopRequested:
         log.write({"type": "status", "state": "stopped"})
         log.set_status(state="stopped")
@@ -247,17 +249,21 @@ def train(cfg: RunConfig, stopper: Optional[Stopper] = None, echo: bool = True) 
         raise
 
 
-def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: int, rank: int, device) -> Dict:
+def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: int, rank: int, device, data=None) -> Dict:
     main = rank == 0
     _seed_all(cfg.train.seed)
-    if world > 1 and cfg.data.synthetic is not None:
-        # Rank 0 writes the synthetic files; the others read them only once they are complete.
+    if data is not None:
+        splits, titles = data
+    elif world > 1 and cfg.data.synthetic is not None:
+        # Rank 0 writes the synthetic files once; the others read them after the barrier, when complete.
         if main:
-            prepare_data(cfg, out_dir)
+            splits, titles = prepare_data(cfg, out_dir)
         torch.distributed.barrier()
         if not main:
             _wait_for_synthetic(cfg, out_dir)
-    splits, titles = prepare_data(cfg, out_dir, write=main or world == 1)
+            splits, titles = prepare_data(cfg, out_dir, write=False)
+    else:
+        splits, titles = prepare_data(cfg, out_dir)
     if "train" not in splits or "valid" not in splits:
         raise ValueError("training needs a train and a valid split")
 
@@ -354,11 +360,15 @@ def _train(cfg: RunConfig, out_dir: str, log: RunLog, stopper: Stopper, world: i
             sync = nullcontext() if (world == 1 or last_micro) else train_model.no_sync()
             autocast = torch.autocast(device_type="cuda", dtype=amp_dtype) if amp_dtype is not None else nullcontext()
             with sync:
+                labels, allowed = batch["labels"].to(device), batch["allowed"].to(device)
+                compact = world == 1 and getattr(model, "supports_logits_mask", False)
                 with autocast:
                     out = train_model(input_ids=batch["input_ids"].to(device),
-                                      attention_mask=batch["attention_mask"].to(device))
-                loss, stats = loss_by_name(lc.name, out.logits, batch["labels"].to(device),
-                                           batch["allowed"].to(device), tau=lc.tau, beam=lc.beam, lam=lc.lam, xi=lc.xi,
+                                      attention_mask=batch["attention_mask"].to(device),
+                                      **({"logits_mask": labels != -100} if compact else {}))
+                if compact:   # logits at the target tokens only: [1, N, V]
+                    labels, allowed = compact_targets(labels, allowed)
+                loss, stats = loss_by_name(lc.name, out.logits, labels, allowed, tau=lc.tau, beam=lc.beam, lam=lc.lam, xi=lc.xi,
                                            normalize=lc.normalize)
                 scaled = loss / cfg.train.grad_accum
                 (scaler.scale(scaled) if scaler else scaled).backward()

@@ -15,7 +15,8 @@ import math
 import pytest
 import torch
 
-from preflight_train.losses import IGNORE, SparseAllowed, bear_loss, bear_loss_with_stats, lml_loss, msl_loss
+from preflight_train.losses import (IGNORE, SparseAllowed, bear_loss, bear_loss_with_stats, compact_targets, lml_loss,
+                                    loss_by_name, msl_loss)
 
 
 def make_case(seed=0, B=3, T=6, V=40, beam=4, few=False):
@@ -225,3 +226,34 @@ def test_sparse_requires_every_labelled_position():
     pos = (labels != IGNORE).nonzero().tolist()[1:]
     with pytest.raises(ValueError):
         msl_loss(logits, labels, [(r, c, allowed[r, c].nonzero().reshape(-1)) for r, c in pos])
+
+
+def test_compact_targets_give_the_same_losses_and_gradients():
+    logits, labels, allowed = make_case(seed=9, few=True)
+    sparse = SparseAllowed.from_dense(allowed, labels)
+    c_labels, c_allowed = compact_targets(labels, sparse)
+    for name in ("lml", "msl", "bear"):
+        x1 = logits.clone().requires_grad_(True)
+        x2 = logits.clone().requires_grad_(True)
+        l1, s1 = loss_by_name(name, x1, labels, sparse, beam=4)
+        l2, s2 = loss_by_name(name, x2[labels != IGNORE][None], c_labels, c_allowed, beam=4)
+        l1.backward()
+        l2.backward()
+        assert torch.allclose(l1, l2, atol=1e-12) and s1 == s2
+        assert torch.allclose(x1.grad, x2.grad, atol=1e-12)
+
+
+def test_builtin_model_projects_only_masked_positions():
+    from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
+
+    torch.manual_seed(0)
+    m = TinyLlamaForCausalLM(TinyLlamaConfig(vocab_size=50)).eval()
+    ids = torch.randint(0, 50, (3, 7))
+    att = torch.ones(3, 7, dtype=torch.long)
+    att[1, 5:] = 0
+    mask = torch.zeros(3, 7, dtype=torch.bool)
+    mask[0, 2:5] = True
+    mask[2, 6] = True
+    full = m(input_ids=ids, attention_mask=att).logits[mask]
+    part = m(input_ids=ids, attention_mask=att, logits_mask=mask).logits
+    assert part.shape == (1, 4, 50) and torch.allclose(full, part[0], atol=1e-6)
