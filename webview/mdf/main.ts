@@ -160,6 +160,8 @@ function render(view: MdfView): void {
 
   const header = el('header');
   header.append(el('h1', {}, `Behaviour forecast — ${view.fileName}`));
+  // the bundled demo model (no preflight.model.path set): never let it pass for the user's base model
+  if (report.model.isDefault) header.append(el('p', { class: 'demo-model', role: 'note' }, `Model: ${report.model.name ?? 'preflight-tiny'}, the bundled demo model, not your base model. Set preflight.model.path to the checkpoint you will fine-tune.`));
   header.append(
     el(
       'p',

@@ -2,7 +2,9 @@
 // to ONNX in the worker on first use), "Preflight: Forecast Behaviour (MDF)" on a training file opens
 // the report panel (alpha curve and shift charts, behaviour table, records), marks the records that
 // drive the planted shift in the Problems panel, reveals a record's line on click, and a second run
-// on the unchanged file and model reuses the cached report. Screenshots in light and dark.
+// on the unchanged file and model reuses the cached report; `preflight mdf --json` on the same file,
+// model and settings gives the same numbers and finds the panel's cached report. Screenshots in
+// light and dark.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +30,29 @@ export default async function mdf(t) {
   t.check('the forecast ran without error', run && !run.error && run.behaviours === 2, run);
   t.check('the planted shift is flagged', run && run.maxRisk !== 'none', run);
   t.check('the panel drew the alpha curve and the shift chart', state?.mdfPanel?.charts >= 2 && state.mdfPanel.behaviours === 2, state?.mdfPanel);
+
+  // One pipeline: the CLI, given the same file, model and settings, computes the same report as the
+  // panel (recomputed with --no-cache), and without --no-cache it finds the extension's cached
+  // report under the same key (one build cache, one report cache, one key).
+  const cliArgs = [join(ROOT, 'dist', 'cli.js'), 'mdf', join(t.workspace, 'mdf-train.jsonl'), '--model', join(t.workspace, 'mdf-model'), '--provider', 'cpu', '--probes', 'planted,safety', '--alphas', '0,0.5,1', '--probe-samples', '2', '--scoring', 'logprob', '--workspace', t.workspace, '--json'];
+  const fresh = spawnSync(process.execPath, [...cliArgs, '--no-cache'], { cwd: t.workspace, encoding: 'utf8', timeout: 300000 });
+  let cli = null;
+  try {
+    cli = JSON.parse(fresh.stdout);
+  } catch {
+    // reported by the check below
+  }
+  t.check('preflight mdf --json runs on the same inputs', fresh.status === 0 && cli, fresh.stderr.slice(-2000));
+  const panelNumbers = run?.numbers ?? [];
+  const close = (a, b) => Math.abs(a - b) < 1e-9;
+  const same = cli && panelNumbers.length === cli.behaviours.length && cli.behaviours.every((b) => {
+    const p = panelNumbers.find((x) => x.key === b.key);
+    return p && close(p.base, b.base) && close(p.predicted, b.predicted) && close(p.shift.value, b.shift.value) && close(p.shift.low, b.shift.low) && close(p.shift.high, b.shift.high) && close(p.controlShift.value, b.controlShift.value) && p.risk === b.risk;
+  });
+  t.check('the CLI and the panel give the same numbers (rates, shifts, intervals, controls, risk)', same, { panel: panelNumbers, cli: cli?.behaviours.map((b) => ({ key: b.key, base: b.base, predicted: b.predicted, shift: b.shift, controlShift: b.controlShift, risk: b.risk })) });
+  t.check('both name the same model and chosen alpha', cli && run?.model?.hash === cli.model.hash && run?.chosenAlpha === cli.alpha.chosen && cli.model.isDefault === false, { panel: run?.model, cli: cli?.model });
+  const cached = spawnSync(process.execPath, cliArgs, { cwd: t.workspace, encoding: 'utf8', timeout: 300000 });
+  t.check("the CLI reuses the extension's cached report (same cache, same key)", cached.status === 0 && /Report reused from/.test(cached.stderr), cached.stderr.slice(-2000));
 
   const frame = t.webviewFrame();
   const heading = await frame.locator('h2', { hasText: 'Alpha curve' }).first().waitFor({ timeout: 20000 }).then(() => true, () => false);
