@@ -237,6 +237,43 @@ def sequence_logprobs(model, prompt: Sequence[int], trie: TitleTrie, pad_id: int
     return scores
 
 
+@torch.no_grad()
+def sequence_logprobs_cached(model, prompt: Sequence[int], trie: TitleTrie, tau: float = 1.0, max_batch: int = 256,
+                             mask: str = "before") -> List[float]:
+    """sequence_logprobs for models with a key/value cache: the prompt runs once and every batch of titles
+    continues from its cache (one pass over the titles' tokens instead of prompt + title per title)."""
+    device = next(model.parameters()).device
+    P = len(prompt)
+    ids = torch.tensor([list(prompt)], dtype=torch.long, device=device)
+    out = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+    cache, first = out.past_key_values, out.logits[0, -1].float().cpu() / tau
+    scores: List[float] = []
+    for start in range(0, len(trie.sequences), max_batch):
+        seqs = trie.sequences[start:start + max_batch]
+        n, L = len(seqs), max(len(q) for q in seqs) - 1
+        logits = None
+        if L > 0:
+            toks = torch.zeros((n, L), dtype=torch.long)
+            att = torch.ones((n, P + L), dtype=torch.long)
+            for i, q in enumerate(seqs):
+                toks[i, : len(q) - 1] = torch.tensor(q[:-1])
+                att[i, P + len(q) - 1:] = 0
+            rows = torch.zeros(n, dtype=torch.long, device=device)
+            past = [(k.index_select(0, rows), v.index_select(0, rows)) for k, v in cache]
+            pos = torch.arange(P, P + L, device=device)[None].expand(n, L)
+            logits = model(input_ids=toks.to(device), attention_mask=att.to(device), position_ids=pos,
+                           past_key_values=past, use_cache=False).logits.float().cpu() / tau
+        for i, q in enumerate(seqs):
+            node, total = 0, 0.0
+            for j, tok in enumerate(q):
+                kids = trie.children(node)
+                row = first if j == 0 else logits[i, j - 1]
+                total += _step_logps(row, kids, mask)[kids.index(tok)]
+                node = trie.step(node, tok)
+            scores.append(total)
+    return scores
+
+
 def rank_metrics(ranked: Sequence[Sequence[int]], targets: Sequence[int], ks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
     """HR@K (target among the first K) and NDCG@K (1/log2(rank+1) with one relevant item), averaged."""
     out = {f"hr@{k}": 0.0 for k in ks}
@@ -286,7 +323,10 @@ def pruning_audit(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: int =
         for e, res in zip(encoded, results):
             if should_stop is not None and should_stop():
                 raise InterruptedError("stop requested during the audit")
-            scores = sequence_logprobs(model, e.prompt, trie, pad_id=pad_id, tau=tau, max_batch=max_batch, mask=mask)
+            if getattr(model, "supports_cache", False):
+                scores = sequence_logprobs_cached(model, e.prompt, trie, tau=tau, max_batch=max_batch, mask=mask)
+            else:
+                scores = sequence_logprobs(model, e.prompt, trie, pad_id=pad_id, tau=tau, max_batch=max_batch, mask=mask)
             rank = 1 + sum(1 for s in scores if s > scores[e.item])
             kept = e.item in [i for i, _ in res]
             found += kept

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from preflight_train.data import prompt_text
-from preflight_train.evaluate import beam_search, rank_metrics, sequence_logprobs
+from preflight_train.evaluate import beam_search, rank_metrics, sequence_logprobs, sequence_logprobs_cached
 from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
 from preflight_train.synth import make_catalogue
 from preflight_train.tokenizer import WordTokenizer
@@ -222,3 +222,12 @@ def test_cached_and_recomputed_beam_search_agree(setup):
         for ra, rb in zip(a, b):
             for (_, sa), (_, sb) in zip(ra, rb):
                 assert abs(sa - sb) < 1e-4
+
+
+def test_cached_exhaustive_scoring_equals_recomputed(branchy):
+    titles, tok, model, trie, prompts = branchy
+    for mask in ("before", "after"):
+        for prompt in prompts[:3]:
+            a = sequence_logprobs(model, prompt, trie, pad_id=tok.pad_id, mask=mask)
+            b = sequence_logprobs_cached(model, prompt, trie, max_batch=7, mask=mask)
+            assert max(abs(x - y) for x, y in zip(a, b)) < 1e-4
