@@ -120,6 +120,7 @@ export function checkOutputPath(input: string, out: string): void {
   let outReal: string;
   if (existsSync(out)) {
     outReal = realpathSync(out);
+    if (!statSync(outReal).isFile()) throw new AnnotationInputError(`--out ${out} exists and is not a regular file`);
     const a = statSync(inReal);
     const b = statSync(outReal);
     if (a.dev === b.dev && a.ino === b.ino) throw new AnnotationInputError(`--out ${out} is the input file; the input is never rewritten (choose another output)`);
@@ -452,10 +453,12 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
       if (row++ === -1) continue; // the header
       const r = row - 1;
       if (signal?.aborted) cancelled = true;
-      const fields = [...record];
+      // the input's columns, then the two new ones (a ragged row's extra cells stay after them)
+      const fields = record.slice(0, header.length);
       while (fields.length < outHeader.length) fields.push('');
       fields[labelAt] = '';
       fields[confAt] = '';
+      if (record.length > header.length) fields.push(...record.slice(header.length));
       const text = (record[textIndex] ?? '').trim();
       const hash = textHash(text);
       const before = previous.get(r);
