@@ -40,7 +40,7 @@ describe('alpha relative to the residual norm, every family (real engine)', () =
         const base = report.alpha.curve[0];
         assert.ok(at.coherent && at.nllDelta <= DEFAULT_ALPHA_RULE.nllTolerance, `${family}: NLL rise ${at.nllDelta}`);
         assert.ok(at.distinct2 >= DEFAULT_ALPHA_RULE.distinctRatio * base.distinct2, `${family}: distinct-2 ${at.distinct2} vs ${base.distinct2}`);
-        console.log(`# ${family}: chosen alpha ${chosen}; NLL rise ${report.alpha.curve.map((p) => `${p.alpha}:${p.nllDelta.toFixed(3)}`).join(' ')}; distinct-2 ${report.alpha.curve.map((p) => p.distinct2.toFixed(2)).join(' ')}`);
+        console.log(`# ${family}: chosen alpha ${chosen}; NLL rise ${report.alpha.curve.map((p) => `${p.alpha}:${p.nllDelta.toFixed(3)}`).join(' ')}; distinct-2 ${report.alpha.curve.map((p) => p.distinct2.toFixed(2)).join(' ')}; ||s_l||/r_l ${report.signature.layerNorms.map((n, l) => (n / norms[l]).toFixed(2)).join(' ')}`);
       } finally {
         await t.cleanup();
       }
