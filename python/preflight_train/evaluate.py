@@ -263,12 +263,17 @@ def sequence_logprobs_cached(model, prompt: Sequence[int], trie: TitleTrie, tau:
             pos = torch.arange(P, P + L, device=device)[None].expand(n, L)
             logits = model(input_ids=toks.to(device), attention_mask=att.to(device), position_ids=pos,
                            past_key_values=past, use_cache=False).logits.float().cpu() / tau
+        full = torch.log_softmax(logits, dim=-1) if (mask == "after" and logits is not None) else None
         for i, q in enumerate(seqs):
             node, total = 0, 0.0
             for j, tok in enumerate(q):
                 kids = trie.children(node)
-                row = first if j == 0 else logits[i, j - 1]
-                total += _step_logps(row, kids, mask)[kids.index(tok)]
+                if j == 0:
+                    total += _step_logps(first, kids, mask)[kids.index(tok)]
+                elif full is not None:
+                    total += float(full[i, j - 1, tok])
+                elif len(kids) > 1:      # masked before the softmax: a single valid token has log p = 0
+                    total += _step_logps(logits[i, j - 1], kids, mask)[kids.index(tok)]
                 node = trie.step(node, tok)
             scores.append(total)
     return scores
