@@ -1,11 +1,30 @@
 // `preflight` — the headless twin of the extension. One file per command under ./commands.
 import { CliCommand, CliIO, EXIT_USAGE, UsageError } from './command';
 import { commands } from './commands';
+import { escapeControl } from './output';
 
+// one printer for every command: control characters from data never reach the terminal raw
 const io: CliIO = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => process.stdout.write(escapeControl(text)),
+  stderr: (text) => process.stderr.write(escapeControl(text)),
 };
+
+// `preflight inspect ... | head`: the reader went away; stop quietly, as Unix tools do
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
+/** Errors that describe unusable input, not a bug: printed on one line, exit 2. */
+function inputErrorMessage(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EINPUT' || code === 'ETOKENIZER') return error.message;
+  if (code && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP', 'EPERM', 'ENAMETOOLONG'].includes(code)) return error.message;
+  return undefined;
+}
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -35,8 +54,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`preflight ${name}: ${error.message}\n`);
+    const message = error instanceof UsageError ? error.message : inputErrorMessage(error);
+    if (message !== undefined) {
+      io.stderr(`preflight ${name}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
       return EXIT_USAGE;
     }
     throw error;

@@ -4,6 +4,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { analyzeAnnotations, AnnotationInputError, formatReport, sampleHumanTest } from '../../core/annotation';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
+import { refuseOwnInput } from '../outPath';
 
 const USAGE = `preflight annotate <labels.csv> [--human <human.csv> ...] [options]
 preflight annotate sample <labels.csv> --n N --out <sheet.csv> [--seed S] [--coders A1,A2]
@@ -124,6 +125,7 @@ export const annotateCommand: CliCommand = {
       if (n === undefined) throw new UsageError('sample needs --n N (items to draw)');
       const out = one(p, '--out');
       if (!out) throw new UsageError('sample needs --out <sheet.csv>');
+      refuseOwnInput(out, [file]);
       const seed = number(p, '--seed', Number.isInteger, 'an integer') ?? 1;
       const sample = await guard(() => sampleHumanTest({ path: file }, { n, seed, coders: list(one(p, '--coders')), levels: list(one(p, '--levels')), columns: columns(p) }));
       writeFileSync(out, sample.sheet);
@@ -140,6 +142,8 @@ export const annotateCommand: CliCommand = {
     readable(file, 'labels file');
     const humans = p.flags.get('--human') ?? [];
     for (const h of humans) readable(h, 'human test');
+    const outFile = one(p, '--out');
+    if (outFile) refuseOwnInput(outFile, [file, ...humans]);
     const resamples = number(p, '--bootstrap', (x) => Number.isInteger(x) && x >= 0 && x <= 1_000_000, 'an integer from 0 to 1000000');
     const seed = number(p, '--seed', Number.isInteger, 'an integer');
     const confidence = number(p, '--confidence', (x) => x > 0 && x < 1, 'between 0 and 1');

@@ -1,7 +1,8 @@
 // `preflight inspect [--model <dir>] --text STR [--steer FILE --alpha A] [--positions all|prompt] --json`
 // Prints what MDF reads from the model: the token ids, the logits at the last token, and each
 // layer's residual output there (hidden_last), optionally with steering vectors injected.
-import { readFileSync } from 'node:fs';
+import { readJsonFileSync } from '../../core/io/regularFile';
+import { assertFiniteLogits, checkSteeringValues } from '../../core/model/finite';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { numberFlag, parseFlags } from './buildModel';
 import { MODEL_FLAG_HELP, openCliModel } from '../model';
@@ -32,19 +33,29 @@ export const inspectCommand: CliCommand = {
         const alpha = numberFlag(values.alpha, 'alpha', 1);
         let raw: unknown;
         try {
-          raw = JSON.parse(readFileSync(values.steer, 'utf8'));
+          raw = readJsonFileSync(values.steer, { maxBytes: 256 * 2 ** 20, what: 'steering file' });
         } catch (error) {
           throw new UsageError(`--steer ${values.steer}: ${error instanceof Error ? error.message : String(error)}`);
         }
         if (!Array.isArray(raw) || raw.length !== L || raw.some((v) => !Array.isArray(v) || v.length !== E)) {
           throw new UsageError(`--steer must hold a JSON array of ${L} vectors of ${E} numbers`);
         }
-        vectors = new Float32Array(L * E);
-        (raw as number[][]).forEach((v, l) => v.forEach((x, e) => (vectors![l * E + e] = alpha * x)));
+        const scaled = (raw as unknown[][]).flatMap((v) => v.map((x) => (typeof x === 'number' ? alpha * x : NaN)));
+        try {
+          checkSteeringValues(scaled, '--steer (times --alpha) value');
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+        vectors = Float32Array.from(scaled);
       }
       const ids = model.tokenizer.encode(values.text);
       const out = await model.forward([ids], vectors ? { steering: { vectors } } : {});
       const logits = out.lastLogits[0];
+      try {
+        assertFiniteLogits(logits, 'inspect');
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const hidden = out.hiddenLast[0];
       const perLayer = Array.from({ length: L }, (_, l) => Array.from(hidden.subarray(l * E, (l + 1) * E)));
       if (values.json) {

@@ -2,7 +2,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
+import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../command';
 import { Finding, PARALLEL_MIN_BYTES, ValidationOptions, ValidationResult, formatOf, validateFile } from '../../core/data';
 
 const USAGE = `Usage: preflight validate <files-or-dirs...> [options]
@@ -95,7 +95,7 @@ export function parseValidateArgs(args: string[]): Parsed {
 const SKIP_DIRS = new Set(['node_modules', '.git']);
 
 /** The data files named by the arguments: files as given, directories searched recursively. */
-export async function expandPaths(paths: string[]): Promise<string[]> {
+export async function expandPaths(paths: string[], walked: Set<string> = new Set()): Promise<string[]> {
   const out: string[] = [];
   for (const path of paths) {
     let info;
@@ -114,7 +114,17 @@ export async function expandPaths(paths: string[]): Promise<string[]> {
         if (entry.name.startsWith('.') || SKIP_DIRS.has(entry.name)) continue;
         const child = join(dir, entry.name);
         if (entry.isDirectory()) await walk(child);
-        else if (entry.isFile() && formatOf(child) && (formatOf(child) !== 'json' || (await holdsRecords(child)))) found.push(child);
+        else if (!entry.isFile() && formatOf(child)) {
+          // a FIFO, device, socket or link with a data file's name: validating it reports what it
+          // is, and the run goes on (links to folders are not followed: no cycles)
+          if (entry.isSymbolicLink() && (await stat(child).then((s) => s.isDirectory(), () => false))) continue;
+          found.push(child);
+          walked.add(child);
+        } else if (entry.isFile() && formatOf(child) && (formatOf(child) !== 'json' || (await holdsRecords(child).catch(() => true)))) {
+          // an unreadable .json is kept: validating it reports why, and the run goes on
+          found.push(child);
+          walked.add(child);
+        }
       }
     };
     await walk(path);
@@ -162,8 +172,10 @@ export const validateCommand: CliCommand = {
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
     const { paths, json, options, workers } = parseValidateArgs(args);
-    const files = await expandPaths(paths);
+    const walked = new Set<string>();
+    const files = await expandPaths(paths, walked);
     const results: ValidationResult[] = [];
+    let skipped = 0;
     for (const file of files) {
       try {
         // large JSON Lines files are cut into byte ranges validated in worker threads
@@ -172,6 +184,12 @@ export const validateCommand: CliCommand = {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ETOKENIZER') throw new UsageError((error as Error).message);
+        if (code && walked.has(file)) {
+          // found by walking a folder: one unreadable file is reported and the others still checked
+          io.stderr(`preflight validate: skipped '${file}': ${(error as Error).message}\n`);
+          skipped++;
+          continue;
+        }
         if (code) throw new UsageError(`cannot read '${file}': ${(error as Error).message}`);
         throw error;
       }
@@ -206,6 +224,7 @@ export const validateCommand: CliCommand = {
       }
       io.stdout(`${lines.join('\n')}\n`);
     }
-    return errors > 0 ? EXIT_FINDINGS : EXIT_OK;
+    if (skipped > 0) io.stderr(`preflight validate: ${plural(skipped, 'file')} could not be read (see above)\n`);
+    return skipped > 0 ? EXIT_USAGE : errors > 0 ? EXIT_FINDINGS : EXIT_OK;
   },
 };

@@ -2,7 +2,7 @@
 // metric, the decomposition and their bootstrap intervals, and return the versioned report
 // (plus the per-row codes the editor needs for diagnostics and for revealing rows).
 import { alphaFromCoincidence, krippendorffAlpha } from './agreement';
-import { BootstrapOutput, HumanSample, ItemPairs, percentileInterval, runBootstrap, SHARE_STRIDE } from './bootstrap';
+import { BootstrapOutput, HumanSample, ItemPairs, percentileInterval, runBootstrapAsync, SHARE_STRIDE } from './bootstrap';
 import { CsvReadOptions, CsvSource } from './csv';
 import { decompose, taskFraction } from './decompose';
 import { AnnotationInputError } from './errors';
@@ -35,6 +35,9 @@ export interface AnnotationAnalysis {
 
 const DEFAULTS = { resamples: 1000, seed: 1, confidence: 0.95, maxFindings: 1000, maxGroupValues: 200 };
 
+/** Most label levels an analysis takes (docs/limits.md); ordinal scales in use have a handful. */
+export const MAX_LEVELS = 100;
+
 export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: CsvSource[], options: AnalyzeOptions = {}): Promise<AnnotationAnalysis> {
   const resamples = Math.max(0, Math.floor(options.resamples ?? DEFAULTS.resamples));
   const seed = options.seed ?? DEFAULTS.seed;
@@ -55,7 +58,22 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
     }
     explicit.levels.forEach((level) => known.add(level));
   }
+  // K levels cost K² per confusion matrix and per bootstrap round: a free-text column taken for
+  // the label column would otherwise run for hours (docs/limits.md)
+  const distinct = explicit ? explicit.levels.length : raw.labels.length;
+  if (distinct > MAX_LEVELS) {
+    throw new AnnotationInputError(
+      explicit
+        ? `--levels: ${distinct} levels, over the limit of ${MAX_LEVELS} (docs/limits.md)`
+        : `${raw.file}: ${distinct.toLocaleString('en-US')} distinct labels in '${raw.columns.gold}'/'${raw.columns.llm}', over the limit of ${MAX_LEVELS} levels (docs/limits.md); is a free-text column taken for a label column? Choose the columns (--gold-col, --llm-col) or pass --levels`,
+    );
+  }
   const rawHuman = humanSources.length ? await readHumanTest(humanSources, known, options.humanColumns) : undefined;
+  if (rawHuman && !explicit) {
+    const all = new Set(known);
+    for (const entry of rawHuman.entries) if (entry.label) all.add(entry.label);
+    if (all.size > MAX_LEVELS) throw new AnnotationInputError(`${rawHuman.files.join(', ')}: ${all.size.toLocaleString('en-US')} distinct labels with the labels file, over the limit of ${MAX_LEVELS} levels (docs/limits.md); pass --levels`);
+  }
 
   let scale: LabelScale;
   if (explicit) scale = explicit;
@@ -74,8 +92,9 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
   const values = scale.values;
 
   const coded = codeLabels(raw, scale, maxFindings);
-  const findings = [...coded.findings];
-  let findingsOmitted = Math.max(0, coded.offScale - coded.findings.length);
+  const findings = [...raw.invalidLabels.findings, ...coded.findings].slice(0, maxFindings);
+  let findingsOmitted = raw.invalidLabels.count + coded.offScale - findings.length;
+  if (raw.invalidLabels.count > 0) warnings.push(`${raw.invalidLabels.count} label(s) in ${raw.file} hold invalid UTF-8 or NUL bytes and were left out (see findings)`);
 
   // the LLM's confusion matrices: overall, then per group value
   const overall = new Float64Array(KK);
@@ -142,7 +161,7 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
   // bootstrap
   let boot: BootstrapOutput | undefined;
   if (resamples > 0) {
-    boot = runBootstrap({ K, values, resamples, seed, llm: [overall, ...groupConfusions.map((g) => g.confusion)], human: sample });
+    boot = await runBootstrapAsync({ K, values, resamples, seed, llm: [overall, ...groupConfusions.map((g) => g.confusion)], human: sample }, options.signal);
   } else {
     notComputed.push('confidence intervals: --bootstrap 0');
   }

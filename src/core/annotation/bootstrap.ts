@@ -47,8 +47,37 @@ export interface BootstrapOutput {
 
 export const SHARE_STRIDE = 7;
 
+/** All rounds at once, synchronously (tests, small inputs). */
 export function runBootstrap(input: BootstrapInput): BootstrapOutput {
-  const { K, values, resamples: B, human } = input;
+  const run = bootstrapRounds(input);
+  for (let b = 0; b < input.resamples; b++) run.round(b);
+  return run.output;
+}
+
+/** Rounds between pauses are capped by time, so the host's event loop (and a cancel) gets a turn. */
+const SLICE_MS = 25;
+
+/**
+ * The rounds with a pause every SLICE_MS: `signal` is checked at each pause, so a cancel stops a
+ * long bootstrap within milliseconds (the extension runs the analysis on its host thread).
+ */
+export async function runBootstrapAsync(input: BootstrapInput, signal?: AbortSignal): Promise<BootstrapOutput> {
+  const run = bootstrapRounds(input);
+  let slice = Date.now();
+  for (let b = 0; b < input.resamples; b++) {
+    run.round(b);
+    if (Date.now() - slice > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw new Error('cancelled');
+      slice = Date.now();
+    }
+  }
+  return run.output;
+}
+
+function bootstrapRounds(input: BootstrapInput): { round: (b: number) => void; output: BootstrapOutput } {
+  const { K, values, human } = input;
+  const B = input.resamples;
   const rng = new Rng(input.seed);
   const KK = K * K;
   const conf = new Float64Array(KK);
@@ -64,7 +93,7 @@ export function runBootstrap(input: BootstrapInput): BootstrapOutput {
   const picks = new Int32Array(human ? human.items : 0);
   const unit = new Uint16Array(64);
 
-  for (let b = 0; b < B; b++) {
+  const round = (b: number): void => {
     let hBoundary = NaN;
     let hConceptual = NaN;
     if (human && human.items > 0) {
@@ -108,8 +137,8 @@ export function runBootstrap(input: BootstrapInput): BootstrapOutput {
         shares[at + 6] = out[2] + hConceptual > 0 ? hConceptual / (out[2] + hConceptual) : NaN;
       }
     }
-  }
-  return { llm: llmOut, shares: sharesOut, human: humanOut, alpha: alphaOut };
+  };
+  return { round, output: { llm: llmOut, shares: sharesOut, human: humanOut, alpha: alphaOut } };
 }
 
 /**

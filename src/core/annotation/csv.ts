@@ -1,7 +1,7 @@
 // Streaming CSV reading with the 1-based line on which each record starts (csv-parse).
 // Records reach the callback one at a time, so a million-row file never sits in memory as objects.
 import { parse } from 'csv-parse';
-import { createReadStream } from 'node:fs';
+import { createRegularReadStream } from '../io/regularFile';
 import { Readable } from 'node:stream';
 import { AnnotationInputError } from './errors';
 
@@ -36,7 +36,7 @@ export async function readCsv(
   onRecord: (record: string[], line: number) => void,
   options: CsvReadOptions = {},
 ): Promise<number> {
-  const input = 'path' in source ? createReadStream(source.path, { highWaterMark: 1 << 20 }) : Readable.from([source.text]);
+  const input = 'path' in source ? createRegularReadStream(source.path, { highWaterMark: 1 << 20 }) : Readable.from([source.text]);
   const parser = parse({ relax_column_count: true, relax_quotes: true, bom: true, skip_empty_lines: true });
   let records = 0;
   let first = true;
@@ -75,6 +75,33 @@ export async function readCsv(
   });
   if (first) throw new CsvEmptyError(`${sourceName(source)} is empty`);
   return records;
+}
+
+/**
+ * Where the first record of CSV text ends (the offset of its line break, or -1 when the text is one
+ * record): one left-to-right pass, quote-aware as csv-parse with relax_quotes reads it — a quote
+ * opens a quoted field only at the start of a field, elsewhere it is a literal character. When a
+ * quoted field never closes, the record is taken to end at the first line break (the stray quote
+ * is reported by validation; the header is still the first line).
+ */
+export function firstRecordEnd(text: string, delimiter = ','): number {
+  let quoted = false;
+  let fieldStart = true;
+  let firstBreak = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === 34) {
+        if (text.charCodeAt(i + 1) === 34) i++;
+        else quoted = false;
+      } else if (firstBreak < 0 && (c === 10 || c === 13)) firstBreak = i;
+      continue;
+    }
+    if (c === 10 || c === 13) return c === 10 && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
+    if (c === 34 && fieldStart) quoted = true;
+    fieldStart = c === delimiter.charCodeAt(0);
+  }
+  return quoted ? firstBreak : -1;
 }
 
 export class CsvEmptyError extends AnnotationInputError {}

@@ -51,7 +51,13 @@ export interface RawLabelTable {
   ids?: string[];
   texts?: string[];
   groups: Array<{ column: string; values: string[]; codes: Int32Array }>;
+  /** labels holding invalid UTF-8 (decoded as U+FFFD) or NUL: left out as missing, one finding each (bounded) */
+  invalidLabels: { findings: AnnotationFinding[]; count: number };
 }
+
+/** Text that cannot be a label: a U+FFFD left by invalid UTF-8, or a NUL byte. */
+const INVALID_LABEL_TEXT = /[\uFFFD\u0000]/;
+const MAX_INVALID_LABEL_FINDINGS = 100;
 
 const GOLD_KEYS = ['gold', 'goldlabel', 'goldstandard', 'groundtruth', 'groundtruthlabel', 'groundtruthmove', 'humancategory', 'humanlabel', 'human', 'truth', 'truelabel', 'ytrue', 'reference', 'referencelabel', 'expected', 'label', 'target'];
 const LLM_KEYS = ['llm', 'llmlabel', 'llmcategory', 'modelcategory', 'modellabel', 'modelprediction', 'prediction', 'predicted', 'predictedlabel', 'predictedmove', 'predictedcategory', 'pred', 'ypred', 'output', 'machinelabel', 'llmannotation', 'annotation'];
@@ -131,8 +137,19 @@ export async function readLabels(source: CsvSource, options: ReadLabelsOptions =
   const texts: string[] = [];
   let groupState: Array<{ column: string; index: number; values: string[]; lookup: Map<string, number>; codes: IntColumn }> = [];
 
-  const code = (raw: string | undefined): number => {
+  const invalidLabels = { findings: [] as AnnotationFinding[], count: 0 };
+  const code = (raw: string | undefined, which: 'gold' | 'llm', at: number): number => {
     if (raw === undefined) return -1;
+    if (INVALID_LABEL_TEXT.test(raw)) {
+      // not a new level: such bytes come from a file saved in another encoding, or binary garbage
+      invalidLabels.count++;
+      if (invalidLabels.findings.length < MAX_INVALID_LABEL_FINDINGS) {
+        const column = header[which === 'gold' ? cols!.gold : cols!.llm];
+        const what = raw.includes('\u0000') ? 'a NUL byte' : 'invalid UTF-8 (shown as U+FFFD)';
+        invalidLabels.findings.push({ file, line: at, severity: 'error', code: 'label-invalid-text', column, message: `${which === 'gold' ? 'gold' : 'LLM'} label in column '${column}' contains ${what}; the row is left out of the metrics (re-save the file as UTF-8)` });
+      }
+      return -1;
+    }
     let c = byRaw.get(raw);
     if (c === undefined) {
       const normalized = normalizeLabel(raw);
@@ -163,8 +180,8 @@ export async function readLabels(source: CsvSource, options: ReadLabelsOptions =
     (record, at) => {
       const c = cols!;
       line.push(at);
-      gold.push(code(record[c.gold]));
-      llm.push(code(record[c.llm]));
+      gold.push(code(record[c.gold], 'gold', at));
+      llm.push(code(record[c.llm], 'llm', at));
       // without an id column a row's line number is its id (the coder sheet uses the same rule)
       if (options.keepIds) ids.push(c.id !== undefined ? (record[c.id] ?? '').trim() : String(at));
       if (options.keepTexts && c.text !== undefined) texts.push(record[c.text] ?? '');
@@ -202,6 +219,7 @@ export async function readLabels(source: CsvSource, options: ReadLabelsOptions =
     ids: options.keepIds ? ids : undefined,
     texts: options.keepTexts && c.text !== undefined ? texts : undefined,
     groups: groupState.map((group) => ({ column: group.column, values: group.values, codes: group.codes.view() })),
+    invalidLabels,
   };
 }
 

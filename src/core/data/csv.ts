@@ -21,12 +21,24 @@ const AUTO_LABEL_MIN_VALUES = 5;
 /** Columns with more distinct values than this are free text, not labels: not tracked. */
 const MAX_TRACKED_VALUES = 50;
 const MIN_ROWS_FOR_VARIANTS = 10;
+/** Rows wider than this are not checked field by field (docs/limits.md). */
+export const MAX_CSV_COLUMNS = 10_000;
+/** A record (row, with its quoted newlines) longer than this is skipped unread, as JSON Lines lines are. */
+export const MAX_CSV_RECORD_BYTES = 64 * 1024 * 1024;
 
 interface Row {
   fields: string[];
   raw: string;
   startLine: number;
   endLine: number;
+  /** computed once per row: the offsets of its fields and of its line breaks (positions stay linear) */
+  starts?: number[];
+  breaks?: number[];
+  rawEnd?: number;
+}
+
+function rowStarts(row: Row): number[] {
+  return (row.starts ??= fieldStarts(row.raw));
 }
 
 // Line breaks are counted as csv-parse and editors count them: CRLF, LF or a lone CR.
@@ -89,6 +101,7 @@ export class CsvValidator {
   private values: (Map<string, { count: number; line: number; column: number }> | null)[] | null = null;
   private lastEndLine = 0;
   private newlines = 0;
+  private tooWide = false;
 
   constructor(
     private readonly collector: FindingCollector,
@@ -106,6 +119,7 @@ export class CsvValidator {
       relax_quotes: true,
       skip_empty_lines: false,
       skip_records_with_error: true,
+      max_record_size: MAX_CSV_RECORD_BYTES,
       record_delimiter: ['\r\n', '\n'],
       on_record: (value: unknown) => {
         const record = value as { record: string[]; raw: string; info: { lines: number } };
@@ -140,6 +154,11 @@ export class CsvValidator {
   }
 
   private malformed(error: Error & { lines?: number; code?: string }): void {
+    if (error.code === 'CSV_MAX_RECORD_SIZE') {
+      const line = Math.min(error.lines ?? this.lastEndLine + 1, this.newlines + 1);
+      this.collector.add(line, 1, line, 1, 'error', 'line-too-long', `a CSV record longer than ${MAX_CSV_RECORD_BYTES / 2 ** 20} MB: it was not parsed, and the rest of the file was not read (limit in docs/limits.md)`);
+      return;
+    }
     if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
       // csv-parse reports where parsing ended; the open quote is in the record after the last good one
       const line = this.lastEndLine + 1;
@@ -175,10 +194,16 @@ export class CsvValidator {
     if (!this.header) {
       this.header = fields;
       this.headerLine = startLine;
+      if (fields.length > MAX_CSV_COLUMNS) {
+        this.tooWide = true;
+        this.collector.add(startLine, 1, startLine, 1, 'error', 'csv-too-many-columns', `the header has ${fields.length.toLocaleString('en-US')} columns, over the limit of ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns (docs/limits.md): rows are counted but not checked`);
+        return;
+      }
       this.checkHeader(row);
       return;
     }
     this.rows++;
+    if (this.tooWide) return;
     if (this.sample) {
       this.sample.push(row);
       if (this.sample.length >= AUTO_LABEL_SAMPLE) this.decideLabelColumns();
@@ -188,15 +213,23 @@ export class CsvValidator {
   }
 
   private position(row: Row, offset: number): [number, number] {
-    // line and UTF-16 column of `offset` within the record's raw text
-    let line = row.startLine;
-    let lineStart = 0;
-    LINE_BREAK.lastIndex = 0;
-    for (let m = LINE_BREAK.exec(row.raw); m && m.index < offset; m = LINE_BREAK.exec(row.raw)) {
-      line++;
-      lineStart = m.index + m[0].length;
+    // line and UTF-16 column of `offset` within the record's raw text; the line breaks are found
+    // once per row (ends of breaks), then binary-searched, so a wide row costs linear time
+    if (!row.breaks) {
+      row.breaks = [];
+      LINE_BREAK.lastIndex = 0;
+      for (let m = LINE_BREAK.exec(row.raw); m; m = LINE_BREAK.exec(row.raw)) row.breaks.push(m.index, m.index + m[0].length);
     }
-    return [line, offset - lineStart + 1];
+    const b = row.breaks;
+    let lo = 0;
+    let hi = b.length / 2; // number of breaks starting before `offset`
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (b[2 * mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    const lineStart = lo === 0 ? 0 : b[2 * lo - 1];
+    return [row.startLine + lo, offset - lineStart + 1];
   }
 
   private lineEndColumn(row: Row): number {
@@ -207,7 +240,7 @@ export class CsvValidator {
 
   private checkHeader(row: Row): void {
     const seen = new Map<string, number>();
-    const starts = fieldStarts(row.raw);
+    const starts = rowStarts(row);
     row.fields.forEach((name, i) => {
       const key = name.trim();
       if (key === '') return; // an unnamed index column (R, pandas) is common and harmless
@@ -259,7 +292,7 @@ export class CsvValidator {
     if (!this.levels && fields.length === header.length) this.trackValues(row);
     const ragged = fields.length !== header.length;
     if (ragged) {
-      const starts = fieldStarts(row.raw);
+      const starts = rowStarts(row);
       if (fields.length > header.length) {
         const [line, column] = this.position(row, starts[header.length] ?? 0);
         this.collector.add(line, column, row.endLine, this.lineEndColumn(row), 'error', 'csv-ragged-row', `row has ${fields.length} fields but the header has ${header.length} (an unquoted delimiter inside a text field?)`);
@@ -273,9 +306,9 @@ export class CsvValidator {
         if (c >= fields.length) continue;
         const value = fields[c];
         if (this.levelSet.has(value)) continue;
-        const starts = fieldStarts(row.raw);
+        const starts = rowStarts(row);
         const [line, column] = this.position(row, starts[c] ?? 0);
-        const width = Math.max(1, (starts[c + 1] ?? row.raw.replace(/[\r\n]+$/, '').length + 1) - 1 - (starts[c] ?? 0));
+        const width = Math.max(1, (starts[c + 1] ?? (row.rawEnd ??= row.raw.replace(/[\r\n]+$/, '').length) + 1) - 1 - (starts[c] ?? 0));
         const name = header[c] || `column ${c + 1}`;
         if (value.trim() === '') {
           this.collector.add(line, column, line, column + width, 'warning', 'label-missing', `no label in "${name}"`);
@@ -309,7 +342,7 @@ export class CsvValidator {
       if (entry) entry.count++;
       else if (seen.size >= MAX_TRACKED_VALUES) this.values[c] = null;
       else {
-        starts ??= fieldStarts(row.raw);
+        starts ??= rowStarts(row);
         const [line, column] = this.position(row, starts[c] ?? 0);
         seen.set(value, { count: 1, line, column });
       }

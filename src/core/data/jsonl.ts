@@ -2,7 +2,7 @@
 // UTF-16 columns (what editors show). Handles a BOM on line 1, CRLF, blank lines, lines longer
 // than a chunk (kept as a list of parts until their newline arrives, never re-copied per chunk),
 // and invalid UTF-8 (reported, then the line is read as an editor would, with U+FFFD).
-import { open } from 'node:fs/promises';
+import { openRegular } from '../io/regularFile';
 import { FindingCollector } from './findings';
 import { JsonTape, skipWs } from './jsonScan';
 import { LineLocator, RecordPipeline } from './pipeline';
@@ -185,7 +185,7 @@ function hasNonAsciiBefore(buf: Uint8Array, s: number, e: number): boolean {
  * chunk is valid until the next is read: feed it to JsonlValidator.push(chunk, true)).
  */
 export async function* readChunks(path: string, start: number, end: number, chunkBytes = 1 << 20): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
+  const { handle } = await openRegular(path);
   try {
     const buffer = Buffer.allocUnsafe(chunkBytes);
     let pos = start;

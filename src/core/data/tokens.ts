@@ -5,8 +5,10 @@
 // one token per non-ASCII character (CJK text runs at about 1-1.5 characters per token, so
 // counting each as a token is the cautious side). Computed from byte counts while scanning.
 import { Tokenizer } from '@huggingface/tokenizers';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES, readJsonFile } from '../io/regularFile';
+import { checkTokenizerRegexes } from '../model/tokenizerRegex';
 import { ExactTokenCounter } from './records';
 import { ValidationOptions } from './types';
 
@@ -16,13 +18,12 @@ export interface LoadedTokenizer extends ExactTokenCounter {
 
 /** Loads tokenizer.json (and tokenizer_config.json beside it, when present). */
 export async function loadTokenizer(path: string): Promise<LoadedTokenizer> {
-  const json = JSON.parse(await readFile(path, 'utf8')) as object;
-  let config: object = {};
-  try {
-    config = JSON.parse(await readFile(join(dirname(path), 'tokenizer_config.json'), 'utf8')) as object;
-  } catch {
-    // optional
-  }
+  const json = await readJsonFile<object>(path, { maxBytes: MAX_TOKENIZER_BYTES, what: 'tokenizer.json' });
+  // its regexes run on this thread: refuse the ones that can backtrack without end
+  checkTokenizerRegexes(json, path);
+  const configPath = join(dirname(path), 'tokenizer_config.json');
+  // optional; when present it must be a readable regular JSON file
+  const config = existsSync(configPath) ? await readJsonFile<object>(configPath, { maxBytes: MAX_CONFIG_BYTES }) : {};
   const tokenizer = new Tokenizer(json, config);
   return {
     path,

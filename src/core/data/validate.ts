@@ -1,8 +1,8 @@
 // Entry points: validateFile (streams from disk, progress, cancellation) and validateText (an
 // unsaved editor buffer; the same bytes give the same findings).
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { assertRegularFile, createRegularReadStream } from '../io/regularFile';
 import { CsvValidator } from './csv';
 import { FindingCollector } from './findings';
 import { looksLikeJsonLines, validateJsonDocument } from './jsonDocument';
@@ -114,9 +114,8 @@ export async function validateFile(path: string, options: ValidationOptions = {}
   const format = formatOf(path) ?? 'jsonl';
   const signal = progress.signal;
   if (signal?.aborted) throw abortError();
-  const info = await stat(path);
-  if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
-  const totalBytes = info.size;
+  // a FIFO, device or folder is refused here, before any stream is opened on it
+  const totalBytes = await assertRegularFile(path);
   const collector = new FindingCollector(path, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
   if (format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES) {
     // sniff: a big .json that is really JSON Lines streams fine
@@ -147,7 +146,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
       progress.onProgress?.(bytesRead, totalBytes);
     }
   } else {
-    const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+    const stream = createRegularReadStream(path, { highWaterMark: CHUNK_BYTES });
     try {
       for await (const chunk of stream) {
         if (signal?.aborted) throw abortError();

@@ -1,7 +1,8 @@
 // Probe suites (DESIGN.md §4.3): JSON files shipped in models/probes/ and read from a workspace's
 // .preflight/probes/. Schema "preflight.probes/1", documented in docs/mdf.md; every error names
 // the file and the JSON path that is wrong.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { MAX_CONFIG_BYTES, readRegularFileSync } from '../io/regularFile';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export const PROBE_SCHEMA = 'preflight.probes/1';
@@ -135,7 +136,7 @@ export function parseProbeSuite(value: unknown, source: string): ProbeSuite {
 export function readProbeSuite(file: string): ProbeSuite {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, { encoding: 'utf8', maxBytes: MAX_CONFIG_BYTES, what: 'probe suite' });
   } catch (error) {
     throw new ProbeSuiteError(file, [`cannot be read: ${(error as Error).message}`]);
   }

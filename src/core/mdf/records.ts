@@ -1,7 +1,7 @@
 // Training records rendered exactly as fine-tuning would see them, streamed from JSONL with
 // bounded memory (reservoir sampling) and the file's content hash computed in the same pass.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createRegularReadStream } from '../io/regularFile';
 import { createInterface } from 'node:readline';
 import type { ChatMessage, TextTokenizer } from '../model/api';
 import { rng } from './rng';
@@ -98,10 +98,26 @@ export function renderRecord(record: unknown, tokenizer: TextTokenizer, options:
   return { format, text: r.text };
 }
 
-/** Token ids of a rendered record: chat templates carry their own special tokens. */
+/** A token is at most this many UTF-16 characters on average in any text a trainer sees (BPE
+ *  vocabularies average 3-5; long whitespace or punctuation runs reach ~16). docs/limits.md. */
+export const MAX_CHARS_PER_TOKEN = 32;
+
+/**
+ * The prefix of `text` that holds its first `maxTokens` tokens: a 50 MB record is cut to
+ * maxTokens × MAX_CHARS_PER_TOKEN characters before it is tokenized, so tokenizing it costs time
+ * and memory in proportion to maxTokens, not to the record (never splits a surrogate pair).
+ */
+export function cutForTokens(text: string, maxTokens: number): string {
+  const limit = Math.max(1, maxTokens) * MAX_CHARS_PER_TOKEN;
+  if (text.length <= limit) return text;
+  const last = text.charCodeAt(limit - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
+}
+
+/** Token ids of a rendered record (cut to its first maxTokens tokens): chat templates carry their own special tokens. */
 export function tokenizeRecord(rendered: { format: RecordFormat; text: string }, tokenizer: TextTokenizer, maxTokens: number): number[] {
   const templated = rendered.format === 'chat' || rendered.format === 'sharegpt';
-  let ids = tokenizer.encode(rendered.text, { addSpecialTokens: !templated });
+  let ids = tokenizer.encode(cutForTokens(rendered.text, maxTokens), { addSpecialTokens: !templated });
   if (ids.length === 0 && tokenizer.bosTokenId !== undefined) ids = [tokenizer.bosTokenId];
   return ids.length > maxTokens ? ids.slice(0, maxTokens) : ids;
 }
@@ -136,7 +152,7 @@ export function abortError(): Error {
  */
 export async function streamJsonl<T>(path: string, accept: (value: unknown, line: number) => T | null, options: StreamOptions = {}): Promise<StreamResult<T>> {
   const hash = createHash('sha256');
-  const stream = createReadStream(path);
+  const stream = createRegularReadStream(path);
   let bytes = 0;
   stream.on('data', (chunk) => {
     hash.update(chunk as Buffer);
@@ -184,6 +200,6 @@ export async function streamJsonl<T>(path: string, accept: (value: unknown, line
 /** sha256 of a file's bytes, streamed. */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createRegularReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

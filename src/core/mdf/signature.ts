@@ -2,7 +2,8 @@
 // record's anchor token, from the frozen base model. Cached on disk by model, file content,
 // formatting options and sample settings, so an unchanged file is never recomputed.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { ensureCacheDir } from '../io/cacheDir';
 import { join } from 'node:path';
 import type { InferenceModel } from '../model/api';
 import { FormatOptions, RecordFormat, abortError, hashFile, renderRecord, streamJsonl, tokenizeRecord } from './records';
@@ -212,7 +213,7 @@ function fromBase64(text: string): Float32Array {
 }
 
 export function saveSignature(dir: string, signature: Signature): void {
-  mkdirSync(dir, { recursive: true });
+  ensureCacheDir(dir);
   const { mean, perRecord, cached: _cached, ...meta } = signature;
   const metaPath = join(dir, `${signature.key}.json`);
   if (perRecord) {

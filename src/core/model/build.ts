@@ -5,8 +5,10 @@
 //   manifest.json         written last: its presence means the build completed
 // An unchanged source (same config, weight headers and sizes, tokenizer, dtype, builder version)
 // is not rebuilt.
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, promises as fsp, realpathSync, renameSync, rmSync } from 'node:fs';
+import { InputFileError, MAX_TOKENIZER_BYTES, readRegularFile, readRegularFileSync } from '../io/regularFile';
+import { checkTokenizerRegexes } from './tokenizerRegex';
 import { join, resolve } from 'node:path';
 import { Checkpoint, countParameters, openCheckpoint } from './checkpoint';
 import { buildGemma3Graph } from './families/gemma3';
@@ -49,7 +51,7 @@ export function sourceHash(ckpt: Checkpoint, dtype: WeightDtype): string {
   for (const shard of ckpt.shards) hash.update(`\n${shard.file} ${shard.header.fileSize}\n${shard.header.json}`);
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
     const path = join(ckpt.dir, f);
-    if (existsSync(path)) hash.update(`\n${f}\n`).update(readFileSync(path));
+    if (existsSync(path)) hash.update(`\n${f}\n`).update(readRegularFileSync(path, { maxBytes: MAX_TOKENIZER_BYTES, what: f }));
   }
   return hash.digest('hex');
 }
@@ -58,23 +60,100 @@ function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('build cancelled');
 }
 
+/** The tokenizer and config files copied beside the model, read (regular files, capped) and the
+ *  JSON ones parsed up front; tokenizer.json's regexes are checked as the runtime will use them. */
+async function readSideFiles(srcDir: string): Promise<{ name: string; bytes: Buffer }[]> {
+  const files = [];
+  for (const name of TOKENIZER_FILES) {
+    const path = join(srcDir, name);
+    if (!existsSync(path)) continue;
+    const bytes = await readRegularFile(path, { maxBytes: MAX_TOKENIZER_BYTES, what: name });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      throw new InputFileError(`${path}: not valid JSON (${(error as Error).message}); the model was not built`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputFileError(`${path}: not a JSON object; the model was not built`);
+    if (name === 'tokenizer.json') checkTokenizerRegexes(parsed, path);
+    files.push({ name, bytes });
+  }
+  return files;
+}
+
+/**
+ * Writes into the output folder without ever following a link planted there: each file is written
+ * to a fresh temporary name (O_EXCL, so not through a link) in the real folder and renamed over the
+ * target; a target that is a symbolic link is refused outright.
+ */
+class OutputFolder {
+  private readonly dir: string;
+  constructor(dir: string) {
+    this.dir = realpathSync(dir);
+  }
+
+  refuseSymlinks(names: string[]): void {
+    for (const name of names) {
+      const path = join(this.dir, name);
+      let st;
+      try {
+        st = lstatSync(path);
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink()) throw new InputFileError(`${path} is a symbolic link; refusing to write through it (remove it, or choose another --out folder)`);
+      if (!st.isFile()) throw new InputFileError(`${path} exists and is not a regular file; refusing to replace it`);
+    }
+  }
+
+  temp(name: string): string {
+    return join(this.dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  }
+
+  commit(temp: string, name: string): void {
+    this.refuseSymlinks([name]);
+    renameSync(temp, join(this.dir, name));
+  }
+
+  async write(name: string, data: Uint8Array | string): Promise<void> {
+    const temp = this.temp(name);
+    try {
+      await fsp.writeFile(temp, data, { flag: 'wx' });
+      this.commit(temp, name);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+  }
+}
+
 export async function buildModel(srcDir: string, outDir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const dtype = options.dtype ?? 'fp32';
   const progress = options.onProgress ?? (() => {});
   const ckpt = await openCheckpoint(srcDir);
   const c = ckpt.config;
   const hash = sourceHash(ckpt, dtype);
-  const existing = readManifest(outDir);
+  let existing: ModelManifest | undefined;
+  try {
+    existing = readManifest(outDir);
+  } catch {
+    existing = undefined; // a broken manifest is rebuilt over
+  }
   if (!options.force && existing && existing.sourceHash === hash && existsSync(join(outDir, MODEL_FILE))) {
     progress({ fraction: 1, message: 'up to date (cached build reused)' });
     return { manifest: existing, reused: true };
   }
   if (!existsSync(join(srcDir, 'tokenizer.json'))) throw new Error(`${srcDir}: no tokenizer.json`);
+  // the side files are checked before any weight is written: a tokenizer.json that is not JSON,
+  // or whose regexes could hang the host, fails the build instead of shipping in a "built" model
+  const sideFiles = await readSideFiles(srcDir);
 
   mkdirSync(outDir, { recursive: true });
+  const out = new OutputFolder(outDir);
+  out.refuseSymlinks([MANIFEST_FILE, MODEL_FILE, DATA_FILE, ...sideFiles.map((f) => f.name)]);
   rmSync(join(outDir, MANIFEST_FILE), { force: true });
-  const { g, close } = await GraphBuilder.create(join(outDir, DATA_FILE), DATA_FILE, dtype);
-  let dataBytes = 0;
+  const dataTemp = out.temp(DATA_FILE);
+  const { g, close } = await GraphBuilder.create(dataTemp, DATA_FILE, dtype);
   try {
     const total = ckpt.tensors.size;
     let seen = 0;
@@ -86,14 +165,17 @@ export async function buildModel(srcDir: string, outDir: string, options: BuildO
     const onLayer = (l: number) => progress({ fraction: Math.min(0.99, seen / total), message: `layer ${l + 1}/${c.numLayers}` });
     const build = { llama: buildLlamaGraph, mistral: buildLlamaGraph, qwen2: buildQwen2Graph, qwen3: buildQwen3Graph, gemma3: buildGemma3Graph }[c.family];
     await build(g, ckpt, weights, onLayer);
-  } finally {
-    dataBytes = await close();
+  } catch (error) {
+    await close();
+    rmSync(dataTemp, { force: true });
+    throw error;
   }
+  const dataBytes = await close();
+  if (options.signal?.aborted) rmSync(dataTemp, { force: true });
   throwIfAborted(options.signal);
-  await fsp.writeFile(join(outDir, MODEL_FILE), g.encode(`preflight_${c.family}`, `preflight-builder-${BUILDER_VERSION}`));
-  for (const f of TOKENIZER_FILES) {
-    if (existsSync(join(srcDir, f))) copyFileSync(join(srcDir, f), join(outDir, f));
-  }
+  out.commit(dataTemp, DATA_FILE);
+  await out.write(MODEL_FILE, g.encode(`preflight_${c.family}`, `preflight-builder-${BUILDER_VERSION}`));
+  for (const f of sideFiles) await out.write(f.name, f.bytes);
   const manifest: ModelManifest = {
     format: 'preflight-onnx-model',
     builderVersion: BUILDER_VERSION,
@@ -117,7 +199,7 @@ export async function buildModel(srcDir: string, outDir: string, options: BuildO
     bytes: dataBytes,
     createdAt: new Date().toISOString(),
   };
-  await fsp.writeFile(join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+  await out.write(MANIFEST_FILE, JSON.stringify(manifest, null, 2));
   progress({ fraction: 1, message: 'done' });
   return { manifest, reused: false };
 }

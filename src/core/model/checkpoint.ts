@@ -1,8 +1,10 @@
 // A Hugging Face checkpoint folder: config.json normalised into one typed ModelConfig, and an index
 // of every tensor across the safetensors shards. Anything the builder cannot reproduce exactly is
 // refused here, with a message naming what is supported.
-import { existsSync, promises as fsp, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isInside } from '../io/inside';
+import { InputFileError, MAX_CONFIG_BYTES, readJsonFile, readRegularFile } from '../io/regularFile';
 import { readSafetensorsHeader, SafetensorsHeader, SUPPORTED_SAFETENSORS_DTYPES, TensorEntry } from './safetensors';
 import type { ModelInfo } from './api';
 
@@ -121,6 +123,18 @@ function gemmaTextConfig(raw: Record<string, unknown>): Record<string, unknown> 
   };
 }
 
+/** Largest config.json dimensions accepted (docs/limits.md): well above any released model. */
+export const CONFIG_LIMITS: Record<string, number> = {
+  hidden_size: 65_536,
+  num_attention_heads: 1024,
+  num_key_value_heads: 1024,
+  head_dim: 1024,
+  num_hidden_layers: 1024,
+  intermediate_size: 1_048_576,
+  vocab_size: 16_777_216,
+  max_position_embeddings: 16_777_216,
+};
+
 export function parseConfig(input: Record<string, unknown>): ModelConfig {
   const inputArchitectures = (input.architectures as string[] | undefined) ?? [];
   let raw = input;
@@ -145,6 +159,22 @@ export function parseConfig(input: Record<string, unknown>): ModelConfig {
   const numHeads = num(raw, 'num_attention_heads');
   const numKvHeads = num(raw, 'num_key_value_heads', numHeads);
   const headDim = typeof raw.head_dim === 'number' ? raw.head_dim : hiddenSize / numHeads;
+  const numLayers = num(raw, 'num_hidden_layers');
+  const intermediateSize = num(raw, 'intermediate_size');
+  const vocabSize = num(raw, 'vocab_size');
+  const maxPositions = num(raw, 'max_position_embeddings', 4096);
+  // bounded before anything is sized from them: num_hidden_layers 1e7 must be an error, not an
+  // allocation that takes the extension host down
+  const dims: [string, number][] = [
+    ['hidden_size', hiddenSize], ['num_attention_heads', numHeads], ['num_key_value_heads', numKvHeads], ['head_dim', headDim],
+    ['num_hidden_layers', numLayers], ['intermediate_size', intermediateSize], ['vocab_size', vocabSize], ['max_position_embeddings', maxPositions],
+  ];
+  for (const [key, value] of dims) {
+    const max = CONFIG_LIMITS[key];
+    if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+      throw new InputFileError(`config.json: ${key} = ${value} is not an integer from 1 to ${max.toLocaleString('en-US')} (limits in docs/limits.md)`);
+    }
+  }
   if (numHeads % numKvHeads !== 0) throw new Error(`num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   if (headDim % 2 !== 0) throw new Error(`head_dim ${headDim} must be even for RoPE`);
 
@@ -175,13 +205,13 @@ export function parseConfig(input: Record<string, unknown>): ModelConfig {
     architecture: displayArchitecture,
     textOnly: displayArchitecture !== architecture,
     hiddenSize,
-    numLayers: num(raw, 'num_hidden_layers'),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
-    intermediateSize: num(raw, 'intermediate_size'),
-    vocabSize: num(raw, 'vocab_size'),
-    maxPositions: num(raw, 'max_position_embeddings', 4096),
+    intermediateSize,
+    vocabSize,
+    maxPositions,
     rmsNormEps: num(raw, 'rms_norm_eps', 1e-6),
     ropeTheta: num(raw, 'rope_theta', 10000),
     ropeScaling,
@@ -224,13 +254,22 @@ export interface Checkpoint {
 export async function openCheckpoint(dir: string): Promise<Checkpoint> {
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new Error(`${dir}: no config.json (expected a Hugging Face checkpoint folder)`);
-  const configJson = await fsp.readFile(configPath, 'utf8');
-  const config = parseConfig(JSON.parse(configJson));
+  const configJson = await readRegularFile(configPath, { encoding: 'utf8', maxBytes: MAX_CONFIG_BYTES, what: 'config.json' });
+  let rawConfig: unknown;
+  try {
+    rawConfig = JSON.parse(configJson);
+  } catch (error) {
+    throw new InputFileError(`${configPath}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!rawConfig || typeof rawConfig !== 'object' || Array.isArray(rawConfig)) throw new InputFileError(`${configPath}: not a JSON object`);
+  const config = parseConfig(rawConfig as Record<string, unknown>);
   let files: string[];
   const indexPath = join(dir, 'model.safetensors.index.json');
   if (existsSync(indexPath)) {
-    const index = JSON.parse(await fsp.readFile(indexPath, 'utf8')) as { weight_map: Record<string, string> };
-    files = [...new Set(Object.values(index.weight_map))].sort();
+    const index = await readJsonFile<{ weight_map?: unknown }>(indexPath, { maxBytes: MAX_CONFIG_BYTES, what: 'model.safetensors.index.json' });
+    const map = index && typeof index === 'object' ? index.weight_map : undefined;
+    if (!map || typeof map !== 'object' || Array.isArray(map)) throw new InputFileError(`${indexPath}: no 'weight_map' object`);
+    files = [...new Set(Object.values(map as Record<string, unknown>))].map((f) => shardInside(dir, f, indexPath)).sort();
   } else {
     files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
     // Mistral repositories ship consolidated.safetensors (Mistral's own layout) beside the HF file
@@ -259,7 +298,38 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
       throw new Error(`unsupported weight dtype ${d}; supported: ${SUPPORTED_SAFETENSORS_DTYPES.join(', ')} (quantised checkpoints are not supported)`);
     }
   }
+  checkTensorShapes(config, tensors);
   return { dir, config, configJson, shards, tensors, storedDtype: [...dtypes].join('+') };
+}
+
+/** The shape config.json implies for a tensor name, or undefined for names the builder does not read. */
+function expectedShape(c: ModelConfig, name: string): number[] | undefined {
+  const E = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  if (name === 'model.embed_tokens.weight' || name === 'lm_head.weight') return [c.vocabSize, E];
+  if (name === 'model.norm.weight') return [E];
+  const m = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
+  if (!m || Number(m[1]) >= c.numLayers) return undefined;
+  const shapes: Record<string, number[]> = {
+    'self_attn.q_proj.weight': [q, E], 'self_attn.k_proj.weight': [kv, E], 'self_attn.v_proj.weight': [kv, E], 'self_attn.o_proj.weight': [E, q],
+    'self_attn.q_proj.bias': [q], 'self_attn.k_proj.bias': [kv], 'self_attn.v_proj.bias': [kv], 'self_attn.o_proj.bias': [E],
+    'self_attn.q_norm.weight': [c.headDim], 'self_attn.k_norm.weight': [c.headDim],
+    'mlp.gate_proj.weight': [c.intermediateSize, E], 'mlp.up_proj.weight': [c.intermediateSize, E], 'mlp.down_proj.weight': [E, c.intermediateSize],
+    'input_layernorm.weight': [E], 'post_attention_layernorm.weight': [E], 'pre_feedforward_layernorm.weight': [E], 'post_feedforward_layernorm.weight': [E],
+  };
+  return shapes[m[2]];
+}
+
+/** Every tensor the builder reads must have the shape config.json implies: a header that lies
+ *  about a shape fails here with both shapes named, not as a wrong model reported "built". */
+export function checkTensorShapes(config: ModelConfig, tensors: Map<string, TensorEntry>): void {
+  for (const [name, t] of tensors) {
+    const want = expectedShape(config, name);
+    if (want && (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i]))) {
+      throw new InputFileError(`${t.file}: tensor ${name} has shape [${t.shape.join(', ')}], but config.json implies [${want.join(', ')}]`);
+    }
+  }
 }
 
 /** Tensor names of a multimodal checkpoint's language model, mapped to the text-only layout
@@ -270,6 +340,19 @@ function languageModelTensor(name: string): string | undefined {
   }
   if (name === 'language_model.lm_head.weight' || name === 'lm_head.weight') return 'lm_head.weight';
   return undefined; // vision tower, multimodal projector
+}
+
+/**
+ * A shard named by the index must be a plain file name or a path inside the checkpoint folder:
+ * absolute paths, `..` and prefix tricks ("../model-x" next to "model") are refused (core/io/inside).
+ * Not by real path: the Hugging Face cache links every file of a snapshot to ../../blobs/.
+ */
+export function shardInside(dir: string, name: unknown, indexPath: string): string {
+  if (typeof name !== 'string' || name === '' || name.includes('\0')) throw new InputFileError(`${indexPath}: weight_map holds ${JSON.stringify(name)}, not a file name`);
+  if (isAbsolute(name) || !isInside(dir, name)) {
+    throw new InputFileError(`${indexPath}: weight_map names ${JSON.stringify(name)}, outside the checkpoint folder; shards must sit inside it`);
+  }
+  return relative(resolve(dir), resolve(dir, name));
 }
 
 export function tensorEntry(ckpt: Checkpoint, name: string): TensorEntry {

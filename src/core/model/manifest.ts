@@ -1,6 +1,7 @@
 // What a built model folder holds and how to read its manifest. Kept apart from the builder so that
 // listing models (the extension's Models view) does not load the ONNX graph writer.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { InputFileError, MAX_CONFIG_BYTES, readJsonFileSync } from '../io/regularFile';
 import { join } from 'node:path';
 import type { ModelInfo } from './api';
 
@@ -28,6 +29,12 @@ export interface ModelManifest {
 export function readManifest(dir: string): ModelManifest | undefined {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) return undefined;
-  const manifest = JSON.parse(readFileSync(path, 'utf8')) as ModelManifest;
-  return manifest.format === 'preflight-onnx-model' ? manifest : undefined;
+  const manifest = readJsonFileSync<ModelManifest>(path, { maxBytes: MAX_CONFIG_BYTES });
+  if (!manifest || typeof manifest !== 'object' || manifest.format !== 'preflight-onnx-model') return undefined;
+  // a hand-edited or truncated manifest: say so, instead of failing later on a missing field
+  const info = manifest.info as unknown as Record<string, unknown> | undefined;
+  const fields = ['numLayers', 'hiddenSize', 'vocabSize', 'numHeads', 'numKvHeads', 'maxPositions'];
+  const bad = !info || typeof info !== 'object' ? 'info' : fields.find((f) => !Number.isSafeInteger(info[f]) || (info[f] as number) <= 0);
+  if (bad) throw new InputFileError(`${path}: the manifest's '${bad === 'info' ? 'info' : `info.${bad}`}' is missing or not a positive integer; rebuild the model (preflight build-model --force)`);
+  return manifest;
 }

@@ -1,8 +1,10 @@
 // The model's own tokenizer: tokenizer.json through @huggingface/tokenizers, the chat template of
 // tokenizer_config.json through @huggingface/jinja, BOS/EOS as config.json, tokenizer_config.json
 // and generation_config.json say.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_TOKENIZER_BYTES, readJsonFileSync } from '../io/regularFile';
+import { checkTokenizerRegexes } from './tokenizerRegex';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
 import type { ChatMessage, TextTokenizer } from './api';
@@ -15,7 +17,7 @@ function tokenText(field: TokenField): string | undefined {
 }
 
 function readJson(path: string): Record<string, unknown> | undefined {
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : undefined;
+  return existsSync(path) ? readJsonFileSync<Record<string, unknown>>(path, { maxBytes: MAX_TOKENIZER_BYTES }) : undefined;
 }
 
 function ids(value: unknown): number[] {
@@ -72,6 +74,7 @@ class HfTextTokenizer implements TextTokenizer {
 export function loadTokenizer(dir: string): TextTokenizer {
   const tokenizerJson = readJson(join(dir, 'tokenizer.json'));
   if (!tokenizerJson) throw new Error(`${dir}: no tokenizer.json`);
+  checkTokenizerRegexes(tokenizerJson, join(dir, 'tokenizer.json'));
   const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json')) ?? {};
   const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
   return new HfTextTokenizer(tokenizer, tokenizerConfig, readJson(join(dir, 'config.json')), readJson(join(dir, 'generation_config.json')));

@@ -1,7 +1,11 @@
 // Checks of a recommendation data set before a BEAR run: the files exist and parse, every history is
 // non-empty, every target is a title, and titles are unique (two items sharing a title cannot be told
 // apart by exact title match, and the trie would merge them). Reads files with node:fs only.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readRegularFileSync } from '../io/regularFile';
+
+/** A split file is read whole: larger ones are refused with the limit named (docs/limits.md). */
+export const MAX_DATASET_BYTES = 512 * 2 ** 20;
 
 export interface DataIssue {
   file: string;
@@ -172,15 +176,25 @@ export interface SplitFiles {
 }
 
 /** Checks every given file; `read` is injectable for tests. */
-export function checkDataset(files: SplitFiles, read: (path: string) => string = (p) => readFileSync(p, 'utf8'), exists: (path: string) => boolean = existsSync): DataCheckResult {
+export function checkDataset(files: SplitFiles, read: (path: string) => string = (p) => readRegularFileSync(p, { encoding: 'utf8', maxBytes: MAX_DATASET_BYTES, what: 'dataset split' }), exists: (path: string) => boolean = existsSync): DataCheckResult {
   const issues: DataIssue[] = [];
+  // an unreadable file (a FIFO, a device, over the size cap) is an issue of that file, not a crash
+  const readOrReport = (file: string): string | undefined => {
+    try {
+      return read(file);
+    } catch (error) {
+      issues.push({ file, line: 0, severity: 'error', code: 'recsys-unreadable', message: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    }
+  };
   const counts: Record<string, number> = {};
   const titles = new Set<string>();
   let id2name: Map<string, string> | undefined;
   if (files.items) {
     if (!exists(files.items)) issues.push({ file: files.items, line: 0, severity: 'error', code: 'recsys-missing-file', message: 'The items file does not exist.' });
     else if (files.items.toLowerCase().endsWith('.json')) {
-      id2name = parseId2Name(files.items, read(files.items), issues);
+      const text = readOrReport(files.items);
+      if (text !== undefined) id2name = parseId2Name(files.items, text, issues);
       for (const t of id2name?.values() ?? []) titles.add(t);
     }
   }
@@ -191,7 +205,9 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
       issues.push({ file, line: 0, severity: 'error', code: 'recsys-missing-file', message: `The ${split} split does not exist.` });
       continue;
     }
-    const records = parseSplit(file, read(file), id2name, issues);
+    const text = readOrReport(file);
+    if (text === undefined) continue;
+    const records = parseSplit(file, text, id2name, issues);
     counts[split] = records.length;
     if (records.length === 0) issues.push({ file, line: 0, severity: 'error', code: 'recsys-no-records', message: `The ${split} split has no usable records.` });
     for (const r of records) {

@@ -1,8 +1,9 @@
 // The trainer's metrics stream (<run>/metrics.jsonl, one JSON object per line; see
 // python/preflight_train/train.py) and the run folder's status.json, parsed into plain data that the
 // dashboard charts and the Jobs tree lists.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_CONFIG_BYTES, readRegularFileSync } from '../io/regularFile';
 
 export interface StartLine { type: 'start'; time: number; loss: string; items: number; train: number; valid: number; test: number; epochs: number; total_steps: number; 'random_hr@10': number; device?: string; resumed_from?: string | null }
 export interface StepLine { type: 'step'; time: number; epoch: number; step: number; total_steps?: number; loss: number; lr: number; bear_weight: number; outside_top_b: number }
@@ -131,7 +132,8 @@ export interface RunInfo {
 
 function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    // run folders are workspace content: a status.json that is a FIFO or huge must not hang the Jobs view
+    return JSON.parse(readRegularFileSync(path, { encoding: 'utf8', maxBytes: MAX_CONFIG_BYTES })) as T;
   } catch {
     return undefined;
   }

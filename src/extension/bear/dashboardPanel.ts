@@ -13,6 +13,7 @@ import {
   type MetricsLine,
 } from '../../core/recsys';
 import { webviewPage, webviewPanelOptions } from '../webviewPage';
+import { isReallyInside } from '../../core/io/inside';
 
 export interface DashboardHost {
   stop(runId: string, runDir: string): void;
@@ -125,7 +126,8 @@ export class DashboardPanel {
         await this.host.resume(this.runId, this.runDir);
         return;
       case 'openCheckpoint':
-        if (message.path.startsWith(this.runDir)) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(message.path));
+        // the path comes from the webview: only something really inside this run's folder
+        if (typeof message.path === 'string' && isReallyInside(this.runDir, message.path)) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(message.path));
         return;
       case 'openConfig':
         await vscode.window.showTextDocument(vscode.Uri.file(join(this.runDir, 'config.json')));

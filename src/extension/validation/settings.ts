@@ -14,7 +14,7 @@ export interface ValidationSettings {
 export function readValidationSettings(scope?: vscode.Uri): ValidationSettings {
   const c = vscode.workspace.getConfiguration('preflight.validation', scope);
   const maxFindings = Math.max(1, c.get<number>('maxFindings', 1000));
-  const tokenizerPath = c.get<string>('tokenizerPath', '').trim();
+  const tokenizerPath = trustedTokenizerPath(c);
   const labelLevels = c.get<string[]>('labelLevels', []);
   const labelColumns = c.get<string[]>('labelColumns', []);
   return {
@@ -30,6 +30,13 @@ export function readValidationSettings(scope?: vscode.Uri): ValidationSettings {
       ...(labelColumns.length ? { labelColumns } : {}),
     },
   };
+}
+
+/** A restricted setting (package.json restrictedConfigurations): in an untrusted workspace only the
+ *  user's own value counts, never one planted in the workspace's settings. */
+function trustedTokenizerPath(c: vscode.WorkspaceConfiguration): string {
+  if (vscode.workspace.isTrusted) return c.get<string>('tokenizerPath', '').trim();
+  return (c.inspect<string>('tokenizerPath')?.globalValue ?? '').trim();
 }
 
 /** A relative path in a setting is relative to the file's workspace folder. */

@@ -34,18 +34,40 @@ class ExternalData {
   ) {}
 
   async append(name: string, bytes: Uint8Array, dims: number[], dataType: number): Promise<onnx.ITensorProto> {
+    await this.align();
+    const start = this.offset;
+    await this.write(bytes);
+    return this.reference(name, dims, dataType, start);
+  }
+
+  /** Appends a tensor that arrives in pieces (a multi-GiB embedding never sits in memory whole). */
+  async appendChunks(name: string, chunks: AsyncIterable<Uint8Array>, dims: number[], dataType: number): Promise<onnx.ITensorProto> {
+    await this.align();
+    const start = this.offset;
+    for await (const bytes of chunks) await this.write(bytes);
+    return this.reference(name, dims, dataType, start);
+  }
+
+  private async align(): Promise<void> {
     const pad = (EXTERNAL_ALIGN - (this.offset % EXTERNAL_ALIGN)) % EXTERNAL_ALIGN;
     if (pad) {
       await this.handle.write(new Uint8Array(pad));
       this.offset += pad;
     }
-    const start = this.offset;
+  }
+
+  /** Writes in pieces of at most 1 GiB: one fs write of 2 GiB or more aborts Node. */
+  private async write(bytes: Uint8Array): Promise<void> {
     let done = 0;
     while (done < bytes.byteLength) {
-      const { bytesWritten } = await this.handle.write(bytes, done, bytes.byteLength - done);
+      const { bytesWritten } = await this.handle.write(bytes, done, Math.min(bytes.byteLength - done, 2 ** 30));
       done += bytesWritten;
     }
     this.offset += bytes.byteLength;
+  }
+
+  private reference(name: string, dims: number[], dataType: number, start: number): onnx.ITensorProto {
+    const length = this.offset - start;
     return {
       name,
       dims,
@@ -54,7 +76,7 @@ class ExternalData {
       externalData: [
         { key: 'location', value: this.location },
         { key: 'offset', value: String(start) },
-        { key: 'length', value: String(bytes.byteLength) },
+        { key: 'length', value: String(length) },
       ],
     };
   }
@@ -62,6 +84,13 @@ class ExternalData {
   get size(): number {
     return this.offset;
   }
+}
+
+function encodeElements(data: Float32Array, elem: number): Uint8Array {
+  if (elem !== ELEM_FLOAT16) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const half = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; i++) half[i] = floatToHalf(data[i]);
+  return new Uint8Array(half.buffer);
 }
 
 export class GraphBuilder {
@@ -175,15 +204,17 @@ export class GraphBuilder {
   /** A weight tensor, written to external data in the compute dtype (or float32 when asked). */
   async weight(name: string, data: Float32Array, dims: number[], type: 'compute' | 'float' = 'compute'): Promise<string> {
     const elem = type === 'float' ? ELEM_FLOAT : this.elem;
-    let bytes: Uint8Array;
-    if (elem === ELEM_FLOAT16) {
-      const half = new Uint16Array(data.length);
-      for (let i = 0; i < data.length; i++) half[i] = floatToHalf(data[i]);
-      bytes = new Uint8Array(half.buffer);
-    } else {
-      bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.initializers.push(await this.data.append(name, encodeElements(data, elem), dims, elem));
+    return name;
+  }
+
+  /** A weight given as float32 pieces in order (streamed from the checkpoint), converted piece by piece. */
+  async weightChunks(name: string, chunks: AsyncIterable<Float32Array>, dims: number[]): Promise<string> {
+    const elem = this.elem;
+    async function* encoded(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of chunks) yield encodeElements(chunk, elem);
     }
-    this.initializers.push(await this.data.append(name, bytes, dims, elem));
+    this.initializers.push(await this.data.appendChunks(name, encoded(), dims, elem));
     return name;
   }
 

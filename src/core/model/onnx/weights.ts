@@ -2,7 +2,7 @@
 // transposed to [in, out] (MatMul's layout); q/k/v fused into one matrix, so that attention's
 // input projection is one GEMM instead of three.
 import { Checkpoint, tensorEntry } from '../checkpoint';
-import { readTensorFloat32 } from '../safetensors';
+import { readTensorFloat32, streamTensorFloat32 } from '../safetensors';
 import { GraphBuilder } from './graph';
 
 export class Weights {
@@ -18,10 +18,12 @@ export class Weights {
     return { data: await readTensorFloat32(entry), shape: entry.shape };
   }
 
-  /** Tensor as stored (embeddings, the LM head [V,E]). */
+  /** Tensor as stored (embeddings, the LM head [V,E]): streamed to the data file in bounded
+   *  pieces, since these are the tensors that reach gigabytes (a 2.5 GB BF16 embedding). */
   async raw(onnxName: string, hfName: string): Promise<string> {
-    const { data, shape } = await this.read(hfName);
-    return this.g.weight(onnxName, data, shape);
+    const entry = tensorEntry(this.ckpt, hfName);
+    this.onTensor(hfName);
+    return this.g.weightChunks(onnxName, streamTensorFloat32(entry), entry.shape);
   }
 
   /** Concatenated 1-D tensors (norm weights, fused biases), plus `offset` (Gemma stores norm weights as w - 1). */

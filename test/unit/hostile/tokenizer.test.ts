@@ -1,0 +1,57 @@
+// Issue 13 item 4: tokenizer.json regexes that can backtrack without end are refused before they
+// run (the validation tokenizer runs on the extension host's thread); the patterns of real
+// tokenizers pass. The setting that names the tokenizer is restricted in untrusted workspaces.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkTokenizerRegexes, unsafeRegexReason } from '../../../src/core/model/tokenizerRegex';
+import { loadTokenizer } from '../../../src/core/data/tokens';
+import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
+import { REPO, tempDir } from './helpers';
+
+// the pre-tokenizer patterns of GPT-2, Llama 3, Qwen 2 and GPT-4o (o200k), verbatim
+const REAL = [
+  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  '\\p{N}',
+  ' ?[^(\\s|[.,!?…。，、।۔،])]+',
+];
+
+test('real tokenizers\' patterns pass; exponential and backreference patterns are refused', () => {
+  for (const p of REAL) assert.equal(unsafeRegexReason(p), undefined, p);
+  assert.match(unsafeRegexReason('(a|a)+$')!, /repeats a group/);
+  assert.match(unsafeRegexReason('(a+)+b')!, /repeats a group/);
+  assert.match(unsafeRegexReason('(?:x*)*y')!, /repeats a group/);
+  assert.match(unsafeRegexReason('(a){2,}')!, /repeats a group/);
+  assert.match(unsafeRegexReason('(a)\\1')!, /backreference/);
+  assert.match(unsafeRegexReason('a*a*a*a*b')!, /more than 3 unbounded repetitions/);
+});
+
+test('validation with a tokenizer.json whose Split pattern backtracks exponentially: refused at once, host not frozen', async () => {
+  const { dir, cleanup } = tempDir('tok');
+  try {
+    await writeTinyCheckpoint(join(dir, 'ck'), { family: 'llama' });
+    const json = JSON.parse(readFileSync(join(dir, 'ck', 'tokenizer.json'), 'utf8'));
+    json.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '(a|a)+$' }, behavior: 'Isolated', invert: false }, json.pre_tokenizer] };
+    checkTokenizerRegexes(JSON.parse(readFileSync(join(dir, 'ck', 'tokenizer.json'), 'utf8')), 'tiny'); // the test tokenizer passes
+    const path = join(dir, 'tokenizer.json');
+    writeFileSync(path, JSON.stringify(json));
+    const t0 = Date.now();
+    await assert.rejects(loadTokenizer(path), /refused the Split regex "\(a\|a\)\+\$": it repeats a group .*docs\/limits\.md/);
+    assert.ok(Date.now() - t0 < 2000);
+  } finally {
+    cleanup();
+  }
+});
+
+test('preflight.validation.tokenizerPath is a restricted setting in untrusted workspaces', () => {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
+  assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('preflight.validation.tokenizerPath'));
+  // and the code takes only the user's value when the workspace is not trusted
+  const settings = readFileSync(join(REPO, 'src/extension/validation/settings.ts'), 'utf8');
+  assert.match(settings, /if \(vscode\.workspace\.isTrusted\) return c\.get<string>\('tokenizerPath'/);
+  assert.match(settings, /inspect<string>\('tokenizerPath'\)\?\.globalValue/);
+});
