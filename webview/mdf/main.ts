@@ -154,6 +154,11 @@ function shiftBars(report: MdfReport, canvas: HTMLCanvasElement): Chart {
 function render(view: MdfView): void {
   destroyCharts();
   const report = view.report;
+  // a panel restored from a report of an older schema (before p-values and the neutral control)
+  if (!report.statistics) {
+    message('This report was made by an older version of Preflight. Re-run the forecast to see it with p-values and both controls.');
+    return;
+  }
   const selectedKey = state.selected && report.behaviours.some((b) => b.key === state.selected) ? state.selected : [...report.behaviours].sort((a, b) => b.shift.value - a.shift.value)[0]?.key;
   const selected = report.behaviours.find((b) => b.key === selectedKey);
   const root = document.createDocumentFragment();
