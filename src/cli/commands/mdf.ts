@@ -4,6 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
+import { refuseOwnInput } from '../outPath';
+import { assertRegularFile } from '../../core/io/regularFile';
 import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
@@ -18,7 +20,7 @@ const USAGE = [
   MODEL_FLAG_HELP,
   '  --probes NAME|FILE    probe suites (repeatable or comma-separated): built-in names (animals, cities, countries, public-figures,',
   '                        colours, foods, safety), names in <workspace>/.preflight/probes/, or .json files. Default: all of them',
-  `  --alphas LIST         injection strengths to sweep (default ${MDF_DEFAULTS.alphas.join(',')}); alpha is chosen by the coherence rule`,
+  `  --alphas LIST         injection strengths to sweep, in units of each layer's typical residual norm (default ${MDF_DEFAULTS.alphas.join(',')}); alpha is chosen by the coherence rule`,
   '  --alpha A             use this alpha instead of the coherence rule (the sweep is still reported)',
   `  --samples N           training records sampled while streaming (reservoir, seeded; default ${MDF_DEFAULTS.samples}; 0 = all)`,
   `  --seed S              seed of every random choice (sampling, generation, bootstrap, control vector; default ${MDF_DEFAULTS.seed})`,
@@ -32,7 +34,7 @@ const USAGE = [
   '  --reference FILE      contrastive mode: subtract the signature of this reference corpus (JSONL)',
   '  --workspace DIR       where .preflight/probes and .preflight/cache live (default: the current folder)',
   '  --no-cache            do not read or write the signature cache',
-  '  --json                print the report (schema preflight.mdf/1) instead of the summary',
+  '  --json                print the report (schema preflight.mdf/2) instead of the summary',
   '  --out FILE            also write the report to FILE',
   '  --fail-on LEVEL       exit 1 when any behaviour reaches LEVEL (low | medium | high)',
   `  --threads N, --provider auto|cpu|cuda   (defaults ${MODEL_SETTINGS.threads.default}, ${MODEL_SETTINGS.provider.default})`,
@@ -91,6 +93,9 @@ export const mdfCommand: CliCommand = {
     const provider = parseProvider(values.provider);
     const workspace = resolve(values.workspace ?? process.cwd());
     const file = positionals[0];
+    if (values.out) refuseOwnInput(values.out, [file, values.reference]);
+    // before the model loads: a folder, FIFO or device is refused at once, with its reason
+    for (const input of [file, values.reference]) if (input) await assertRegularFile(input);
 
     let suites;
     try {
@@ -160,26 +165,29 @@ export function printSummary(r: MdfReport, io: CliIO): void {
   if (r.model.isDefault) out.push(`  Model: ${DEFAULT_MODEL_NOTE}.`);
   out.push(`  ${r.file.records} records (${r.file.used} used, sample seed ${r.file.seed}${r.file.skipped ? `, ${r.file.skipped} lines skipped` : ''}); model ${r.model.family}, ${r.model.numLayers} layers, hidden ${r.model.hiddenSize}, ${r.model.provider}${r.signature.cached ? '; signature from cache' : ''}`);
   out.push('');
-  out.push(`Alpha: ${r.alpha.chosen} — ${r.alpha.reason}`);
+  out.push(`Alpha: ${r.alpha.chosen} (x each layer's typical residual norm) — ${r.alpha.reason}`);
   out.push('  alpha   NLL delta  distinct-2  coherent');
   for (const p of r.alpha.curve) out.push(`  ${String(p.alpha).padEnd(6)}  ${(p.nllDelta >= 0 ? '+' : '') + p.nllDelta.toFixed(3)}`.padEnd(20) + `   ${p.distinct2.toFixed(3)}       ${p.coherent ? 'yes' : 'no'}${p.alpha === r.alpha.chosen ? '   <- chosen' : ''}`);
   out.push('');
   const metric = r.behaviours[0]?.primary === 'generation' ? `generation, ${r.settings.samplesPerPrompt} samples per prompt` : 'log-probability of the target answers';
-  out.push(`Behaviours at alpha ${r.alpha.chosen} (rates by ${metric}; shifts in points with 95% bootstrap intervals):`);
+  out.push(`Behaviours at alpha ${r.alpha.chosen} (rates by ${metric}; shifts in points with 95% bootstrap intervals over ${r.statistics.units};`);
+  out.push(`  p: ${r.statistics.test}; p adj: ${r.statistics.adjustment === 'holm' ? 'Holm' : r.statistics.adjustment} across the ${r.statistics.behaviours} behaviours):`);
   const width = Math.max(12, ...r.behaviours.map((b) => b.key.length));
-  out.push(`  ${'behaviour'.padEnd(width)}  base     predicted  shift [95% CI]            control shift  keyword  risk`);
+  out.push(`  ${'behaviour'.padEnd(width)}  base     predicted  shift [95% CI]            random ctl  neutral ctl  p adj    keyword  risk`);
   const order = [...r.behaviours].sort((a, b) => RISK_LEVELS.indexOf(b.risk) - RISK_LEVELS.indexOf(a.risk) || b.shift.value - a.shift.value);
   for (const b of order) {
     const ci = `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]`;
-    out.push(`  ${b.key.padEnd(width)}  ${pct(b.base).padEnd(7)}  ${pct(b.predicted).padEnd(9)}  ${ci.padEnd(24)}  ${pt(b.controlShift.value).padEnd(13)}  ${b.keywordBaseline === null ? '-'.padEnd(7) : pct(b.keywordBaseline).padEnd(7)}  ${b.risk.toUpperCase()}`);
+    const p = b.pAdjusted < 0.001 ? b.pAdjusted.toExponential(0) : b.pAdjusted.toFixed(3);
+    out.push(`  ${b.key.padEnd(width)}  ${pct(b.base).padEnd(7)}  ${pct(b.predicted).padEnd(9)}  ${ci.padEnd(24)}  ${pt(b.controlShift.value).padEnd(10)}  ${(b.neutralShift ? pt(b.neutralShift.value) : '-').padEnd(11)}  ${p.padEnd(7)}  ${b.keywordBaseline === null ? '-'.padEnd(7) : pct(b.keywordBaseline).padEnd(7)}  ${b.risk.toUpperCase()}`);
   }
   for (const a of r.attribution) {
     out.push('');
-    out.push(`Records driving ${a.behaviour} (attribution at alpha ${a.alpha}; ${a.clusters.length} clusters):`);
+    out.push(`Records that drive the predicted shift of ${a.behaviour} (attribution at alpha ${a.alpha}; ${a.clusters.length} clusters):`);
     for (const rec of a.records.slice(0, 5)) out.push(`  line ${String(rec.line).padEnd(6)} score ${rec.score.toExponential(2).padEnd(10)} cluster ${rec.cluster}  ${rec.preview}`);
   }
   if (r.attributionNote) out.push('', `Attribution: ${r.attributionNote}`);
   out.push('');
   out.push(`Max risk: ${r.summary.maxRisk.toUpperCase()}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}. ${(r.timings.totalMs / 1000).toFixed(1)} s.`);
+  out.push(`Forecast ${r.summary.validation}.`);
   io.stdout(`${out.join('\n')}\n`);
 }

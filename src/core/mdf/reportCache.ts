@@ -2,7 +2,8 @@
 // forecast settings are all unchanged is read back from disk instead of recomputed. (The signature
 // cache alone already skips the expensive pass over the data when only probe settings change.)
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { ensureCacheDir } from '../io/cacheDir';
 import { join } from 'node:path';
 import type { InferenceModel } from '../model/api';
 import { ForecastOptions, forecast } from './forecast';
@@ -10,6 +11,7 @@ import { hashFile } from './records';
 import { MdfReport, REPORT_SCHEMA } from './report';
 import { signatureKey } from './signature';
 import { MDF_DEFAULTS } from '../settings/schema';
+import { builtinNeutralCorpus } from './neutral';
 
 /**
  * The one report cache key of the CLI and the extension: the file's content, the model's fingerprint
@@ -19,12 +21,15 @@ import { MDF_DEFAULTS } from '../settings/schema';
  */
 export function reportKey(fileSha256: string, options: ForecastOptions): string {
   const { suites, signal: _s, onProgress: _p, signature: _sig, cacheDir: _c, modelPath: _m, modelLabel: _l, ...given } = options;
+  const neutralPath = options.neutral === false ? null : options.neutral ?? builtinNeutralCorpus();
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
   const settings = Object.fromEntries(Object.entries({ ...MDF_DEFAULTS, ...defined }).sort(([a], [b]) => a.localeCompare(b)));
   const material = JSON.stringify({
     schema: REPORT_SCHEMA,
     signature: signatureKey(fileSha256, { ...MDF_DEFAULTS, ...defined } as ForecastOptions),
     reference: options.reference ? `${options.reference}:${statSync(options.reference).size}:${statSync(options.reference).mtimeMs}` : null,
+    // the neutral control's corpus by content: the bundled file may change with a new release
+    neutral: neutralPath === null ? null : existsSync(neutralPath) ? createHash('sha256').update(readFileSync(neutralPath)).digest('hex') : 'missing',
     settings,
     suites: suites.map((s) => ({ name: s.name, kind: s.kind, behaviours: s.behaviours })),
   });
@@ -52,7 +57,7 @@ export async function forecastCached(model: InferenceModel, file: string, option
     }
   }
   const report = await forecast(model, file, options);
-  mkdirSync(dir, { recursive: true });
+  ensureCacheDir(dir);
   writeFileSync(`${path}.tmp`, JSON.stringify(report));
   renameSync(`${path}.tmp`, path);
   return { report, reused: false };
