@@ -24,6 +24,7 @@ export const FINDING_CODES = [
   'duplicate-near',
   'csv-malformed',
   'csv-ragged-row',
+  'csv-too-many-columns',
   'csv-header-duplicate',
   'label-off-scale',
   'label-missing',
