@@ -4,6 +4,7 @@
 // every model (alpha = 1: a vector as long as a typical residual state). The random control: a
 // seeded Gaussian direction per layer rescaled to the same per-layer norm.
 import type { InferenceModel, Steering } from '../model/api';
+import { checkSteeringValues } from '../model/finite';
 import { abortError } from './records';
 import { gaussian, rng } from './rng';
 
@@ -29,6 +30,8 @@ export function steeringFor(vectors: Float32Array, alpha: number, numLayers: num
     for (let l = from; l <= to; l++) {
       for (let k = l * hiddenSize; k < (l + 1) * hiddenSize; k++) out[k] = alpha * vectors[k];
     }
+    // an absurd alpha (1e308) would turn every logit into NaN and the forecast silently into noise
+    checkSteeringValues(out, `steering vector at alpha ${alpha}, entry`);
   }
   return { vectors: out, positions };
 }

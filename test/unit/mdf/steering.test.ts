@@ -85,3 +85,10 @@ describe('injection on the real engine (tiny qwen3, ONNX Runtime CPU)', () => {
     });
   });
 });
+
+describe('steering bounds', () => {
+  it('an alpha that overflows float32 is refused with one line, not turned into NaN logits', () => {
+    const s = Float32Array.from({ length: 2 * 3 }, (_, i) => i + 1);
+    assert.throws(() => steeringFor(s, 1e308, 2, 3), /steering vector at alpha 1e\+308, entry #0 is Infinity: steering values must be finite/);
+  });
+});
