@@ -28,9 +28,41 @@ export async function loadTokenizer(path: string): Promise<LoadedTokenizer> {
   return {
     path,
     count(text: string): number {
-      return tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+      let total = 0;
+      for (const piece of tokenSlices(text)) total += tokenizer.encode(piece, { add_special_tokens: false }).ids.length;
+      return total;
     },
   };
+}
+
+/** Text longer than this is tokenized in slices (docs/limits.md). */
+export const TOKEN_SLICE_CHARS = 16_384;
+
+/**
+ * A long text in slices of at most TOKEN_SLICE_CHARS characters, each cut just before a
+ * whitespace character where there is one in the slice's last 1,024 characters. Pre-tokenizers
+ * split at whitespace, so the summed counts match one pass over the whole text; and a
+ * tokenizer's regex then never runs over more than one slice, so even a pattern that is
+ * quadratic on a long run (Llama 3's `\s*[\r\n]+` on a megabyte of spaces) stays bounded.
+ */
+export function* tokenSlices(text: string): Generator<string> {
+  let at = 0;
+  while (text.length - at > TOKEN_SLICE_CHARS) {
+    let end = at + TOKEN_SLICE_CHARS;
+    let cut = end;
+    for (let i = end; i > end - 1024; i--) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 10 || c === 9 || c === 13) {
+        cut = i;
+        break;
+      }
+    }
+    if (cut === end && text.charCodeAt(end - 1) >= 0xd800 && text.charCodeAt(end - 1) <= 0xdbff) cut = end - 1;
+    end = cut;
+    yield text.slice(at, end);
+    at = end;
+  }
+  yield text.slice(at);
 }
 
 export function formatTokens(tokens: number, exact: boolean): string {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkTokenizerRegexes, unsafeRegexReason } from '../../../src/core/model/tokenizerRegex';
-import { loadTokenizer } from '../../../src/core/data/tokens';
+import { loadTokenizer, TOKEN_SLICE_CHARS, tokenSlices } from '../../../src/core/data/tokens';
 import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
 import { REPO, tempDir } from './helpers';
 
@@ -54,4 +54,30 @@ test('preflight.validation.tokenizerPath is a restricted setting in untrusted wo
   const settings = readFileSync(join(REPO, 'src/extension/validation/settings.ts'), 'utf8');
   assert.match(settings, /if \(vscode\.workspace\.isTrusted\) return c\.get<string>\('tokenizerPath'/);
   assert.match(settings, /inspect<string>\('tokenizerPath'\)\?\.globalValue/);
+});
+
+test('long texts are counted in slices cut at whitespace: the same count as one pass on prose, bounded work on a megabyte of spaces', async () => {
+  const { dir, cleanup } = tempDir('slices');
+  try {
+    await writeTinyCheckpoint(dir, { family: 'llama' });
+    const counter = await loadTokenizer(join(dir, 'tokenizer.json'));
+    const { Tokenizer } = await import('@huggingface/tokenizers');
+    const whole = new Tokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+    const prose = 'The fox ran over the hill, and then it rested by the river. '.repeat(2000); // 120 K characters
+    assert.ok(prose.length > 3 * TOKEN_SLICE_CHARS);
+    assert.equal(counter.count(prose), whole.encode(prose, { add_special_tokens: false }).ids.length);
+    const pieces = [...tokenSlices(prose)];
+    assert.equal(pieces.join(''), prose);
+    assert.ok(pieces.every((p) => p.length <= TOKEN_SLICE_CHARS));
+    // work grows linearly with the length: 16 slices cost about 16 times one slice
+    let t0 = Date.now();
+    counter.count(' '.repeat(TOKEN_SLICE_CHARS));
+    const one = Date.now() - t0;
+    t0 = Date.now();
+    counter.count(' '.repeat(16 * TOKEN_SLICE_CHARS));
+    const sixteen = Date.now() - t0;
+    assert.ok(sixteen < 3 * 16 * one + 1000, `one slice ${one} ms, sixteen ${sixteen} ms`);
+  } finally {
+    cleanup();
+  }
 });
