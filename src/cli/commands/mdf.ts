@@ -40,6 +40,15 @@ const USAGE = [
   `  --threads N, --provider auto|cpu|cuda   (defaults ${MODEL_SETTINGS.threads.default}, ${MODEL_SETTINGS.provider.default})`,
 ].join('\n');
 
+/** Largest --alpha/--alphas accepted. */
+const MAX_ALPHA = 1000;
+
+function alphaValue(value: string, name: string): number {
+  const n = num(value, name, 0, (x) => x >= 0);
+  if (n > MAX_ALPHA) throw new UsageError(`--${name}: ${value} is over the limit of ${MAX_ALPHA} (alphas are multiples of a layer's residual norm; docs/limits.md)`);
+  return n;
+}
+
 function list(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 }
@@ -83,7 +92,9 @@ export const mdfCommand: CliCommand = {
     if (!['all', 'prompt', 'generated'].includes(positions)) throw new UsageError('--positions must be all, prompt or generated');
     const anchor = (values.anchor ?? MDF_DEFAULTS.anchor) as 'final' | 'content';
     if (!['final', 'content'].includes(anchor)) throw new UsageError('--anchor must be final or content');
-    const alphas = values.alphas ? list([values.alphas]).map((a) => num(a, 'alphas', 0, (n) => Number.isFinite(n) && n >= 0)) : undefined;
+    // alphas are multiples of a layer's residual norm: past MAX_ALPHA the steered residual
+    // overflows float32 and every logit is NaN (docs/limits.md)
+    const alphas = values.alphas ? list([values.alphas]).map((a) => alphaValue(a, 'alphas')) : undefined;
     let band: { from?: number; to?: number } | undefined;
     if (values.band) {
       const m = /^(\d+)-(\d+)$/.exec(values.band);
@@ -116,7 +127,7 @@ export const mdfCommand: CliCommand = {
         modelPath: ready.dir,
         modelLabel: modelLabel(ready.source),
         alphas,
-        fixedAlpha: values.alpha !== undefined ? num(values.alpha, 'alpha', 0, (n) => n >= 0) : undefined,
+        fixedAlpha: values.alpha !== undefined ? alphaValue(values.alpha, 'alpha') : undefined,
         samples: num(values.samples, 'samples', MDF_DEFAULTS.samples, (n) => Number.isInteger(n) && n >= 0),
         seed: num(values.seed, 'seed', MDF_DEFAULTS.seed, Number.isInteger),
         samplesPerPrompt: num(values['probe-samples'], 'probe-samples', MDF_DEFAULTS.samplesPerPrompt, (n) => Number.isInteger(n) && n >= 1),

@@ -132,6 +132,7 @@ const CASES: Case[] = [
   },
   { name: 'mdf: a folder as the training file', setup: (d) => (mkdirSync(join(d, 'train.jsonl')), ['mdf', join(d, 'train.jsonl'), '--model', join(d, 'nomodel')]), code: 2, message: /train\.jsonl: is a folder, not a regular file/ },
   { name: 'mdf --out onto the training file', setup: (d) => (writeFileSync(join(d, 't.jsonl'), '{"text": "x"}\n'), ['mdf', join(d, 't.jsonl'), '--model', join(d, 'nomodel'), '--out', join(d, 't.jsonl')]), code: 2, message: /is the input file .*t\.jsonl; refusing to overwrite it/ },
+  { name: 'mdf --alphas 1e308', setup: (d) => (writeFileSync(join(d, 't.jsonl'), '{"text": "x"}\n'), ['mdf', join(d, 't.jsonl'), '--model', join(d, 'nomodel'), '--alphas', '0,1e308']), code: 2, message: /--alphas: 1e308 is over the limit of 1000/ },
   {
     name: 'inspect: a model manifest without info',
     setup: (d) => {
