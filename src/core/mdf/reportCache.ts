@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { ensureCacheDir } from '../io/cacheDir';
+import { MAX_CONFIG_BYTES, readRegularFileSync } from '../io/regularFile';
 import { join } from 'node:path';
 import type { InferenceModel } from '../model/api';
 import { ForecastOptions, forecast } from './forecast';
@@ -49,7 +50,7 @@ export async function forecastCached(model: InferenceModel, file: string, option
   const path = join(dir, `${key}.json`);
   if (existsSync(path)) {
     try {
-      const report = JSON.parse(readFileSync(path, 'utf8')) as MdfReport;
+      const report = JSON.parse(readRegularFileSync(path, { encoding: 'utf8', maxBytes: MAX_CONFIG_BYTES })) as MdfReport;
       // the same built model may be reached through another path (a checkpoint or its build): say which
       if (report.schema === REPORT_SCHEMA) return { report: { ...report, file: { ...report.file, path: file }, model: { ...report.model, path: options.modelPath ?? report.model.path, ...options.modelLabel } }, reused: true };
     } catch {

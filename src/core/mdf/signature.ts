@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { ensureCacheDir } from '../io/cacheDir';
+import { MAX_CONFIG_BYTES, readRegularFileSync } from '../io/regularFile';
 import { join } from 'node:path';
 import type { InferenceModel } from '../model/api';
 import { FormatOptions, RecordFormat, abortError, hashFile, renderRecord, streamJsonl, tokenizeRecord } from './records';
@@ -233,14 +234,15 @@ export function loadSignature(dir: string, key: string): Signature | null {
   const metaPath = join(dir, `${key}.json`);
   if (!existsSync(metaPath)) return null;
   try {
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    // the cache lives in the workspace: a planted FIFO or huge file there is refused (-> recomputed)
+    const meta = JSON.parse(readRegularFileSync(metaPath, { encoding: 'utf8', maxBytes: MAX_CONFIG_BYTES }));
     if (meta.version !== SIGNATURE_CACHE_VERSION || meta.key !== key) return null;
     const width = meta.numLayers * meta.hiddenSize;
     let perRecord: Float32Array[] | null = null;
     if (meta.hasPerRecord) {
       const binPath = join(dir, `${key}.bin`);
       if (!existsSync(binPath)) return null;
-      const all = new Float32Array(new Uint8Array(readFileSync(binPath)).buffer);
+      const all = new Float32Array(new Uint8Array(readRegularFileSync(binPath, { maxBytes: meta.used * width * 4 || 0 })).buffer);
       if (all.length !== meta.used * width) return null;
       perRecord = Array.from({ length: meta.used }, (_, i) => all.subarray(i * width, (i + 1) * width));
     }
