@@ -141,7 +141,15 @@ export async function readHumanTest(sources: CsvSource[], knownLabels: Set<strin
       for (const { record, line } of records) {
         const spelling = (record[labelCol] ?? '').trim();
         const label = normalizeLabel(spelling);
-        entries.push({ file, line, annotator: (record[annotatorCol] ?? '').trim(), id: normalizeId(record[idCol] ?? ''), label: isMissingLabel(label) ? '' : label, spelling });
+        const annotator = (record[annotatorCol] ?? '').trim();
+        const id = normalizeId(record[idCol] ?? '');
+        if (/[\uFFFD\u0000]/.test(spelling)) {
+          // invalid UTF-8 or NUL: reported, counted as missing — never a new level
+          findings.push({ file, line, severity: 'error', code: 'label-invalid-text', message: `${annotator}'s label for item ${id} contains ${spelling.includes('\u0000') ? 'a NUL byte' : 'invalid UTF-8 (shown as U+FFFD)'}; counted as missing (re-save the file as UTF-8)` });
+          entries.push({ file, line, annotator, id, label: '', spelling });
+          continue;
+        }
+        entries.push({ file, line, annotator, id, label: isMissingLabel(label) ? '' : label, spelling });
       }
     }
   }

@@ -45,3 +45,13 @@ test('labels holding invalid UTF-8 (U+FFFD) or NUL are findings, not extra level
   assert.match(bad[1].message, /contains a NUL byte/);
   assert.equal(bad[0].line, 4);
 });
+
+test('a human test whose labels hold invalid UTF-8 or NUL: findings, counted as missing, not new levels', async () => {
+  const labelsText = 'id,gold,llm\n1,low,low\n2,high,high\n3,low,high\n4,high,low\n';
+  const human = 'Annotator,ID,Label\nA1,1,low\nA1,2,hi\uFFFDgh\nA2,1,lo\u0000w\nA2,2,high\n';
+  const analysis = await analyzeAnnotations({ text: labelsText, name: 'l.csv' }, [{ text: human, name: 'h.csv' }], { resamples: 0 });
+  assert.ok(analysis.report.scale.levels.every((l) => !/[\uFFFD\u0000]/.test(l)), analysis.report.scale.levels.join('|'));
+  const bad = analysis.report.findings.filter((f) => f.code === 'label-invalid-text');
+  assert.equal(bad.length, 2);
+  assert.match(bad[0].message, /A1's label for item 2 contains invalid UTF-8/);
+});
