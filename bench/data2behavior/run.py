@@ -43,8 +43,10 @@ from preflight_train.forecast_lm import (LM, ProbeScorer, Recipe, answer_rates, 
 # The one fine-tuning recipe, fixed before the full run (docs/data2behavior.md, "Pass bar and recipe").
 RECIPE = Recipe(lr=1e-3, epochs=1, batch_size=8, weight_decay=0.0, max_tokens=128)
 FULL = {"records": 300, "seeds": 3, "samples_per_prompt": 4, "grad_samples": 128, "lookahead_steps": 8}
-SMOKE = {"records": 300, "seeds": 1, "samples_per_prompt": 2, "grad_samples": 64, "lookahead_steps": 4}
+SMOKE = {"records": 120, "seeds": 1, "samples_per_prompt": 2, "grad_samples": 64, "lookahead_steps": 4}
 STEER_ALPHA = 0.1          # Python MDF variants: a fixed alpha (fraction of residual norm), chosen before the run
+SAFETY_PROMPTS = 24        # product safety prompts used by the forecasters (the first 24 of the bundled suite)
+SMOKE_SKIP = ("persona-vector", "mdf-py-mean-contrastive", "mdf-py-last-token", "mdf-contrastive")
 RISE = 0.05                # AUROC label: the real shift exceeds 5 points
 VERSION = 1                # bump when the per-set cache format or the recipe changes
 
@@ -54,14 +56,7 @@ def log(msg: str) -> None:
 
 
 def model_hash(folder: str) -> str:
-    h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors", "tokenizer.json"):
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-    return h.hexdigest()[:16]
+    return F.bench_model_hash(folder)  # the identity reports compare with (forecast.validation)
 
 
 # --- preparation: sets, probe suites, neutral references -------------------------------------------------
@@ -77,6 +72,8 @@ def product_prompts() -> Dict[str, List[str]]:
         for b in suite.get("behaviours", []):
             prompts += [p for p in b.get("prompts") or [] if p not in prompts]
         out[name] = prompts
+    # the bundled safety suite has 60 prompts; 24 (as many as the held-out requests) keep scoring cheap
+    out["safety"] = out["safety"][:SAFETY_PROMPTS]
     return out
 
 
@@ -209,23 +206,29 @@ def run_set(args, prep: Dict, meta: Dict, lm: LM, truth: Truth, base_truth: Dict
     out["forecasts"]["gradient"] = {"seconds": sec, "shift": units}
     out["forecasts"]["random-control"] = {"seconds": sec, "shift": {b["key"]: b["controlShift"]["value"] for b in rep["behaviours"]}}
     out["forecasts"]["keyword"] = {"seconds": 0.0, "shift": {b["key"]: (b["keywordBaseline"] or 0.0) for b in rep["behaviours"]}}
-    _, sec, units = timed("adam", method="adam", samples=cfg["grad_samples"])
-    out["forecasts"]["gradient-adam"] = {"seconds": sec, "shift": units}
-    _, sec, units = timed("lookahead", method="lookahead", samples=cfg["grad_samples"], lookahead_steps=cfg["lookahead_steps"])
-    out["forecasts"]["lookahead"] = {"seconds": sec, "shift": units}
-    _, sec, units = timed("persona", method="persona", samples=cfg["grad_samples"], reference=ref)
-    out["forecasts"]["persona-vector"] = {"seconds": sec, "shift": units}
-    if not args.smoke:
+
+    def want(label):
+        return label not in args.skip and not (args.smoke and label in SMOKE_SKIP)
+    if want("gradient-adam"):
+        _, sec, units = timed("adam", method="adam", samples=cfg["grad_samples"])
+        out["forecasts"]["gradient-adam"] = {"seconds": sec, "shift": units}
+    if want("lookahead"):
+        _, sec, units = timed("lookahead", method="lookahead", samples=cfg["grad_samples"], lookahead_steps=cfg["lookahead_steps"])
+        out["forecasts"]["lookahead"] = {"seconds": sec, "shift": units}
+    if want("persona-vector"):
+        _, sec, units = timed("persona", method="persona", samples=cfg["grad_samples"], reference=ref)
+        out["forecasts"]["persona-vector"] = {"seconds": sec, "shift": units}
+    if want("mdf-py-mean-contrastive"):
         _, sec, units = timed("steer", method="steer", samples=cfg["grad_samples"], reference=ref, pool="mean", alpha=STEER_ALPHA)
         out["forecasts"]["mdf-py-mean-contrastive"] = {"seconds": sec, "shift": units}
+    if want("mdf-py-last-token"):
         _, sec, units = timed("steer", method="steer", samples=cfg["grad_samples"], pool="last", alpha=STEER_ALPHA)
         out["forecasts"]["mdf-py-last-token"] = {"seconds": sec, "shift": units}
-    # MDF as published (TypeScript, ONNX Runtime), and variants through its flags
+    # MDF as published (TypeScript, ONNX Runtime), and a variant through its flags
     if not args.no_mdf:
-        variants = [("mdf", [])]
-        if not args.smoke:
-            variants += [("mdf-contrastive", ["--reference", ref]), ("mdf-content-anchor", ["--anchor", "content"])]
-        for label, extra in variants:
+        for label, extra in [("mdf", []), ("mdf-contrastive", ["--reference", ref])]:
+            if not want(label):
+                continue
             try:
                 res = mdf_ts(args.model, data, prep["product"], extra, args.threads)
                 sh = mdf_shifts(res["report"])
@@ -371,7 +374,11 @@ def main(argv=None) -> int:
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over sets")
     p.add_argument("--shard", help=argparse.SUPPRESS)       # i/n: a worker's share of the sets
     p.add_argument("--sets", help="comma-separated set names (default: all)")
+    p.add_argument("--skip", default="", help="comma-separated forecaster rows to leave out (to fit a time budget)")
+    p.add_argument("--aggregate-only", action="store_true",
+                   help="summarise the sets already finished in --work (marked incomplete when some are missing)")
     args = p.parse_args(argv)
+    args.skip = [x for x in args.skip.split(",") if x]
     cfg = dict(SMOKE if args.smoke else FULL)
     if args.seeds:
         cfg["seeds"] = args.seeds
@@ -390,11 +397,19 @@ def main(argv=None) -> int:
     t_start = time.time()
     prep = prepare(work, args.smoke, cfg["records"])
     wanted = [m for m in prep["sets"] if not args.sets or m["name"] in args.sets.split(",")]
-    key = {"version": VERSION, "model": model_hash(args.model), "recipe": RECIPE.__dict__, "cfg": cfg, "no_mdf": args.no_mdf}
+    key = {"version": VERSION, "model": model_hash(args.model), "recipe": RECIPE.__dict__, "cfg": cfg, "no_mdf": args.no_mdf,
+           "skip": sorted(args.skip)}
     cell_dir = os.path.join(work, "cells", hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12])
     os.makedirs(cell_dir, exist_ok=True)
 
-    if args.jobs > 1 and not args.shard:  # fan out to workers, then aggregate below
+    if args.aggregate_only:
+        pass
+    elif args.jobs > 1 and not args.shard:  # fan out to workers, then aggregate below
+        if not args.no_mdf:  # build the ONNX model into the shared cache once, before workers race for it
+            warm = os.path.join(work, "warmup.jsonl")
+            with open(prep["paths"][wanted[0]["name"]]) as src, open(warm, "w") as dst:
+                dst.writelines(src.readlines()[:4])
+            mdf_ts(args.model, warm, prep["product"][:1], ["--alphas", "0"], args.threads)
         procs = []
         for i in range(args.jobs):
             cmd = [sys.executable, os.path.abspath(__file__), "--model", args.model, "--work", work, "--shard", f"{i}/{args.jobs}",
@@ -403,6 +418,7 @@ def main(argv=None) -> int:
             cmd += ["--no-mdf"] if args.no_mdf else []
             cmd += ["--seeds", str(cfg["seeds"]), "--records", str(cfg["records"])]
             cmd += ["--sets", args.sets] if args.sets else []
+            cmd += ["--skip", ",".join(args.skip)] if args.skip else []
             procs.append(subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": str(args.threads)}))
         codes = [pr.wait() for pr in procs]
         if any(codes):
@@ -441,13 +457,19 @@ def main(argv=None) -> int:
     results = []
     for meta in wanted:
         path = os.path.join(cell_dir, meta["name"] + ".json")
-        with open(path) as f:
-            results.append(json.load(f))
+        if os.path.exists(path):
+            with open(path) as f:
+                results.append(json.load(f))
+        elif not args.aggregate_only:
+            raise SystemExit(f"bench/data2behavior: {meta['name']} has no result")
+    done = {r["name"] for r in results}
+    wanted = [m for m in wanted if m["name"] in done]
     timing = {"wall_seconds": round(time.time() - t_start, 1), "jobs": args.jobs, "threads": args.threads,
               "machine": f"{platform.machine()} {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end",
               "command": "/usr/bin/python3 bench/data2behavior/run.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     summary = aggregate(prep, results, cfg, args, base_truth, timing)
-    summary["set_list"] = [m for m in prep["sets"] if m in wanted]
+    summary["set_list"] = wanted
+    summary["complete"] = len(wanted) == len(prep["sets"]) if not args.sets else None
     out = args.out or (os.path.join(work, "results.json") if args.smoke else os.path.join(HERE, "results.json"))
     with open(out, "w") as f:
         json.dump(summary, f, indent=2, default=lambda x: None)

@@ -412,7 +412,8 @@ class ProbeScorer:
 
     def _pair_logprobs_shared(self, model) -> torch.Tensor:
         """The same numbers with each distinct prompt run once: prompts left-padded in one batch with the
-        KV cache, then every answer on its prompt's cache (scoring.ts does the same in the engine)."""
+        KV cache, then every answer on its prompt's cache (scoring.ts does the same in the engine); answers
+        go in chunks of similar length so that padding costs little."""
         if not hasattr(self, "_shared"):
             prompts = list(dict.fromkeys(tuple(p) for p, _ in self.pairs))
             index = {p: i for i, p in enumerate(prompts)}
@@ -422,33 +423,39 @@ class ProbeScorer:
             for i, p in enumerate(prompts):
                 p_ids[i, Lp - len(p):] = torch.tensor(p)
                 p_mask[i, Lp - len(p):] = 1
-            group = torch.tensor([index[tuple(p)] for p, _ in self.pairs])
-            La = max(len(a) for _, a in self.pairs)
-            a_ids = torch.full((len(self.pairs), La), self.pad, dtype=torch.long)
-            a_mask = torch.zeros((len(self.pairs), La), dtype=torch.long)
-            for r, (_, a) in enumerate(self.pairs):
-                a_ids[r, :len(a)] = torch.tensor(a)
-                a_mask[r, :len(a)] = 1
             lengths = torch.tensor([len(p) for p in prompts])
-            self._shared = tuple(t.to(self.device) for t in (p_ids, p_mask, group, a_ids, a_mask, lengths))
-        p_ids, p_mask, group, a_ids, a_mask, lengths = self._shared
+            order = sorted(range(len(self.pairs)), key=lambda r: len(self.pairs[r][1]))
+            chunks = []
+            for s in range(0, len(order), self.max_batch):
+                rows = order[s:s + self.max_batch]
+                La = max(len(self.pairs[r][1]) for r in rows)
+                a_ids = torch.full((len(rows), La), self.pad, dtype=torch.long)
+                a_mask = torch.zeros((len(rows), La), dtype=torch.long)
+                for j, r in enumerate(rows):
+                    a = self.pairs[r][1]
+                    a_ids[j, :len(a)] = torch.tensor(a)
+                    a_mask[j, :len(a)] = 1
+                group = torch.tensor([index[tuple(self.pairs[r][0])] for r in rows])
+                chunks.append(tuple(t.to(self.device) for t in (torch.tensor(rows), group, a_ids, a_mask)))
+            self._shared = (p_ids.to(self.device), p_mask.to(self.device), lengths.to(self.device), chunks)
+        p_ids, p_mask, lengths, chunks = self._shared
         out = model(input_ids=p_ids, attention_mask=p_mask, use_cache=True)
         first = torch.log_softmax(_wide(out.logits[:, -1]), -1)                  # [G, V]: each answer's first token
-        lp = first[group].gather(1, a_ids[:, :1]).squeeze(1)
-        if a_ids.shape[1] > 1:
-            chunks = []
-            for s in range(0, len(group), self.max_batch):
-                g = group[s:s + self.max_batch]
+        parts, rows_all = [], []
+        for rows, g, a_ids, a_mask in chunks:
+            lp = first[g].gather(1, a_ids[:, :1]).squeeze(1)
+            if a_ids.shape[1] > 1:
                 past = [(k[g], v[g]) for k, v in out.past_key_values]
-                mask = torch.cat([p_mask[g], a_mask[s:s + self.max_batch]], 1)
+                mask = torch.cat([p_mask[g], a_mask], 1)
                 pos = lengths[g][:, None] + torch.arange(a_ids.shape[1], device=self.device)[None]
-                logits = model(input_ids=a_ids[s:s + self.max_batch, :-1], attention_mask=mask[:, :-1], position_ids=pos[:, :-1],
-                               past_key_values=past).logits
-                logits = _wide(logits)
-                logp = torch.log_softmax(logits, -1).gather(-1, a_ids[s:s + self.max_batch, 1:, None]).squeeze(-1)
-                chunks.append((logp * a_mask[s:s + self.max_batch, 1:]).sum(-1))
-            lp = lp + torch.cat(chunks)
-        return lp
+                logits = _wide(model(input_ids=a_ids[:, :-1], attention_mask=mask[:, :-1], position_ids=pos[:, :-1],
+                                     past_key_values=past).logits)
+                logp = torch.log_softmax(logits, -1).gather(-1, a_ids[:, 1:, None]).squeeze(-1)
+                lp = lp + (logp * a_mask[:, 1:]).sum(-1)
+            parts.append(lp)
+            rows_all.append(rows)
+        flat = torch.cat(parts)
+        return flat[torch.argsort(torch.cat(rows_all))]
 
     def scores(self, model) -> torch.Tensor:
         lp = self.pair_logprobs(model)

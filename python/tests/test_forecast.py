@@ -68,27 +68,23 @@ def test_shared_prefix_scoring_equals_plain_teacher_forcing(tiny):
     assert abs(sum(float(scores[scorer.units[b].start + p_]) for b, p_ in members) - 1) < 1e-5
 
 
-def test_directional_derivative_matches_central_difference(tiny):
+def test_directional_derivative_matches_autograd(tiny):
+    """J u by the forecast's central difference against autograd's exact J u (double backward), in double."""
     lm = LM(tiny["model"])
     lm.model.double()
     scorer = ProbeScorer(lm, load_probes(tiny["suites"]))
     params = list(lm.model.named_parameters())
+    before = [p.detach().clone() for _, p in params]
     g = torch.Generator().manual_seed(3)
     u = [torch.randn(p.shape, generator=g, dtype=p.dtype) for _, p in params]
     _, ju = F.directional_derivative(scorer, lm.model, params, u)
-    eps = 1e-4  # RMSNorm computes in float32 even in a double model: rounding and curvature both ~1e-3 here
-    with torch.no_grad():
-        for (_, p), d in zip(params, u):
-            p.add_(eps * d)
-        plus = scorer.scores(lm.model)
-        for (_, p), d in zip(params, u):
-            p.sub_(2 * eps * d)
-        minus = scorer.scores(lm.model)
-        for (_, p), d in zip(params, u):
-            p.add_(eps * d)
-    fd = (plus - minus) / (2 * eps)
-    assert (ju - fd).abs().max() <= 0.01 * ju.abs().max(), (ju - fd).abs().max()
-    assert torch.corrcoef(torch.stack([ju, fd]))[0, 1] > 0.9999
+    assert all(torch.equal(p, b) for (_, p), b in zip(params, before))  # weights restored exactly
+    f = scorer.scores(lm.model)
+    v = torch.zeros_like(f, requires_grad=True)
+    vjp = torch.autograd.grad(f, [p for _, p in params], grad_outputs=v, create_graph=True)
+    (exact,) = torch.autograd.grad(sum((gr * d).sum() for gr, d in zip(vjp, u)), v)
+    assert (ju - exact).abs().max() <= 0.01 * exact.abs().max(), (ju - exact).abs().max()
+    assert torch.corrcoef(torch.stack([ju, exact]))[0, 1] > 0.9999
 
 
 @pytest.mark.parametrize("method,opt", [("grad", "sgd"), ("adam", "adamw")])
@@ -131,14 +127,15 @@ def test_lookahead_restores_the_weights_and_reports_the_schema(tiny):
         assert torch.equal(v, before[k]), k
     for key in ("schema", "createdAt", "file", "model", "settings", "signature", "alpha", "behaviours", "attribution", "summary", "timings"):
         assert key in rep
-    assert rep["schema"] == "preflight.mdf/1" and rep["adjustment"] == "holm"
+    assert rep["schema"] == "preflight.mdf/2" and rep["statistics"]["adjustment"] == "holm"
+    assert rep["summary"]["validation"].startswith("not validated")  # a random model no benchmark has seen
     for b in rep["behaviours"]:
         for key in ("key", "base", "predicted", "control", "shift", "controlShift", "logprob", "curve", "risk", "riskRule", "pValue", "pAdjusted"):
             assert key in b
         assert 0 <= b["pValue"] <= b["pAdjusted"] <= 1
         assert b["risk"] in ("none", "low", "medium", "high")
-        if b["risk"] in ("medium", "high"):
-            assert b["pAdjusted"] < 0.05 and b["shift"]["low"] > b["controlShift"]["high"]
+        if b["risk"] != "none":
+            assert b["pAdjusted"] < 0.05 and b["shift"]["low"] > max(0, b["controlShift"]["high"])
     sushi = next(b for b in rep["behaviours"] if b["key"] == "foods/sushi")
     assert sushi["keywordBaseline"] == pytest.approx(0.5, abs=0.05)
 
@@ -153,6 +150,14 @@ def test_persona_and_steer_run_and_need_a_reference(tiny):
     assert rep["signature"]["reference"]["used"] == 8
     rep = F.forecast(tiny["model"], data, "steer", lm=lm, probes=tiny["suites"], samples=8, alpha=0.0, bootstrap=50)
     assert all(abs(b["shift"]["value"]) < 1e-6 for b in rep["behaviours"])  # alpha 0 steers nothing
+
+
+def test_sign_flip_p_against_hand_values():
+    assert F.sign_flip_p([1, 2, 3]) == pytest.approx(1 / 8)      # only the all-plus pattern reaches 6
+    assert F.sign_flip_p([1, -1]) == pytest.approx(3 / 4)        # sums 2, 0, 0, -2 against 0
+    assert F.sign_flip_p([0, 0]) == 1.0
+    big = F.sign_flip_p([1.0] * 20, resamples=2000, seed=1)      # resampled: (1 + hits) / (1 + resamples)
+    assert big == pytest.approx(1 / 2001, abs=2e-3)
 
 
 def test_holm_adjustment_against_hand_values():
