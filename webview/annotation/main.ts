@@ -232,6 +232,32 @@ function directionChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
   });
 }
 
+function calibrationChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
+  const c = view.calibration!;
+  const { grid, fg } = baseOptions();
+  const buckets = c.buckets.filter((b) => b.n > 0);
+  return new Chart(target, {
+    type: 'bar',
+    data: {
+      labels: buckets.map((b) => `${Math.round(100 * b.lo)}–${Math.round(100 * b.hi)}%`),
+      datasets: [
+        { type: 'bar', label: 'accuracy (label = gold)', data: buckets.map((b) => 100 * (b.accuracy ?? 0)), backgroundColor: cssVar('--vscode-charts-blue', '#888'), maxBarThickness: 64 },
+        { type: 'line', label: 'mean confidence (perfect calibration)', data: buckets.map((b) => 100 * (b.meanConfidence ?? 0)), borderColor: fg, backgroundColor: fg, pointRadius: 4, clip: false },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { y: { min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, x: { grid: { display: false }, title: { display: true, text: 'confidence bucket' } } },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: { callbacks: { afterLabel: (ctx) => `${buckets[ctx.dataIndex].n} label(s) in this bucket` } },
+      },
+    },
+  });
+}
+
 // ---- sections ----
 function header(view: AnnotationView): HTMLElement {
   const r = view.report;
@@ -371,6 +397,19 @@ function groupsSection(view: AnnotationView): HTMLElement | undefined {
   return section('By group', table(['group', 'n', 'accuracy', 'AER', 'CRI', 'mean shift', 'QWK', 'boundary task', 'conceptual task', 'boundary model', 'conceptual model'], rows));
 }
 
+function calibrationSection(view: AnnotationView): { node: HTMLElement; buckets: number } | undefined {
+  const c = view.calibration;
+  if (!c || c.n === 0) return undefined;
+  const chart = canvas('Reliability diagram: accuracy and mean confidence per confidence bucket', 240);
+  queueMicrotask(() => charts.push(calibrationChart(chart.canvas, view)));
+  const buckets = c.buckets.filter((b) => b.n > 0);
+  const lean = c.overconfidence === null ? '' : ` — ${c.overconfidence > 0 ? 'overconfident' : 'underconfident'} by ${pct(Math.abs(c.overconfidence))}`;
+  const s = section('Calibration of the model’s confidence', el('p', { text: `Expected calibration error ${pct(c.ece)} over ${c.n.toLocaleString()} labels (largest bucket gap ${pct(c.maxGap)}); mean confidence ${pct(c.meanConfidence)} vs accuracy ${pct(c.accuracy)}${lean}.` }), chart.wrap);
+  s.append(table(['confidence', 'labels', 'accuracy', 'mean confidence'], buckets.map((b) => [`${Math.round(100 * b.lo)}–${Math.round(100 * b.hi)}%`, String(b.n), pct(b.accuracy), pct(b.meanConfidence)])));
+  s.append(el('p', { className: 'muted', text: `From the column '${c.column}': each label's probability normalised over the levels. A calibrated annotator's accuracy in a bucket matches its mean confidence; ECE = Σ (n_b / N) · |accuracy_b − confidence_b|.` }));
+  return { node: s, buckets: buckets.length };
+}
+
 function findingsSection(view: AnnotationView): HTMLElement | undefined {
   const f = view.report.findings;
   if (!f.length) return undefined;
@@ -386,7 +425,8 @@ function render(view: AnnotationView): void {
   charts = [];
   app.replaceChildren();
   app.append(header(view));
-  const parts = [notices(view), decompositionSection(view), profileSection(view), agreementSection(view)];
+  const calibration = calibrationSection(view);
+  const parts = [notices(view), decompositionSection(view), calibration?.node, profileSection(view), agreementSection(view)];
   const matrix = matrixSection(view);
   parts.push(matrix.node, directionSection(view), groupsSection(view), findingsSection(view));
   for (const part of parts) if (part) app.append(part);
@@ -397,6 +437,7 @@ function render(view: AnnotationView): void {
       charts: charts.length,
       theme: document.body.classList.contains('vscode-light') ? 'light' : document.body.classList.contains('vscode-high-contrast') ? 'high-contrast' : 'dark',
       notComputed: view.report.notComputed.length,
+      calibrationBuckets: calibration?.buckets ?? 0,
     };
     vscode.postMessage({ type: 'rendered', summary });
   });

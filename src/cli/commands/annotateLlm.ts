@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { analyzeAnnotations, formatReport } from '../../core/annotation';
 import { calibrationOf, formatCalibration } from '../../core/annotation/calibration';
 import { AnnotationInputError } from '../../core/annotation/errors';
+import { InputFileError } from '../../core/io/regularFile';
 import { annotateWithModel, checkOutputPath, DEFAULT_BATCH_ROWS, DEFAULT_SHOTS, defaultOutputPath, LLM_CONFIDENCE_COLUMN, LLM_LABEL_COLUMN } from '../../core/annotation/llmAnnotate';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
@@ -151,7 +152,7 @@ export const annotateLlmCommand: CliCommand = {
         },
       });
     } catch (error) {
-      if (error instanceof AnnotationInputError) throw new UsageError(oneLine(error));
+      if (error instanceof AnnotationInputError || error instanceof InputFileError) throw new UsageError(oneLine(error));
       if (error && typeof error === 'object' && 'code' in error && String((error as { code: unknown }).code).startsWith('CSV_')) throw new UsageError(`unreadable CSV: ${oneLine(error)}`);
       throw error;
     } finally {

@@ -11,9 +11,10 @@
 // An existing output is read first: rows it already labelled (same text, a level of this scale)
 // are kept, so an interrupted run resumes where it stopped.
 import { parse } from 'csv-parse';
-import { createReadStream, createWriteStream, existsSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { createRegularReadStream } from '../io/regularFile';
 import type { InferenceModel } from '../model/api';
 import { columnKey, csvField, findColumn, readCsv } from './csv';
 import { AnnotationInputError } from './errors';
@@ -151,7 +152,7 @@ function textHash(text: string): number {
 async function* csvRecords(path: string): AsyncGenerator<{ record: string[]; line: number }> {
   // the options of readCsv (csv.ts): ragged rows, loose quotes, BOM, blank lines skipped
   const parser = parse({ relax_column_count: true, relax_quotes: true, bom: true, skip_empty_lines: true });
-  const input = createReadStream(path, { highWaterMark: 1 << 16 });
+  const input = createRegularReadStream(path, { highWaterMark: 1 << 16 });
   input.on('error', (error) => parser.destroy(error));
   input.pipe(parser);
   try {

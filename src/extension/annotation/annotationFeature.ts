@@ -3,12 +3,16 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { analyzeAnnotations, type AnnotationAnalysis } from '../../core/annotation/analyze';
+import { calibrationOf, type CalibrationReport } from '../../core/annotation/calibration';
+import { columnKey } from '../../core/annotation/csv';
+import { LLM_CONFIDENCE_COLUMN, LLM_LABEL_COLUMN } from '../../core/annotation/llmAnnotate';
 import type { CsvSource } from '../../core/annotation/csv';
 import { AnnotationInputError } from '../../core/annotation/errors';
 import type { LabelColumnOverrides } from '../../core/annotation/readLabels';
 import { Feature } from '../features/feature';
 import { registerReportHandler } from '../reports/registry';
 import { setTestState } from '../testState';
+import { annotateWithLocalModel } from './annotateLlmCommand';
 import { AnnotationPanel, PanelHost } from './annotationPanel';
 import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
 import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, pickLevels, rememberedColumns, rememberedLevels } from './inputs';
@@ -100,6 +104,15 @@ class AnnotationController implements PanelHost {
       this.record(file, { error: message });
       return;
     }
+    // labels from "Annotate with Local Model…" carry their confidence: how far can it be trusted?
+    let calibration: CalibrationReport | undefined;
+    if (columnKey(analysis.report.labels.columns.llm) === columnKey(LLM_LABEL_COLUMN)) {
+      try {
+        calibration = await calibrationOf(sourceFor(file), analysis, LLM_CONFIDENCE_COLUMN);
+      } catch {
+        calibration = undefined;
+      }
+    }
     const view: AnnotationView = {
       file: file.toString(),
       fileName: basename(file.fsPath),
@@ -107,6 +120,7 @@ class AnnotationController implements PanelHost {
       humanFileName: human ? basename(human.uri.fsPath) : undefined,
       humanSource: human?.how,
       report: analysis.report,
+      calibration,
       generatedAt: new Date().toISOString(),
     };
     panel.show(analysis, view);
@@ -130,6 +144,7 @@ class AnnotationController implements PanelHost {
       shares: d ? Object.fromEntries(Object.entries(d.shares).map(([k, v]) => [k, v.value])) : null,
       notComputed: analysis.report.notComputed,
       diagnostics: diagnosticCount,
+      calibration: calibration ? { n: calibration.n, ece: calibration.ece, buckets: calibration.buckets.filter((b) => b.n > 0).length } : null,
     });
   }
 
@@ -181,6 +196,7 @@ export const annotationFeature: Feature = {
     context.subscriptions.push(
       controller.diagnostics,
       vscode.commands.registerCommand('preflight.analyzeAnnotations', (arg?: unknown) => controller.command(arg)),
+      vscode.commands.registerCommand('preflight.annotateWithLocalModel', (arg?: unknown) => annotateWithLocalModel(context, arg)),
       vscode.window.registerWebviewPanelSerializer(ANNOTATION_VIEW_TYPE, {
         async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: AnnotationView | undefined) {
           if (!state?.file) {

@@ -6,6 +6,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { detectLabelColumns, LabelColumnOverrides } from '../../core/annotation/readLabels';
 import { parse } from 'csv-parse/sync';
+import { firstRecordEnd } from '../../core/annotation/csv';
 
 const COLUMNS_KEY = 'preflight.annotation.columns:';
 const HUMAN_KEY = 'preflight.annotation.human:';
@@ -41,8 +42,9 @@ export function rememberedColumns(state: vscode.Memento, file: vscode.Uri): Labe
 
 /** The header row of a CSV document (first record, quotes respected). */
 export function headerOf(text: string): string[] {
-  const firstRecordEnd = text.search(/\r?\n(?=(?:[^"]*"[^"]*")*[^"]*$)/);
-  const head = firstRecordEnd >= 0 ? text.slice(0, firstRecordEnd) : text;
+  // one linear pass (a look-ahead regex here rescanned the rest of the file at every line break)
+  const end = firstRecordEnd(text);
+  const head = end >= 0 ? text.slice(0, end) : text;
   try {
     const rows = parse(head, { relax_column_count: true, bom: true, relax_quotes: true }) as string[][];
     return rows[0] ?? [];
@@ -127,4 +129,14 @@ export async function pickHumanTest(state: vscode.Memento, file: vscode.Uri): Pr
 
 export async function forgetHumanTest(state: vscode.Memento, file: vscode.Uri): Promise<void> {
   await state.update(HUMAN_KEY + file.toString(), undefined);
+}
+
+/** Sets this file's columns (the LLM annotation flow opens its labelled copy with them). */
+export async function rememberColumns(state: vscode.Memento, file: vscode.Uri, columns: LabelColumnOverrides): Promise<void> {
+  await state.update(COLUMNS_KEY + file.toString(), columns);
+}
+
+/** Sets this file's label order, lowest first. */
+export async function rememberLevels(state: vscode.Memento, file: vscode.Uri, levels: string[]): Promise<void> {
+  await state.update(LEVELS_KEY + file.toString(), levels);
 }

@@ -1,5 +1,6 @@
 // The messages between the annotation panel's controller (extension host) and its webview app
 // (webview/annotation/main.ts). Both sides import these types; nothing here imports vscode.
+import type { CalibrationReport } from '../../core/annotation/calibration';
 import type { AnnotationReport } from '../../core/annotation/types';
 
 export const ANNOTATION_VIEW_TYPE = 'preflightAnnotation';
@@ -15,6 +16,8 @@ export interface AnnotationView {
   /** how the human test was found */
   humanSource?: 'remembered' | 'sibling' | 'picked';
   report: AnnotationReport;
+  /** the calibration of the LLM's confidences (labels written by "Annotate with Local Model…") */
+  calibration?: CalibrationReport;
   generatedAt: string;
 }
 
@@ -42,4 +45,6 @@ export interface RenderSummary {
   charts: number;
   theme: string;
   notComputed: number;
+  /** non-empty confidence buckets drawn (0 without a calibration section) */
+  calibrationBuckets: number;
 }

@@ -5,7 +5,7 @@
 // levels' probabilities: computed here from `a` alone, never by running the model.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -203,3 +203,37 @@ describe('calibration', () => {
     assert.equal(calibrate([], []).ece, null);
   });
 });
+
+// The issue's check: on a clean clone, annotate-llm labels a CSV of ours with the default model
+// onto its scale in a copy, leaves the input unchanged, and the analysis reads the result.
+const BUNDLED = 'models/preflight-tiny/config.json';
+describe('the default model on examples/annotations.csv', { skip: existsSync(BUNDLED) ? false : 'the bundled preflight-tiny is not in this checkout' }, () => {
+  it('labels the copy on the Bloom scale, the input unchanged, and --analyze reads it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'preflight-llm-default-'));
+    const input = 'examples/annotations.csv';
+    const before = sha(input);
+    const out = join(dir, 'annotations.llm.csv');
+    const bloom = 'remember,understand,apply,analyze,evaluate,create';
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'annotate-llm', input, '--text-column', 'learning_outcome', '--levels', bloom, '--out', out, '--analyze', '--human', 'examples/annotations-human.csv', '--json', '--bootstrap', '100', '--provider', 'cpu'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') } });
+    try {
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /preflight-tiny, the bundled demo model/);
+      const json = JSON.parse(r.stdout);
+      assert.equal(json.model.isDefault, true);
+      assert.equal(sha(input), before, 'the input is byte-identical');
+      const rows = rowsOfLoose(out);
+      const levels = bloom.split(',');
+      assert.equal(json.result.labeled, rows.length);
+      for (const row of rows) assert.ok(levels.includes(row.llm_label), row.llm_label);
+      assert.equal(json.analysis.labels.columns.llm, 'llm_label');
+      assert.ok(json.analysis.llm.n >= 14, `${json.analysis.llm.n} rows analysed`);
+      assert.equal(json.calibration.n, json.analysis.llm.n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function rowsOfLoose(path: string): Array<Record<string, string>> {
+  return parse(readFileSync(path, 'utf8'), { columns: true, relax_column_count: true }) as Array<Record<string, string>>;
+}
