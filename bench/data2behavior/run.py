@@ -40,8 +40,8 @@ from preflight_train import forecast as F  # noqa: E402
 from preflight_train.forecast_lm import (LM, ProbeScorer, Recipe, answer_rates, finetune, load_probes,  # noqa: E402
                                          sample_answers)
 
-# The one fine-tuning recipe, fixed before the full run (docs/data2behavior.md, "Pass bar and recipe").
-RECIPE = Recipe(lr=1e-3, epochs=1, batch_size=8, weight_decay=0.0, max_tokens=128)
+# The one fine-tuning recipe, fixed before the full run: Recipe's defaults (docs/data2behavior.md).
+RECIPE = Recipe()
 FULL = {"records": 300, "seeds": 3, "samples_per_prompt": 4, "grad_samples": 128, "lookahead_steps": 8}
 SMOKE = {"records": 120, "seeds": 1, "samples_per_prompt": 2, "grad_samples": 64, "lookahead_steps": 4}
 STEER_ALPHA = 0.1          # Python MDF variants: a fixed alpha (fraction of residual norm), chosen before the run
