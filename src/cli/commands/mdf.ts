@@ -1,7 +1,7 @@
 // `preflight mdf <train.jsonl> [--model <dir>] ...` — the behaviour forecast (MDF) for CI and shells.
 // Flag defaults come from the settings schema that the extension's settings share (core/settings).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
 import { refuseOwnInput } from '../outPath';
@@ -10,7 +10,8 @@ import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
 import { modelFingerprint } from '../../core/mdf/signature';
-import { DEFAULT_MODEL_NOTE, modelLabel } from '../../core/model/modelSource';
+import { FORECAST_METHODS, ForecastMethod, runPythonForecast } from '../../core/mdf/pythonForecast';
+import { DEFAULT_MODEL_NOTE, ModelSourceError, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
 import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS } from '../../core/settings/schema';
 import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
 
@@ -37,6 +38,8 @@ const USAGE = [
   '  --json                print the report (schema preflight.mdf/2) instead of the summary',
   '  --out FILE            also write the report to FILE',
   '  --fail-on LEVEL       exit 1 when any behaviour reaches LEVEL (low | medium | high)',
+  `  --method M            ${FORECAST_METHODS.join(' | ')} (default mdf). The others run python -m preflight_train forecast`,
+  '                        on a Hugging Face checkpoint with torch (docs/data2behavior.md); --python PATH picks the interpreter',
   `  --threads N, --provider auto|cpu|cuda   (defaults ${MODEL_SETTINGS.threads.default}, ${MODEL_SETTINGS.provider.default})`,
 ].join('\n');
 
@@ -76,7 +79,7 @@ export const mdfCommand: CliCommand = {
           samples: { type: 'string' }, seed: { type: 'string' }, 'probe-samples': { type: 'string' }, 'max-new-tokens': { type: 'string' },
           scoring: { type: 'string' }, band: { type: 'string' }, positions: { type: 'string' }, anchor: { type: 'string' }, clusters: { type: 'string' }, reference: { type: 'string' },
           workspace: { type: 'string' }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' }, 'fail-on': { type: 'string' },
-          threads: { type: 'string' }, provider: { type: 'string' },
+          threads: { type: 'string' }, provider: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
         },
       });
     } catch (error) {
@@ -116,6 +119,13 @@ export const mdfCommand: CliCommand = {
       throw error;
     }
 
+    const method = (values.method ?? 'mdf') as ForecastMethod;
+    if (!FORECAST_METHODS.includes(method)) throw new UsageError(`--method must be ${FORECAST_METHODS.join(', ')}`);
+    if (method !== 'mdf') {
+      const report = await pythonForecast(method, file, values, suites.map((s) => s.source), io);
+      return finish(report, values, io, failOn);
+    }
+
     const { model, ready } = await openCliModel(values.model, io, { provider, threads: num(values.threads, 'threads', MODEL_SETTINGS.threads.default) });
     let report: MdfReport;
     let lastStage = '';
@@ -152,15 +162,53 @@ export const mdfCommand: CliCommand = {
     } finally {
       await model.dispose();
     }
-    if (values.out) {
-      mkdirSync(dirname(resolve(values.out)), { recursive: true });
-      writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
-    }
-    if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-    else printSummary(report, io);
-    return failOn && atLeast(report.summary.maxRisk, failOn) ? EXIT_FINDINGS : EXIT_OK;
+    return finish(report, values, io, failOn);
   },
 };
+
+function finish(report: MdfReport, values: { out?: string; json?: boolean }, io: CliIO, failOn: RiskLevel | undefined): number {
+  if (values.out) {
+    mkdirSync(dirname(resolve(values.out)), { recursive: true });
+    writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  else printSummary(report, io);
+  return failOn && atLeast(report.summary.maxRisk, failOn) ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/** --method gradient | gradient-adam | lookahead: the Python forecaster on the checkpoint folder (not the ONNX build). */
+async function pythonForecast(method: Exclude<ForecastMethod, 'mdf'>, file: string, values: { model?: string; python?: string; samples?: string; seed?: string; threads?: string }, probes: string[], io: CliIO): Promise<MdfReport> {
+  let source;
+  try {
+    source = resolveModelSource(values.model);
+  } catch (error) {
+    throw new UsageError(error instanceof ModelSourceError ? error.message : String(error));
+  }
+  if (source.kind !== 'checkpoint') throw new UsageError(`${source.dir}: --method ${method} needs a Hugging Face checkpoint (config.json + weights), not a built ONNX model`);
+  if (source.isDefault) io.stderr(`Model: ${DEFAULT_MODEL_NOTE}.\n`);
+  const root = packageRoot();
+  if (!root) throw new UsageError('cannot find the Preflight package (its python/ folder) next to this CLI');
+  try {
+    return await runPythonForecast(
+      {
+        python: values.python ?? '/usr/bin/python3',
+        packageDir: join(root, 'python'),
+        model: source.dir,
+        data: file,
+        method,
+        probes,
+        samples: values.samples !== undefined ? num(values.samples, 'samples', 0, (n) => Number.isInteger(n) && n >= 0) : undefined,
+        seed: num(values.seed, 'seed', MDF_DEFAULTS.seed, Number.isInteger),
+        threads: values.threads !== undefined ? num(values.threads, 'threads', 0, (n) => Number.isInteger(n) && n >= 0) : undefined,
+        existingPythonPath: process.env.PYTHONPATH,
+        pathSeparator: delimiter,
+      },
+      { onProgress: (m) => io.stderr(`[${method}] ${m}\n`) },
+    );
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
