@@ -11,18 +11,16 @@ import numpy as np
 
 
 def _rank(x: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share their mean rank), as scipy.stats.rankdata."""
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x), dtype=float)
-    sx = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1
-        i = j + 1
-    return ranks
+    """Average ranks (ties share their mean rank): scipy.stats.rankdata(method="average"), vectorised."""
+    x = np.asarray(x)
+    sorter = np.argsort(x, kind="mergesort")
+    inv = np.empty(len(x), dtype=np.intp)
+    inv[sorter] = np.arange(len(x))
+    xs = x[sorter]
+    obs = np.r_[True, xs[1:] != xs[:-1]]
+    dense = obs.cumsum()[inv]
+    count = np.r_[np.nonzero(obs)[0], len(obs)]
+    return 0.5 * (count[dense] + count[dense - 1] + 1)
 
 
 def pearson(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
