@@ -334,6 +334,10 @@ def aggregate(prep: Dict, results: List[Dict], cfg: Dict, args, base_truth: Dict
                              "keyword_invisible": {"spearman": inv2.get("spearman"), "spearman_ci": inv2.get("spearman_ci"), "cells": inv2.get("cells")}})
     out["forecasters"] = rows
     out["pass_bar"] = pass_bar(rows)
+    # per-set work recorded by the workers: fine-tunes, truth measurements and every forecaster
+    timing["compute_seconds"] = round(sum(sum(t["seconds"] for t in r["truth"]) + sum(r.get("measure_seconds", []))
+                                          + sum(f.get("seconds", 0.0) for k, f in r["forecasts"].items() if k not in ("random-control", "keyword"))
+                                          for r in results), 1)
     out["timing"] = timing
     return out
 
