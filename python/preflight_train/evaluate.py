@@ -279,6 +279,75 @@ def sequence_logprobs_cached(model, prompt: Sequence[int], trie: TitleTrie, tau:
     return scores
 
 
+@torch.no_grad()
+def target_in_top(model, prompt: Sequence[int], trie: TitleTrie, item: int, beam: int, tau: float = 1.0,
+                  mask: str = "before", batch: int = 64) -> bool:
+    """Whether title `item` is among the `beam` most probable titles (rank = 1 + number of titles with a
+    strictly larger summed log-probability), without scoring the whole catalogue: best-first search over
+    trie prefixes whose log-probability exceeds the target's (a title's log-probability is at most its
+    prefixes'), stopping once `beam` titles above it are complete. Needs a model with a key/value cache and
+    `logits_mask` (the built-in one); equals ranking sequence_logprobs (tested)."""
+    import heapq
+
+    device = next(model.parameters()).device
+    P = len(prompt)
+    ids = torch.tensor([list(prompt)], dtype=torch.long, device=device)
+    out = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+    cache, first = out.past_key_values, out.logits[0, -1].float().cpu() / tau
+
+    def next_logits(paths: List[List[int]]) -> List[torch.Tensor]:
+        """Logits after prompt + each (non-empty) path, from the prompt's cache; one projection per path."""
+        n, L = len(paths), max(len(q) for q in paths)
+        toks = torch.zeros((n, L), dtype=torch.long)
+        att = torch.ones((n, P + L), dtype=torch.long)
+        last = torch.zeros((n, L), dtype=torch.bool)
+        for i, q in enumerate(paths):
+            toks[i, : len(q)] = torch.tensor(q)
+            att[i, P + len(q):] = 0
+            last[i, len(q) - 1] = True
+        rows = torch.zeros(n, dtype=torch.long, device=device)
+        past = [(k.index_select(0, rows), v.index_select(0, rows)) for k, v in cache]
+        pos = torch.arange(P, P + L, device=device)[None].expand(n, L)
+        logits = model(input_ids=toks.to(device), attention_mask=att.to(device), position_ids=pos, past_key_values=past,
+                       logits_mask=last.to(device)).logits[0].float().cpu() / tau
+        return list(logits)
+
+    target = trie.sequences[item]
+    # The target's own log-probability, step by step along its path.
+    rows = [first] + (next_logits([target[:j] for j in range(1, len(target))]) if len(target) > 1 else [])
+    node, threshold = 0, 0.0
+    for tok, row in zip(target, rows):
+        kids = trie.children(node)
+        threshold += _step_logps(row, kids, mask)[kids.index(tok)]
+        node = trie.step(node, tok)
+
+    above = 0
+    heap = [(-0.0, 0, [])]           # (-log-prob of the prefix, node, path)
+    while heap:
+        popped = [heapq.heappop(heap) for _ in range(min(batch, len(heap)))]
+        need = [p for _, _, p in popped if p]
+        logits = dict(zip(map(tuple, need), next_logits(need))) if need else {}
+        for neg, node, path in popped:
+            kids = trie.children(node)
+            row = logits[tuple(path)] if path else first
+            for tok, lp in zip(kids, _step_logps(row, kids, mask)):
+                score, child, child_path = -neg + lp, trie.step(node, tok), path + [tok]
+                if score <= threshold:
+                    continue                 # no title below this prefix can beat the target
+                while mask == "before" and trie.item_at(child) is None and len(trie.children(child)) == 1:
+                    only = trie.children(child)[0]   # a single valid token has probability 1: no forward pass
+                    child, child_path = trie.step(child, only), child_path + [only]
+                if trie.item_at(child) is not None:
+                    if trie.item_at(child) == item:
+                        continue             # the target itself (its score, recomputed, may round above)
+                    above += 1
+                    if above >= beam:
+                        return False
+                else:
+                    heapq.heappush(heap, (-score, child, child_path))
+    return True
+
+
 def rank_metrics(ranked: Sequence[Sequence[int]], targets: Sequence[int], ks: Sequence[int] = (1, 5, 10)) -> Dict[str, float]:
     """HR@K (target among the first K) and NDCG@K (1/log2(rank+1) with one relevant item), averaged."""
     out = {f"hr@{k}": 0.0 for k in ks}
@@ -324,22 +393,22 @@ def pruning_audit(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: int =
     try:
         results = beam_search(model, [e.prompt for e in encoded], trie, beam=beam, pad_id=pad_id, tau=tau, max_batch=max_batch,
                               mask=mask, length_penalty=length_penalty, should_stop=should_stop)
-        in_top, pruned, found = 0, 0, 0
+        n_top, pruned, found = 0, 0, 0
         for e, res in zip(encoded, results):
             if should_stop is not None and should_stop():
                 raise InterruptedError("stop requested during the audit")
-            if getattr(model, "supports_cache", False):
-                scores = sequence_logprobs_cached(model, e.prompt, trie, tau=tau, max_batch=max_batch, mask=mask)
+            if getattr(model, "supports_cache", False) and getattr(model, "supports_logits_mask", False):
+                in_top = target_in_top(model, e.prompt, trie, e.item, beam, tau=tau, mask=mask)
             else:
                 scores = sequence_logprobs(model, e.prompt, trie, pad_id=pad_id, tau=tau, max_batch=max_batch, mask=mask)
-            rank = 1 + sum(1 for s in scores if s > scores[e.item])
+                in_top = 1 + sum(1 for s in scores if s > scores[e.item]) <= beam
             kept = e.item in [i for i, _ in res]
             found += kept
-            if rank <= beam:
-                in_top += 1
+            if in_top:
+                n_top += 1
                 pruned += not kept
         n = max(1, len(encoded))
-        return {"users": float(len(encoded)), "target_in_top_b": in_top / n, "found_by_beam": found / n,
-                "pruned_given_top_b": pruned / in_top if in_top else 0.0}
+        return {"users": float(len(encoded)), "target_in_top_b": n_top / n, "found_by_beam": found / n,
+                "pruned_given_top_b": pruned / n_top if n_top else 0.0}
     finally:
         model.train(was_training)

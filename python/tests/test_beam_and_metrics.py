@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from preflight_train.data import prompt_text
-from preflight_train.evaluate import beam_search, rank_metrics, sequence_logprobs, sequence_logprobs_cached
+from preflight_train.evaluate import (beam_search, rank_metrics, sequence_logprobs, sequence_logprobs_cached,
+                                      target_in_top)
 from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
 from preflight_train.synth import make_catalogue
 from preflight_train.tokenizer import WordTokenizer
@@ -231,3 +232,14 @@ def test_cached_exhaustive_scoring_equals_recomputed(branchy):
             a = sequence_logprobs(model, prompt, trie, pad_id=tok.pad_id, mask=mask)
             b = sequence_logprobs_cached(model, prompt, trie, max_batch=7, mask=mask)
             assert max(abs(x - y) for x, y in zip(a, b)) < 1e-4
+
+
+def test_target_in_top_equals_exhaustive_rank(branchy):
+    titles, tok, model, trie, prompts = branchy
+    for mask in ("before", "after"):
+        for prompt in prompts[:2]:
+            scores = sequence_logprobs(model, prompt, trie, pad_id=tok.pad_id, mask=mask)
+            for item in range(0, len(titles), 4):
+                rank = 1 + sum(1 for s in scores if s > scores[item])
+                for beam in (2, 8):
+                    assert target_in_top(model, prompt, trie, item, beam, mask=mask, batch=5) == (rank <= beam), (mask, item, beam)

@@ -3,7 +3,9 @@
 several seeds, HR@K / NDCG@K on a test subsample with 95% intervals over seeds, and the paper's motivating
 statistic (targets whose whole-title probability is in the top B that beam search still prunes).
 
-    nice -n 15 /usr/bin/python3 bench/bear/office/run.py            # from the repository root
+    nice -n 15 bash bench/bear/office/run.sh      # from the repository root: one process per loss, then the table
+    /usr/bin/python3 bench/bear/office/run.py --losses bear --seeds 0 1 2     # one loss
+    /usr/bin/python3 bench/bear/office/run.py --report                         # the table from --out
 
 The data is read in place from ../shared/datasets/bear-office (train_10000.csv, test_5000.csv,
 id2name4Rec.json) and subsampled in memory; nothing is copied. Every CSV row is one example (history = all
@@ -67,7 +69,12 @@ def main() -> int:
     ap.add_argument("--layers", type=int, default=1)
     ap.add_argument("--audit-users", type=int, default=30, help="test users for the pruning statistic (0: skip)")
     ap.add_argument("--data-seed", type=int, default=0)
+    ap.add_argument("--report", action="store_true", help="only print the table of the runs found in --out")
+    ap.add_argument("--audit-only", action="store_true",
+                    help="only the pruning statistic, on the first seed's best checkpoints found in --out")
     args = ap.parse_args()
+    if args.report:
+        return report(args.out)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
     paths = {k: os.path.abspath(os.path.join(args.data, f)) for k, f in
@@ -93,6 +100,19 @@ def main() -> int:
     print(json.dumps({"catalogue": len(titles), "train_rows_total": len(train_all), "test_rows_total": len(test_all),
                       **{k: len(v) for k, v in splits.items()}}), flush=True)
 
+    if args.audit_only:
+        for loss in args.losses:
+            folder = os.path.join(args.out, f"{loss}-seed{args.seeds[0]}")
+            with open(os.path.join(folder, "result.json")) as f:
+                entry = json.load(f)
+            t0 = time.time()
+            entry["audit"] = audit(entry["checkpoint"], loss, titles, splits["test"][: args.audit_users])
+            entry["audit"]["wall_s"] = round(time.time() - t0, 1)
+            with open(os.path.join(folder, "result.json"), "w") as f:
+                json.dump(entry, f, indent=1)
+            print(json.dumps({"loss": loss, "audit": entry["audit"]}), flush=True)
+        return 0
+
     os.makedirs(args.out, exist_ok=True)
     results = []
     t_all = time.time()
@@ -110,37 +130,63 @@ def main() -> int:
             }, base_dir=ROOT)
             t0, c0 = time.time(), time.process_time()
             res = train(cfg, echo=False, data=(splits, titles))
-            entry = {"loss": loss, "seed": seed, "best_epoch": res["best"]["epoch"],
+            entry = {"loss": loss, "seed": seed, "best_epoch": res["best"]["epoch"], "checkpoint": res["best"]["checkpoint"],
                      "valid": res["best"]["metrics"], "test": res["test"],
                      "wall_s": round(time.time() - t0, 1), "cpu_s": round(time.process_time() - c0, 1)}
             if args.audit_users and seed == args.seeds[0]:
-                model, tok = load_model(cfg, titles, checkpoint=res["best"]["checkpoint"])
-                trie = TitleTrie.from_titles(titles, tok)
-                enc = encode_records(splits["test"][: args.audit_users], tok, trie)
-                entry["audit"] = pruning_audit(model, enc, trie, beam=10, pad_id=tok.pad_id,
-                                               mask=config_mod.eval_mask(cfg), max_batch=256)
+                entry["audit"] = audit(res["best"]["checkpoint"], loss, titles, splits["test"][: args.audit_users])
+            entry["args"] = vars(args)
             results.append(entry)
+            with open(os.path.join(out_dir, "result.json"), "w") as f:
+                json.dump(entry, f, indent=1)
             print(json.dumps(entry), flush=True)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"args": vars(args), "results": results, "wall_s": round(time.time() - t_all, 1)}, f, indent=1)
+    print(f"wall {time.time() - t_all:.0f} s", flush=True)
+    return 0
 
+
+def audit(checkpoint, loss, titles, records):
+    """The motivating statistic on `records` with a trained checkpoint, decoding as the evaluation does."""
+    cfg = config_mod.from_dict({"model": {"path": checkpoint}, "loss": {"name": loss}, "data": {"synthetic": {}}})
+    model, tok = load_model(cfg, titles, checkpoint=checkpoint)
+    trie = TitleTrie.from_titles(titles, tok)
+    enc = encode_records(records, tok, trie)
+    return pruning_audit(model, enc, trie, beam=10, pad_id=tok.pad_id, mask=config_mod.eval_mask(cfg), max_batch=256)
+
+
+def report(out: str) -> int:
+    results = []
+    for name in sorted(os.listdir(out)):
+        path = os.path.join(out, name, "result.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                results.append(json.load(f))
+    if not results:
+        print(f"no result.json under {out}")
+        return 1
+    losses = [l for l in ("lml", "msl", "bear") if any(r["loss"] == l for r in results)]
     keys = ["hr@1", "hr@5", "hr@10", "ndcg@5", "ndcg@10"]
     print(f"\n| loss | {' | '.join(k.upper().replace('NDCG', 'NDCG') for k in keys)} | best epochs |")
     print("|---|" + "---|" * (len(keys) + 1))
-    for loss in args.losses:
-        rows = [r for r in results if r["loss"] == loss]
+    for loss in losses:
+        rows = sorted((r for r in results if r["loss"] == loss), key=lambda r: r["seed"])
         cells = []
         for k in keys:
             m, h = interval([r["test"][k] for r in rows])
             cells.append(f"{m:.4f} ± {h:.4f}")
         print(f"| {loss.upper()} | {' | '.join(cells)} | {','.join(str(r['best_epoch']) for r in rows)} |")
+    print("\nper run: " + "; ".join(f"{r['loss']} s{r['seed']}: HR@10 {r['test']['hr@10']:.4f}, NDCG@10 "
+                                    f"{r['test']['ndcg@10']:.4f}, {r['wall_s']:.0f} s wall / {r['cpu_s']:.0f} s CPU"
+                                    for r in results))
     audits = [r for r in results if "audit" in r]
     for r in audits:
         a = r["audit"]
         print(f"audit {r['loss']} seed {r['seed']}: target in top-10 by title probability {a['target_in_top_b']:.3f}, "
               f"found by beam search {a['found_by_beam']:.3f}, pruned among top-10 targets {a['pruned_given_top_b']:.3f} "
-              f"({int(a['users'])} users)")
-    print(f"random HR@10 = {10 / len(titles):.4f}; total wall {time.time() - t_all:.0f} s")
+              f"({round(a['target_in_top_b'] * a['users'])} of {int(a['users'])} test users have their target in the top 10)")
+    a = results[0]["args"]
+    print(f"train {a['train']} rows, valid {a['valid']} users, test {a['test']} rows, {a['epochs']} epochs, "
+          f"hidden {a['hidden']} x {a['layers']} layer(s), lr {a['lr']}, batch {a['batch']}; "
+          f"random HR@10 = {10 / 2411:.4f} (2411 titles)")
     return 0
 
 
