@@ -471,6 +471,8 @@ def main(argv=None) -> int:
     timing = {"wall_seconds": round(time.time() - t_start, 1), "jobs": args.jobs, "threads": args.threads,
               "machine": f"{platform.machine()} {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end",
               "command": "/usr/bin/python3 bench/data2behavior/run.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    if args.aggregate_only:
+        timing["note"] = "aggregated from the per-set results cached under --work by an earlier run (wall_seconds: this aggregation only)"
     summary = aggregate(prep, results, cfg, args, base_truth, timing)
     summary["set_list"] = wanted
     summary["complete"] = len(wanted) == len(prep["sets"]) if not args.sets else None
