@@ -311,7 +311,7 @@ def aggregate(prep: Dict, results: List[Dict], cfg: Dict, args, base_truth: Dict
                "target_identification": M.target_identification(pred, real, sets, behaviours),
                "spearman_vs_mention_rate": M.spearman([pred[c] for c in cells], [real_rate[c] for c in cells]),
                "keyword_invisible": {"spearman": inv.get("spearman"), "spearman_ci": inv.get("spearman_ci"), "cells": inv.get("cells")}}
-        if name.startswith("mdf") and name.endswith(("mdf", "contrastive", "anchor")):
+        if name in ("mdf", "mdf-contrastive"):  # the TypeScript MDF runs: the alpha its rule chose, per set
             row["alpha_chosen"] = sorted({str(by_name[s["name"]]["forecasts"][name].get("alpha")) for s in sets})
         rows.append(row)
         if name == "mdf":  # oracle alpha: the one alpha of the grid that agrees best with the real shifts
