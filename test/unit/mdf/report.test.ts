@@ -35,10 +35,16 @@ describe('rules', () => {
     assert.equal(riskLevel(m(iv(0.06, 0.03, 0.09), iv(0.0, -0.01, 0.01)), 0.01, DEFAULT_RISK).risk, 'medium');
     assert.equal(riskLevel(m(iv(0.02, 0.015, 0.03), iv(0.0, -0.01, 0.01)), 0.01, DEFAULT_RISK).risk, 'low');
     assert.equal(riskLevel(m(big, iv(-0.05, -0.1, 0)), 0.01, DEFAULT_RISK).risk, 'high');
-    const judgedOnNeutral = riskLevel(m(big, iv(0.0, -0.01, 0.01), iv(0.15, 0.1, 0.19)), 0.01, DEFAULT_RISK);
+    const judgedOnNeutral = riskLevel(m(big, iv(0.0, -0.01, 0.01), iv(0.12, 0.1, 0.19)), 0.01, DEFAULT_RISK);
     assert.equal(judgedOnNeutral.risk, 'high');
-    assert.match(judgedOnNeutral.rule, /exceeds the neutral control's by 15\.0 pt/);
+    assert.match(judgedOnNeutral.rule, /exceeds the neutral control's by 18\.0 pt/);
     assert.equal(riskLevel(m(iv(0.2, 0.14, 0.25), iv(0.0, -0.01, 0.01), iv(0.15, 0.1, 0.19)), 0.01, DEFAULT_RISK).risk, 'none', 'overlaps the neutral interval');
+    // a real null run (preflight-tiny, a generic chat file): curry +1.33 pt [1.29, 1.36] vs the neutral
+    // control's +1.19 [1.16, 1.23] and the random one's -0.14: significant, clear of both intervals,
+    // but an excess of 0.14 pt is less than the 1.33 pt between the two controls
+    const withinVectors = riskLevel(m(iv(0.0133, 0.0129, 0.0136), iv(-0.0014, -0.0015, -0.0013), iv(0.0119, 0.0116, 0.0123)), 0.002, DEFAULT_RISK);
+    assert.equal(withinVectors.risk, 'none');
+    assert.match(withinVectors.rule, /no more than the two controls differ from each other \(1\.3 pt\)/);
     assert.ok(atLeast('high', 'medium') && !atLeast('low', 'medium'));
   });
 
