@@ -6,7 +6,8 @@
 //
 // One forward pass per trie node with two or more children gives that node's masked
 // distribution; both the exhaustive ranking and the beam search are then read off those
-// distributions, so beam search and the exhaustive scores see exactly the same numbers.
+// distributions, so beam search and the exhaustive scores see exactly the same numbers. The mask is
+// applied before the softmax (the trainer's setting for MSL and BEAR, eval.mask 'before').
 import type { InferenceModel } from '../model/api';
 
 export const BEAR_INSTRUCTION =
@@ -30,9 +31,12 @@ export class TitleTrie {
   readonly dropped: string[] = [];
   readonly titles: string[] = [];
   readonly sequences: number[][] = [];
+  /** the token that ends every title (the last of each sequence) */
+  readonly eos: number;
 
   constructor(titles: string[], encode: (title: string) => number[]) {
     const seqs = titles.map(encode);
+    this.eos = seqs[0]?.[seqs[0].length - 1] ?? -1;
     // a sequence that is a prefix of another (or equal to one) cannot be told apart: drop it
     const keys = seqs.map((s) => `${s.join(',')},`);
     titles.forEach((title, i) => {
@@ -101,30 +105,60 @@ export function sequenceScores(trie: TitleTrie, logp: Map<number, Map<number, nu
 }
 
 /**
- * Beam search of width `beam` over the trie as python/preflight_train/evaluate.py beam_search
- * does it: every open hypothesis is extended by each valid child, hypotheses are scored by their
- * summed log-probability, a finished title keeps its score and competes for the B slots, until
- * all B are finished. Returns (item, score) best first.
+ * Hugging Face's beam search (BeamSearchScorer, early_stopping=False) constrained to the trie, as
+ * python/preflight_train/evaluate.py decodes (reference: python/tests/test_beam_and_metrics.py
+ * hf_reference_beam_search): B beams from the start (all but one at -1e9); per step every (beam,
+ * valid token) candidate ranked by summed log-probability, the top 2B kept; a candidate that ends a
+ * title (EOS) joins the finished list (at most B, scored sum / generated length^lengthPenalty) only
+ * if its rank is below B; the first B other candidates are the open beams; done when the finished
+ * list is full and its worst score is at least the best candidate's sum / current length^lp. Open
+ * beams left at the length limit join the finished list. Returns (item, score) best first; item is
+ * null for an unfinished title.
  */
-export function beamSearch(trie: TitleTrie, logp: Map<number, Map<number, number>>, beam: number): { item: number; score: number }[] {
-  type Hyp = { node: number; score: number; done: boolean };
-  let hyps: Hyp[] = [{ node: 0, score: 0, done: false }];
-  while (hyps.some((h) => !h.done)) {
-    const cands: Hyp[] = [];
-    for (const h of hyps) {
-      if (h.done) {
-        cands.push(h);
-        continue;
-      }
-      for (const [tok, l] of logp.get(h.node)!) {
-        const child = trie.children[h.node].get(tok)!;
-        cands.push({ node: child, score: h.score + l, done: trie.itemAt.has(child) });
-      }
+export function beamSearch(trie: TitleTrie, logp: Map<number, Map<number, number>>, beam: number, lengthPenalty = 1, maxNewTokens = 64): { item: number | null; score: number }[] {
+  type Beam = { node: number; score: number; len: number };
+  const finished: { node: number; score: number; done: boolean }[] = [];
+  let worst = 1e9;
+  const add = (node: number, sum: number, generated: number, done: boolean) => {
+    const score = sum / generated ** lengthPenalty;
+    if (finished.length < beam || score > worst) {
+      finished.push({ node, score, done });
+      if (finished.length > beam) {
+        const order = finished.map((f, i) => ({ s: f.score, i })).sort((a, b) => a.s - b.s || a.i - b.i);
+        finished.splice(order[0].i, 1);
+        worst = order[1].s;
+      } else worst = Math.min(score, worst);
     }
-    // stable sort on score, as Python's list.sort
-    hyps = cands.map((c, i) => ({ c, i })).sort((a, b) => b.c.score - a.c.score || a.i - b.i).slice(0, beam).map(({ c }) => c);
+  };
+  let beams: Beam[] = Array.from({ length: beam }, (_, b) => ({ node: 0, score: b === 0 ? 0 : -1e9, len: 0 }));
+  let isDone = false;
+  for (;;) {
+    const cands: { beam: Beam; tok: number; child: number; score: number; order: number }[] = [];
+    beams.forEach((b, bi) => {
+      for (const [tok, l] of logp.get(b.node) ?? []) cands.push({ beam: b, tok, child: trie.children[b.node].get(tok)!, score: b.score + l, order: bi * 1e6 + tok });
+    });
+    // topk(2B), sorted; ties by (beam, token) as torch's flattened index order
+    cands.sort((a, b) => b.score - a.score || a.order - b.order);
+    const top = cands.slice(0, 2 * beam);
+    if (top.length === 0) break;
+    const curLen = beams[0].len + 1;
+    const next: Beam[] = [];
+    for (const [rank, c] of top.entries()) {
+      if (trie.itemAt.has(c.child)) {
+        // the token ends a title (EOS): finished, if it ranks among the first B
+        if (rank < beam) add(c.child, c.score, curLen, true);
+      } else next.push({ node: c.child, score: c.score, len: curLen });
+      if (next.length === beam) break;
+    }
+    isDone = finished.length >= beam && worst >= top[0].score / curLen ** lengthPenalty;
+    beams = next;
+    if (isDone || beams.length === 0 || curLen >= maxNewTokens) break;
   }
-  return hyps.map((h) => ({ item: trie.itemAt.get(h.node)!, score: h.score }));
+  if (!isDone) for (const b of beams) add(b.node, b.score, b.len, false);
+  return finished
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => b.f.score - a.f.score || a.i - b.i)
+    .map(({ f }) => ({ item: f.done ? trie.itemAt.get(f.node)! : (trie.itemAt.get(trie.children[f.node]?.get(trie.eos) ?? -1) ?? null), score: f.score }));
 }
 
 export interface AuditUser {

@@ -115,3 +115,26 @@ test('the VSIX whitelist keeps ONNX Runtime for linux-x64 only', () => {
   assert.ok(!kept.some((l) => /darwin|win32|arm64/.test(l)));
   assert.ok(!kept.some((l) => /python\/tests|__pycache__/.test(l)));
 });
+
+test('the shared settings schema (src/core/settings/schema.ts) and package.json agree: keys, types, defaults, bounds, choices', async () => {
+  const { SHARED_SETTINGS } = await import('../../../src/core/settings/schema');
+  const declared = Object.assign({}, ...contributes.configuration.map((s: { properties: object }) => s.properties)) as Record<string, { type: string; default: unknown; minimum?: number; enum?: string[] }>;
+  for (const spec of SHARED_SETTINGS) {
+    const entry = declared[spec.key];
+    assert.ok(entry, `${spec.key} is in the schema but not in package.json`);
+    assert.equal(entry.type, spec.type, spec.key);
+    assert.deepEqual(entry.default, spec.default, `${spec.key}: package.json default ${JSON.stringify(entry.default)} != schema ${JSON.stringify(spec.default)}`);
+    assert.equal(entry.minimum, spec.minimum, `${spec.key} minimum`);
+    assert.deepEqual(entry.enum, spec.enum, `${spec.key} enum`);
+  }
+  // every model and forecast setting goes through the schema (the CLI and core share those)
+  const shared = new Set(SHARED_SETTINGS.map((s) => s.key));
+  for (const key of Object.keys(declared).filter((k) => /^preflight\.(model|mdf)\./.test(k))) assert.ok(shared.has(key), `${key} is in package.json but not in the settings schema`);
+  // and the extension reads them through it, not by literal key with its own default
+  assert.doesNotMatch(extensionSource, /getConfiguration\('preflight\.(mdf|model)'\)\s*\.get\b/);
+});
+
+test('the VSIX ships the bundled demo model preflight-tiny, weights included', () => {
+  const kept = readFileSync('.vscodeignore', 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('!'));
+  assert.ok(kept.includes('!models/preflight-tiny/**'), 'models/preflight-tiny/** is whitelisted');
+});

@@ -1,8 +1,9 @@
 // The beam-pruning audit on the ONNX engine (src/core/recsys/pruningAudit.ts). References: the
 // textbook case where beam search of width 1 loses the most probable sequence (a greedy first
-// step), the property stated in python/preflight_train/evaluate.py that a beam at least as wide as
-// the catalogue prunes nothing and returns the exhaustive ranking, and the trie-masked
-// log-probabilities recomputed by hand from the model's logits.
+// step), Hugging Face's beam search as transcribed in python/tests/test_beam_and_metrics.py
+// (finished titles scored sum / length, the length penalty changing the order), a beam at least as
+// wide as the catalogue finding every title, and the trie-masked log-probabilities recomputed by
+// hand from the model's logits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +42,21 @@ describe('beam search over the title trie', () => {
   it('a beam as wide as the catalogue returns the exhaustive ranking', () => {
     const found = beamSearch(trie, logp, 3);
     assert.deepEqual(found.map((h) => trie.titles[h.item]), ['A', 'B', 'C']);
+  });
+
+  it('ranks finished titles by sum / length^lengthPenalty (Hugging Face), not by the raw sum', () => {
+    // D = 6 7 8 9 EOS (p .35, 5 tokens), E = 5 EOS (p .65, 2 tokens): by raw sum E first; per token
+    // (lp = 1) log(.35)/5 = -0.210 > log(.65)/2 = -0.215, so D first
+    const t = new TitleTrie(['D', 'E'], (x) => ({ D: [6, 7, 8, 9, EOS], E: [5, EOS] })[x]!);
+    const lp = new Map<number, Map<number, number>>();
+    t.children.forEach((c, node) => {
+      const kids = [...c.keys()];
+      if (kids.length === 1) lp.set(node, new Map([[kids[0], 0]]));
+    });
+    lp.set(0, new Map([[5, Math.log(0.65)], [6, Math.log(0.35)]]));
+    const ranked = (penalty: number) => beamSearch(t, lp, 2, penalty).map((h) => t.titles[h.item!]);
+    assert.deepEqual(ranked(1), ['D', 'E']);
+    assert.deepEqual(ranked(0), ['E', 'D']);
   });
 
   it('drops titles whose token sequence is another\'s prefix or equal to it', () => {
