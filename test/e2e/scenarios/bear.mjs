@@ -248,5 +248,64 @@ export default async function bear(t) {
   const resumable = dash2 && (await dash2.locator('button', { hasText: 'Resume from last checkpoint' }).waitFor({ timeout: 15000 }).then(() => true, () => false));
   t.check('its dashboard says stopped and offers Resume', resumable && (await dash2.locator('h1 .badge.state-stopped').count()) === 1);
   await t.screenshot('stopped');
+
+  // ---- run 3: stopped while it evaluates; its output folder holds shell metacharacters ------------
+  // A validation split of 250 copies of the valid users keeps the trainer in beam search for a while
+  // after its one short epoch; the Stop must end it there (status 'stopped', no eval record, no
+  // checkpoint). The task runs without a shell, so the folder name is taken literally.
+  const evalDir = join(t.workspace, 'bear-eval');
+  mkdirSync(evalDir, { recursive: true });
+  for (const f of ['train.jsonl', 'test.jsonl', 'items.json']) writeFileSync(join(evalDir, f), readFileSync(join(dir, f)));
+  const validLines = readFileSync(join(dir, 'valid.jsonl'), 'utf8').trim().split('\n');
+  writeFileSync(join(evalDir, 'valid.jsonl'), Array.from({ length: 250 }, () => validLines.join('\n')).join('\n') + '\n');
+  const oddRoot = 'runs; touch pwned1 & echo $(touch pwned2) | x';
+  const form3 = await bearFrame(t, 'form');
+  if (!t.check('the launch form is still open for a third run', form3)) return;
+  await fillForm(form3, {
+    name: 'e2e-evalstop', epochs: 1, outputDir: oddRoot, evalMaxUsers: 0,
+    train: join(evalDir, 'train.jsonl'), valid: join(evalDir, 'valid.jsonl'), test: join(evalDir, 'test.jsonl'), items: join(evalDir, 'items.json'),
+  });
+  await launchEnabled(t, form3);
+  await form3.locator('button[type=submit]').click();
+  const launched3 = await t.waitForState((s) => s.bear?.launched?.endsWith('e2e-evalstop'), { timeout: 20000 });
+  if (!t.check('a third run starts', launched3, t.extensionState().bear)) return;
+  const runDir3 = launched3.bear.runDir;
+  t.check('its run folder is under the output folder, named literally', runDir3.startsWith(join(t.workspace, oddRoot)), runDir3);
+  // Validation has begun once the epoch's last step is logged (the trainer logs the last micro-batch).
+  const metricsOf = (d) => {
+    try {
+      return readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    } catch {
+      return [];
+    }
+  };
+  const evaluating = await t.waitFor(() => {
+    const m = metricsOf(runDir3);
+    const total = m.find((r) => r.type === 'start')?.total_steps;
+    return total && m.some((r) => r.type === 'step' && r.step === total) && !m.some((r) => r.type === 'eval') ? m : undefined;
+  }, { timeout: 120000, interval: 250 });
+  t.check('the third run trains its epoch and starts validating', evaluating, metricsOf(runDir3).slice(-2));
+  const pid3 = readJson(join(runDir3, 'status.json'))?.pid;
+  await showJobs(t);
+  const row3 = await jobsRow(t, 'e2e-evalstop');
+  await row3.waitFor({ timeout: 20000 }).catch(() => undefined);
+  await row3.hover();
+  const stopAt = Date.now();
+  const clicked3 = await row3.locator('.action-label[aria-label="Stop Run"], .action-label[title="Stop Run"]').first()
+    .click({ timeout: 10000 }).then(() => true, (e) => t.log('Stop action click failed', String(e)));
+  t.check('Stop is offered while the run validates', clicked3);
+  const stopped3 = await t.waitFor(() => {
+    const s = readJson(join(runDir3, 'status.json'));
+    return s && s.state !== 'running' ? s : undefined;
+  }, { timeout: 30000, interval: 250 });
+  t.check('a stop during validation ends the run as stopped', stopped3?.state === 'stopped', stopped3 ?? readJson(join(runDir3, 'status.json')));
+  t.log(`stopped ${Date.now() - stopAt} ms after the click`);
+  const after = metricsOf(runDir3);
+  t.check('no validation result and no checkpoint were written after the stop',
+    !after.some((r) => r.type === 'eval') && !existsSync(join(runDir3, 'checkpoint-epoch1')), after.map((r) => r.type));
+  const gone3 = await t.waitFor(() => (pid3 && !alive(pid3)) || undefined, { timeout: 20000, interval: 250 });
+  t.check('the third trainer process is gone', gone3, pid3);
+  const pwned = spawnSync('find', [t.workspace, '-name', 'pwned*'], { encoding: 'utf8' });
+  t.check('nothing in the output folder name was run by a shell', pwned.status === 0 && pwned.stdout.trim() === '', pwned.stdout);
   await sleep(100);
 }
