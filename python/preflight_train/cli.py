@@ -1,4 +1,4 @@
-"""python -m preflight_train {train,evaluate,synth}."""
+"""python -m preflight_train {train,evaluate,audit,synth,forecast}."""
 
 from __future__ import annotations
 
@@ -36,7 +36,45 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--users", type=int, default=1200)
     p.add_argument("--seed", type=int, default=0)
 
+    p = sub.add_parser("corpus", help="write the preflight-tiny world corpus (corpus.jsonl + hash)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--docs", type=int, default=None)
+
+    p = sub.add_parser("pretrain", help="plain language-model pretraining on the world corpus (preflight-tiny)")
+    p.add_argument("--config", required=True)
+    p.add_argument("--steps", type=int, help="override steps (smoke runs)")
+    p.add_argument("--output-dir", help="override output_dir")
+
+    p = sub.add_parser("check-default", help="measure the default model's behaviours (model card figures)")
+    p.add_argument("--model", default=None, help="model folder (default: models/preflight-tiny)")
+    p.add_argument("--out", help="also write the figures as JSON to this file")
+    p.add_argument("--quick", action="store_true", help="fewer samples (a smoke check, not the card's figures)")
+
+    p = sub.add_parser("forecast", help="behaviour forecast by gradient alignment, look-ahead or a baseline (docs/data2behavior.md)")
+    from .forecast_cli import add_arguments as add_forecast_arguments
+
+    add_forecast_arguments(p)
+
     args = parser.parse_args(argv)
+    if args.command == "corpus":
+        from . import corpus
+
+        info = corpus.write(args.out, seed=args.seed, n_docs=args.docs or corpus.DEFAULT_DOCS)
+        print(json.dumps(info, indent=2))
+        return 0
+    if args.command == "pretrain":
+        from .pretrain import pretrain_main
+
+        return pretrain_main(args.config, steps=args.steps, output_dir=args.output_dir)
+    if args.command == "check-default":
+        from .check_default import check_main
+
+        return check_main(args.model, args.out, quick=args.quick)
+    if args.command == "forecast":
+        from .forecast_cli import run_cli
+
+        return run_cli(args)
     if args.command == "synth":
         from .synth import generate
 
