@@ -1,4 +1,4 @@
-"""python -m preflight_train {train,evaluate,audit,synth,forecast}."""
+"""python -m preflight_train {train,evaluate,audit,synth,corpus,pretrain,check-default,forecast}."""
 
 from __future__ import annotations
 
