@@ -36,12 +36,12 @@ describe('beam search over the title trie', () => {
   it('width 1 takes the greedy first step and loses the most probable title', () => {
     const found = beamSearch(trie, logp, 1);
     assert.equal(found.length, 1);
-    assert.equal(trie.titles[found[0].item], 'B');
+    assert.equal(trie.titles[found[0].item ?? -1], 'B');
   });
 
   it('a beam as wide as the catalogue returns the exhaustive ranking', () => {
     const found = beamSearch(trie, logp, 3);
-    assert.deepEqual(found.map((h) => trie.titles[h.item]), ['A', 'B', 'C']);
+    assert.deepEqual(found.map((h) => trie.titles[h.item ?? -1]), ['A', 'B', 'C']);
   });
 
   it('ranks finished titles by sum / length^lengthPenalty (Hugging Face), not by the raw sum', () => {
