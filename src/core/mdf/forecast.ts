@@ -44,6 +44,7 @@ import { mean } from './stats';
 import { LayerBand, SteerPositions, randomControl, residualNorms, residualScales, resolveBand, scaleLayers, steeringFor } from './steering';
 import { builtinNeutralCorpus, dominantFormat, withNeutralFile } from './neutral';
 import { MDF_DEFAULTS } from '../settings/schema';
+import { validationNote } from './benchmarkNote';
 
 export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
   suites: ProbeSuite[];
@@ -92,10 +93,6 @@ export const DEFAULT_ALPHAS = MDF_DEFAULTS.alphas;
 
 export const ALPHA_SCALE =
   "alpha is in units of each layer's typical residual norm: layer l receives alpha * r_l * s_l / ||s_l||, where r_l is the mean of ||h_l|| (layer l's residual output) over the neutral prompts' token positions except the first";
-
-/** What the benchmark has shown about the forecast (docs/mdf.md, "What the forecast is shown to do"). */
-export const VALIDATION_NOTE =
-  'not validated for this model: a risk level says the probes moved under the signature beyond both controls, not that fine-tuning will move them; see docs/mdf.md for what the benchmark measured';
 
 /** Share of records per behaviour whose string fields name the target or an alias. */
 export async function keywordBaseline(file: string, behaviours: Behaviour[], signal?: AbortSignal): Promise<Map<string, number>> {
@@ -397,7 +394,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
     behaviours: results,
     attribution,
     attributionNote,
-    summary: { maxRisk: maxRisk(levels), flagged: results.filter((r) => atLeast(r.risk, 'low')).map((r) => r.key), validation: VALIDATION_NOTE },
+    summary: { maxRisk: maxRisk(levels), flagged: results.filter((r) => atLeast(r.risk, 'low')).map((r) => r.key), validation: validationNote('mdf', options.modelLabel?.source) },
     timings: { signatureMs, coherenceMs, scoringMs, attributionMs, totalMs: Date.now() - started },
   };
 }
