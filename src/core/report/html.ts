@@ -133,7 +133,7 @@ ${banner}
 <p class="muted">${esc(d.model.family)}, ${esc(d.model.numLayers)} layers, hidden ${esc(d.model.hiddenSize)}, ONNX Runtime on ${esc(d.model.provider)}.</p>
 <table><thead><tr><th>step</th><th class="n">time</th><th>status</th></tr></thead><tbody>${steps}</tbody></table>
 <h2>1. Data validation</h2>${validation}
-<h2>2. Behaviour forecast (MDF)</h2><p class="muted">For each candidate training file: the base model's behaviour, the behaviour with the file's signature injected at the chosen alpha, and the same under a random vector and a neutral corpus (the controls). A behaviour is flagged only when its Holm-adjusted p-value is below 0.05 and its interval lies above the controls'.</p>${forecasts}
+<h2>2. Behaviour forecast (MDF)</h2><p class="muted">For each candidate training file: the base model's behaviour, the behaviour with the file's signature injected at the chosen alpha, and the same under a random vector and a neutral corpus (the controls). A behaviour is flagged only when its Holm-adjusted p-value is below 0.05, its interval lies above both controls' intervals, and its excess over the stronger control exceeds the gap between the two controls.</p>${forecasts}
 <h2>3. Annotation error analysis</h2>${annotation}
 <h2>4. BEAR: beam-pruning audit before training</h2><p class="muted">How often beam search would lose the right item although the model ranks it in the top B by probability (Yang et al., arXiv 2601.22925): the risk that BEAR's loss addresses.</p>${bear}
 <footer>Made by <code>preflight demo</code> (<code>npm run demo</code>). Self-contained: no script, no network. Schema ${esc(d.schema)}.</footer>`;
