@@ -23,6 +23,8 @@ export function renderMarkdown(d: DemoReport): string {
   }
   if (d.forecasts.length) {
     out.push('## Behaviour forecast (MDF)', '');
+    const validation = d.forecasts[0]?.report.summary.validation;
+    if (validation) out.push(`What the benchmark measured for this forecaster on this model: ${cell(validation)}.`, '');
     for (const f of d.forecasts) {
       const r = f.report;
       out.push(`### ${cell(f.file)} (${f.role})`, '', `alpha ${r.alpha.chosen}; max risk **${r.summary.maxRisk}**${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}`, '');
