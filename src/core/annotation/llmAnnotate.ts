@@ -103,12 +103,16 @@ export function suggestColumns(header: string[]): { text?: string; gold?: string
   return { text, gold };
 }
 
+/** Stands in for the LLM column of a file not yet annotated, so that no real column is taken for it. */
+const LLM_STAND_IN = '\u0000preflight-llm-stand-in';
+
 function goldColumnOf(header: string[], exclude: string | undefined): string | undefined {
   try {
-    const standIn = exclude ?? header.find((h) => columnKey(h) === columnKey(LLM_LABEL_COLUMN)) ?? header[header.length - 1];
+    const standIn = exclude ?? header.find((h) => columnKey(h) === columnKey(LLM_LABEL_COLUMN)) ?? LLM_STAND_IN;
+    const columns = standIn === LLM_STAND_IN ? [...header, LLM_STAND_IN] : header;
     // the analysis' rule: the LLM column is taken first when named; here the text column stands in
-    const cols = detectLabelColumns(header, { llm: standIn, groups: [] }, 'header');
-    const name = header[cols.gold];
+    const cols = detectLabelColumns(columns, { llm: standIn, groups: [] }, 'header');
+    const name = columns[cols.gold];
     return name === standIn ? undefined : name;
   } catch {
     return undefined;
