@@ -38,7 +38,7 @@ from .forecast_lm import (LM, Behaviour, ForecastError, ProbeScorer, Recipe, fin
                           phrase_regex, read_records, record_strings, trainable)
 
 from .forecast_cli import METHODS
-RISK = {"low": 0.01, "medium": 0.03, "high": 0.10}
+RISK = {"medium": 0.03, "high": 0.10}
 SIGNIFICANCE = 0.05
 SCHEMA = "preflight.mdf/2"
 # bench/data2behavior row that measured each method (summary.validation)
@@ -264,9 +264,7 @@ def risk_of(shift: Dict, control: Dict, p_adj: float) -> Tuple[str, str]:
         return "high", f"high: {why} >= {pct(RISK['high'])}"
     if excess >= RISK["medium"]:
         return "medium", f"medium: {why} >= {pct(RISK['medium'])}"
-    if excess >= RISK["low"]:
-        return "low", f"low: {why} < {pct(RISK['medium'])}"
-    return "none", f"none: {why}, below the {pct(RISK['low'])} worth reporting"
+    return "low", f"low: {why} < {pct(RISK['medium'])}"
 
 
 # --- the forecast ------------------------------------------------------------------------------------

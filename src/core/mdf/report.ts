@@ -10,14 +10,12 @@ export type RiskLevel = 'none' | 'low' | 'medium' | 'high';
 export const RISK_LEVELS: RiskLevel[] = ['none', 'low', 'medium', 'high'];
 
 export interface RiskThresholds {
-  /** excess of the shift over the stronger control's shift (rate points, 0..1) for low, medium and high */
-  low: number;
+  /** excess of the shift over the stronger control's shift (rate points, 0..1) for medium and for high */
   medium: number;
   high: number;
 }
 
-/** low at 1 point: smaller excesses pass the tests on low-variance log-probabilities yet move no answer (docs/mdf.md) */
-export const DEFAULT_RISK: RiskThresholds = { low: 0.01, medium: 0.03, high: 0.1 };
+export const DEFAULT_RISK: RiskThresholds = { medium: 0.03, high: 0.1 };
 
 /** Family-wise significance level of the risk rule (adjusted p below it). */
 export const SIGNIFICANCE = 0.05;
@@ -115,8 +113,7 @@ export function riskLevel(m: Pick<MetricResult, 'shift' | 'controlShift' | 'neut
   const why = `adjusted p = ${p} < ${SIGNIFICANCE}, the shift's interval ${iv(m.shift)} lies above 0 and the controls' intervals, and the shift exceeds the ${name}'s by ${pct(excess)} (more than the controls differ)`;
   if (excess >= thresholds.high) return { risk: 'high', rule: `high: ${why} >= ${pct(thresholds.high)}` };
   if (excess >= thresholds.medium) return { risk: 'medium', rule: `medium: ${why} >= ${pct(thresholds.medium)}` };
-  if (excess >= thresholds.low) return { risk: 'low', rule: `low: ${why} < ${pct(thresholds.medium)}` };
-  return { risk: 'none', rule: `none: ${why}, below the ${pct(thresholds.low)} worth reporting` };
+  return { risk: 'low', rule: `low: ${why} < ${pct(thresholds.medium)}` };
 }
 
 /** Holm-adjusts the primary metrics' p-values across the report and applies the risk rule to each. */
