@@ -18,17 +18,22 @@ from preflight_train.tokenizer import WordTokenizer
 from preflight_train.trie import TitleTrie
 
 
-@pytest.fixture(scope="module")
-def setup():
-    titles = [t for g in make_catalogue(3, 5) for t in g] + ["Crimson Harbor Returns", "Silent"]
+def _tiny_setup(titles, prompt_starts):
+    """A seeded random tiny model over `titles`, their trie, and prompts of three titles from each start."""
     tok = WordTokenizer.build([prompt_text(["x"]), '"x"'] + titles)
     torch.manual_seed(0)
     cfg = TinyLlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                           num_attention_heads=4, num_key_value_heads=2, initializer_range=0.5)
     model = TinyLlamaForCausalLM(cfg).eval()
     trie = TitleTrie.from_titles(titles, tok)
-    prompts = [tok.encode(prompt_text(titles[i:i + 3])) for i in range(4)]
+    prompts = [tok.encode(prompt_text(titles[i:i + 3])) for i in prompt_starts]
     return titles, tok, model, trie, prompts
+
+
+@pytest.fixture(scope="module")
+def setup():
+    titles = [t for g in make_catalogue(3, 5) for t in g] + ["Crimson Harbor Returns", "Silent"]
+    return _tiny_setup(titles, range(4))
 
 
 class HFBeamHypotheses:
@@ -123,14 +128,7 @@ def branchy():
     words = "red blue green gold iron stone river hill lake wind fire snow".split()
     rng = random.Random(0)
     titles = sorted({" ".join(rng.sample(words, rng.randint(1, 3))) for _ in range(60)})
-    tok = WordTokenizer.build([prompt_text(["x"]), '"x"'] + titles)
-    torch.manual_seed(0)
-    cfg = TinyLlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                          num_attention_heads=4, num_key_value_heads=2, initializer_range=0.5)
-    model = TinyLlamaForCausalLM(cfg).eval()
-    trie = TitleTrie.from_titles(titles, tok)
-    prompts = [tok.encode(prompt_text(titles[i:i + 3])) for i in range(0, 24, 4)]
-    return titles, tok, model, trie, prompts
+    return _tiny_setup(titles, range(0, 24, 4))
 
 
 @pytest.mark.parametrize("before_softmax", [True, False])
