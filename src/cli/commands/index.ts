@@ -1,4 +1,4 @@
-// The command table. Each feature owns its own file; unbuilt features say so plainly.
+// The command table. Each command owns its own file.
 import { CliCommand } from '../command';
 import { annotateCommand } from './annotate';
 import { annotateLlmCommand } from './annotateLlm';
