@@ -16,7 +16,7 @@ import { annotateWithLocalModel } from './annotateLlmCommand';
 import { AnnotationPanel, PanelHost } from './annotationPanel';
 import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
 import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, pickLevels, rememberedColumns, rememberedLevels } from './inputs';
-import { ANNOTATION_VIEW_TYPE, AnnotationView } from './protocol';
+import { AnnotationView } from './protocol';
 
 interface Settings {
   resamples: number;
@@ -123,7 +123,7 @@ class AnnotationController implements PanelHost {
       calibration,
       generatedAt: new Date().toISOString(),
     };
-    panel.show(analysis, view);
+    panel.showAnalysis(analysis, view);
     this.lastRun.set(file.toString(), new Date());
     const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === file.toString());
     let diagnosticCount = 0;
@@ -197,15 +197,7 @@ export const annotationFeature: Feature = {
       controller.diagnostics,
       vscode.commands.registerCommand('preflight.analyzeAnnotations', (arg?: unknown) => controller.command(arg)),
       vscode.commands.registerCommand('preflight.annotateWithLocalModel', (arg?: unknown) => annotateWithLocalModel(context, arg)),
-      vscode.window.registerWebviewPanelSerializer(ANNOTATION_VIEW_TYPE, {
-        async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: AnnotationView | undefined) {
-          if (!state?.file) {
-            panel.dispose();
-            return;
-          }
-          AnnotationPanel.revive(panel, context.extensionUri, vscode.Uri.parse(state.file), controller, state);
-        },
-      }),
+      AnnotationPanel.panels.registerSerializer(context.extensionUri, AnnotationPanel.usable, (panel, state) => AnnotationPanel.revive(panel, context.extensionUri, state, controller)),
       registerReportHandler({
         kind: 'annotation',
         label: 'Annotation error analysis',
@@ -214,7 +206,7 @@ export const annotationFeature: Feature = {
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => {
         // keep diagnostics only while the file is open or its panel is
-        if (!AnnotationPanel.get(doc.uri)) controller.diagnostics.delete(doc.uri);
+        if (!AnnotationPanel.panels.get(doc.uri.toString())) controller.diagnostics.delete(doc.uri);
       }),
     );
   },

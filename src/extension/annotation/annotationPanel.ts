@@ -1,9 +1,10 @@
 // The annotation report panel: one per labels file. The controller owns the analysis (and the
 // per-row codes behind the confusion cells); the webview app only renders and asks.
 import * as vscode from 'vscode';
-import { webviewPage, webviewPanelOptions } from '../webviewPage';
 import { linesOfCell, type AnnotationAnalysis } from '../../core/annotation/analyze';
-import { ANNOTATION_VIEW_TYPE, AnnotationView, FromWebview, ToWebview } from './protocol';
+import { PanelSet } from '../panels/panel';
+import { ReportPanel } from '../panels/reportPanel';
+import { ANNOTATION_VIEW_TYPE, AnnotationView, FromWebview } from './protocol';
 
 export interface PanelHost {
   /** runs (or re-runs) the analysis for the panel's file; undefined if cancelled or failed */
@@ -16,80 +17,42 @@ export interface PanelHost {
   revealed(file: vscode.Uri, cell: { gold: string; llm: string; rows: number; firstLine: number }): void;
 }
 
-export class AnnotationPanel {
-  private static readonly panels = new Map<string, AnnotationPanel>();
+export class AnnotationPanel extends ReportPanel<AnnotationView, FromWebview> {
+  static readonly panels = new PanelSet<AnnotationPanel>({ viewType: ANNOTATION_VIEW_TYPE, app: 'annotation', pageTitle: 'Annotation error analysis', loading: 'Analysing…', placement: 'beside' });
   private analysis: AnnotationAnalysis | undefined;
-  private view: AnnotationView | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
   /** a panel restored after a reload re-runs its analysis once its webview is ready */
   private needsRun = false;
 
-  static get(file: vscode.Uri): AnnotationPanel | undefined {
-    return AnnotationPanel.panels.get(file.toString());
-  }
-
   static open(extensionUri: vscode.Uri, file: vscode.Uri, host: PanelHost, title: string): AnnotationPanel {
-    const existing = AnnotationPanel.get(file);
-    if (existing) {
-      existing.panel.reveal(undefined, true);
-      return existing;
-    }
-    const panel = vscode.window.createWebviewPanel(ANNOTATION_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, AnnotationPanel.options(extensionUri));
-    return new AnnotationPanel(panel, extensionUri, file, host);
+    return AnnotationPanel.panels.open(extensionUri, file.toString(), title, (panel) => new AnnotationPanel(panel, extensionUri, file, host));
   }
 
-  static options(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return webviewPanelOptions(extensionUri);
+  /** The saved view names its file (the analysis is re-run anyway). */
+  static usable(state: Partial<AnnotationView> | undefined): state is AnnotationView {
+    return Boolean(state?.file);
   }
 
-  /** Restores a panel after a reload (WebviewPanelSerializer): it shows the saved view, then re-runs. */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, file: vscode.Uri, host: PanelHost, saved?: AnnotationView): AnnotationPanel {
-    panel.webview.options = AnnotationPanel.options(extensionUri);
-    const revived = new AnnotationPanel(panel, extensionUri, file, host);
-    if (saved) revived.view = saved;
+  /** Restores a panel after a reload: it shows the saved view, then re-runs. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, saved: AnnotationView, host: PanelHost): AnnotationPanel {
+    const revived = new AnnotationPanel(panel, extensionUri, vscode.Uri.parse(saved.file), host, saved);
     revived.needsRun = true;
     return revived;
   }
 
-  private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private readonly extensionUri: vscode.Uri,
-    readonly file: vscode.Uri,
-    private readonly host: PanelHost,
-  ) {
-    AnnotationPanel.panels.set(file.toString(), this);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
-    panel.webview.html = this.html();
-    panel.webview.onDidReceiveMessage((message: FromWebview) => this.receive(message), undefined, this.disposables);
-    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+  private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, file: vscode.Uri, private readonly host: PanelHost, saved?: AnnotationView) {
+    super(panel, AnnotationPanel.panels, file, extensionUri, saved);
   }
 
-  show(analysis: AnnotationAnalysis, view: AnnotationView): void {
+  /** The analysis stays here (not in the view): its per-row codes answer the confusion-cell clicks. */
+  showAnalysis(analysis: AnnotationAnalysis, view: AnnotationView): void {
     this.analysis = analysis;
-    this.view = view;
-    this.post({ type: 'show', view });
+    this.show(view);
   }
 
-  busy(message: string): void {
-    this.post({ type: 'busy', message });
-  }
-
-  failed(message: string): void {
-    this.post({ type: 'failed', message });
-  }
-
-  get current(): AnnotationView | undefined {
-    return this.view;
-  }
-
-  private post(message: ToWebview): void {
-    void this.panel.webview.postMessage(message);
-  }
-
-  private async receive(message: FromWebview): Promise<void> {
+  protected async receive(message: FromWebview): Promise<void> {
     switch (message.type) {
       case 'ready':
-        if (this.view) this.post({ type: 'show', view: this.view });
+        this.ready();
         if (this.needsRun) {
           this.needsRun = false;
           await this.host.analyze(this.file, this);
@@ -131,14 +94,5 @@ export class AnnotationPanel {
     editor.revealRange(editor.selections[0], vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     this.host.revealed(this.file, { gold: levels[gold], llm: levels[llm], rows: editor.selections.length, firstLine: lines[0] });
     vscode.window.setStatusBarMessage(`Preflight: ${lines.length} row(s) with gold '${levels[gold]}' and LLM '${levels[llm]}' selected`, 5000);
-  }
-
-  private html(): string {
-    return webviewPage(this.panel.webview, this.extensionUri, { app: 'annotation', title: 'Annotation error analysis', loading: 'Analysing…' });
-  }
-
-  dispose(): void {
-    AnnotationPanel.panels.delete(this.file.toString());
-    while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 }

@@ -2,6 +2,7 @@
 // (webview/annotation/main.ts). Both sides import these types; nothing here imports vscode.
 import type { CalibrationReport } from '../../core/annotation/calibration';
 import type { AnnotationReport } from '../../core/annotation/types';
+import type { Ready, ReportToWebview } from '../panels/protocol';
 
 export const ANNOTATION_VIEW_TYPE = 'preflightAnnotation';
 
@@ -21,13 +22,10 @@ export interface AnnotationView {
   generatedAt: string;
 }
 
-export type ToWebview =
-  | { type: 'show'; view: AnnotationView }
-  | { type: 'busy'; message: string }
-  | { type: 'failed'; message: string };
+export type ToWebview = ReportToWebview<AnnotationView>;
 
 export type FromWebview =
-  | { type: 'ready' }
+  | Ready
   /** reveal the rows of one confusion cell (gold level index, LLM level index) */
   | { type: 'revealCell'; gold: number; llm: number }
   | { type: 'chooseHumanTest' }

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { BEAR_DASHBOARD_VIEW_TYPE, formToRunConfig, type AuditResult, type LaunchForm } from '../../core/recsys';
+import { formToRunConfig, type AuditResult, type LaunchForm } from '../../core/recsys';
 import type { Feature } from '../features/feature';
 import { setTestState } from '../testState';
 import { DashboardPanel } from './dashboardPanel';
@@ -104,11 +104,7 @@ export function bearFeature(): Feature {
           tree.refresh();
           DashboardPanel.refreshAll();
         }),
-        vscode.window.registerWebviewPanelSerializer(BEAR_DASHBOARD_VIEW_TYPE, {
-          async deserializeWebviewPanel(panel, state: { runId?: string; runDir?: string } | undefined) {
-            DashboardPanel.revive(panel, context.extensionUri, state, dashboardHost);
-          },
-        }),
+        DashboardPanel.panels.registerSerializer(context.extensionUri, DashboardPanel.usable, (panel, state) => DashboardPanel.revive(panel, context.extensionUri, state, dashboardHost)),
         vscode.workspace.onDidChangeConfiguration((e) => {
           if (e.affectsConfiguration('preflight.bear.outputDir')) tree.refresh();
         }),

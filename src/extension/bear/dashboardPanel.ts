@@ -12,17 +12,22 @@ import {
   type DashboardToWebview,
   type MetricsLine,
 } from '../../core/recsys';
-import { webviewPage, webviewPanelOptions } from '../webviewPage';
 import { isReallyInside } from '../../core/io/inside';
+import { Panel, PanelSet } from '../panels/panel';
 
 export interface DashboardHost {
   stop(runId: string, runDir: string): void;
   resume(runId: string, runDir: string): Promise<void>;
 }
 
-export class DashboardPanel {
-  private static readonly panels = new Map<string, DashboardPanel>();
-  private readonly disposables: vscode.Disposable[] = [];
+/** What the dashboard's app saves (setState): enough to reopen the run after a reload. */
+export interface DashboardState {
+  runId: string;
+  runDir: string;
+}
+
+export class DashboardPanel extends Panel<DashboardToWebview, DashboardFromWebview> {
+  static readonly panels = new PanelSet<DashboardPanel>({ viewType: BEAR_DASHBOARD_VIEW_TYPE, app: 'bear', pageTitle: 'BEAR run', loading: 'Loading…', placement: 'beside' });
   private offset = 0;
   private parser = new MetricsParser();
   private lines: MetricsLine[] = [];
@@ -30,50 +35,36 @@ export class DashboardPanel {
   private lastHeader = '';
 
   static open(extensionUri: vscode.Uri, runId: string, runDir: string, host: DashboardHost): DashboardPanel {
-    const existing = DashboardPanel.panels.get(runDir);
-    if (existing) {
-      existing.panel.reveal(undefined, true);
-      return existing;
-    }
-    const panel = vscode.window.createWebviewPanel(BEAR_DASHBOARD_VIEW_TYPE, `BEAR: ${runId}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewPanelOptions(extensionUri));
-    return new DashboardPanel(panel, extensionUri, runId, runDir, host);
+    return DashboardPanel.panels.open(extensionUri, runDir, `BEAR: ${runId}`, (panel) => new DashboardPanel(panel, extensionUri, runId, runDir, host));
   }
 
-  /** After a reload (WebviewPanelSerializer): the webview saved its run in setState. */
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: { runId?: string; runDir?: string } | undefined, host: DashboardHost): void {
-    if (!state?.runId || !state.runDir || !existsSync(state.runDir)) {
-      panel.dispose();
-      return;
-    }
-    panel.webview.options = webviewPanelOptions(extensionUri);
-    new DashboardPanel(panel, extensionUri, state.runId, state.runDir, host);
+  /** A saved run is revived only while its folder is still there. */
+  static usable(state: Partial<DashboardState> | undefined): state is DashboardState {
+    return Boolean(state?.runId && state.runDir && existsSync(state.runDir));
+  }
+
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: DashboardState, host: DashboardHost): DashboardPanel {
+    return new DashboardPanel(panel, extensionUri, state.runId, state.runDir, host);
   }
 
   static refreshAll(): void {
-    for (const p of DashboardPanel.panels.values()) p.poll();
+    for (const p of DashboardPanel.panels.all()) p.poll();
   }
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly runId: string,
     private readonly runDir: string,
     private readonly host: DashboardHost,
   ) {
-    DashboardPanel.panels.set(runDir, this);
-    panel.webview.html = webviewPage(panel.webview, extensionUri, { app: 'bear', title: `BEAR: ${runId}`, loading: 'Loading…', data: { view: 'dashboard', run: runId, dir: runDir } });
-    panel.webview.onDidReceiveMessage((m: DashboardFromWebview) => this.receive(m), undefined, this.disposables);
-    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
+    super(panel, DashboardPanel.panels, runDir, extensionUri, { title: `BEAR: ${runId}`, data: { view: 'dashboard', run: runId, dir: runDir } });
     this.timer = setInterval(() => this.poll(), 1000);
   }
 
   private header(): DashboardHeader {
     const run = readRun(this.runDir, this.runId);
     return { runId: this.runId, name: run.name, state: run.state, loss: run.loss, outputDir: this.runDir, error: run.status?.error };
-  }
-
-  private post(message: DashboardToWebview): void {
-    void this.panel.webview.postMessage(message);
   }
 
   /** Reads what the trainer appended since the last poll. */
@@ -112,7 +103,7 @@ export class DashboardPanel {
     }
   }
 
-  private async receive(message: DashboardFromWebview): Promise<void> {
+  protected async receive(message: DashboardFromWebview): Promise<void> {
     switch (message.type) {
       case 'ready':
         this.readNew();
@@ -135,9 +126,7 @@ export class DashboardPanel {
     }
   }
 
-  dispose(): void {
-    DashboardPanel.panels.delete(this.runDir);
+  protected closed(): void {
     if (this.timer) clearInterval(this.timer);
-    while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 }

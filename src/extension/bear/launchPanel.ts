@@ -18,7 +18,7 @@ import {
   type FormToWebview,
   type LaunchForm,
 } from '../../core/recsys';
-import { webviewPage, webviewPanelOptions } from '../webviewPage';
+import { Panel, PanelSet } from '../panels/panel';
 import { resolvePython } from './python';
 
 export interface LaunchHost {
@@ -45,35 +45,30 @@ export function bearSettings(): BearSettings {
 
 const MAX_CHECK_BYTES = 64e6;
 
-export class LaunchPanel {
-  private static current: LaunchPanel | undefined;
+export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
+  /** one form: a second Launch command brings it back, refilled */
+  static readonly panels = new PanelSet<LaunchPanel>({ viewType: BEAR_FORM_VIEW_TYPE, app: 'bear', pageTitle: 'Launch BEAR Fine-tuning', loading: 'Loading…', placement: 'active' });
+  private static readonly KEY = 'form';
   private cached: { key: string; result: DataCheckResult } | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   static open(extensionUri: vscode.Uri, host: LaunchHost, dataFile?: string): void {
     const form = { ...defaultForm(bearSettings()), ...prefillForm(dataFile) };
-    if (LaunchPanel.current) {
-      LaunchPanel.current.panel.reveal();
-      LaunchPanel.current.init(form);
+    const existing = LaunchPanel.panels.get(LaunchPanel.KEY);
+    if (existing) {
+      existing.reveal();
+      void existing.init(form);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(BEAR_FORM_VIEW_TYPE, 'Launch BEAR Fine-tuning', vscode.ViewColumn.Active, webviewPanelOptions(extensionUri));
-    LaunchPanel.current = new LaunchPanel(panel, extensionUri, host, form);
+    LaunchPanel.panels.open(extensionUri, LaunchPanel.KEY, 'Launch BEAR Fine-tuning', (panel) => new LaunchPanel(panel, extensionUri, host, form));
   }
 
   private constructor(
-    private readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly host: LaunchHost,
     private form: LaunchForm,
   ) {
-    panel.webview.html = webviewPage(panel.webview, extensionUri, { app: 'bear', title: 'Launch BEAR Fine-tuning', loading: 'Loading…', data: { view: 'form' } });
-    panel.webview.onDidReceiveMessage((m: FormFromWebview) => this.receive(m), undefined, this.disposables);
-    panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
-  }
-
-  private post(message: FormToWebview): void {
-    void this.panel.webview.postMessage(message);
+    super(panel, LaunchPanel.panels, LaunchPanel.KEY, extensionUri, { data: { view: 'form' } });
   }
 
   private async init(form: LaunchForm): Promise<void> {
@@ -131,7 +126,7 @@ export class LaunchPanel {
     return errors === 0;
   }
 
-  private async receive(message: FormFromWebview): Promise<void> {
+  protected async receive(message: FormFromWebview): Promise<void> {
     switch (message.type) {
       case 'ready':
         await this.init(this.form);
@@ -188,11 +183,6 @@ export class LaunchPanel {
         return;
       }
     }
-  }
-
-  dispose(): void {
-    LaunchPanel.current = undefined;
-    while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 }
 

@@ -17,7 +17,7 @@ import { ModelService, setting } from '../models/modelService';
 import { registerReportHandler } from '../reports/registry';
 import { setTestState } from '../testState';
 import { MdfPanel, MdfPanelHost } from './mdfPanel';
-import { MDF_VIEW_TYPE, MdfRenderSummary, MdfView, viewOf } from './protocol';
+import { MdfRenderSummary, MdfView, viewOf } from './protocol';
 
 export const MDF_DIAGNOSTICS = 'preflight-mdf';
 
@@ -167,15 +167,9 @@ export function mdfFeature(): Feature {
       context.subscriptions.push(
         controller.diagnostics,
         vscode.commands.registerCommand('preflight.forecastBehaviour', (arg?: unknown) => controller.command(arg)),
-        vscode.window.registerWebviewPanelSerializer(MDF_VIEW_TYPE, {
-          async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: MdfView | undefined) {
-            if (!state?.file || !state.report) {
-              panel.dispose();
-              return;
-            }
-            controller.remember(state);
-            MdfPanel.revive(panel, context.extensionUri, vscode.Uri.parse(state.file), controller, state);
-          },
+        MdfPanel.panels.registerSerializer(context.extensionUri, MdfPanel.usable, (panel, state) => {
+          controller.remember(state);
+          return MdfPanel.revive(panel, context.extensionUri, state, controller);
         }),
         registerReportHandler({
           kind: 'mdf',

@@ -1,6 +1,7 @@
 // Messages between the MDF report panel's controller (extension host) and its webview app
 // (webview/mdf/main.ts). Both sides import these types; nothing here imports vscode.
 import type { MdfReport } from '../../core/mdf/report';
+import type { Ready, ReportToWebview } from '../panels/protocol';
 
 export const MDF_VIEW_TYPE = 'preflightMdf';
 
@@ -16,13 +17,10 @@ export interface MdfView {
   generatedAt: string;
 }
 
-export type ToWebview =
-  | { type: 'show'; view: MdfView }
-  | { type: 'busy'; message: string }
-  | { type: 'failed'; message: string };
+export type ToWebview = ReportToWebview<MdfView>;
 
 export type FromWebview =
-  | { type: 'ready' }
+  | Ready
   /** reveal a record's line in the editor */
   | { type: 'revealLine'; line: number }
   | { type: 'rerun' }

@@ -9,13 +9,15 @@ import { ANNOTATION_VIEW_TYPE } from '../../../src/extension/annotation/protocol
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const feature = readFileSync('src/extension/annotation/annotationFeature.ts', 'utf8');
-const panel = readFileSync('src/extension/annotation/annotationPanel.ts', 'utf8');
-const page = readFileSync('src/extension/webviewPage.ts', 'utf8');
+const panel = readFileSync('src/extension/panels/panel.ts', 'utf8');
+const page = readFileSync('src/extension/panels/page.ts', 'utf8');
 
 test('the panel type is activated on restore (onWebviewPanel) and the command is contributed', () => {
   assert.ok(pkg.activationEvents.includes(`onWebviewPanel:${ANNOTATION_VIEW_TYPE}`));
   assert.ok(pkg.contributes.commands.some((c: { command: string }) => c.command === 'preflight.analyzeAnnotations'));
-  assert.match(feature, /registerWebviewPanelSerializer\(ANNOTATION_VIEW_TYPE/);
+  assert.match(feature, /AnnotationPanel\.panels\.registerSerializer\(/);
+  assert.match(readFileSync('src/extension/annotation/annotationPanel.ts', 'utf8'), /viewType: ANNOTATION_VIEW_TYPE/);
+  assert.match(panel, /registerWebviewPanelSerializer\(this\.kind\.viewType/);
 });
 
 test('every preflight.annotation setting the extension reads is declared, and every declared one is read', () => {
@@ -26,8 +28,9 @@ test('every preflight.annotation setting the extension reads is declared, and ev
 });
 
 test('strict CSP with a fresh nonce, narrow resource roots (the shared panel page)', () => {
-  assert.match(panel, /webviewPage\(this\.panel\.webview/);
-  assert.match(panel, /webviewPanelOptions\(extensionUri\)/);
+  assert.match(panel, /webviewPage\(panel\.webview/);
+  // new panels and revived ones get the same options
+  assert.equal(panel.match(/webviewPanelOptions\(extensionUri\)/g)?.length, 2);
   assert.match(page, /default-src 'none'/);
   assert.match(page, /script-src 'nonce-\$\{nonce\}'/);
   assert.match(page, /randomBytes\(16\)/);
