@@ -26,6 +26,8 @@ const builds = [
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   // JSON Lines validation over byte ranges in worker threads (src/core/data/parallel.ts finds it beside cli.js / validation.js)
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/validateWorker.ts'], outfile: 'dist/validateWorker.js', external: nodeExternal },
+  // live validation of editor buffers off the extension host thread (src/core/data/liveValidation.ts)
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/liveValidationWorker.ts'], outfile: 'dist/liveValidationWorker.js', external: nodeExternal },
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: nodeExternal },
 ];
 

@@ -20,7 +20,7 @@ function subscribe(targets: EventTargets): vscode.Disposable {
   const subscriptions = [
     vscode.workspace.onDidOpenTextDocument((document) => void controller.onOpenOrSave(document, 'open')),
     vscode.workspace.onDidChangeTextDocument((event) => {
-      if (event.contentChanges.length > 0) controller.schedule(event.document);
+      if (event.contentChanges.length > 0) controller.schedule(event.document, event.contentChanges);
     }),
     vscode.workspace.onDidSaveTextDocument((document) => void controller.onOpenOrSave(document, 'save')),
     vscode.workspace.onDidCloseTextDocument((document) => controller.onClose(document)),

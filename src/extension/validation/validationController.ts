@@ -1,10 +1,13 @@
-// Runs validations and publishes their findings: open buffers through validateText (debounced
-// while typing), large or unopened files through validateFile streamed from disk with a
+// Runs validations and publishes their findings: open buffers in a worker thread that keeps a copy
+// of each buffer in step with its edits (debounced while typing; see core/data/liveValidation.ts),
+// large or unopened files through validateFile streamed from disk with a
 // cancellable progress notification. One validation per file at a time: a newer one aborts the
 // older. Owns the diagnostic collection and the results the tree, status bar and quick fixes read.
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
+import { LiveValidator } from '../../core/data/liveValidation';
+import type { TextEdit } from '../../core/data/textMirror';
 import type { Finding, ValidationResult, ValidationSummary } from '../../core/data/types';
 import type { ValidationEngine } from './engine';
 import { dataFileKind, isDataFile } from './dataFiles';
@@ -43,11 +46,17 @@ export class ValidationController implements vscode.Disposable {
   /** fires with the file whose result or state changed (undefined: all of them) */
   readonly onDidChange = this.changed.event;
   private engine: Promise<ValidationEngine> | undefined;
+  private readonly live: LiveValidator;
+  /** buffers the live worker last found over the live-validation size limit */
+  private readonly overLimit = new Set<string>();
 
   constructor(
     private readonly collection: vscode.DiagnosticCollection,
     private readonly loadEngine: () => Promise<ValidationEngine>,
-  ) {}
+    live?: LiveValidator,
+  ) {
+    this.live = live ?? new LiveValidator();
+  }
 
   /** Whether a document is one Preflight validates automatically (by extension; JSON only if it holds an array). */
   isLiveCandidate(document: vscode.TextDocument): boolean {
@@ -63,24 +72,33 @@ export class ValidationController implements vscode.Disposable {
   async onOpenOrSave(document: vscode.TextDocument, reason: 'open' | 'save'): Promise<void> {
     if (!this.isLiveCandidate(document)) return;
     const settings = readValidationSettings(document.uri);
-    const bytes = Buffer.byteLength(document.getText());
-    if (bytes > settings.liveLimitBytes) {
-      if (reason === 'save' && document.uri.scheme === 'file') {
-        await this.validateFromDisk(document.uri);
-      } else if (!this.results.has(document.uri.toString())) {
-        this.setState(document.uri, { kind: 'tooLargeForLive', bytes });
-      }
-      return;
+    // the UTF-16 length is a lower bound of the size in bytes, known without joining the text;
+    // under the limit, the worker measures the bytes (and answers 'too large' when they are over)
+    const length = textLength(document);
+    if (length <= settings.liveLimitBytes) {
+      await this.validateBuffer(document);
+      if (!this.overLimit.has(document.uri.toString())) return;
     }
-    await this.validateBuffer(document);
+    if (reason === 'save' && document.uri.scheme === 'file') {
+      await this.validateFromDisk(document.uri);
+    } else if (!this.results.has(document.uri.toString()) && this.state(document.uri).kind !== 'tooLargeForLive') {
+      this.setState(document.uri, { kind: 'tooLargeForLive', bytes: length });
+    }
   }
 
-  /** On an edit: validate after the debounce delay (small files only). */
-  schedule(document: vscode.TextDocument): void {
-    if (!this.isLiveCandidate(document)) return;
-    const settings = readValidationSettings(document.uri);
-    if (Buffer.byteLength(document.getText()) > settings.liveLimitBytes) return;
+  /**
+   * On an edit: the worker's copy of the buffer takes the edit now; validate after the debounce
+   * delay (small files only: see onOpenOrSave).
+   */
+  schedule(document: vscode.TextDocument, changes: readonly vscode.TextDocumentContentChangeEvent[] = []): void {
     const key = document.uri.toString();
+    const settings = readValidationSettings(document.uri);
+    if (this.live.holds(key)) {
+      this.live.edit(key, document.version, changes.map(toEdit));
+    } else {
+      if (!this.isLiveCandidate(document)) return;
+      if (textLength(document) > settings.liveLimitBytes) return;
+    }
     clearTimeout(this.timers.get(key));
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
@@ -97,6 +115,7 @@ export class ValidationController implements vscode.Disposable {
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
+    this.live.close(key);
     if (this.results.get(key)?.source !== 'buffer') return;
     if (document.uri.scheme !== 'file') {
       this.forget(document.uri);
@@ -112,6 +131,7 @@ export class ValidationController implements vscode.Disposable {
     const key = uri.toString();
     this.running.get(key)?.abort();
     this.running.delete(key);
+    this.live.close(key);
     this.results.delete(key);
     this.states.delete(key);
     this.collection.delete(uri);
@@ -121,6 +141,7 @@ export class ValidationController implements vscode.Disposable {
   clearAll(): void {
     for (const abort of this.running.values()) abort.abort();
     for (const timer of this.timers.values()) clearTimeout(timer);
+    this.live.closeAll();
     this.running.clear();
     this.timers.clear();
     this.results.clear();
@@ -129,16 +150,37 @@ export class ValidationController implements vscode.Disposable {
     this.changed.fire(undefined);
   }
 
-  /** Validates an open document's current text. Returns undefined when superseded. */
+  /**
+   * Validates an open document's current text in the live-validation worker (sent whole the first
+   * time, then kept in step by its edits). Returns undefined when superseded or too large.
+   */
   async validateBuffer(document: vscode.TextDocument): Promise<FileResult | undefined> {
     const settings = readValidationSettings(document.uri);
     const version = document.version;
+    const key = document.uri.toString();
     const abort = this.begin(document.uri);
     const started = Date.now();
     try {
-      const engine = await this.getEngine();
-      const result = await engine.validateText(document.getText(), document.uri.fsPath, settings.options);
-      if (abort.signal.aborted || document.version !== version) return undefined;
+      // version, copy and request in one synchronous step: no edit can come in between
+      const validate = () => {
+        if (!this.live.holds(key)) this.live.openBuffer(key, document.version, document.getText(), eolOf(document));
+        return this.live.validate(key, document.version, document.uri.fsPath, settings.options, settings.liveLimitBytes, { lines: document.lineCount, length: textLength(document), eol: eolOf(document) });
+      };
+      let outcome = await validate();
+      if (outcome.kind === 'unsynced' && !abort.signal.aborted && document.version === version) {
+        log().info(`live validation: the copy of ${document.uri.fsPath} was out of step; sent again`);
+        this.live.close(key);
+        outcome = await validate();
+      }
+      if (abort.signal.aborted || document.version !== version || outcome.kind === 'unsynced') return undefined;
+      if (outcome.kind === 'too-large') {
+        this.live.close(key);
+        this.overLimit.add(key);
+        if (!this.results.has(key)) this.setState(document.uri, { kind: 'tooLargeForLive', bytes: outcome.bytes });
+        return undefined;
+      }
+      const result = outcome.result;
+      this.overLimit.delete(key);
       return this.publish(document.uri, result, 'buffer', started, version, (line) => (line < document.lineCount ? document.lineAt(line).text.length : undefined));
     } catch (error) {
       if (!abort.signal.aborted) this.fail(document.uri, error);
@@ -194,6 +236,7 @@ export class ValidationController implements vscode.Disposable {
 
   dispose(): void {
     this.clearAll();
+    this.live.dispose();
     this.changed.dispose();
   }
 
@@ -264,6 +307,20 @@ export class ValidationController implements vscode.Disposable {
 /** Is this path one the validators understand (by extension)? */
 export function isValidatablePath(path: string): boolean {
   return dataFileKind(path) !== undefined;
+}
+
+function toEdit(change: vscode.TextDocumentContentChangeEvent): TextEdit {
+  const { start, end } = change.range;
+  return { startLine: start.line, startCharacter: start.character, endLine: end.line, endCharacter: end.character, text: change.text };
+}
+
+function eolOf(document: vscode.TextDocument): '\n' | '\r\n' {
+  return document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+}
+
+/** UTF-16 length of the document, from the line index (no text is joined) */
+function textLength(document: vscode.TextDocument): number {
+  return document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
 }
 
 function megabytes(bytes: number): string {

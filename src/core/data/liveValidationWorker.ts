@@ -1,0 +1,55 @@
+// Worker-thread entry of live validation (see liveValidation.ts): keeps a copy of each open buffer,
+// applies the editor's edits to it, and validates it on request with validateText, the same code
+// and findings as in-process validation. Bundled as dist/liveValidationWorker.js.
+import { parentPort } from 'node:worker_threads';
+import type { LiveRequest, LiveResponse } from './liveValidation';
+import { TextMirror } from './textMirror';
+import { validateText } from './validate';
+
+const buffers = new Map<string, TextMirror>();
+
+async function handle(request: LiveRequest): Promise<LiveResponse | undefined> {
+  switch (request.kind) {
+    case 'open':
+      buffers.set(request.key, new TextMirror(request.text, request.version, request.eol));
+      return undefined;
+    case 'edit': {
+      const mirror = buffers.get(request.key);
+      if (!mirror) return undefined;
+      try {
+        mirror.apply(request.edits, request.version);
+      } catch {
+        buffers.delete(request.key); // out of step: the next validation asks for the whole text
+      }
+      return undefined;
+    }
+    case 'close':
+      buffers.delete(request.key);
+      return undefined;
+    case 'validate': {
+      const mirror = buffers.get(request.key);
+      if (mirror) mirror.eol = request.expect.eol; // an end-of-line change comes without edits
+      if (!mirror || mirror.version !== request.version || mirror.lineCount !== request.expect.lines || mirror.length !== request.expect.length) {
+        return { id: request.id, kind: 'unsynced' };
+      }
+      const text = mirror.text();
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > request.limitBytes) return { id: request.id, kind: 'too-large', bytes };
+      return { id: request.id, kind: 'result', result: await validateText(text, request.file, request.options) };
+    }
+  }
+}
+
+// one request at a time, in order: an edit never lands in the middle of a validation of its buffer
+let queue: Promise<void> = Promise.resolve();
+parentPort!.on('message', (request: LiveRequest) => {
+  queue = queue.then(async () => {
+    let response: LiveResponse | undefined;
+    try {
+      response = await handle(request);
+    } catch (error) {
+      if (request.kind === 'validate') response = { id: request.id, kind: 'error', message: error instanceof Error ? error.message : String(error) };
+    }
+    if (response) parentPort!.postMessage(response);
+  });
+});

@@ -1,0 +1,114 @@
+// Live validation off the editor thread: the worker's copy of a buffer, kept in step by edits,
+// equals the buffer (seeded random edits against a plain string), and validating the copy in the
+// worker gives exactly validateText's findings on the buffer's text.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { LiveValidator } from '../../../src/core/data/liveValidation';
+import { TextMirror, type TextEdit } from '../../../src/core/data/textMirror';
+import { validateText } from '../../../src/core/data/validate';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** (line, character) -> offset in text whose line breaks are `eol` */
+function offsetOf(text: string, eol: string, line: number, character: number): number {
+  let offset = 0;
+  for (let l = 0; l < line; l++) offset = text.indexOf(eol, offset) + eol.length;
+  return offset + character;
+}
+
+function randomEdit(text: string, eol: string, next: () => number): { edit: TextEdit; after: string } {
+  const lines = text.split(eol);
+  const pick = () => {
+    const line = Math.floor(next() * lines.length);
+    return { line, character: Math.floor(next() * (lines[line].length + 1)) };
+  };
+  let a = pick();
+  let b = pick();
+  if (b.line < a.line || (b.line === a.line && b.character < a.character)) [a, b] = [b, a];
+  if (next() < 0.4) b = a; // a pure insertion, as typing is
+  const pieces = ['x', '{"a": 1}', eol, `é${eol}ü`, '\t', '😀', '', `line${eol}${eol}more`];
+  const inserted = pieces[Math.floor(next() * pieces.length)];
+  const start = offsetOf(text, eol, a.line, a.character);
+  const end = offsetOf(text, eol, b.line, b.character);
+  return {
+    edit: { startLine: a.line, startCharacter: a.character, endLine: b.line, endCharacter: b.character, text: inserted },
+    after: text.slice(0, start) + inserted + text.slice(end),
+  };
+}
+
+test('the mirror follows random edits exactly (LF and CRLF)', () => {
+  for (const eol of ['\n', '\r\n'] as const) {
+    const next = rng(eol.length);
+    let text = ['{"text": "one"}', '', '{"text": "two"}'].join(eol);
+    const mirror = new TextMirror(text, 1, eol);
+    for (let step = 0; step < 3000; step++) {
+      const batch: TextEdit[] = [];
+      // several edits in one change event apply in order, each on the text the previous one left
+      for (let k = 0, n = 1 + Math.floor(next() * 3); k < n; k++) {
+        const { edit, after } = randomEdit(text, eol, next);
+        batch.push(edit);
+        text = after;
+      }
+      mirror.apply(batch, step + 2);
+      assert.equal(mirror.text(), text, `step ${step}`);
+      assert.equal(mirror.length, text.length);
+      assert.equal(mirror.lineCount, text.split(eol).length);
+    }
+  }
+});
+
+test('an edit outside the text is refused', () => {
+  const mirror = new TextMirror('a\nb', 1, '\n');
+  assert.throws(() => mirror.apply([{ startLine: 5, startCharacter: 0, endLine: 5, endCharacter: 0, text: 'x' }], 2), RangeError);
+});
+
+const live = new LiveValidator();
+after(() => live.dispose());
+
+test('the worker validates its copy: the findings of validateText on the edited buffer', async () => {
+  const records = Array.from({ length: 300 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `question ${i % 250}` }, { role: 'assistant', content: `answer ${i % 250}` }] }));
+  let text = `${records.join('\n')}\n`;
+  const file = '/tmp/buffer.jsonl';
+  live.openBuffer('buf', 1, text, '\n');
+  const expect = () => ({ lines: text.split('\n').length, length: text.length, eol: '\n' as const });
+  let outcome = await live.validate('buf', 1, file, {}, 1e9, expect());
+  assert.equal(outcome.kind, 'result');
+  assert.deepEqual(outcome.kind === 'result' && outcome.result, await validateText(text, file));
+
+  // typing a broken record at the end, then a trailing comma inside line 10
+  const edits: TextEdit[] = [{ startLine: 300, startCharacter: 0, endLine: 300, endCharacter: 0, text: '{"text": "half' }];
+  text += '{"text": "half';
+  const line10 = records[9];
+  const comma = line10.lastIndexOf('}');
+  edits.push({ startLine: 9, startCharacter: comma, endLine: 9, endCharacter: comma, text: ',' });
+  const lines = text.split('\n');
+  lines[9] = line10.slice(0, comma) + ',' + line10.slice(comma);
+  text = lines.join('\n');
+  live.edit('buf', 2, edits);
+  outcome = await live.validate('buf', 2, file, {}, 1e9, expect());
+  assert.equal(outcome.kind, 'result');
+  const expected = await validateText(text, file);
+  assert.deepEqual(outcome.kind === 'result' && outcome.result, expected);
+  assert.ok(expected.findings.some((f) => f.code === 'json-malformed' && f.line === 10));
+  assert.ok(expected.findings.some((f) => f.code === 'json-malformed' && f.line === 301));
+});
+
+test('a copy out of step, or over the size limit, is reported, not validated', async () => {
+  live.openBuffer('small', 1, '{"text": "a"}\n', '\n');
+  assert.equal((await live.validate('small', 1, '/tmp/s.jsonl', {}, 1e9, { lines: 2, length: 99, eol: '\n' })).kind, 'unsynced');
+  assert.equal((await live.validate('small', 7, '/tmp/s.jsonl', {}, 1e9, { lines: 2, length: 14, eol: '\n' })).kind, 'unsynced');
+  assert.equal((await live.validate('never-opened', 1, '/tmp/s.jsonl', {}, 1e9, { lines: 1, length: 0, eol: '\n' })).kind, 'unsynced');
+  const over = await live.validate('small', 1, '/tmp/s.jsonl', {}, 10, { lines: 2, length: 14, eol: '\n' });
+  assert.ok(over.kind === 'too-large' && over.bytes === 14, JSON.stringify(over));
+  live.close('small');
+  assert.equal(live.holds('small'), false);
+});
