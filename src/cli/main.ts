@@ -1,5 +1,5 @@
 // `preflight` — the headless twin of the extension. One file per command under ./commands.
-import { CliCommand, CliIO, EXIT_USAGE, UsageError } from './command';
+import { CliCommand, CliIO, EXIT_USAGE, runCommand } from './command';
 import { commands } from './commands';
 import { escapeControl } from './output';
 
@@ -15,15 +15,6 @@ for (const stream of [process.stdout, process.stderr]) {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-}
-
-/** Errors that describe unusable input, not a bug: printed on one line, exit 2. */
-function inputErrorMessage(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EINPUT' || code === 'ETOKENIZER') return error.message;
-  if (code && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP', 'EPERM', 'ENAMETOOLONG'].includes(code)) return error.message;
-  return undefined;
 }
 
 function help(): string {
@@ -47,20 +38,7 @@ async function main(argv: string[]): Promise<number> {
     io.stderr(`preflight: unknown command '${name}'. Run 'preflight --help' for the list.\n`);
     return EXIT_USAGE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(`${command.usage}\n`);
-    return 0;
-  }
-  try {
-    return await command.run(rest, io);
-  } catch (error) {
-    const message = error instanceof UsageError ? error.message : inputErrorMessage(error);
-    if (message !== undefined) {
-      io.stderr(`preflight ${name}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-      return EXIT_USAGE;
-    }
-    throw error;
-  }
+  return runCommand(command, rest, io);
 }
 
 main(process.argv.slice(2)).then(

@@ -5,15 +5,14 @@ import type { InferenceModel } from '../core/model/api';
 import { buildModel } from '../core/model/build';
 import { DEFAULT_MODEL_NOTE, ModelSourceError, ReadyModel, dtypeFor, ensureBuilt, resolveModelSource } from '../core/model/modelSource';
 import { MODEL_SETTINGS } from '../core/settings/schema';
+import { choiceFlag } from './args';
 import { CliIO, UsageError } from './command';
 
 export const MODEL_FLAG_HELP = `  --model DIR           a Hugging Face checkpoint (built once into ~/.cache/preflight/models) or a built model
                         (preflight build-model). Default: the bundled demo model preflight-tiny`;
 
 export function parseProvider(value: string | undefined): 'auto' | 'cpu' | 'cuda' {
-  const provider = (value ?? MODEL_SETTINGS.provider.default) as 'auto' | 'cpu' | 'cuda';
-  if (!MODEL_SETTINGS.provider.enum!.includes(provider)) throw new UsageError('--provider must be auto, cpu or cuda');
-  return provider;
+  return choiceFlag(value, 'provider', MODEL_SETTINGS.provider.enum as readonly ('auto' | 'cpu' | 'cuda')[], MODEL_SETTINGS.provider.default);
 }
 
 /** Resolves and builds the model (no ONNX Runtime needed). Errors are one-line usage errors. */

@@ -1,8 +1,9 @@
-// `preflight annotate`: annotation error analysis (DESIGN.md §5, docs/annotation.md).
+// `preflight annotate`: annotation error analysis (docs/annotation.md).
 //   preflight annotate <labels.csv> --human <human.csv> [...]     the report (table or --json)
 //   preflight annotate sample <labels.csv> --n 40 --out sheet.csv  draw the human test, write the coder sheet
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { analyzeAnnotations, AnnotationInputError, formatReport, sampleHumanTest } from '../../core/annotation';
+import { intFlag, listFlag, numberFlag, parseFlags, seedFlag } from '../args';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { refuseOwnInput } from '../outPath';
 
@@ -36,53 +37,28 @@ Sample options:
 
 Exit status: 0 ok, 2 unusable input (the reason on one line).`;
 
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string[]>;
-  switches: Set<string>;
-}
+const FLAGS = {
+  human: { type: 'string', multiple: true },
+  levels: { type: 'string' },
+  bootstrap: { type: 'string' },
+  seed: { type: 'string' },
+  confidence: { type: 'string' },
+  out: { type: 'string' },
+  'gold-col': { type: 'string' },
+  'llm-col': { type: 'string' },
+  'id-col': { type: 'string' },
+  'text-col': { type: 'string' },
+  'group-col': { type: 'string' },
+  'human-annotator-col': { type: 'string' },
+  'human-id-col': { type: 'string' },
+  'human-label-col': { type: 'string' },
+  n: { type: 'string' },
+  coders: { type: 'string' },
+  json: { type: 'boolean' },
+  'no-groups': { type: 'boolean' },
+} as const;
 
-const VALUE_FLAGS = new Set(['--human', '--levels', '--bootstrap', '--seed', '--confidence', '--out', '--gold-col', '--llm-col', '--id-col', '--text-col', '--group-col', '--human-annotator-col', '--human-id-col', '--human-label-col', '--n', '--coders']);
-const SWITCHES = new Set(['--json', '--no-groups']);
-
-function parseArgs(args: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  const switches = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq > 0 ? arg.slice(0, eq) : arg;
-      if (SWITCHES.has(name)) {
-        switches.add(name);
-        continue;
-      }
-      if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown option '${name}' (see --help)`);
-      const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-      if (value === undefined) throw new UsageError(`${name} needs a value`);
-      flags.set(name, [...(flags.get(name) ?? []), value]);
-    } else positional.push(arg);
-  }
-  return { positional, flags, switches };
-}
-
-function one(p: Parsed, name: string): string | undefined {
-  const values = p.flags.get(name);
-  return values ? values[values.length - 1] : undefined;
-}
-
-function number(p: Parsed, name: string, check: (n: number) => boolean, what: string): number | undefined {
-  const raw = one(p, name);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${name} must be ${what} (got '${raw}')`);
-  return n;
-}
-
-function list(raw: string | undefined): string[] | undefined {
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
+type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
 function readable(path: string, what: string): void {
   if (!existsSync(path)) throw new UsageError(`${what} '${path}' not found`);
@@ -106,9 +82,9 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function columns(p: Parsed) {
-  const groups = p.switches.has('--no-groups') ? [] : list(one(p, '--group-col'));
-  return { gold: one(p, '--gold-col'), llm: one(p, '--llm-col'), id: one(p, '--id-col'), text: one(p, '--text-col'), groups };
+function columns(v: Values) {
+  const groups = v['no-groups'] ? [] : listFlag(v['group-col']);
+  return { gold: v['gold-col'], llm: v['llm-col'], id: v['id-col'], text: v['text-col'], groups };
 }
 
 export const annotateCommand: CliCommand = {
@@ -116,45 +92,46 @@ export const annotateCommand: CliCommand = {
   summary: 'Annotation error analysis: agreement, error taxonomy and decomposition',
   usage: USAGE,
   async run(args, io) {
-    const p = parseArgs(args);
-    if (p.positional[0] === 'sample') {
-      const file = p.positional[1];
-      if (!file || p.positional.length > 2) throw new UsageError('usage: preflight annotate sample <labels.csv> --n N --out <sheet.csv>');
+    const { values: v, positionals } = parseFlags(args, FLAGS, { positionals: true });
+    // every number is checked before any file is read
+    const n = intFlag(v.n, 'n', undefined, { min: 1 });
+    const seed = v.seed === undefined ? undefined : seedFlag(v.seed, 1);
+    const resamples = intFlag(v.bootstrap, 'bootstrap', undefined, { min: 0, max: 1_000_000 });
+    const confidence = numberFlag(v.confidence, 'confidence', undefined, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    if (positionals[0] === 'sample') {
+      const file = positionals[1];
+      if (!file || positionals.length > 2) throw new UsageError('usage: preflight annotate sample <labels.csv> --n N --out <sheet.csv>');
       readable(file, 'labels file');
-      const n = number(p, '--n', (x) => Number.isInteger(x) && x > 0, 'a positive integer');
       if (n === undefined) throw new UsageError('sample needs --n N (items to draw)');
-      const out = one(p, '--out');
+      const out = v.out;
       if (!out) throw new UsageError('sample needs --out <sheet.csv>');
       refuseOwnInput(out, [file]);
-      const seed = number(p, '--seed', Number.isInteger, 'an integer') ?? 1;
-      const sample = await guard(() => sampleHumanTest({ path: file }, { n, seed, coders: list(one(p, '--coders')), levels: list(one(p, '--levels')), columns: columns(p) }));
+      const coders = listFlag(v.coders);
+      const sample = await guard(() => sampleHumanTest({ path: file }, { n, seed: seed ?? 1, coders, levels: listFlag(v.levels), columns: columns(v) }));
       writeFileSync(out, sample.sheet);
-      if (p.switches.has('--json')) io.stdout(`${JSON.stringify({ out, seed, scale: sample.scale.levels, allocation: sample.allocation, items: sample.items }, null, 2)}\n`);
+      if (v.json) io.stdout(`${JSON.stringify({ out, seed: seed ?? 1, scale: sample.scale.levels, allocation: sample.allocation, items: sample.items }, null, 2)}\n`);
       else {
         const alloc = Object.entries(sample.allocation).map(([level, k]) => `${level} ${k}`).join(', ');
-        io.stdout(`Wrote ${out}: ${sample.items.length} items (${alloc}) for coders ${(list(one(p, '--coders')) ?? ['A1', 'A2']).join(', ')}, seed ${seed}.\nFill in the Label column, then: preflight annotate ${file} --human ${out}\n`);
+        io.stdout(`Wrote ${out}: ${sample.items.length} items (${alloc}) for coders ${(coders ?? ['A1', 'A2']).join(', ')}, seed ${seed ?? 1}.\nFill in the Label column, then: preflight annotate ${file} --human ${out}\n`);
       }
       return EXIT_OK;
     }
-    const file = p.positional[0];
+    const file = positionals[0];
     if (!file) throw new UsageError('missing <labels.csv> (see --help)');
-    if (p.positional.length > 1) throw new UsageError(`unexpected argument '${p.positional[1]}' (one labels file; human tests go after --human)`);
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (one labels file; human tests go after --human)`);
     readable(file, 'labels file');
-    const humans = p.flags.get('--human') ?? [];
+    const humans = v.human ?? [];
     for (const h of humans) readable(h, 'human test');
-    const outFile = one(p, '--out');
-    if (outFile) refuseOwnInput(outFile, [file, ...humans]);
-    const resamples = number(p, '--bootstrap', (x) => Number.isInteger(x) && x >= 0 && x <= 1_000_000, 'an integer from 0 to 1000000');
-    const seed = number(p, '--seed', Number.isInteger, 'an integer');
-    const confidence = number(p, '--confidence', (x) => x > 0 && x < 1, 'between 0 and 1');
+    const out = v.out;
+    if (out) refuseOwnInput(out, [file, ...humans]);
     const analysis = await guard(() =>
       analyzeAnnotations(
         { path: file },
         humans.map((path) => ({ path })),
         {
-          levels: list(one(p, '--levels')),
-          columns: columns(p),
-          humanColumns: { annotator: one(p, '--human-annotator-col'), id: one(p, '--human-id-col'), label: one(p, '--human-label-col') },
+          levels: listFlag(v.levels),
+          columns: columns(v),
+          humanColumns: { annotator: v['human-annotator-col'], id: v['human-id-col'], label: v['human-label-col'] },
           resamples,
           seed,
           confidence,
@@ -162,9 +139,8 @@ export const annotateCommand: CliCommand = {
       ),
     );
     const json = `${JSON.stringify(analysis.report, null, 2)}\n`;
-    const out = one(p, '--out');
     if (out) writeFileSync(out, json);
-    io.stdout(p.switches.has('--json') ? json : formatReport(analysis.report));
+    io.stdout(v.json ? json : formatReport(analysis.report));
     return EXIT_OK;
   },
 };

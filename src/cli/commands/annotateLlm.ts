@@ -2,12 +2,12 @@
 // the local model (docs/annotation.md), optionally followed by the annotation analysis and the
 // calibration of the model's confidences (--analyze). The work is src/core/annotation/llmAnnotate.ts.
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { analyzeAnnotations, formatReport } from '../../core/annotation';
 import { calibrationOf, formatCalibration } from '../../core/annotation/calibration';
 import { AnnotationInputError } from '../../core/annotation/errors';
 import { InputFileError } from '../../core/io/regularFile';
 import { annotateWithModel, checkOutputPath, DEFAULT_BATCH_ROWS, DEFAULT_SHOTS, defaultOutputPath, LLM_CONFIDENCE_COLUMN, LLM_LABEL_COLUMN } from '../../core/annotation/llmAnnotate';
+import { intFlag, listFlag, parseFlags, seedFlag, threadsFlag } from '../args';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
 
@@ -63,12 +63,12 @@ function readDefinitions(path: string): Record<string, string> {
   return value as Record<string, string>;
 }
 
-function int(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got '${value}')`);
-  return n;
-}
+const FLAGS = {
+  'text-column': { type: 'string' }, levels: { type: 'string' }, 'gold-column': { type: 'string' }, definitions: { type: 'string' },
+  shots: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' },
+  'no-resume': { type: 'boolean' }, analyze: { type: 'boolean' }, human: { type: 'string', multiple: true }, bootstrap: { type: 'string' },
+  json: { type: 'boolean' }, threads: { type: 'string' }, provider: { type: 'string' },
+} as const;
 
 function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
@@ -79,23 +79,14 @@ export const annotateLlmCommand: CliCommand = {
   summary: 'Label a CSV on an ordered scale with the local model (then --analyze its errors)',
   usage: USAGE,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          'text-column': { type: 'string' }, levels: { type: 'string' }, 'gold-column': { type: 'string' }, definitions: { type: 'string' },
-          shots: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' },
-          'no-resume': { type: 'boolean' }, analyze: { type: 'boolean' }, human: { type: 'string', multiple: true }, bootstrap: { type: 'string' },
-          json: { type: 'boolean' }, threads: { type: 'string' }, provider: { type: 'string' },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(oneLine(error));
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseFlags(args, FLAGS, { positionals: true });
+    // every flag is checked before any file is read or the model loads (a bad --bootstrap must not wait for the labelling)
+    const provider = parseProvider(values.provider);
+    const threads = threadsFlag(values.threads);
+    const shots = intFlag(values.shots, 'shots', DEFAULT_SHOTS, { min: 0, max: 64 });
+    const seed = seedFlag(values.seed, 1);
+    const batchRows = intFlag(values.batch, 'batch', DEFAULT_BATCH_ROWS, { min: 1, max: 1024 });
+    const resamples = intFlag(values.bootstrap, 'bootstrap', 1000, { min: 0, max: 1_000_000 });
     if (positionals.length !== 1) throw new UsageError('expected one labels file (CSV)');
     const input = positionals[0];
     try {
@@ -105,8 +96,7 @@ export const annotateLlmCommand: CliCommand = {
       throw new UsageError(`labels file '${input}' not found`);
     }
     if (!values['text-column']) throw new UsageError('--text-column C is required (the column with the text to label)');
-    const provider = parseProvider(values.provider);
-    const levels = values.levels?.split(',').map((s) => s.trim()).filter(Boolean);
+    const levels = listFlag(values.levels);
     const definitions = values.definitions ? readDefinitions(values.definitions) : undefined;
     const out = values.out ?? defaultOutputPath(input);
     for (const human of values.human ?? []) {
@@ -122,7 +112,7 @@ export const annotateLlmCommand: CliCommand = {
       throw new UsageError(oneLine(error));
     }
 
-    const { model, ready } = await openCliModel(values.model, io, { provider, threads: int(values.threads, 'threads', 0, 0, 1024) });
+    const { model, ready } = await openCliModel(values.model, io, { provider, threads });
     const abort = new AbortController();
     const onSigint = () => {
       io.stderr('\ncancelling: finishing the copy (rows not reached stay blank)…\n');
@@ -138,9 +128,9 @@ export const annotateLlmCommand: CliCommand = {
         levels,
         goldColumn: values['gold-column'],
         definitions,
-        shots: int(values.shots, 'shots', DEFAULT_SHOTS, 0, 64),
-        seed: int(values.seed, 'seed', 1, -(2 ** 31), 2 ** 31 - 1),
-        batchRows: int(values.batch, 'batch', DEFAULT_BATCH_ROWS, 1, 1024),
+        shots,
+        seed,
+        batchRows,
         resume: !values['no-resume'],
         signal: abort.signal,
         onProgress: (p) => {
@@ -168,7 +158,7 @@ export const annotateLlmCommand: CliCommand = {
         const analyzed = await analyzeAnnotations({ path: result.out }, (values.human ?? []).map((path) => ({ path })), {
           levels: result.levels,
           columns: { gold: result.goldColumn ?? undefined, llm: LLM_LABEL_COLUMN, text: result.textColumn },
-          resamples: int(values.bootstrap, 'bootstrap', 1000, 0, 1_000_000),
+          resamples,
         });
         analysis = analyzed.report;
         calibration = await calibrationOf({ path: result.out }, analyzed, LLM_CONFIDENCE_COLUMN);

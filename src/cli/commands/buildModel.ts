@@ -1,23 +1,7 @@
 // `preflight build-model <hf-dir> --out <dir> [--dtype fp32|fp16] [--force]`
-import { parseArgs } from 'node:util';
+import { choiceFlag, parseFlags, required } from '../args';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { buildModel } from '../../core/model/build';
-
-/** node:util parseArgs with the CLI's error convention (bad usage -> UsageError -> exit 2). */
-export function parseFlags<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(args: string[], options: T, allowPositionals = false) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-export function numberFlag(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
-  return n;
-}
 
 export const buildModelCommand: CliCommand = {
   name: 'build-model',
@@ -33,15 +17,14 @@ export const buildModelCommand: CliCommand = {
     'language model of Gemma3ForConditionalGeneration); F32/F16/BF16 weights.',
   ].join('\n'),
   async run(args, io) {
-    const { values, positionals } = parseFlags(args, { out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, true);
+    const { values, positionals } = parseFlags(args, { out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, { positionals: true });
     if (positionals.length !== 1) throw new UsageError('expected one checkpoint folder');
-    if (!values.out) throw new UsageError('--out <dir> is required');
-    const dtype = values.dtype ?? 'fp32';
-    if (dtype !== 'fp32' && dtype !== 'fp16') throw new UsageError(`--dtype must be fp32 or fp16, got '${dtype}'`);
+    const out = required(values.out, '--out <dir>');
+    const dtype = choiceFlag(values.dtype, 'dtype', ['fp32', 'fp16'] as const, 'fp32');
     let lastPrinted = -1;
     let result;
     try {
-      result = await buildModel(positionals[0], values.out, {
+      result = await buildModel(positionals[0], out, {
         dtype,
         force: values.force,
         onProgress: ({ fraction, message }) => {
@@ -57,10 +40,10 @@ export const buildModelCommand: CliCommand = {
     }
     const m = result.manifest;
     if (values.json) {
-      io.stdout(`${JSON.stringify({ out: values.out, reused: result.reused, manifest: m }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ out, reused: result.reused, manifest: m }, null, 2)}\n`);
     } else {
       io.stdout(
-        `${result.reused ? 'up to date' : 'built'}: ${values.out}\n` +
+        `${result.reused ? 'up to date' : 'built'}: ${out}\n` +
           `  ${m.architecture} (${m.info.family}), ${m.parameters >= 1e6 ? `${(m.parameters / 1e6).toFixed(1)}M` : m.parameters.toLocaleString('en-US')} parameters, ${m.info.numLayers} layers, hidden ${m.info.hiddenSize}, ` +
           `${m.info.numHeads} heads / ${m.info.numKvHeads} kv heads, vocab ${m.info.vocabSize}, ${m.info.dtype}\n`,
       );

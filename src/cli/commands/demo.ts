@@ -2,11 +2,12 @@
 // demo` runs), written as one self-contained HTML report with charts and a Markdown summary.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { packageRoot } from '../../core/model/modelSource';
 import { runDemo } from '../../core/report/demo';
 import { renderHtml } from '../../core/report/html';
 import { renderMarkdown } from '../../core/report/markdown';
+import { MDF_SETTINGS, MdfScoring } from '../../core/settings/schema';
+import { choiceFlag, parseFlags, threadsFlag } from '../args';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { MODEL_FLAG_HELP } from '../model';
 
@@ -31,20 +32,12 @@ export const demoCommand: CliCommand = {
   summary: 'Run the main job on the bundled examples; write an HTML + Markdown report',
   usage: USAGE,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        strict: true,
-        options: { examples: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, scoring: { type: 'string' }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' } },
-      }));
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    const scoring = (values.scoring ?? 'logprob') as 'both' | 'logprob' | 'generation';
-    if (!['both', 'logprob', 'generation'].includes(scoring)) throw new UsageError('--scoring must be both, logprob or generation');
-    const threads = values.threads === undefined ? 0 : Number(values.threads);
-    if (!Number.isInteger(threads) || threads < 0) throw new UsageError('--threads must be an integer >= 0');
+    const { values } = parseFlags(args, {
+      examples: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, scoring: { type: 'string' },
+      'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' },
+    });
+    const scoring = choiceFlag(values.scoring, 'scoring', MDF_SETTINGS.scoring.enum as readonly MdfScoring[], 'logprob');
+    const threads = threadsFlag(values.threads);
     const root = packageRoot();
     const examples = resolve(values.examples ?? join(root ?? '.', 'examples'));
     const out = resolve(values.out ?? 'preflight-report');

@@ -1,6 +1,6 @@
 // `preflight generate [--model <dir>] --prompt STR [--max-tokens N] [--seed S] [--temperature T] [--top-p P] [--chat]`
-import { CliCommand, EXIT_OK, UsageError } from '../command';
-import { numberFlag, parseFlags } from './buildModel';
+import { CliCommand, EXIT_OK } from '../command';
+import { intFlag, numberFlag, parseFlags, required, seedFlag, threadsFlag } from '../args';
 import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
 
 export const generateCommand: CliCommand = {
@@ -19,20 +19,21 @@ export const generateCommand: CliCommand = {
       temperature: { type: 'string' }, 'top-p': { type: 'string' }, chat: { type: 'boolean' }, threads: { type: 'string' },
       provider: { type: 'string' }, json: { type: 'boolean' },
     });
-    if (values.prompt === undefined) throw new UsageError('--prompt STR is required');
-    const { model } = await openCliModel(values.model, io, { provider: parseProvider(values.provider), threads: numberFlag(values.threads, 'threads', 0) });
+    const prompt = required(values.prompt, '--prompt STR', { allowEmpty: true });
+    const sampling = {
+      maxTokens: intFlag(values['max-tokens'], 'max-tokens', 64, { min: 1, max: 1_000_000 }),
+      temperature: numberFlag(values.temperature, 'temperature', 0, { min: 0 }),
+      topP: numberFlag(values['top-p'], 'top-p', 1, { min: 0, max: 1, minExclusive: true }),
+      seed: seedFlag(values.seed, 0),
+    };
+    const { model } = await openCliModel(values.model, io, { provider: parseProvider(values.provider), threads: threadsFlag(values.threads) });
     try {
       const t = model.tokenizer;
       const ids = values.chat
-        ? t.encode(t.applyChatTemplate([{ role: 'user', content: values.prompt }], { addGenerationPrompt: true }), { addSpecialTokens: false })
-        : t.encode(values.prompt);
+        ? t.encode(t.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true }), { addSpecialTokens: false })
+        : t.encode(prompt);
       const started = performance.now();
-      const [out] = await model.generate([ids], {
-        maxTokens: numberFlag(values['max-tokens'], 'max-tokens', 64),
-        temperature: numberFlag(values.temperature, 'temperature', 0),
-        topP: numberFlag(values['top-p'], 'top-p', 1),
-        seed: numberFlag(values.seed, 'seed', 0),
-      });
+      const [out] = await model.generate([ids], sampling);
       const seconds = (performance.now() - started) / 1000;
       const text = t.decode(out, { skipSpecialTokens: true });
       if (values.json) io.stdout(`${JSON.stringify({ promptIds: ids, ids: out, text, seconds, provider: model.info.provider })}\n`);

@@ -4,7 +4,7 @@
 import { readJsonFileSync } from '../../core/io/regularFile';
 import { assertFiniteLogits, checkSteeringValues } from '../../core/model/finite';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
-import { numberFlag, parseFlags } from './buildModel';
+import { intFlag, numberFlag, parseFlags, required, threadsFlag } from '../args';
 import { MODEL_FLAG_HELP, openCliModel } from '../model';
 
 export const inspectCommand: CliCommand = {
@@ -24,13 +24,14 @@ export const inspectCommand: CliCommand = {
       model: { type: 'string' }, text: { type: 'string' }, steer: { type: 'string' }, alpha: { type: 'string' },
       top: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' },
     });
-    if (values.text === undefined) throw new UsageError('--text STR is required');
-    const { model } = await openCliModel(values.model, io, { provider: 'cpu', threads: numberFlag(values.threads, 'threads', 0) });
+    const text = required(values.text, '--text STR', { allowEmpty: true });
+    const alpha = numberFlag(values.alpha, 'alpha', 1);
+    const top = intFlag(values.top, 'top', 5, { min: 0 });
+    const { model } = await openCliModel(values.model, io, { provider: 'cpu', threads: threadsFlag(values.threads) });
     try {
       const { numLayers: L, hiddenSize: E } = model.info;
       let vectors: Float32Array | undefined;
       if (values.steer) {
-        const alpha = numberFlag(values.alpha, 'alpha', 1);
         let raw: unknown;
         try {
           raw = readJsonFileSync(values.steer, { maxBytes: 256 * 2 ** 20, what: 'steering file' });
@@ -48,7 +49,7 @@ export const inspectCommand: CliCommand = {
         }
         vectors = Float32Array.from(scaled);
       }
-      const ids = model.tokenizer.encode(values.text);
+      const ids = model.tokenizer.encode(text);
       const out = await model.forward([ids], vectors ? { steering: { vectors } } : {});
       const logits = out.lastLogits[0];
       try {
@@ -61,10 +62,9 @@ export const inspectCommand: CliCommand = {
       if (values.json) {
         io.stdout(`${JSON.stringify({ model: model.info, tokenIds: ids, steered: Boolean(vectors), lastLogits: Array.from(logits), hiddenLast: perLayer })}\n`);
       } else {
-        const k = numberFlag(values.top, 'top', 5);
-        const top = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]).slice(0, k);
+        const best = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]).slice(0, top);
         io.stdout(`tokens (${ids.length}): ${ids.join(' ')}\n`);
-        io.stdout(`top next tokens: ${top.map((i) => `${JSON.stringify(model.tokenizer.decode([i]))} ${logits[i].toFixed(3)}`).join(', ')}\n`);
+        io.stdout(`top next tokens: ${best.map((i) => `${JSON.stringify(model.tokenizer.decode([i]))} ${logits[i].toFixed(3)}`).join(', ')}\n`);
         perLayer.forEach((v, l) => io.stdout(`layer ${l}: |h| = ${Math.hypot(...v).toFixed(4)}\n`));
       }
       return EXIT_OK;

@@ -2,7 +2,6 @@
 // Flag defaults come from the settings schema that the extension's settings share (core/settings).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../command';
 import { refuseOwnInput } from '../outPath';
 import { assertRegularFile } from '../../core/io/regularFile';
@@ -12,7 +11,8 @@ import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/repor
 import { modelFingerprint } from '../../core/mdf/signature';
 import { FORECAST_METHODS, ForecastMethod, runPythonForecast } from '../../core/mdf/pythonForecast';
 import { DEFAULT_MODEL_NOTE, ModelSourceError, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
-import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS } from '../../core/settings/schema';
+import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS, MdfScoring } from '../../core/settings/schema';
+import { choiceFlag, intFlag, listFlag, numberFlag, parseFlags, seedFlag, threadsFlag } from '../args';
 import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
 
 const USAGE = [
@@ -43,61 +43,37 @@ const USAGE = [
   `  --threads N, --provider auto|cpu|cuda   (defaults ${MODEL_SETTINGS.threads.default}, ${MODEL_SETTINGS.provider.default})`,
 ].join('\n');
 
+const SCORINGS = MDF_SETTINGS.scoring.enum as readonly MdfScoring[];
+
 /** Largest --alpha/--alphas accepted. */
 const MAX_ALPHA = 1000;
 
+// alphas are multiples of a layer's residual norm: past MAX_ALPHA the steered residual
+// overflows float32 and every logit is NaN (docs/limits.md)
 function alphaValue(value: string, name: string): number {
-  const n = num(value, name, 0, (x) => x >= 0);
-  if (n > MAX_ALPHA) throw new UsageError(`--${name}: ${value} is over the limit of ${MAX_ALPHA} (alphas are multiples of a layer's residual norm; docs/limits.md)`);
-  return n;
+  return numberFlag(value, name, 0, { min: 0, max: MAX_ALPHA });
 }
 
-function list(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-}
-
-function num(value: string | undefined, name: string, fallback: number, check: (n: number) => boolean = Number.isFinite): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: invalid value '${value}'`);
-  return n;
-}
+const FLAGS = {
+  model: { type: 'string' }, probes: { type: 'string', multiple: true }, alphas: { type: 'string' }, alpha: { type: 'string' },
+  samples: { type: 'string' }, seed: { type: 'string' }, 'probe-samples': { type: 'string' }, 'max-new-tokens': { type: 'string' },
+  scoring: { type: 'string' }, band: { type: 'string' }, positions: { type: 'string' }, anchor: { type: 'string' }, clusters: { type: 'string' }, reference: { type: 'string' },
+  workspace: { type: 'string' }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' }, 'fail-on': { type: 'string' },
+  threads: { type: 'string' }, provider: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
+} as const;
 
 export const mdfCommand: CliCommand = {
   name: 'mdf',
   summary: 'Forecast the behaviour shift fine-tuning on a file would cause (MDF)',
   usage: USAGE,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          model: { type: 'string' }, probes: { type: 'string', multiple: true }, alphas: { type: 'string' }, alpha: { type: 'string' },
-          samples: { type: 'string' }, seed: { type: 'string' }, 'probe-samples': { type: 'string' }, 'max-new-tokens': { type: 'string' },
-          scoring: { type: 'string' }, band: { type: 'string' }, positions: { type: 'string' }, anchor: { type: 'string' }, clusters: { type: 'string' }, reference: { type: 'string' },
-          workspace: { type: 'string' }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' }, 'fail-on': { type: 'string' },
-          threads: { type: 'string' }, provider: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseFlags(args, FLAGS, { positionals: true });
     if (positionals.length !== 1) throw new UsageError('expected one training file (JSONL)');
-    const failOn = values['fail-on'] as RiskLevel | undefined;
-    if (failOn !== undefined && (!RISK_LEVELS.includes(failOn) || failOn === 'none')) throw new UsageError('--fail-on must be low, medium or high');
-    const scoring = (values.scoring ?? MDF_DEFAULTS.scoring) as 'both' | 'logprob' | 'generation';
-    if (!MDF_SETTINGS.scoring.enum!.includes(scoring)) throw new UsageError('--scoring must be both, logprob or generation');
-    const positions = (values.positions ?? MDF_DEFAULTS.positions) as 'all' | 'prompt' | 'generated';
-    if (!['all', 'prompt', 'generated'].includes(positions)) throw new UsageError('--positions must be all, prompt or generated');
-    const anchor = (values.anchor ?? MDF_DEFAULTS.anchor) as 'final' | 'content';
-    if (!['final', 'content'].includes(anchor)) throw new UsageError('--anchor must be final or content');
-    // alphas are multiples of a layer's residual norm: past MAX_ALPHA the steered residual
-    // overflows float32 and every logit is NaN (docs/limits.md)
-    const alphas = values.alphas ? list([values.alphas]).map((a) => alphaValue(a, 'alphas')) : undefined;
+    const failOn: RiskLevel | undefined = choiceFlag(values['fail-on'], 'fail-on', RISK_LEVELS.filter((l) => l !== 'none'));
+    const scoring = choiceFlag(values.scoring, 'scoring', SCORINGS, MDF_DEFAULTS.scoring);
+    const positions = choiceFlag(values.positions, 'positions', ['all', 'prompt', 'generated'] as const, MDF_DEFAULTS.positions);
+    const anchor = choiceFlag(values.anchor, 'anchor', ['final', 'content'] as const, MDF_DEFAULTS.anchor);
+    const alphas = values.alphas ? listFlag(values.alphas)!.map((a) => alphaValue(a, 'alphas')) : undefined;
     let band: { from?: number; to?: number } | undefined;
     if (values.band) {
       const m = /^(\d+)-(\d+)$/.exec(values.band);
@@ -105,6 +81,17 @@ export const mdfCommand: CliCommand = {
       band = { from: Number(m[1]), to: Number(m[2]) };
     }
     const provider = parseProvider(values.provider);
+    const method = choiceFlag(values.method, 'method', FORECAST_METHODS, 'mdf');
+    // every number is checked before any work starts
+    const numbers = {
+      samples: intFlag(values.samples, 'samples', undefined, { min: 0 }),
+      seed: seedFlag(values.seed, MDF_DEFAULTS.seed),
+      samplesPerPrompt: intFlag(values['probe-samples'], 'probe-samples', MDF_DEFAULTS.samplesPerPrompt, { min: 1 }),
+      maxNewTokens: intFlag(values['max-new-tokens'], 'max-new-tokens', MDF_DEFAULTS.maxNewTokens, { min: 1 }),
+      clusters: intFlag(values.clusters, 'clusters', MDF_DEFAULTS.clusters, { min: 0 }),
+      threads: values.threads !== undefined ? threadsFlag(values.threads) : undefined,
+      fixedAlpha: values.alpha !== undefined ? alphaValue(values.alpha, 'alpha') : undefined,
+    };
     const workspace = resolve(values.workspace ?? process.cwd());
     const file = positionals[0];
     if (values.out) refuseOwnInput(values.out, [file, values.reference]);
@@ -113,20 +100,18 @@ export const mdfCommand: CliCommand = {
 
     let suites;
     try {
-      suites = loadProbeSuites(list(values.probes), { workspaceDir: workspace });
+      suites = loadProbeSuites(listFlag(values.probes) ?? [], { workspaceDir: workspace });
     } catch (error) {
       if (error instanceof ProbeSuiteError) throw new UsageError(error.message);
       throw error;
     }
 
-    const method = (values.method ?? 'mdf') as ForecastMethod;
-    if (!FORECAST_METHODS.includes(method)) throw new UsageError(`--method must be ${FORECAST_METHODS.join(', ')}`);
     if (method !== 'mdf') {
-      const report = await pythonForecast(method, file, values, suites.map((s) => s.source), io);
+      const report = await pythonForecast(method, file, { ...values, ...numbers }, suites.map((s) => s.source), io);
       return finish(report, values, io, failOn);
     }
 
-    const { model, ready } = await openCliModel(values.model, io, { provider, threads: num(values.threads, 'threads', MODEL_SETTINGS.threads.default) });
+    const { model, ready } = await openCliModel(values.model, io, { provider, threads: numbers.threads ?? MODEL_SETTINGS.threads.default });
     let report: MdfReport;
     let lastStage = '';
     try {
@@ -137,16 +122,16 @@ export const mdfCommand: CliCommand = {
         modelPath: ready.dir,
         modelLabel: modelLabel(ready.source),
         alphas,
-        fixedAlpha: values.alpha !== undefined ? alphaValue(values.alpha, 'alpha') : undefined,
-        samples: num(values.samples, 'samples', MDF_DEFAULTS.samples, (n) => Number.isInteger(n) && n >= 0),
-        seed: num(values.seed, 'seed', MDF_DEFAULTS.seed, Number.isInteger),
-        samplesPerPrompt: num(values['probe-samples'], 'probe-samples', MDF_DEFAULTS.samplesPerPrompt, (n) => Number.isInteger(n) && n >= 1),
-        maxNewTokens: num(values['max-new-tokens'], 'max-new-tokens', MDF_DEFAULTS.maxNewTokens, (n) => Number.isInteger(n) && n >= 1),
+        fixedAlpha: numbers.fixedAlpha,
+        samples: numbers.samples ?? MDF_DEFAULTS.samples,
+        seed: numbers.seed,
+        samplesPerPrompt: numbers.samplesPerPrompt,
+        maxNewTokens: numbers.maxNewTokens,
         scoring,
         band,
         positions,
         anchor,
-        clusters: num(values.clusters, 'clusters', MDF_DEFAULTS.clusters, (n) => Number.isInteger(n) && n >= 0),
+        clusters: numbers.clusters,
         reference: values.reference,
         cacheDir: values['no-cache'] ? undefined : reportCacheDir(workspace),
         onProgress: (p) => {
@@ -177,7 +162,7 @@ function finish(report: MdfReport, values: { out?: string; json?: boolean }, io:
 }
 
 /** --method gradient | gradient-adam | lookahead: the Python forecaster on the checkpoint folder (not the ONNX build). */
-async function pythonForecast(method: Exclude<ForecastMethod, 'mdf'>, file: string, values: { model?: string; python?: string; samples?: string; seed?: string; threads?: string }, probes: string[], io: CliIO): Promise<MdfReport> {
+async function pythonForecast(method: Exclude<ForecastMethod, 'mdf'>, file: string, values: { model?: string; python?: string; samples?: number; seed: number; threads?: number }, probes: string[], io: CliIO): Promise<MdfReport> {
   let source;
   try {
     source = resolveModelSource(values.model);
@@ -197,9 +182,9 @@ async function pythonForecast(method: Exclude<ForecastMethod, 'mdf'>, file: stri
         data: file,
         method,
         probes,
-        samples: values.samples !== undefined ? num(values.samples, 'samples', 0, (n) => Number.isInteger(n) && n >= 0) : undefined,
-        seed: num(values.seed, 'seed', MDF_DEFAULTS.seed, Number.isInteger),
-        threads: values.threads !== undefined ? num(values.threads, 'threads', 0, (n) => Number.isInteger(n) && n >= 0) : undefined,
+        samples: values.samples,
+        seed: values.seed,
+        threads: values.threads,
         existingPythonPath: process.env.PYTHONPATH,
         pathSeparator: delimiter,
       },

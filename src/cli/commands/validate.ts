@@ -2,6 +2,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { intFlag, listFlag, parseFlags } from '../args';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../command';
 import { Finding, PARALLEL_MIN_BYTES, ValidationOptions, ValidationResult, formatOf, validateFile } from '../../core/data';
 
@@ -39,54 +40,35 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(availableParallelism(), 4));
 }
 
-function positiveInt(flag: string, value: string | undefined): number {
-  if (value === undefined) throw new UsageError(`${flag} needs a value`);
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
-  return n;
-}
+const FLAGS = {
+  json: { type: 'boolean' },
+  'max-findings': { type: 'string' },
+  'context-limit': { type: 'string' },
+  tokenizer: { type: 'string' },
+  levels: { type: 'string' },
+  'label-columns': { type: 'string' },
+  workers: { type: 'string' },
+} as const;
 
-function list(flag: string, value: string | undefined): string[] {
-  if (value === undefined || value.trim() === '') throw new UsageError(`${flag} needs a comma-separated list`);
-  return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+function nonEmptyList(flag: string, value: string | undefined): string[] | undefined {
+  const items = listFlag(value);
+  if (items !== undefined && items.length === 0) throw new UsageError(`--${flag} needs a comma-separated list`);
+  return items;
 }
 
 export function parseValidateArgs(args: string[]): Parsed {
-  const parsed: Parsed = { paths: [], json: false, options: {} };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => (inline !== undefined ? inline : args[++i]);
-    switch (flag) {
-      case '--json':
-        parsed.json = true;
-        break;
-      case '--max-findings':
-        parsed.options.maxFindings = positiveInt(flag, value());
-        break;
-      case '--context-limit':
-        parsed.options.contextLimit = positiveInt(flag, value());
-        break;
-      case '--tokenizer': {
-        const v = value();
-        if (!v) throw new UsageError('--tokenizer needs a path to tokenizer.json');
-        parsed.options.tokenizerPath = v;
-        break;
-      }
-      case '--levels':
-        parsed.options.labelLevels = list(flag, value());
-        break;
-      case '--label-columns':
-        parsed.options.labelColumns = list(flag, value());
-        break;
-      case '--workers':
-        parsed.workers = positiveInt(flag, value());
-        break;
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option '${arg}'`);
-        parsed.paths.push(arg);
-    }
-  }
+  const { values, positionals } = parseFlags(args, FLAGS, { positionals: true });
+  if (values.tokenizer === '') throw new UsageError('--tokenizer needs a path to tokenizer.json');
+  const options: ValidationOptions = {
+    maxFindings: intFlag(values['max-findings'], 'max-findings', undefined, { min: 1 }),
+    contextLimit: intFlag(values['context-limit'], 'context-limit', undefined, { min: 1 }),
+    tokenizerPath: values.tokenizer,
+    labelLevels: nonEmptyList('levels', values.levels),
+    labelColumns: nonEmptyList('label-columns', values['label-columns']),
+  };
+  // absent options stay absent: the core's defaults apply
+  for (const key of Object.keys(options) as (keyof ValidationOptions)[]) if (options[key] === undefined) delete options[key];
+  const parsed: Parsed = { paths: positionals, json: values.json ?? false, options, workers: intFlag(values.workers, 'workers', undefined, { min: 1 }) };
   if (parsed.paths.length === 0) throw new UsageError('no files given. Usage: preflight validate <files-or-dirs...> [--json]');
   if (parsed.options.labelColumns && !parsed.options.labelLevels) throw new UsageError('--label-columns needs --levels (the scale the labels must be on)');
   return parsed;
