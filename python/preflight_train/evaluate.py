@@ -1,7 +1,7 @@
 """Trie-constrained beam search and HR@K / NDCG@K.
 
 Decoding follows the authors' evaluation (Hugging Face `generate` with num_beams = B and a
-prefix_allowed_tokens_fn; transformers 4.49's BeamSearchScorer / BeamHypotheses), DESIGN.md section 6:
+prefix_allowed_tokens_fn; transformers 4.49's BeamSearchScorer / BeamHypotheses), docs/bear.md §7:
 
 * every step extends the B open hypotheses by their trie-valid tokens and takes the 2B best candidates by
   summed log-probability; candidates that emit EOS (complete a title) go, if they rank among the first B
@@ -385,7 +385,7 @@ def evaluate_encoded(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: in
 def pruning_audit(model, encoded, trie: TitleTrie, beam: int = 10, pad_id: int = 0, tau: float = 1.0,
                   max_batch: int = 256, mask: str = "before", length_penalty: float = 1.0,
                   should_stop=None) -> Dict[str, float]:
-    """Beam-pruning risk (DESIGN.md section 6): among users whose target title is in the top B by its whole
+    """Beam-pruning risk (docs/bear.md §7): among users whose target title is in the top B by its whole
     sequence probability (trie-masked, as decoding sees it), the share that beam search of width B still
     loses. The exhaustive scoring costs one forward pass per catalogue title per user: use few users."""
     was_training = model.training

@@ -1,7 +1,7 @@
 """Constrained beam search and ranking metrics. References: a transcription of Hugging Face's beam search
 (transformers 4.49 `_beam_search` + BeamSearchScorer.process/finalize + BeamHypotheses, the version the
 BEAR authors pin) written here with tensors over all B beams, ghost beams at -1e9 included; exhaustive
-scoring of every catalogue title (beam search with B >= catalogue size prunes nothing, DESIGN.md section 6);
+scoring of every catalogue title (beam search with B >= catalogue size prunes nothing, docs/bear.md §7);
 hand-computed HR/NDCG (NDCG@K with one relevant item = 1/log2(rank+1))."""
 
 import math

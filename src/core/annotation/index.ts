@@ -1,4 +1,4 @@
-// Annotation error analysis (DESIGN.md §5): public surface of src/core/annotation.
+// Annotation error analysis (docs/annotation.md): public surface of src/core/annotation.
 export * from './types';
 export { analyzeAnnotations, linesOfCell } from './analyze';
 export type { AnalyzeOptions, AnnotationAnalysis } from './analyze';

@@ -1,4 +1,4 @@
-// The prompt of LLM annotation with the local model (DESIGN.md §5, docs/annotation.md): a task
+// The prompt of LLM annotation with the local model (docs/annotation.md): a task
 // instruction, the ordered levels with their definitions, a few gold-labelled examples and the
 // row's text, asked as one user turn through the model's own chat template (the same
 // `promptIds` MDF's probes use). The answer is scored, not generated: each level's name as the

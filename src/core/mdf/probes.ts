@@ -1,4 +1,4 @@
-// Probe suites (DESIGN.md §4.3): JSON files shipped in models/probes/ and read from a workspace's
+// Probe suites (docs/mdf.md §2): JSON files shipped in models/probes/ and read from a workspace's
 // .preflight/probes/. Schema "preflight.probes/1", documented in docs/mdf.md; every error names
 // the file and the JSON path that is wrong.
 import { existsSync, readdirSync, statSync } from 'node:fs';

@@ -16,7 +16,7 @@ async function showReport(arg?: unknown): Promise<void> {
   setTestState('showReport', { file: basename(file.fsPath), kinds: reports.map((r) => r.handler.kind) });
   if (reports.length === 0) {
     void vscode.window.showInformationMessage(
-      `Preflight: no report yet for ${basename(file.fsPath)}. Validate it, forecast its behaviour (MDF), analyze its annotations or launch BEAR on it first.`,
+      `Preflight: no report yet for ${basename(file.fsPath)}. Validate it, forecast its behaviour (MDF) or analyze its annotations first (BEAR runs show in the Jobs view).`,
     );
     return;
   }

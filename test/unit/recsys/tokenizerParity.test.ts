@@ -1,6 +1,6 @@
 // Python (preflight_train.tokenizer, which reimplements BertPreTokenizer + WordPiece) and TypeScript
 // (@huggingface/tokenizers reading the same tokenizer.json) must give the same ids for the same text
-// (DESIGN.md section 6). Runs /usr/bin/python3 (stdlib only: the tokenizer module needs no torch).
+// (docs/bear.md §2). Runs /usr/bin/python3 (stdlib only: the tokenizer module needs no torch).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
