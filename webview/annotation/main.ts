@@ -5,42 +5,25 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import type { AnnotationView, FromWebview, RenderSummary, ToWebview } from '../../src/extension/annotation/protocol';
 import type { Estimate, RaterReport, ShareName } from '../../src/core/annotation/types';
+import { el } from '../shared/dom';
+import { applyChartTheme, CHART_COLOURS, chartColour, onThemeChange, themeKind, type ChartColour } from '../shared/theme';
+import { onMessage, vscodeApi } from '../shared/vscodeApi';
 import './annotation.css';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): AnnotationView | undefined;
-  setState(state: AnnotationView): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<FromWebview, AnnotationView>();
 const app = document.getElementById('app') as HTMLElement;
 let charts: Chart[] = [];
 let current: AnnotationView | undefined = vscode.getState();
 
-const SHARES: Array<{ key: ShareName; label: string; color: string }> = [
-  { key: 'correct', label: 'Correct', color: '--vscode-charts-green' },
-  { key: 'boundaryTask', label: 'Boundary, task-inherent', color: '--vscode-charts-blue' },
-  { key: 'conceptualTask', label: 'Conceptual, task-inherent', color: '--vscode-charts-purple' },
-  { key: 'boundaryModel', label: 'Boundary, model-specific', color: '--vscode-charts-yellow' },
-  { key: 'conceptualModel', label: 'Conceptual, model-specific', color: '--vscode-charts-red' },
+const SHARES: Array<{ key: ShareName; label: string; color: ChartColour }> = [
+  { key: 'correct', label: 'Correct', color: 'green' },
+  { key: 'boundaryTask', label: 'Boundary, task-inherent', color: 'blue' },
+  { key: 'conceptualTask', label: 'Conceptual, task-inherent', color: 'purple' },
+  { key: 'boundaryModel', label: 'Boundary, model-specific', color: 'yellow' },
+  { key: 'conceptualModel', label: 'Conceptual, model-specific', color: 'red' },
 ];
-
-// ---- tiny DOM helpers (text only) ----
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; title?: string } = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined) node.textContent = props.text;
-  if (props.title) node.title = props.title;
-  for (const child of children) node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  return node;
-}
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
 
 function pct(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined ? '—' : `${(100 * x).toFixed(digits)}%`;
@@ -72,13 +55,13 @@ function canvas(label: string, height = 220): { wrap: HTMLElement; canvas: HTMLC
   const c = el('canvas');
   c.setAttribute('role', 'img');
   c.setAttribute('aria-label', label);
-  const wrap = el('div', { className: 'chart' }, c);
+  const wrap = el('div', { cls: 'chart' }, c);
   wrap.style.height = `${height}px`;
   return { wrap, canvas: c };
 }
 
 function table(head: string[], rows: Array<Array<string | Node>>, className = 'grid'): HTMLTableElement {
-  const t = el('table', { className });
+  const t = el('table', { cls: className });
   const thead = el('thead');
   const tr = el('tr');
   for (const h of head) tr.append(el('th', { text: h }));
@@ -94,22 +77,15 @@ function table(head: string[], rows: Array<Array<string | Node>>, className = 'g
 }
 
 // ---- charts ----
-function baseOptions() {
-  const fg = cssVar('--vscode-foreground', '#888');
-  const grid = cssVar('--vscode-panel-border', 'rgba(128,128,128,0.3)');
-  Chart.defaults.color = fg;
-  Chart.defaults.font.family = cssVar('--vscode-font-family', 'sans-serif');
-  return { fg, grid };
-}
 
 function sharesChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
   const d = view.report.decomposition!;
-  const { grid } = baseOptions();
+  const { grid } = applyChartTheme();
   return new Chart(target, {
     type: 'bar',
     data: {
       labels: ['LLM labels'],
-      datasets: SHARES.map((s) => ({ label: s.label, data: [100 * (d.shares[s.key].value ?? 0)], backgroundColor: cssVar(s.color, '#888'), borderWidth: 0 })),
+      datasets: SHARES.map((s) => ({ label: s.label, data: [100 * (d.shares[s.key].value ?? 0)], backgroundColor: chartColour(s.color), borderWidth: 0 })),
     },
     options: {
       indexAxis: 'y',
@@ -134,7 +110,7 @@ function sharesChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
 
 function intervalsChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
   const d = view.report.decomposition!;
-  const { grid, fg } = baseOptions();
+  const { grid, fg } = applyChartTheme();
   const labels = SHARES.map((s) => s.label);
   return new Chart(target, {
     type: 'bar',
@@ -145,7 +121,7 @@ function intervalsChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
           type: 'bar',
           label: `${Math.round(view.report.bootstrap.confidence * 100)}% interval`,
           data: SHARES.map((s) => (d.shares[s.key].lo === null ? null : [100 * (d.shares[s.key].lo ?? 0), 100 * (d.shares[s.key].hi ?? 0)])) as unknown as number[],
-          backgroundColor: SHARES.map((s) => cssVar(s.color, '#888')),
+          backgroundColor: SHARES.map((s) => chartColour(s.color)),
           barPercentage: 0.35,
         },
         {
@@ -172,8 +148,8 @@ function intervalsChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
 }
 
 function profileChart(target: HTMLCanvasElement, raters: RaterReport[]): Chart {
-  const { grid } = baseOptions();
-  const colors = ['--vscode-charts-orange', '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-yellow'];
+  const { grid } = applyChartTheme();
+  const colors: ChartColour[] = ['orange', 'blue', 'green', 'purple', 'yellow'];
   return new Chart(target, {
     type: 'bar',
     data: {
@@ -181,7 +157,7 @@ function profileChart(target: HTMLCanvasElement, raters: RaterReport[]): Chart {
       datasets: raters.map((r, i) => ({
         label: r.name === 'llm' ? 'LLM' : r.name,
         data: [r.metrics.accuracy.value, r.metrics.boundaryRate.value, r.metrics.conceptualRate.value].map((x) => 100 * (x ?? 0)),
-        backgroundColor: cssVar(colors[i % colors.length], '#888'),
+        backgroundColor: chartColour(colors[i % colors.length]),
       })),
     },
     options: {
@@ -206,18 +182,18 @@ function profileChart(target: HTMLCanvasElement, raters: RaterReport[]): Chart {
 }
 
 function directionChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
-  const { grid } = baseOptions();
+  const { grid } = applyChartTheme();
   const levels = view.report.llm.levels;
   const part = (f: (l: (typeof levels)[number]) => number) => levels.map((l) => (l.gold > 0 ? (100 * f(l)) / l.gold : 0));
-  const series = [
-    { label: 'conceptual, lower', data: part((l) => -l.conceptualDown), color: '--vscode-charts-red' },
-    { label: 'boundary, lower', data: part((l) => -l.boundaryDown), color: '--vscode-charts-yellow' },
-    { label: 'boundary, higher', data: part((l) => l.boundaryUp), color: '--vscode-charts-blue' },
-    { label: 'conceptual, higher', data: part((l) => l.conceptualUp), color: '--vscode-charts-purple' },
+  const series: Array<{ label: string; data: number[]; color: ChartColour }> = [
+    { label: 'conceptual, lower', data: part((l) => -l.conceptualDown), color: 'red' },
+    { label: 'boundary, lower', data: part((l) => -l.boundaryDown), color: 'yellow' },
+    { label: 'boundary, higher', data: part((l) => l.boundaryUp), color: 'blue' },
+    { label: 'conceptual, higher', data: part((l) => l.conceptualUp), color: 'purple' },
   ];
   return new Chart(target, {
     type: 'bar',
-    data: { labels: levels.map((l) => l.level), datasets: series.map((s) => ({ label: s.label, data: s.data, backgroundColor: cssVar(s.color, '#888') })) },
+    data: { labels: levels.map((l) => l.level), datasets: series.map((s) => ({ label: s.label, data: s.data, backgroundColor: chartColour(s.color) })) },
     options: {
       indexAxis: 'y',
       responsive: true,
@@ -234,14 +210,14 @@ function directionChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
 
 function calibrationChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
   const c = view.calibration!;
-  const { grid, fg } = baseOptions();
+  const { grid, fg } = applyChartTheme();
   const buckets = c.buckets.filter((b) => b.n > 0);
   return new Chart(target, {
     type: 'bar',
     data: {
       labels: buckets.map((b) => `${Math.round(100 * b.lo)}–${Math.round(100 * b.hi)}%`),
       datasets: [
-        { type: 'bar', label: 'accuracy (label = gold)', data: buckets.map((b) => 100 * (b.accuracy ?? 0)), backgroundColor: cssVar('--vscode-charts-blue', '#888'), maxBarThickness: 64 },
+        { type: 'bar', label: 'accuracy (label = gold)', data: buckets.map((b) => 100 * (b.accuracy ?? 0)), backgroundColor: chartColour('blue'), maxBarThickness: 64 },
         { type: 'line', label: 'mean confidence (perfect calibration)', data: buckets.map((b) => 100 * (b.meanConfidence ?? 0)), borderColor: fg, backgroundColor: fg, pointRadius: 4, clip: false },
       ],
     },
@@ -263,7 +239,7 @@ function header(view: AnnotationView): HTMLElement {
   const r = view.report;
   const h = el('header');
   h.append(el('h1', { text: `Annotation error analysis — ${view.fileName}` }));
-  const facts = el('p', { className: 'muted' });
+  const facts = el('p', { cls: 'muted' });
   facts.textContent = `${r.labels.used.toLocaleString()} of ${r.labels.rows.toLocaleString()} rows used · gold column '${r.labels.columns.gold}', LLM column '${r.labels.columns.llm}' · scale (${r.scale.name ?? r.scale.source}): ${r.scale.levels.join(' < ')}`;
   h.append(facts);
   const human = el('p');
@@ -275,7 +251,7 @@ function header(view: AnnotationView): HTMLElement {
     human.textContent = 'No human test: the decomposition into task-inherent and model-specific errors, and the human coders’ metrics, need one (a few dozen gold-labelled items re-labelled by two coders; `preflight annotate sample` draws them).';
   }
   h.append(human);
-  const actions = el('div', { className: 'actions' });
+  const actions = el('div', { cls: 'actions' });
   actions.append(button(view.humanFileName ? 'Choose another human test…' : 'Choose human test…', { type: 'chooseHumanTest' }));
   if (view.humanSource === 'picked' || view.humanSource === 'remembered') actions.append(button('Forget human test', { type: 'forgetHumanTest' }));
   actions.append(button('Change columns…', { type: 'changeColumns' }), button(r.scale.source === 'guessed' ? 'Set label order… (guessed)' : 'Label order…', { type: 'changeLevels' }, 'The order of the levels, lowest first: every distance and ordinal metric depends on it'), button('Re-run', { type: 'rerun' }));
@@ -287,8 +263,8 @@ function notices(view: AnnotationView): HTMLElement | undefined {
   const r = view.report;
   const warnings = [...r.warnings, ...(r.decomposition?.warnings ?? [])];
   if (!warnings.length && !r.notComputed.length) return undefined;
-  const box = el('div', { className: 'notices' });
-  for (const w of warnings) box.append(el('p', { className: 'warning', text: `⚠ ${w}` }));
+  const box = el('div', { cls: 'notices' });
+  for (const w of warnings) box.append(el('p', { cls: 'warning', text: `⚠ ${w}` }));
   if (r.notComputed.length) {
     const list = el('ul');
     for (const n of r.notComputed) list.append(el('li', { text: n }));
@@ -303,8 +279,8 @@ function decompositionSection(view: AnnotationView): HTMLElement | undefined {
   const stacked = canvas('Stacked bar of the five shares of the LLM labels', 150);
   const intervals = canvas('Interval of each share', 230);
   const rows = SHARES.map((s) => {
-    const swatch = el('span', { className: 'swatch' });
-    swatch.style.background = `var(${s.color})`;
+    const swatch = el('span', { cls: 'swatch' });
+    swatch.style.background = `var(${CHART_COLOURS[s.color][0]})`;
     return [el('span', {}, swatch, s.label), withCi(d.shares[s.key], (x) => pct(x, 2))];
   });
   rows.push(['Task-inherent fraction of boundary errors', withCi(d.taskFraction.boundary, (x) => pct(x, 1))]);
@@ -313,7 +289,7 @@ function decompositionSection(view: AnnotationView): HTMLElement | undefined {
   queueMicrotask(() => {
     charts.push(sharesChart(stacked.canvas, view), intervalsChart(intervals.canvas, view));
   });
-  s.append(el('p', { className: 'muted', text: `t_task = H_t / (M_t + H_t) · M_t with M_AER ${pct(d.inputs.mBoundary)}, M_CRI ${pct(d.inputs.mConceptual)} (LLM vs gold) and H_AER ${pct(d.inputs.hBoundary)}, H_CRI ${pct(d.inputs.hConceptual)} (human coders vs gold). ${view.report.bootstrap.resamples} bootstrap resamples, seed ${view.report.bootstrap.seed}.` }));
+  s.append(el('p', { cls: 'muted', text: `t_task = H_t / (M_t + H_t) · M_t with M_AER ${pct(d.inputs.mBoundary)}, M_CRI ${pct(d.inputs.mConceptual)} (LLM vs gold) and H_AER ${pct(d.inputs.hBoundary)}, H_CRI ${pct(d.inputs.hConceptual)} (human coders vs gold). ${view.report.bootstrap.resamples} bootstrap resamples, seed ${view.report.bootstrap.seed}.` }));
   return s;
 }
 
@@ -345,7 +321,7 @@ function agreementSection(view: AnnotationView): HTMLElement {
     const a = r.human.agreement;
     s.append(el('p', { text: `Among the ${a.coders} coders (${a.units} items, gold excluded): Krippendorff’s α nominal ${withCi(a.alphaNominal, num)}, ordinal ${withCi(a.alphaOrdinal, num)}, interval ${withCi(a.alphaInterval, num)}.` }));
   }
-  s.append(el('p', { className: 'muted', text: 'Boundary bias: (upward − downward) / all adjacent errors; mean shift: average (rater − gold) in scale steps — one-step errors that lean one way bias group means.' }));
+  s.append(el('p', { cls: 'muted', text: 'Boundary bias: (upward − downward) / all adjacent errors; mean shift: average (rater − gold) in scale steps — one-step errors that lean one way bias group means.' }));
   return s;
 }
 
@@ -353,7 +329,7 @@ function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number
   const r = view.report.llm;
   const levels = view.report.scale.levels;
   const max = Math.max(1, ...r.confusion.flat());
-  const t = el('table', { className: 'matrix' });
+  const t = el('table', { cls: 'matrix' });
   const head = el('tr', {}, el('th', { text: 'gold ↓ / LLM →' }));
   for (const level of levels) head.append(el('th', { text: level }));
   t.append(el('thead', {}, head));
@@ -364,7 +340,7 @@ function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number
     row.forEach((count, l) => {
       const d = Math.abs(g - l);
       const kind = d === 0 ? 'correct' : d === 1 ? 'boundary' : 'conceptual';
-      const b = el('button', { className: `cell ${kind}`, text: String(count), title: `gold '${levels[g]}', LLM '${levels[l]}': ${count} row(s) — ${kind}${count ? '. Click to select them in the editor.' : ''}` });
+      const b = el('button', { cls: `cell ${kind}`, text: String(count), title: `gold '${levels[g]}', LLM '${levels[l]}': ${count} row(s) — ${kind}${count ? '. Click to select them in the editor.' : ''}` });
       b.style.setProperty('--heat', String(count / max));
       b.disabled = count === 0;
       b.addEventListener('click', () => vscode.postMessage({ type: 'revealCell', gold: g, llm: l }));
@@ -375,7 +351,7 @@ function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number
   });
   t.append(body);
   const s = section('Confusion matrix (click a cell to select its rows)', t);
-  s.append(el('p', { className: 'muted', text: 'Cell colour: count; outline: green correct, amber boundary (adjacent levels), red conceptual (two or more levels apart).' }));
+  s.append(el('p', { cls: 'muted', text: 'Cell colour: count; outline: green correct, amber boundary (adjacent levels), red conceptual (two or more levels apart).' }));
   return { node: s, cells };
 }
 
@@ -406,17 +382,17 @@ function calibrationSection(view: AnnotationView): { node: HTMLElement; buckets:
   const lean = c.overconfidence === null ? '' : ` — ${c.overconfidence > 0 ? 'overconfident' : 'underconfident'} by ${pct(Math.abs(c.overconfidence))}`;
   const s = section('Calibration of the model’s confidence', el('p', { text: `Expected calibration error ${pct(c.ece)} over ${c.n.toLocaleString()} labels (largest bucket gap ${pct(c.maxGap)}); mean confidence ${pct(c.meanConfidence)} vs accuracy ${pct(c.accuracy)}${lean}.` }), chart.wrap);
   s.append(table(['confidence', 'labels', 'accuracy', 'mean confidence'], buckets.map((b) => [`${Math.round(100 * b.lo)}–${Math.round(100 * b.hi)}%`, String(b.n), pct(b.accuracy), pct(b.meanConfidence)])));
-  s.append(el('p', { className: 'muted', text: `From the column '${c.column}': each label's probability normalised over the levels. A calibrated annotator's accuracy in a bucket matches its mean confidence; ECE = Σ (n_b / N) · |accuracy_b − confidence_b|.` }));
+  s.append(el('p', { cls: 'muted', text: `From the column '${c.column}': each label's probability normalised over the levels. A calibrated annotator's accuracy in a bucket matches its mean confidence; ECE = Σ (n_b / N) · |accuracy_b − confidence_b|.` }));
   return { node: s, buckets: buckets.length };
 }
 
 function findingsSection(view: AnnotationView): HTMLElement | undefined {
   const f = view.report.findings;
   if (!f.length) return undefined;
-  const list = el('ul', { className: 'findings' });
+  const list = el('ul', { cls: 'findings' });
   for (const finding of f.slice(0, 50)) list.append(el('li', { text: `${finding.file.split(/[\\/]/).pop()}:${finding.line} — ${finding.message}` }));
   const more = f.length + view.report.findingsOmitted - Math.min(50, f.length);
-  if (more > 0) list.append(el('li', { className: 'muted', text: `… and ${more} more` }));
+  if (more > 0) list.append(el('li', { cls: 'muted', text: `… and ${more} more` }));
   return section('Input findings', list);
 }
 
@@ -435,7 +411,7 @@ function render(view: AnnotationView): void {
       shares: view.report.decomposition ? SHARES.length : 0,
       matrixCells: matrix.cells,
       charts: charts.length,
-      theme: document.body.classList.contains('vscode-light') ? 'light' : document.body.classList.contains('vscode-high-contrast') ? 'high-contrast' : 'dark',
+      theme: themeKind(),
       notComputed: view.report.notComputed.length,
       calibrationBuckets: calibration?.buckets ?? 0,
     };
@@ -444,7 +420,7 @@ function render(view: AnnotationView): void {
 }
 
 function status(text: string, className: string): void {
-  const p = el('p', { className, text });
+  const p = el('p', { cls: className, text });
   if (current) {
     const old = app.querySelector('.status');
     old?.remove();
@@ -453,8 +429,7 @@ function status(text: string, className: string): void {
   } else app.replaceChildren(p);
 }
 
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const message = event.data;
+onMessage<ToWebview>((message) => {
   switch (message.type) {
     case 'show':
       current = message.view;
@@ -468,7 +443,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       status(message.message, 'error');
       if (!current) {
         // nothing to show yet: still offer the ways out (columns, label order, human test)
-        const actions = el('div', { className: 'actions' });
+        const actions = el('div', { cls: 'actions' });
         actions.append(button('Change columns…', { type: 'changeColumns' }), button('Label order…', { type: 'changeLevels' }), button('Choose human test…', { type: 'chooseHumanTest' }), button('Re-run', { type: 'rerun' }));
         app.append(actions);
       }
@@ -477,7 +452,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 });
 
 // theme switches change the --vscode-* variables: redraw the charts with the new colours
-new MutationObserver(() => current && render(current)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+onThemeChange(() => current && render(current));
 
 if (current) render(current);
 vscode.postMessage({ type: 'ready' });

@@ -6,31 +6,14 @@ import type { DataIssue } from '../../src/core/recsys/dataCheck';
 import type { EvalLine, MetricsLine, StartLine, StepLine } from '../../src/core/recsys/metrics';
 import type { DashboardFromWebview, DashboardHeader, DashboardToWebview, FormFromWebview, FormToWebview } from '../../src/core/recsys/protocol';
 import type { FormIssue, LaunchForm } from '../../src/core/recsys/runConfig';
+import { el } from '../shared/dom';
+import { applyChartTheme, chartColour, onThemeChange, type ChartColour } from '../shared/theme';
+import { onMessage, vscodeApi } from '../shared/vscodeApi';
 import './bear.css';
 
 Chart.register(CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
 
-interface VsCodeApi<M, S> {
-  postMessage(message: M): void;
-  getState(): S | undefined;
-  setState(state: S): void;
-}
-declare function acquireVsCodeApi<M, S>(): VsCodeApi<M, S>;
-
 const app = document.getElementById('app') as HTMLElement;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { text?: string; cls?: string; attrs?: Record<string, string> } = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.text !== undefined) node.textContent = props.text;
-  if (props.cls) node.className = props.cls;
-  for (const [k, v] of Object.entries(props.attrs ?? {})) node.setAttribute(k, v);
-  for (const child of children) node.appendChild(child);
-  return node;
-}
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Launch form
@@ -82,7 +65,7 @@ const SECTIONS: Array<{ title: string; fields: FieldSpec[] }> = [
 ];
 
 function formApp(): void {
-  const vscode = acquireVsCodeApi<FormFromWebview, LaunchForm>();
+  const vscode = vscodeApi<FormFromWebview, LaunchForm>();
   let form: LaunchForm | undefined = vscode.getState();
   const inputs = new Map<keyof LaunchForm, HTMLInputElement>();
   const fieldErrors = new Map<keyof LaunchForm, HTMLElement>();
@@ -214,8 +197,7 @@ function formApp(): void {
     auditButton.disabled = errors > 0 || auditRunning;
   };
 
-  window.addEventListener('message', (event: MessageEvent<FormToWebview>) => {
-    const m = event.data;
+  onMessage<FormToWebview>((m) => {
     switch (m.type) {
       case 'init':
         pythonLine.textContent = `Python: ${m.python}`;
@@ -253,7 +235,7 @@ function formApp(): void {
 // ---------------------------------------------------------------------------------------------
 
 function dashboardApp(): void {
-  const vscode = acquireVsCodeApi<DashboardFromWebview, { runId: string; runDir: string }>();
+  const vscode = vscodeApi<DashboardFromWebview, { runId: string; runDir: string }>();
   vscode.setState({ runId: document.body.dataset.run ?? '', runDir: document.body.dataset.dir ?? '' });
   let header: DashboardHeader | undefined;
   let start: StartLine | undefined;
@@ -267,10 +249,8 @@ function dashboardApp(): void {
   // body's class, observed below), and the charts are redrawn with the new ones.
   let colors: string[] = [];
   const themeColours = () => {
-    Chart.defaults.color = cssVar('--vscode-foreground', '#ccc');
-    Chart.defaults.font.family = cssVar('--vscode-font-family', 'sans-serif');
-    Chart.defaults.borderColor = cssVar('--vscode-panel-border', '#444');
-    colors = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((v, i) => cssVar(v, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
+    applyChartTheme();
+    colors = (['blue', 'orange', 'green', 'purple', 'red', 'yellow'] as ChartColour[]).map(chartColour);
   };
 
   // x is numeric (steps are logged at uneven intervals: every log_every steps and at each epoch end).
@@ -406,9 +386,8 @@ function dashboardApp(): void {
     });
   };
 
-  new MutationObserver(() => scheduleRender()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-  window.addEventListener('message', (event: MessageEvent<DashboardToWebview>) => {
-    const m = event.data;
+  onThemeChange(scheduleRender);
+  onMessage<DashboardToWebview>((m) => {
     if (m.type === 'reset') {
       header = m.header;
       start = undefined;

@@ -4,47 +4,30 @@
 import { Chart, ChartConfiguration, Plugin, registerables } from 'chart.js';
 import type { BehaviourResult, MdfReport } from '../../src/core/mdf/report';
 import type { FromWebview, MdfView, ToWebview } from '../../src/extension/mdf/protocol';
+import { el } from '../shared/dom';
+import { applyChartTheme, chartColour, onThemeChange, themeKind } from '../shared/theme';
+import { onMessage, vscodeApi } from '../shared/vscodeApi';
 import './style.css';
 
 Chart.register(...registerables);
-
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): PanelState | undefined;
-  setState(state: PanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
 
 interface PanelState extends Partial<MdfView> {
   selected?: string;
 }
 
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<FromWebview, PanelState>();
 const app = document.getElementById('app')!;
 let state: PanelState = vscode.getState() ?? {};
 const charts: Chart[] = [];
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
-
 function theme() {
   return {
-    fg: cssVar('--vscode-foreground', '#888'),
-    grid: cssVar('--vscode-panel-border', 'rgba(128,128,128,0.3)'),
-    base: cssVar('--vscode-charts-blue', '#3794ff'),
-    predicted: cssVar('--vscode-charts-red', '#f14c4c'),
-    control: cssVar('--vscode-charts-green', '#89d185'),
-    neutral: cssVar('--vscode-charts-purple', '#b180d7'),
-    coherence: cssVar('--vscode-charts-orange', '#d18616'),
-    kind: document.body.classList.contains('vscode-light') ? 'light' : document.body.classList.contains('vscode-high-contrast') ? 'high-contrast' : 'dark',
+    ...applyChartTheme(),
+    base: chartColour('blue'),
+    predicted: chartColour('red'),
+    control: chartColour('green'),
+    neutral: chartColour('purple'),
+    coherence: chartColour('orange'),
   };
 }
 
@@ -54,7 +37,7 @@ const pt = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(Math.abs(x) <
 
 function message(text: string, cls = 'muted'): void {
   destroyCharts();
-  app.replaceChildren(el('p', { class: cls }, text));
+  app.replaceChildren(el('p', { text, cls }));
 }
 
 function destroyCharts(): void {
@@ -164,35 +147,31 @@ function render(view: MdfView): void {
   const root = document.createDocumentFragment();
 
   const header = el('header');
-  header.append(el('h1', {}, `Behaviour forecast — ${view.fileName}`));
+  header.append(el('h1', { text: `Behaviour forecast — ${view.fileName}` }));
   // the bundled demo model (no preflight.model.path set): never let it pass for the user's base model
-  if (report.model.isDefault) header.append(el('p', { class: 'demo-model', role: 'note' }, `Model: ${report.model.name ?? 'preflight-tiny'}, the bundled demo model, not your base model. Set preflight.model.path to the checkpoint you will fine-tune.`));
+  if (report.model.isDefault) header.append(el('p', { text: `Model: ${report.model.name ?? 'preflight-tiny'}, the bundled demo model, not your base model. Set preflight.model.path to the checkpoint you will fine-tune.`, cls: 'demo-model', attrs: { role: 'note' } }));
   header.append(
-    el(
-      'p',
-      { class: 'muted' },
-      `${report.file.used} of ${report.file.records} records (seed ${report.file.seed}) · ${report.model.family}, ${report.model.numLayers} layers, ${report.model.provider} · alpha ${report.alpha.chosen}: ${report.alpha.reason}${view.reused ? ' · reused from the cache (file and model unchanged)' : ''}`,
-    ),
+    el('p', { text: `${report.file.used} of ${report.file.records} records (seed ${report.file.seed}) · ${report.model.family}, ${report.model.numLayers} layers, ${report.model.provider} · alpha ${report.alpha.chosen}: ${report.alpha.reason}${view.reused ? ' · reused from the cache (file and model unchanged)' : ''}`, cls: 'muted' }),
   );
-  const rerun = el('button', { type: 'button' }, 'Re-run');
+  const rerun = el('button', { text: 'Re-run', attrs: { type: 'button' } });
   rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
   header.append(rerun);
-  header.append(el('p', { class: `risk risk-${report.summary.maxRisk}` }, `Max risk: ${report.summary.maxRisk.toUpperCase()}`));
-  header.append(el('p', { class: 'muted' }, `Forecast ${report.summary.validation}.`));
+  header.append(el('p', { text: `Max risk: ${report.summary.maxRisk.toUpperCase()}`, cls: `risk risk-${report.summary.maxRisk}` }));
+  header.append(el('p', { text: `Forecast ${report.summary.validation}.`, cls: 'muted' }));
   root.append(header);
 
   // behaviours table
   const section = el('section');
-  section.append(el('h2', {}, 'Behaviours'));
-  const table = el('table', { class: 'behaviours' });
+  section.append(el('h2', { text: 'Behaviours' }));
+  const table = el('table', { cls: 'behaviours' });
   const head = el('tr');
-  for (const h of ['behaviour', 'base', 'predicted', 'shift [95% CI]', 'random control', 'neutral control', 'p', 'p adj.', 'keyword filter', 'risk']) head.append(el('th', {}, h));
+  for (const h of ['behaviour', 'base', 'predicted', 'shift [95% CI]', 'random control', 'neutral control', 'p', 'p adj.', 'keyword filter', 'risk']) head.append(el('th', { text: h }));
   table.append(head);
   for (const b of [...report.behaviours].sort((a, c) => c.shift.value - a.shift.value)) {
-    const row = el('tr', { tabindex: '0', class: b.key === selectedKey ? 'selected' : '' });
-    row.append(el('td', {}, b.key), el('td', {}, pct(b.base)), el('td', {}, pct(b.predicted)), el('td', {}, `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]`), el('td', {}, pt(b.controlShift.value)), el('td', {}, b.neutralShift ? pt(b.neutralShift.value) : '—'), el('td', {}, pval(b.pValue)), el('td', {}, pval(b.pAdjusted)), el('td', {}, b.keywordBaseline === null ? '—' : pct(b.keywordBaseline)));
+    const row = el('tr', { cls: b.key === selectedKey ? 'selected' : '', attrs: { tabindex: '0' } });
+    row.append(el('td', { text: b.key }), el('td', { text: pct(b.base) }), el('td', { text: pct(b.predicted) }), el('td', { text: `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]` }), el('td', { text: pt(b.controlShift.value) }), el('td', { text: b.neutralShift ? pt(b.neutralShift.value) : '—' }), el('td', { text: pval(b.pValue) }), el('td', { text: pval(b.pAdjusted) }), el('td', { text: b.keywordBaseline === null ? '—' : pct(b.keywordBaseline) }));
     const risk = el('td');
-    risk.append(el('span', { class: `risk risk-${b.risk}`, title: b.riskRule }, b.risk));
+    risk.append(el('span', { text: b.risk, cls: `risk risk-${b.risk}`, attrs: { title: b.riskRule } }));
     row.append(risk);
     const choose = () => {
       state = { ...state, selected: b.key };
@@ -203,30 +182,30 @@ function render(view: MdfView): void {
     row.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && choose());
     table.append(row);
   }
-  const scroll = el('div', { class: 'scroll' });
+  const scroll = el('div', { cls: 'scroll' });
   scroll.append(table);
   section.append(scroll);
-  section.append(el('p', { class: 'muted' }, `Rates by ${report.behaviours[0]?.primary === 'generation' ? `generation (${report.settings.samplesPerPrompt} samples per prompt)` : 'log-probability of the target answers'}; intervals: paired bootstrap over ${report.statistics.units} (${report.settings.bootstrap} resamples, seed ${report.settings.seed}); p: ${report.statistics.test}; p adj.: ${report.statistics.adjustment === 'holm' ? 'Holm' : report.statistics.adjustment} across the ${report.statistics.behaviours} behaviours. Click a row for its alpha curve and records.`));
+  section.append(el('p', { text: `Rates by ${report.behaviours[0]?.primary === 'generation' ? `generation (${report.settings.samplesPerPrompt} samples per prompt)` : 'log-probability of the target answers'}; intervals: paired bootstrap over ${report.statistics.units} (${report.settings.bootstrap} resamples, seed ${report.settings.seed}); p: ${report.statistics.test}; p adj.: ${report.statistics.adjustment === 'holm' ? 'Holm' : report.statistics.adjustment} across the ${report.statistics.behaviours} behaviours. Click a row for its alpha curve and records.`, cls: 'muted' }));
   root.append(section);
 
   // alpha curve
   if (selected) {
     const curve = el('section');
-    curve.append(el('h2', {}, `Alpha curve — ${selected.key}`));
-    const box = el('div', { class: 'chart' });
-    const canvas = el('canvas', { 'aria-label': `alpha curve of ${selected.key}`, role: 'img' });
+    curve.append(el('h2', { text: `Alpha curve — ${selected.key}` }));
+    const box = el('div', { cls: 'chart' });
+    const canvas = el('canvas', { attrs: { 'aria-label': `alpha curve of ${selected.key}`, role: 'img' } });
     box.append(canvas);
     curve.append(box);
-    curve.append(el('p', { class: 'muted' }, `Alpha rule: ${report.alpha.rule}. Risk: ${selected.riskRule}.`));
+    curve.append(el('p', { text: `Alpha rule: ${report.alpha.rule}. Risk: ${selected.riskRule}.`, cls: 'muted' }));
     root.append(curve);
     requestAnimationFrame(() => charts.push(alphaCurve(report, selected, canvas)));
   }
 
   // shift bars
   const bars = el('section');
-  bars.append(el('h2', {}, 'Shifts with intervals (signature vs random control)'));
-  const barBox = el('div', { class: 'chart tall' });
-  const barCanvas = el('canvas', { 'aria-label': 'shift per behaviour with intervals', role: 'img' });
+  bars.append(el('h2', { text: 'Shifts with intervals (signature vs random control)' }));
+  const barBox = el('div', { cls: 'chart tall' });
+  const barCanvas = el('canvas', { attrs: { 'aria-label': 'shift per behaviour with intervals', role: 'img' } });
   barBox.append(barCanvas);
   bars.append(barBox);
   root.append(bars);
@@ -235,28 +214,28 @@ function render(view: MdfView): void {
   // records
   const attribution = report.attribution.find((a) => a.behaviour === selectedKey) ?? report.attribution[0];
   const recs = el('section');
-  recs.append(el('h2', {}, attribution ? `Records that drive the predicted shift of ${attribution.behaviour}` : 'Records'));
+  recs.append(el('h2', { text: attribution ? `Records that drive the predicted shift of ${attribution.behaviour}` : 'Records' }));
   let recordRows = 0;
-  if (!attribution) recs.append(el('p', { class: 'muted' }, report.attributionNote ?? 'No attribution.'));
+  if (!attribution) recs.append(el('p', { text: report.attributionNote ?? 'No attribution.', cls: 'muted' }));
   else {
-    recs.append(el('p', { class: 'muted' }, attribution.method));
-    const rt = el('table', { class: 'records' });
+    recs.append(el('p', { text: attribution.method, cls: 'muted' }));
+    const rt = el('table', { cls: 'records' });
     const rh = el('tr');
-    for (const h of ['#', 'line', 'score', 'cluster', 'record']) rh.append(el('th', {}, h));
+    for (const h of ['#', 'line', 'score', 'cluster', 'record']) rh.append(el('th', { text: h }));
     rt.append(rh);
     attribution.records.slice(0, 25).forEach((r, i) => {
-      const row = el('tr', { tabindex: '0', title: 'Reveal this record in the editor' });
-      row.append(el('td', {}, String(i + 1)), el('td', {}, String(r.line)), el('td', {}, r.score.toExponential(2)), el('td', {}, String(r.cluster)), el('td', { class: 'preview' }, r.preview));
+      const row = el('tr', { attrs: { tabindex: '0', title: 'Reveal this record in the editor' } });
+      row.append(el('td', { text: String(i + 1) }), el('td', { text: String(r.line) }), el('td', { text: r.score.toExponential(2) }), el('td', { text: String(r.cluster) }), el('td', { text: r.preview, cls: 'preview' }));
       const reveal = () => vscode.postMessage({ type: 'revealLine', line: r.line });
       row.addEventListener('click', reveal);
       row.addEventListener('keydown', (e) => e.key === 'Enter' && reveal());
       rt.append(row);
       recordRows++;
     });
-    const recScroll = el('div', { class: 'scroll' });
+    const recScroll = el('div', { cls: 'scroll' });
     recScroll.append(rt);
     recs.append(recScroll);
-    const clusters = el('p', { class: 'muted' }, `Clusters (size: shift when only that cluster's mean is injected): ${attribution.clusters.map((c) => `#${c.id} (${c.size}): ${pt(c.shift)}`).join(' · ')}`);
+    const clusters = el('p', { text: `Clusters (size: shift when only that cluster's mean is injected): ${attribution.clusters.map((c) => `#${c.id} (${c.size}): ${pt(c.shift)}`).join(' · ')}`, cls: 'muted' });
     recs.append(clusters);
   }
   root.append(recs);
@@ -264,13 +243,12 @@ function render(view: MdfView): void {
   app.replaceChildren(root);
   requestAnimationFrame(() =>
     requestAnimationFrame(() =>
-      vscode.postMessage({ type: 'rendered', summary: { charts: charts.length, behaviours: report.behaviours.length, records: recordRows, theme: theme().kind, selected: selectedKey ?? '' } }),
+      vscode.postMessage({ type: 'rendered', summary: { charts: charts.length, behaviours: report.behaviours.length, records: recordRows, theme: themeKind(), selected: selectedKey ?? '' } }),
     ),
   );
 }
 
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const msg = event.data;
+onMessage<ToWebview>((msg) => {
   if (msg.type === 'show') {
     state = { ...msg.view, selected: state.selected };
     vscode.setState(state);
@@ -278,7 +256,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   } else if (msg.type === 'busy') {
     if (!state.report) message(msg.message);
     else {
-      const note = document.getElementById('busy') ?? el('p', { id: 'busy', class: 'muted' });
+      const note = document.getElementById('busy') ?? el('p', { cls: 'muted', attrs: { id: 'busy' } });
       note.textContent = msg.message;
       app.prepend(note);
     }
@@ -286,9 +264,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 });
 
 // re-colour the charts when the theme changes
-new MutationObserver(() => {
+onThemeChange(() => {
   if (state.report) render(state as MdfView);
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+});
 
 if (state.report) render(state as MdfView);
 vscode.postMessage({ type: 'ready' });

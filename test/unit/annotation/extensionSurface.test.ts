@@ -39,11 +39,14 @@ test('strict CSP with a fresh nonce, narrow resource roots (the shared panel pag
   assert.deepEqual([...roots.matchAll(/'([\w.]+)'(?:, '([\w.]+)')?\)/g)].map((m) => m.slice(1).filter(Boolean).join('/')), ['dist/webview', 'media']);
 });
 
-test('the webview app never writes HTML from strings', () => {
-  for (const name of readdirSync('webview/annotation')) {
-    // comments may name what the code avoids; only the code counts
-    const code = readFileSync(join('webview/annotation', name), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-    const found = /innerHTML|outerHTML|insertAdjacentHTML|document\.write/.exec(code);
-    assert.equal(found, null, `${name} uses ${found?.[0]}`);
+test('the webview apps and their shared kit never write HTML from strings', () => {
+  const dirs = readdirSync('webview').map((name) => join('webview', name));
+  for (const dir of dirs) {
+    for (const name of readdirSync(dir)) {
+      // comments may name what the code avoids; only the code counts
+      const code = readFileSync(join(dir, name), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const found = /innerHTML|outerHTML|insertAdjacentHTML|document\.write/.exec(code);
+      assert.equal(found, null, `${dir}/${name} uses ${found?.[0]}`);
+    }
   }
 });
