@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rng } from '../../src/shared/random.ts';
 
 const args = process.argv.slice(2);
 const rowsArg = args.indexOf('--rows');
@@ -19,17 +20,6 @@ const MODELS = ['gpt-a', 'gpt-b', 'llama-c'];
 if (!existsSync('dist/cli.js')) {
   console.error('run `npm run build` first (the benchmark times the built CLI)');
   process.exit(2);
-}
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** LLM label: right 55%, one step off 30% (leaning up), further off 15%. */

@@ -9,6 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsDtype, writeSafetensors } from '../../src/core/model/safetensors';
+import { rng } from '../../src/shared/random';
 
 export type TinyFamily = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma3';
 
@@ -50,16 +51,9 @@ export interface TinyCheckpoint {
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
-/** A deterministic normal sampler (mulberry32 + Box-Muller). */
+/** A deterministic normal sampler (the shared generator + Box-Muller, one value per pair). */
 export function seededNormal(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = rng(seed);
   return () => {
     const u = Math.max(uniform(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());

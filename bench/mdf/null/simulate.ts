@@ -5,7 +5,7 @@
 // medium or above. The pre-issue-11 rule (percentile bootstrap excludes 0, 3-point margin over the
 // random control's point estimate, no adjustment) is simulated beside it for comparison.
 import { DEFAULT_RISK, MetricResult, RiskLevel, assessMetric, atLeast, judge, maxRisk } from '../../../src/core/mdf/report';
-import { gaussian, rng, subSeed } from '../../../src/core/mdf/rng';
+import { gaussian, rng, subSeed } from '../../../src/shared/random';
 import { pairedBootstrap } from '../../../src/core/mdf/stats';
 
 export interface NullSetup {

@@ -6,7 +6,9 @@
 import { addUnitToCoincidence, alphaFromCoincidence } from './agreement';
 import { decomposeInto } from './decompose';
 import { METRIC_COUNT, metricsFromConfusion } from './metrics';
-import { multinomialFromCounts, Rng } from './random';
+import { Rng } from '../../shared/random';
+import { multinomialFromCounts } from './random';
+import { throwIfCancelled } from '../../shared/errors';
 
 /** One rater compared on the human-test items: its (gold, rater) pair codes g·K + r grouped by item. */
 export interface ItemPairs {
@@ -68,7 +70,7 @@ export async function runBootstrapAsync(input: BootstrapInput, signal?: AbortSig
     run.round(b);
     if (Date.now() - slice > SLICE_MS) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (signal?.aborted) throw new Error('cancelled');
+      throwIfCancelled(signal);
       slice = Date.now();
     }
   }

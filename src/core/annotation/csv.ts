@@ -4,6 +4,7 @@ import { parse } from 'csv-parse';
 import { createRegularReadStream } from '../io/regularFile';
 import { Readable } from 'node:stream';
 import { AnnotationInputError } from './errors';
+import { CancelledError } from '../../shared/errors';
 
 /** A CSV to read: a path on disk, or the text of an (unsaved) editor document. */
 export type CsvSource = { path: string } | { text: string; name: string };
@@ -67,7 +68,7 @@ export async function readCsv(
       }
       if ((records & 0xffff) === 0) {
         options.onProgress?.(records);
-        if (options.signal?.aborted) fail(new Error('cancelled'));
+        if (options.signal?.aborted) fail(new CancelledError());
       }
     });
     parser.on('end', () => resolve());

@@ -18,7 +18,7 @@ import { createRegularReadStream } from '../io/regularFile';
 import type { InferenceModel } from '../model/api';
 import { columnKey, csvField, findColumn, readCsv } from './csv';
 import { AnnotationInputError } from './errors';
-import { Rng } from './random';
+import { Rng, subSeed } from '../../shared/random';
 import { detectLabelColumns } from './readLabels';
 import { detectScale, explicitScale, isMissingLabel, LabelScale, normalizeLabel } from './scale';
 import { answerIds, DEFAULT_INSTRUCTION, PromptSpec, rowPromptIds, Shot } from './llmPrompt';
@@ -365,7 +365,7 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
   if (shots > 0 && goldIndex === undefined) throw new AnnotationInputError(`${input}: --shots ${shots} needs gold-labelled rows, but no gold column was found; pass --gold-column or --shots 0`);
 
   // examples: each level's reservoir in a seeded shuffled order
-  const rng = new Rng(seed ^ 0x5eed);
+  const rng = new Rng(subSeed(seed, 'examples'));
   const hashes = new Map<Shot, number>();
   const pools: Shot[][] = scale.levels.map((level, i) => {
     const pool = (pass1.pools.get(level) ?? []).map((item) => {

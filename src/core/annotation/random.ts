@@ -1,57 +1,7 @@
-// Seeded randomness for reproducible bootstrap intervals and samples: xoshiro128** seeded by
-// splitmix32, plus exact binomial and multinomial draws (inversion for small means, Hörmann's
-// BTRS rejection sampler otherwise: W. Hörmann, "The generation of binomial random variates",
-// J. Statist. Comput. Simul. 46, 1993).
-
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
-  }
-
-  /** uniform 32-bit unsigned integer */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return result;
-  }
-
-  /** uniform in [0, 1) */
-  next(): number {
-    return this.nextUint32() / 4294967296;
-  }
-
-  /** uniform integer in [0, n) */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
+// Exact binomial and multinomial draws for the bootstrap, from the shared seeded generator
+// (inversion for small means, Hörmann's BTRS rejection sampler otherwise: W. Hörmann, "The
+// generation of binomial random variates", J. Statist. Comput. Simul. 46, 1993).
+import type { Rng } from '../../shared/random';
 
 const LOG_FACTORIAL = (() => {
   const table = new Float64Array(256);

@@ -5,7 +5,7 @@
 // takes the gold labels from the labels file by ID.
 import { csvField, CsvSource } from './csv';
 import { AnnotationInputError } from './errors';
-import { Rng } from './random';
+import { Rng } from '../../shared/random';
 import { readLabels, LabelColumnOverrides } from './readLabels';
 import { detectScale, explicitScale, isMissingLabel, LabelScale } from './scale';
 

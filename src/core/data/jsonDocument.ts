@@ -4,17 +4,17 @@
 import { FindingCollector } from './findings';
 import { JsonTape, T_OBJECT, skipWs } from './jsonScan';
 import { DocumentLocator, RecordPipeline } from './pipeline';
+import { JsonLayout, jsonLayoutOf } from '../../shared/dataFiles';
 
-/** Whether a .json file is really JSON Lines: its first line holds a complete JSON value and more follows. */
-export function looksLikeJsonLines(buf: Uint8Array): boolean {
-  let s = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  s = skipWs(buf, s, buf.length);
-  if (buf[s] !== 0x7b) return false;
+/** The layout of a .json buffer by the shared rule, decoding only its first line and only when
+ *  more follows (a one-line document of hundreds of megabytes is never turned into a string). */
+export function jsonLayoutOfBytes(buf: Uint8Array): JsonLayout {
+  const bom = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  const s = skipWs(buf, bom, buf.length);
+  if (s >= buf.length) return 'document';
   const nl = buf.indexOf(10, s);
-  if (nl < 0) return false;
-  const tape = new JsonTape();
-  if (!tape.scanDocument(buf, s, nl)) return false;
-  return skipWs(buf, nl, buf.length) < buf.length;
+  const moreFollows = nl >= 0 && skipWs(buf, nl, buf.length) < buf.length;
+  return jsonLayoutOf(new TextDecoder().decode(buf.subarray(s, moreFollows ? nl : s + 1)), moreFollows);
 }
 
 export function validateJsonDocument(buf: Uint8Array, collector: FindingCollector, pipeline: RecordPipeline): void {

@@ -15,6 +15,7 @@ import { FindingCollector } from './findings';
 import { JsonlValidator, blankLineMessage, readChunks } from './jsonl';
 import { PipelineState, RecordPipeline } from './pipeline';
 import { Finding, Severity, ValidationOptions, ValidationProgress } from './types';
+import { CancelledError, throwIfCancelled } from '../../shared/errors';
 
 /** The CLI validates JSON Lines files at least this large in worker threads. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
@@ -115,12 +116,6 @@ function startRange(job: RangeJob): Worker {
     : new Worker(entry.file, { workerData: job });
 }
 
-function abortError(): Error {
-  const error = new Error('validation cancelled');
-  error.name = 'AbortError';
-  return error;
-}
-
 const CHUNK_BYTES = 1 << 20;
 
 /**
@@ -151,7 +146,7 @@ export async function validateJsonlInWorkers(
     };
   });
   failure.catch(() => undefined);
-  const onAbort = () => failed!(abortError());
+  const onAbort = () => failed!(new CancelledError('validation cancelled'));
   signal?.addEventListener('abort', onAbort);
   // ranges 1.. in worker threads
   const results = bounds.slice(1, -1).map((start, j) => {
@@ -178,11 +173,11 @@ export async function validateJsonlInWorkers(
   });
   results.forEach((r) => r.catch(() => undefined));
   try {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal, 'validation cancelled');
     // range 0 on this thread, straight into the file's pipeline
     const jsonl = new JsonlValidator(collector, pipeline);
     for await (const chunk of readChunks(path, 0, bounds[1], CHUNK_BYTES)) {
-      if (signal?.aborted) throw abortError();
+      throwIfCancelled(signal, 'validation cancelled');
       if (firstError) throw firstError;
       jsonl.push(chunk, true);
       read[0] += chunk.length;

@@ -6,9 +6,11 @@
 // (history of item titles + next item, as BEAR trains on).
 import { Severity } from './types';
 import { JsonTape, T_ARRAY, T_NULL, T_NUMBER, T_OBJECT, T_STRING, isBlankString, matchName, stringValue, typeName } from './jsonScan';
+import { RECORD_FORMATS, RecordFormat } from '../../shared/dataFiles';
 
-export type SchemaId = 'chat-messages' | 'sharegpt' | 'prompt-completion' | 'alpaca' | 'text' | 'recommendation' | 'unknown';
-export const SCHEMAS: readonly SchemaId[] = ['chat-messages', 'sharegpt', 'prompt-completion', 'alpaca', 'text', 'recommendation', 'unknown'];
+/** a training-record format (the shared ids), a BEAR recommendation record, or none recognised */
+export type SchemaId = RecordFormat | 'recommendation' | 'unknown';
+export const SCHEMAS: readonly SchemaId[] = [...RECORD_FORMATS, 'recommendation', 'unknown'];
 
 /** Sink for issues; offsets are byte offsets into tape.buf. */
 export type IssueSink = (code: string, severity: Severity, message: string, start: number, end: number) => void;
@@ -104,7 +106,7 @@ export class RecordChecker {
     }
     let schema: SchemaId;
     if (found[K_MESSAGES] >= 0) {
-      schema = 'chat-messages';
+      schema = 'chat';
       overhead = this.checkMessageList(tape, found[K_MESSAGES], sink, 'messages', true);
     } else if (found[K_CONVERSATIONS] >= 0) {
       schema = 'sharegpt';

@@ -28,7 +28,7 @@ export interface ValidationSummary {
   file: string;
   bytes: number;
   records: number;
-  /** detected schema, e.g. 'chat-messages', 'sharegpt', 'prompt-completion', 'alpaca', 'text', 'recommendation', 'csv' */
+  /** detected schema, e.g. 'chat', 'sharegpt', 'prompt-completion', 'alpaca', 'text', 'recommendation', 'csv' */
   schema: string | null;
   errors: number;
   warnings: number;

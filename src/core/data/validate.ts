@@ -1,18 +1,19 @@
 // Entry points: validateFile (streams from disk, progress, cancellation) and validateText (an
 // unsaved editor buffer; the same bytes give the same findings).
 import { open } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { assertRegularFile, createRegularReadStream } from '../io/regularFile';
 import { CsvValidator } from './csv';
 import { FindingCollector } from './findings';
-import { looksLikeJsonLines, validateJsonDocument } from './jsonDocument';
+import { jsonLayoutOfBytes, validateJsonDocument } from './jsonDocument';
 import { JsonlValidator, readChunks } from './jsonl';
 import { validateJsonlInWorkers, workersAvailable } from './parallel';
 import { RecordPipeline } from './pipeline';
 import { tokenCounter } from './tokens';
 import { ValidationOptions, ValidationProgress, ValidationResult, ValidationSummary } from './types';
+import { throwIfCancelled } from '../../shared/errors';
+import { DataFileFormat, dataFileFormat } from '../../shared/dataFiles';
 
-export type FileFormat = 'jsonl' | 'json' | 'csv';
+export type FileFormat = DataFileFormat;
 
 export const DEFAULT_MAX_FINDINGS = 1000;
 export const DEFAULT_CONTEXT_LIMIT = 4096;
@@ -22,17 +23,29 @@ const CHUNK_BYTES = 1 << 20;
 
 /** The format a path is validated as, or null when it is not a data file Preflight reads. */
 export function formatOf(path: string): FileFormat | null {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  if (ext === '.json') return 'json';
-  if (ext === '.csv') return 'csv';
-  return null;
+  return dataFileFormat(path) ?? null;
 }
 
-export function abortError(): Error {
-  const error = new Error('validation cancelled');
-  error.name = 'AbortError';
-  return error;
+/**
+ * Whether a file met while walking a folder is data (the shared rule over its first 64 KiB):
+ * configuration .json files (config.json, dataset_info.json) are left alone. A file that cannot
+ * be read counts as data, so that validating it reports why.
+ */
+export async function isDataFileOnDisk(path: string): Promise<boolean> {
+  const format = dataFileFormat(path);
+  if (format !== 'json') return format !== undefined;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(65536);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      return jsonLayoutOfBytes(head.subarray(0, bytesRead)) !== 'document';
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return true;
+  }
 }
 
 interface Validator {
@@ -74,7 +87,7 @@ async function makeValidator(format: FileFormat, collector: FindingCollector, op
     },
     end: async () => {
       const buf = Buffer.concat(parts, size);
-      if (looksLikeJsonLines(buf)) {
+      if (jsonLayoutOfBytes(buf) === 'lines') {
         const jsonl = new JsonlValidator(collector, pipeline);
         jsonl.push(buf);
         jsonl.end();
@@ -108,12 +121,12 @@ function summarize(file: string, bytes: number, collector: FindingCollector, out
 
 /**
  * Validates a JSONL, JSON or CSV file, streaming it from disk. Rejects with an Error whose name is
- * 'AbortError' when `progress.signal` aborts, and with the file system's error when unreadable.
+ * CancelledError when `progress.signal` aborts, and with the file system's error when unreadable.
  */
 export async function validateFile(path: string, options: ValidationOptions = {}, progress: ValidationProgress = {}): Promise<ValidationResult> {
   const format = formatOf(path) ?? 'jsonl';
   const signal = progress.signal;
-  if (signal?.aborted) throw abortError();
+  throwIfCancelled(signal, 'validation cancelled');
   // a FIFO, device or folder is refused here, before any stream is opened on it
   const totalBytes = await assertRegularFile(path);
   const collector = new FindingCollector(path, options.maxFindings ?? DEFAULT_MAX_FINDINGS);
@@ -123,7 +136,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
     const head = Buffer.alloc(1 << 20);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     await handle.close();
-    if (!looksLikeJsonLines(head.subarray(0, bytesRead))) {
+    if (jsonLayoutOfBytes(head.subarray(0, bytesRead)) !== 'lines') {
       collector.add(1, 1, 1, 1, 'error', 'file-too-large', `a ${(totalBytes / 2 ** 20).toFixed(0)} MB .json document is too large to read at once; write it as JSON Lines (.jsonl) to validate it as a stream`);
       return summarize(path, totalBytes, collector, { records: 0, schema: null });
     }
@@ -131,7 +144,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
   if (format === 'jsonl' && (options.workers ?? 1) > 1 && workersAvailable()) {
     const pipeline = new RecordPipeline(collector, options.contextLimit ?? DEFAULT_CONTEXT_LIMIT, await tokenCounter(options));
     await validateJsonlInWorkers(path, totalBytes, collector, pipeline, options, progress, Math.floor(options.workers!));
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal, 'validation cancelled');
     return summarize(path, totalBytes, collector, { records: pipeline.records, schema: pipeline.finish() });
   }
   const effective = format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES ? 'jsonl' : format;
@@ -140,7 +153,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
   if (effective === 'jsonl') {
     // JSON Lines: one reused read buffer (the validator copies what it keeps of a chunk)
     for await (const chunk of readChunks(path, 0, Infinity, CHUNK_BYTES)) {
-      if (signal?.aborted) throw abortError();
+      throwIfCancelled(signal, 'validation cancelled');
       validator.push(chunk, true);
       bytesRead += chunk.length;
       progress.onProgress?.(bytesRead, totalBytes);
@@ -149,7 +162,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
     const stream = createRegularReadStream(path, { highWaterMark: CHUNK_BYTES });
     try {
       for await (const chunk of stream) {
-        if (signal?.aborted) throw abortError();
+        throwIfCancelled(signal, 'validation cancelled');
         validator.push(chunk as Buffer);
         bytesRead += (chunk as Buffer).length;
         progress.onProgress?.(bytesRead, totalBytes);
@@ -158,7 +171,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
       stream.destroy();
     }
   }
-  if (signal?.aborted) throw abortError();
+  throwIfCancelled(signal, 'validation cancelled');
   return summarize(path, bytesRead, collector, await validator.end());
 }
 

@@ -4,7 +4,7 @@
 // 3. Estimate the direction g that raises the behaviour's score, by finite differences in the span
 //    of the cluster deviations (kernel ridge on the k cluster injections), and score each record by
 //    the projection of its own deviation onto g: the first-order change its presence causes.
-import { rng } from './rng';
+import { rng } from '../../shared/random';
 
 export function kmeans(points: Float32Array[], k: number, seed: number, iterations = 25): { assignment: number[]; centroids: Float32Array[] } {
   const n = points.length;

@@ -3,7 +3,7 @@
 import type { InferenceModel, Steering } from '../model/api';
 import { kmeans, layerMeanFeatures, recordScores } from './attribution';
 import { Behaviour, ProbeSuite, mentionMatcher } from './probes';
-import { AnchorToken, abortError, streamJsonl } from './records';
+import { AnchorToken, streamJsonl } from './records';
 import {
   AlphaRule,
   CoherencePoint,
@@ -38,13 +38,14 @@ import {
   judge,
   maxRisk,
 } from './report';
-import { subSeed } from './rng';
+import { subSeed } from '../../shared/random';
 import { Signature, SignatureOptions, computeSignature, layerNorms, signatureFromStates } from './signature';
 import { mean } from './stats';
 import { LayerBand, SteerPositions, randomControl, residualNorms, residualScales, resolveBand, scaleLayers, steeringFor } from './steering';
 import { builtinNeutralCorpus, dominantFormat, withNeutralFile } from './neutral';
 import { MDF_DEFAULTS } from '../settings/schema';
 import { validationNote } from './benchmarkNote';
+import { throwIfCancelled } from '../../shared/errors';
 
 export interface ForecastOptions extends Omit<SignatureOptions, 'onProgress'> {
   suites: ProbeSuite[];
@@ -180,7 +181,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
   const coherenceStart = Date.now();
   const points: CoherencePoint[] = [];
   for (const [i, alpha] of alphas.entries()) {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal);
     report('coherence', `Coherence at alpha ${alpha}`, 0.4 + (0.1 * i) / alphas.length);
     points.push(await measureCoherence(model, alpha, steer(direction, alpha), 24, signal));
   }
@@ -444,7 +445,7 @@ export async function attribute(model: InferenceModel, signature: Signature, beh
   const clusterMeans = nonEmpty.map(({ m }) => signatureFromStates(m.map((i) => perRecord[i]), numLayers, hiddenSize));
   const clusterShifts: Map<string, number>[] = [];
   for (const m of clusterMeans) {
-    if (options.signal?.aborted) throw abortError();
+    throwIfCancelled(options.signal);
     clusterShifts.push(await shiftUnder(model, behaviours, scaleLayers(m, scales, hiddenSize), options.alpha, options.band, options.positions, options.signal, base));
   }
   const start = options.band.from * hiddenSize;

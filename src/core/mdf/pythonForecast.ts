@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MdfReport, reportProblems } from './report';
-import { abortError } from './records';
+import { CancelledError } from '../../shared/errors';
 
 /** The forecast methods a user can pick: MDF (ONNX Runtime, anywhere) and the Python ones (torch). */
 export const FORECAST_METHODS = ['mdf', 'gradient', 'gradient-adam', 'lookahead'] as const;
@@ -57,7 +57,7 @@ export async function runPythonForecast(
   try {
     const stderr: string[] = [];
     const code = await new Promise<number>((resolvePromise, reject) => {
-      if (hooks.signal?.aborted) return reject(abortError());
+      if (hooks.signal?.aborted) return reject(new CancelledError());
       const child = spawn(cmd.executable, cmd.args, { env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'ignore', 'pipe'] });
       const onAbort = () => child.kill('SIGTERM');
       hooks.signal?.addEventListener('abort', onAbort, { once: true });
@@ -77,7 +77,7 @@ export async function runPythonForecast(
       child.on('error', (error) => reject(new Error(`${cmd.executable}: cannot start Python (${error.message}); set preflight.python.path or pass --python`)));
       child.on('close', (status) => {
         hooks.signal?.removeEventListener('abort', onAbort);
-        if (hooks.signal?.aborted) reject(abortError());
+        if (hooks.signal?.aborted) reject(new CancelledError());
         else resolvePromise(status ?? 1);
       });
     });

@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import { createRegularReadStream } from '../io/regularFile';
 import { createInterface } from 'node:readline';
 import type { ChatMessage, TextTokenizer } from '../model/api';
-import { rng } from './rng';
+import { rng } from '../../shared/random';
+import { throwIfCancelled } from '../../shared/errors';
+import type { RecordFormat } from '../../shared/dataFiles';
 
-export type RecordFormat = 'chat' | 'sharegpt' | 'prompt-completion' | 'alpaca' | 'text';
+export type { RecordFormat };
 
 /**
  * Which token's hidden state represents a record. 'final': the record's last token as fine-tuning
@@ -140,12 +142,6 @@ export interface StreamResult<T> {
   sha256: string;
 }
 
-export function abortError(): Error {
-  const error = new Error('The operation was cancelled.');
-  error.name = 'AbortError';
-  return error;
-}
-
 /**
  * Streams a JSONL file line by line. `accept` turns a parsed line into a kept item (or null to skip);
  * with `samples` set, Algorithm R keeps a uniform seeded sample so memory stays bounded.
@@ -169,7 +165,7 @@ export async function streamJsonl<T>(path: string, accept: (value: unknown, line
   try {
     for await (const raw of lines) {
       lineNo++;
-      if (options.signal?.aborted) throw abortError();
+      throwIfCancelled(options.signal);
       if (!raw.trim()) continue;
       let value: unknown;
       try {

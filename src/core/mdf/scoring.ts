@@ -3,8 +3,8 @@
 // cheap, low-variance twin). Also the coherence measurements that choose alpha without fine-tuning.
 import type { InferenceModel, Steering } from '../model/api';
 import { Behaviour, mentionMatcher, phraseMatcher } from './probes';
-import { abortError } from './records';
-import { subSeed } from './rng';
+import { subSeed } from '../../shared/random';
+import { throwIfCancelled } from '../../shared/errors';
 
 /** A probe prompt as the model would be asked it: its chat template when it has one. */
 export function promptIds(model: InferenceModel, prompt: string): number[] {
@@ -80,7 +80,7 @@ export async function scoreByLogprob(model: InferenceModel, behaviours: Behaviou
   if (current.length) calls.push(current);
   const totals = new Float64Array(pairs.length);
   for (const call of calls) {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal);
     const scores = await model.scoreContinuations(call.map((i) => ({ prompt: pairs[i].prompt, continuation: pairs[i].continuation })), { steering, signal });
     scores.forEach((s, k) => (totals[call[k]] = s.tokenLogProbs.reduce((a, b) => a + b, 0)));
   }
@@ -131,7 +131,7 @@ export async function generateAnswers(model: InferenceModel, prompts: string[], 
   const answers = new Map<string, Answer[]>(unique.map((p) => [p, []]));
   const batch = settings.batchSize ?? 64;
   for (let start = 0; start < rows.length; start += batch) {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal);
     const chunk = rows.slice(start, start + batch);
     const out = await model.generate(
       chunk.map((p) => encoded[p]),
@@ -157,7 +157,7 @@ export async function answerNlls(model: InferenceModel, answers: Map<string, Ans
   }
   const out = new Map(unique.map((p) => [p, answers.get(p)!.map(() => Number.POSITIVE_INFINITY)]));
   for (let start = 0; start < pairs.length; start += SCORE_CHUNK) {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal);
     const scores = await model.scoreContinuations(pairs.slice(start, start + SCORE_CHUNK), { signal });
     scores.forEach((s, k) => {
       const [p, i] = where[start + k];

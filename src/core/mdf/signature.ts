@@ -7,7 +7,8 @@ import { ensureCacheDir } from '../io/cacheDir';
 import { MAX_CONFIG_BYTES, readRegularFileSync } from '../io/regularFile';
 import { join } from 'node:path';
 import type { InferenceModel } from '../model/api';
-import { FormatOptions, RecordFormat, abortError, hashFile, renderRecord, streamJsonl, tokenizeRecord } from './records';
+import { FormatOptions, RecordFormat, hashFile, renderRecord, streamJsonl, tokenizeRecord } from './records';
+import { throwIfCancelled } from '../../shared/errors';
 
 export const SIGNATURE_CACHE_VERSION = 1;
 
@@ -110,7 +111,7 @@ export async function computeSignature(model: InferenceModel, file: string, opti
   const totalBytes = statSync(file).size;
   options.onProgress?.({ phase: 'hash', done: 0, total: totalBytes });
   const fileSha256 = await hashFile(file);
-  if (signal?.aborted) throw abortError();
+  throwIfCancelled(signal);
   const key = signatureKey(fileSha256, options);
   if (options.cacheDir) {
     const hit = loadSignature(options.cacheDir, key);
@@ -132,7 +133,7 @@ export async function computeSignature(model: InferenceModel, file: string, opti
   // tokenize in slices, yielding to the event loop so an abort is seen promptly
   const ids: number[][] = [];
   for (let start = 0; start < kept.length; start += 256) {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal);
     for (const r of kept.slice(start, start + 256)) ids.push(tokenizeRecord(r, model.tokenizer, maxTokens));
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -147,7 +148,7 @@ export async function computeSignature(model: InferenceModel, file: string, opti
   const sum = new Float64Array(width);
   let done = 0;
   for (let start = 0; start < order.length; ) {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal);
     let end = start + 1;
     while (end < order.length && end - start < batchSize && (end - start + 1) * ids[order[end]].length <= batchTokens) end++;
     const rows = order.slice(start, end);

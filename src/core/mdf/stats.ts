@@ -1,7 +1,7 @@
 // The statistics a forecast is gated on (docs/mdf.md, "Statistics"): paired bootstrap intervals
 // and a paired sign-flip permutation test over probe units (prompts), and Holm's adjustment across
 // every behaviour of a report. Seeded, so a report is reproducible bit for bit.
-import { rng } from './rng';
+import { rng } from '../../shared/random';
 
 export interface Interval {
   value: number;

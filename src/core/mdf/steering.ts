@@ -5,8 +5,8 @@
 // seeded Gaussian direction per layer rescaled to the same per-layer norm.
 import type { InferenceModel, Steering } from '../model/api';
 import { checkSteeringValues } from '../model/finite';
-import { abortError } from './records';
-import { gaussian, rng } from './rng';
+import { gaussian, rng } from '../../shared/random';
+import { throwIfCancelled } from '../../shared/errors';
 
 export interface LayerBand {
   /** first and last layer (0-based, inclusive) that receive the vector; default: all layers */
@@ -82,7 +82,7 @@ export async function residualNorms(model: InferenceModel, promptIds: number[][]
   if (rows.length === 0) throw new Error('residual norms need at least one prompt of two tokens');
   const sums = new Float64Array(numLayers);
   for (let start = 0; start < rows.length; start += 16) {
-    if (signal?.aborted) throw abortError();
+    throwIfCancelled(signal);
     const { hiddenLast } = await model.forward(rows.slice(start, start + 16), { signal });
     for (const h of hiddenLast) {
       for (let l = 0; l < numLayers; l++) {

@@ -8,4 +8,4 @@ export { openModel, OrtInferenceModel } from './runtime';
 export { listModels, describeModelDir, isCheckpointDir, formatParameters, buildFolderName } from './catalog';
 export type { ModelEntry } from './catalog';
 export { loadTokenizer } from './tokenizer';
-export { createRng, sampleToken, logSoftmax, argmax } from './sampling';
+export { sampleToken, logSoftmax, argmax } from './sampling';

@@ -10,8 +10,10 @@ import type {
   ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, Provider, RunOptions, Steering, TextTokenizer,
 } from './api';
 import { MODEL_FILE, ModelManifest, readManifest } from './build';
-import { createRng, logSoftmax, sampleToken } from './sampling';
+import { rng as seededRandom } from '../../shared/random';
+import { logSoftmax, sampleToken } from './sampling';
 import { loadTokenizer } from './tokenizer';
+import { throwIfCancelled } from '../../shared/errors';
 
 // onnxruntime-node (a native module) loads on first use, so importing this file is cheap and
 // `preflight build-model` works where it is not installed.
@@ -34,14 +36,6 @@ export interface StepOutput {
   hiddenMean: Float32Array;
   presentKeys: Ort.Tensor[];
   presentValues: Ort.Tensor[];
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : Object.assign(new Error('operation cancelled'), { name: 'AbortError' });
-}
-
-function checkSignal(signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortError(signal);
 }
 
 /**
@@ -198,7 +192,7 @@ export class OrtInferenceModel implements InferenceModel {
     const { vocabSize: V, numLayers: L, hiddenSize: E } = this.info;
     const result = { lastLogits: new Array<Float32Array>(batch.length), hiddenLast: new Array<Float32Array>(batch.length), hiddenMean: new Array<Float32Array>(batch.length) };
     for (const group of this.chunks(batch.map((r) => r.length))) {
-      checkSignal(options.signal);
+      throwIfCancelled(options.signal, 'operation cancelled');
       const { out } = await this.prefill(group.map((i) => batch[i]), steer, () => steerPrompt);
       group.forEach((i, b) => {
         result.lastLogits[i] = out.logits.slice(b * V, (b + 1) * V);
@@ -242,7 +236,7 @@ export class OrtInferenceModel implements InferenceModel {
   ): Promise<void> {
     const V = this.info.vocabSize;
     for (const chunk of this.chunks(items.map((i) => pairs[i].prompt.length + pairs[i].continuation.length))) {
-      checkSignal(signal);
+      throwIfCancelled(signal, 'operation cancelled');
       const indices = chunk.map((c) => items[c]);
       const group = indices.map((i) => pairs[i]);
       const rows = group.map((p) => [...p.prompt, ...p.continuation]);
@@ -293,7 +287,7 @@ export class OrtInferenceModel implements InferenceModel {
       if (longest > this.info.maxPositions) throw new Error(`sequence of ${longest} tokens exceeds the model's ${this.info.maxPositions} positions`);
     }
     for (const chunk of this.chunks(groups.map((g) => pairs[g[0]].prompt.length))) {
-      checkSignal(signal);
+      throwIfCancelled(signal, 'operation cancelled');
       const prompts = chunk.map((c) => pairs[groups[c][0]].prompt);
       const { out: first, seq: P } = await this.prefill(prompts, steer, () => steerPrompt);
       // the first continuation token of every pair, from the prompt's last logits
@@ -314,7 +308,7 @@ export class OrtInferenceModel implements InferenceModel {
       if (past !== P) throw new Error(`prefill returned a KV cache of ${past} positions for ${P} tokens`);
       const kvRow = K * P * D;
       for (const sub of this.chunks(rest.map((r) => P + r.pair.continuation.length - 1))) {
-        checkSignal(signal);
+        throwIfCancelled(signal, 'operation cancelled');
         const items = sub.map((s) => rest[s]);
         const R = items.length;
         const m = Math.max(...items.map((r) => r.pair.continuation.length - 1));
@@ -388,12 +382,12 @@ export class OrtInferenceModel implements InferenceModel {
     const positions = options.steering?.positions ?? 'all';
     const temperature = options.temperature ?? 0;
     const topP = options.topP ?? 1;
-    const rng = createRng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const rng = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
     const stop = new Set([...(options.ignoreEos ? [] : this.tokenizer.eosTokenIds), ...(options.stopTokenIds ?? [])]);
     const V = this.info.vocabSize;
     const batch = prompts.length;
     if (batch === 0 || options.maxTokens <= 0) return prompts.map(() => []);
-    checkSignal(options.signal);
+    throwIfCancelled(options.signal, 'operation cancelled');
 
     const { out: first, seq, mask: promptMask } = await this.prefill(prompts, steer, () => positions !== 'generated');
     const generated: number[][] = prompts.map(() => []);
@@ -412,7 +406,7 @@ export class OrtInferenceModel implements InferenceModel {
         if (stop.has(token) || generated[b].length >= options.maxTokens) done[b] = true;
       });
       if (done.every(Boolean)) break;
-      checkSignal(options.signal);
+      throwIfCancelled(options.signal, 'operation cancelled');
       const grown = new BigInt64Array(batch * (total + 1));
       for (let b = 0; b < batch; b++) {
         grown.set(mask.subarray(b * total, (b + 1) * total), b * (total + 1));

@@ -1,33 +1,5 @@
-// Token choice for generation: greedy, temperature, nucleus (top-p), from a seeded PRNG so that a
-// seed reproduces a run exactly.
-
-/** xoshiro128** seeded through splitmix32: small, fast, good enough for sampling. */
-export function createRng(seed: number): () => number {
-  let s = seed >>> 0;
-  const split = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = split(), b = split(), c = split(), d = split();
-  return () => {
-    const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (b << 9) >>> 0;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
-    return result / 4294967296;
-  };
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
+// Token choice for generation: greedy, temperature, nucleus (top-p), drawing from the shared seeded
+// generator (src/shared/random.ts) so that a seed reproduces a run exactly.
 
 export function argmax(logits: ArrayLike<number>): number {
   let best = 0;

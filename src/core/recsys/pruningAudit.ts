@@ -9,6 +9,7 @@
 // distributions, so beam search and the exhaustive scores see exactly the same numbers. The mask is
 // applied before the softmax (the trainer's setting for MSL and BEAR, eval.mask 'before').
 import type { InferenceModel } from '../model/api';
+import { throwIfCancelled } from '../../shared/errors';
 
 export const BEAR_INSTRUCTION =
   'Below is an instruction that describes a task, paired with an input that provides further context. ' +
@@ -77,7 +78,7 @@ export async function nodeLogProbs(model: InferenceModel, prompt: number[], trie
     else if (c.size > 1) need.push(node);
   });
   for (let i = 0; i < need.length; i += batch) {
-    if (signal?.aborted) throw new Error('cancelled');
+    throwIfCancelled(signal);
     const chunk = need.slice(i, i + batch);
     const { lastLogits } = await model.forward(chunk.map((node) => [...prompt, ...trie.path[node]]));
     chunk.forEach((node, r) => {

@@ -14,7 +14,7 @@ const icons: Record<Finding['severity'], vscode.ThemeIcon> = {
   info: new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground')),
 };
 
-/** "2 errors · 1 warning · 120 records · chat-messages" */
+/** "2 errors · 1 warning · 120 records · chat" */
 export function describeCounts(result: FileResult): string {
   const { summary } = result;
   const parts: string[] = [];

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { ValidationController } from './validationController';
-import { dataFileKind } from './dataFiles';
+import { dataFileFormat } from '../../shared/dataFiles';
 
 export class ValidationStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('preflight.validation', vscode.StatusBarAlignment.Left, 50);
@@ -13,7 +13,7 @@ export class ValidationStatusBar implements vscode.Disposable {
 
   refresh(): void {
     const document = vscode.window.activeTextEditor?.document;
-    if (!document || !dataFileKind(document.uri.path)) {
+    if (!document || !dataFileFormat(document.uri.path)) {
       this.item.hide();
       return;
     }

@@ -8,16 +8,12 @@ import { ValidationController } from './validationController';
 import { loadCoreEngine, ValidationEngine } from './engine';
 import { registerValidationEvents } from './events';
 import { SafeFixProvider } from './codeActions';
+import { DATA_FILES } from './dataFiles';
 import { ValidationStatusBar } from './statusBar';
 import { validateFileCommand } from './validateCommand';
 import { DatasetsTree, revealFinding } from '../sidebar/datasetsTree';
 import { registerReportHandler } from '../reports/registry';
 import { setTestState, testModeEnabled } from '../testState';
-
-const DATA_FILES: vscode.DocumentSelector = [
-  { scheme: 'file', pattern: '**/*.{jsonl,ndjson,json,csv,JSONL,NDJSON,JSON,CSV}' },
-  { scheme: 'vscode-remote', pattern: '**/*.{jsonl,ndjson,json,csv,JSONL,NDJSON,JSON,CSV}' },
-];
 
 export function validationFeature(loadEngine: () => Promise<ValidationEngine> = loadCoreEngine): Feature {
   return {

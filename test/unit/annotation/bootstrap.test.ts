@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBootstrap } from '../../../src/core/annotation/bootstrap';
-import { binomial, multinomialFromCounts, Rng } from '../../../src/core/annotation/random';
+import { binomial, multinomialFromCounts } from '../../../src/core/annotation/random';
+import { Rng } from '../../../src/shared/random';
 
 function moments(xs: number[]): [number, number] {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -29,7 +29,7 @@ test('exit 0 with warnings only; the clean example has no findings', async () =>
   assert.equal((await run(['test/fixtures/data/duplicates.jsonl'])).code, 0);
   const clean = await run(['examples/chat-clean.jsonl']);
   assert.equal(clean.code, 0);
-  assert.match(clean.out, /examples\/chat-clean.jsonl: 12 records \(chat-messages\): no findings/);
+  assert.match(clean.out, /examples\/chat-clean.jsonl: 12 records \(chat\): no findings/);
 });
 
 test('--json: {version, findings, summaries} with the findings contract', async () => {

@@ -9,18 +9,7 @@ import { FindingCollector } from '../../../src/core/data/findings';
 import { JsonlValidator } from '../../../src/core/data/jsonl';
 import { RecordPipeline } from '../../../src/core/data/pipeline';
 import { CsvValidator } from '../../../src/core/data/csv';
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+import { rng } from '../../../src/shared/random';
 
 const BASE_JSONL = [
   '{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Quelle heure est-il ?"},{"role":"assistant","content":"Il est midi. ☀️"}]}',

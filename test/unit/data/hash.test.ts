@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JsonTape, T_STRING } from '../../../src/core/data/jsonScan';
 import { DUPLICATE_EXACT, DUPLICATE_NEAR, DUPLICATE_NONE, DuplicateIndex, NormalizedHasher, hashBytes } from '../../../src/core/data/hash';
+import { rng } from '../../../src/shared/random';
 
 /** The reference: ASCII letters lower-cased, digits and bytes >= 0x80 kept, a run of anything else one 0. */
 function reference(raw: Uint8Array): number[] {
@@ -29,18 +30,6 @@ function reference(raw: Uint8Array): number[] {
   }
   if (prev !== 0) out.push(0);
   return out;
-}
-
-function rng(seed: number) {
-  let s = seed;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
 }
 
 const PIECES = ['a', 'Z', 'q', '7', ' ', '  ', ',', '.', '!', '-', '\\n', '\\t', '\\"', '\\\\', '\\/', '\\u00e9', '\\u00C9', '\\uD83D\\uDE00', 'é', 'É', '日本', '😀', '\t'];

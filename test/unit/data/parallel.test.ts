@@ -9,20 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateFile } from '../../../src/core/data';
 import { splitRanges } from '../../../src/core/data/parallel';
+import { rng } from '../../../src/shared/random';
+import { CancelledError } from '../../../src/shared/errors';
 
 const tmp = mkdtempSync(join(tmpdir(), 'preflight-parallel-'));
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 function generate(seed: number, lines: number): string {
   const random = rng(seed);
@@ -143,7 +133,7 @@ test('exact token counts (a tokenizer.json loaded in each worker) give the same 
   assert.deepEqual(await validateFile(path, { ...options, workers: 3 }), single);
 });
 
-test('ranges start at the start of a non-blank line; a pre-aborted run rejects with AbortError', async () => {
+test('ranges start at the start of a non-blank line; a pre-aborted run rejects with CancelledError', async () => {
   const path = join(tmp, 'ranges.jsonl');
   const text = ['{"text":"a"}', '', '', '{"text":"b"}', '  ', '{"text":"c"}\r', '{"text":"d"}'].join('\n').repeat(50);
   writeFileSync(path, text);
@@ -159,7 +149,7 @@ test('ranges start at the start of a non-blank line; a pre-aborted run rejects w
   }
   const aborted = new AbortController();
   aborted.abort();
-  await assert.rejects(validateFile(path, { workers: 2 }, { signal: aborted.signal }), { name: 'AbortError' });
+  await assert.rejects(validateFile(path, { workers: 2 }, { signal: aborted.signal }), (e: unknown) => e instanceof CancelledError);
   const seen: number[] = [];
   await validateFile(path, { workers: 3 }, { onProgress: (read) => seen.push(read) });
   assert.equal(seen[seen.length - 1], bytes.length);

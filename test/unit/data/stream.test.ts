@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateFile, validateText } from '../../../src/core/data';
 import { FINDING_CODES } from '../../../src/core/data/codes';
+import { CancelledError } from '../../../src/shared/errors';
 
 const tmp = mkdtempSync(join(tmpdir(), 'preflight-data-'));
 
@@ -41,7 +42,7 @@ test('a line over 1 MB (longer than a read chunk) keeps the positions of the lin
   assert.deepEqual(dups.findings.map((f) => `${f.line} ${f.code}`), ['3 duplicate-exact']);
 });
 
-test('progress reaches the file size; a pre-aborted or mid-way abort rejects with AbortError', async () => {
+test('progress reaches the file size; a pre-aborted or mid-way abort rejects with CancelledError', async () => {
   const path = join(tmp, 'many.jsonl');
   const line = '{"messages":[{"role":"user","content":"Say hello."},{"role":"assistant","content":"Hello there, how are you today?"}]}\n';
   writeFileSync(path, line.repeat(60_000)); // ~6.8 MB: several 1 MB chunks
@@ -53,7 +54,7 @@ test('progress reaches the file size; a pre-aborted or mid-way abort rejects wit
 
   const before = new AbortController();
   before.abort();
-  await assert.rejects(validateFile(path, {}, { signal: before.signal }), { name: 'AbortError' });
+  await assert.rejects(validateFile(path, {}, { signal: before.signal }), (e: unknown) => e instanceof CancelledError);
 
   const during = new AbortController();
   let chunks = 0;
@@ -65,7 +66,7 @@ test('progress reaches the file size; a pre-aborted or mid-way abort rejects wit
         if (++chunks === 1) during.abort();
       },
     }),
-    { name: 'AbortError' },
+    (e: unknown) => e instanceof CancelledError,
   );
   assert.equal(chunks, 1, 'no chunk is processed after the abort');
   assert.ok(Date.now() - started < 2000);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { kmeans, ridgeSolve } from '../../../src/core/mdf/attribution';
 import { attribute, shiftUnder } from '../../../src/core/mdf/forecast';
-import { rng, shuffleInPlace } from '../../../src/core/mdf/rng';
+import { rng, shuffleInPlace } from '../../../src/shared/random';
 import { computeSignature, signatureFromStates } from '../../../src/core/mdf/signature';
 import { FILLER, TinyModel, tinyModel, tokenSuite, writeJsonl } from './fixture';
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { computeSignature, modelFingerprint } from '../../../src/core/mdf/signature';
 import { detectFormat, renderRecord, streamJsonl } from '../../../src/core/mdf/records';
 import { FILLER, TinyModel, tinyModel, writeJsonl } from './fixture';
+import { CancelledError } from '../../../src/shared/errors';
 
 describe('records', () => {
   let t: TinyModel;
@@ -106,7 +107,7 @@ describe('signature cache', () => {
         abortedAt = Date.now();
         controller.abort();
       }, delay);
-      await assert.rejects(run, (error: Error) => error.name === 'AbortError' || /cancel|abort/i.test(error.message));
+      await assert.rejects(run, (error: unknown) => error instanceof CancelledError);
       assert.ok(abortedAt > 0 && Date.now() - abortedAt < 1000, `stopped ${Date.now() - abortedAt} ms after abort`);
     }
   });

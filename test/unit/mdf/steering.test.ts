@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ReferenceModel } from '../../../src/core/model/reference';
 import { randomControl, resolveBand, steeringFor } from '../../../src/core/mdf/steering';
 import { layerNorms } from '../../../src/core/mdf/signature';
-import { gaussian, rng } from '../../../src/core/mdf/rng';
+import { gaussian, rng } from '../../../src/shared/random';
 import { TinyModel, tinyModel } from './fixture';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
