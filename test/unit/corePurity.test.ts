@@ -1,4 +1,4 @@
-// House rule (DESIGN.md §2): src/core never imports `vscode`, so the CLI and tests run it headless.
+// House rule (docs/architecture.md, Rules): src/core never imports `vscode`, so the CLI and tests run it headless.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
