@@ -16,7 +16,7 @@ import { annotateWithLocalModel } from './annotateLlmCommand';
 import { AnnotationPanel, PanelHost } from './annotationPanel';
 import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
 import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, pickLevels, rememberedColumns, rememberedLevels } from './inputs';
-import { AnnotationView } from './protocol';
+import { AnnotationView } from '../../shared/protocol/annotation';
 
 interface Settings {
   resamples: number;
@@ -189,25 +189,27 @@ class AnnotationController implements PanelHost {
   }
 }
 
-export const annotationFeature: Feature = {
-  id: 'annotation',
-  activate(context) {
-    const controller = new AnnotationController(context);
-    context.subscriptions.push(
-      controller.diagnostics,
-      vscode.commands.registerCommand('preflight.analyzeAnnotations', (arg?: unknown) => controller.command(arg)),
-      vscode.commands.registerCommand('preflight.annotateWithLocalModel', (arg?: unknown) => annotateWithLocalModel(context, arg)),
-      AnnotationPanel.panels.registerSerializer(context.extensionUri, AnnotationPanel.usable, (panel, state) => AnnotationPanel.revive(panel, context.extensionUri, state, controller)),
-      registerReportHandler({
-        kind: 'annotation',
-        label: 'Annotation error analysis',
-        lastReport: (file) => controller.lastReport(file),
-        open: (file) => controller.command(file),
-      }),
-      vscode.workspace.onDidCloseTextDocument((doc) => {
-        // keep diagnostics only while the file is open or its panel is
-        if (!AnnotationPanel.panels.get(doc.uri.toString())) controller.diagnostics.delete(doc.uri);
-      }),
-    );
-  },
-};
+export function annotationFeature(): Feature {
+  return {
+    id: 'annotation',
+    activate(context) {
+      const controller = new AnnotationController(context);
+      context.subscriptions.push(
+        controller.diagnostics,
+        vscode.commands.registerCommand('preflight.analyzeAnnotations', (arg?: unknown) => controller.command(arg)),
+        vscode.commands.registerCommand('preflight.annotateWithLocalModel', (arg?: unknown) => annotateWithLocalModel(context, arg)),
+        AnnotationPanel.panels.registerSerializer(context.extensionUri, AnnotationPanel.usable, (panel, state) => AnnotationPanel.revive(panel, context.extensionUri, state, controller)),
+        registerReportHandler({
+          kind: 'annotation',
+          label: 'Annotation error analysis',
+          lastReport: (file) => controller.lastReport(file),
+          open: (file) => controller.command(file),
+        }),
+        vscode.workspace.onDidCloseTextDocument((doc) => {
+          // keep diagnostics only while the file is open or its panel is
+          if (!AnnotationPanel.panels.get(doc.uri.toString())) controller.diagnostics.delete(doc.uri);
+        }),
+      );
+    },
+  };
+}

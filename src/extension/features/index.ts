@@ -9,7 +9,7 @@ import { bearFeature } from '../bear/bearFeature';
 
 export const features: Feature[] = [
   validationFeature(),
-  annotationFeature,
+  annotationFeature(),
   modelsFeature(),
   mdfFeature(),
   bearFeature(),
