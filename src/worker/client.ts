@@ -8,6 +8,7 @@ import type {
 import type { BuildProgress, BuildResult } from '../core/model/build';
 import { loadTokenizer } from '../core/model/tokenizer';
 import type { Method, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
+import { CancelledError, fromWire } from '../shared/errors';
 
 export interface WorkerModelOptions extends OpenModelOptions {
   /** the bundled worker entry; default: worker.js beside this bundle */
@@ -35,7 +36,7 @@ class WorkerInferenceModel implements InferenceModel {
       if (msg.kind === 'progress') return p.onProgress?.(msg.progress);
       this.pending.delete(msg.id);
       if (msg.kind === 'result') p.resolve(msg.result);
-      else p.reject(Object.assign(new Error(msg.message), { name: msg.name }));
+      else p.reject(fromWire(msg.error));
     });
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (code ${code})`)));
@@ -47,7 +48,7 @@ class WorkerInferenceModel implements InferenceModel {
   }
 
   call<M extends Method>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal, onProgress?: (p: BuildProgress) => void): Promise<WorkerMethods[M][1]> {
-    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : Object.assign(new Error('operation cancelled'), { name: 'AbortError' }));
+    if (signal?.aborted) return Promise.reject(new CancelledError('operation cancelled'));
     const id = this.nextId++;
     const onAbort = () => this.worker.postMessage({ id: this.nextId++, method: 'cancel', params: { target: id } } satisfies WorkerRequest);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -102,7 +103,7 @@ function startWorker(options: { workerPath?: string; execArgv?: string[] }): Wor
 export async function buildModelInWorker(
   src: string,
   out: string,
-  options: { dtype?: 'fp32' | 'fp16'; force?: boolean; onProgress?: (p: BuildProgress) => void; signal?: AbortSignal; workerPath?: string; execArgv?: string[] } = {},
+  options: { dtype?: 'fp32' | 'fp16' | 'int8'; force?: boolean; onProgress?: (p: BuildProgress) => void; signal?: AbortSignal; workerPath?: string; execArgv?: string[] } = {},
 ): Promise<BuildResult> {
   const worker = startWorker(options);
   const client = new WorkerInferenceModel(worker, undefined as unknown as TextTokenizer);

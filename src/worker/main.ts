@@ -5,6 +5,7 @@ import type { InferenceModel } from '../core/model/api';
 import { buildModel } from '../core/model/build';
 import { openModel } from '../core/model/runtime';
 import { transferables, WorkerRequest, WorkerResponse } from './protocol';
+import { toWire } from '../shared/errors';
 
 const port = parentPort;
 if (!port) throw new Error('src/worker/main.ts must run in a worker thread');
@@ -58,8 +59,7 @@ port.on('message', async (req: WorkerRequest) => {
     const result = await handle(req, controller.signal);
     port.postMessage({ id: req.id, kind: 'result', result } satisfies WorkerResponse, transferables(result));
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    port.postMessage({ id: req.id, kind: 'error', message: e.message, name: e.name } satisfies WorkerResponse);
+    port.postMessage({ id: req.id, kind: 'error', error: toWire(error) } satisfies WorkerResponse);
   } finally {
     running.delete(req.id);
   }

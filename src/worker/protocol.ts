@@ -5,6 +5,7 @@ import type {
   ContinuationScore, ForwardResult, GenerateOptions, ModelInfo, OpenModelOptions, RunOptions,
 } from '../core/model/api';
 import type { BuildProgress, BuildResult } from '../core/model/build';
+import type { WireError } from '../shared/errors';
 
 type Plain<T> = Omit<T, 'signal'>;
 
@@ -15,7 +16,7 @@ export interface WorkerMethods {
   score: [{ pairs: { prompt: number[]; continuation: number[] }[]; options: Plain<RunOptions> }, ContinuationScore[]];
   generate: [{ prompts: number[][]; options: Plain<GenerateOptions> }, number[][]];
   /** HF checkpoint -> ONNX model folder, off the caller's thread; progress arrives as 'progress' messages */
-  build: [{ src: string; out: string; dtype: 'fp32' | 'fp16'; force?: boolean }, BuildResult];
+  build: [{ src: string; out: string; dtype: 'fp32' | 'fp16' | 'int8'; force?: boolean }, BuildResult];
   /** aborts the request `target` (its AbortSignal fires; it stops between steps) */
   cancel: [{ target: number }, void];
   dispose: [Record<string, never>, void];
@@ -27,7 +28,7 @@ export type WorkerRequest = { [M in Method]: { id: number; method: M; params: Wo
 
 export type WorkerResponse =
   | { id: number; kind: 'result'; result: unknown }
-  | { id: number; kind: 'error'; message: string; name: string }
+  | { id: number; kind: 'error'; error: WireError }
   | { id: number; kind: 'progress'; progress: BuildProgress }
   /** unsolicited: e.g. the CUDA -> CPU fallback notice */
   | { id: -1; kind: 'notice'; message: string };

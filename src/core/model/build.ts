@@ -13,11 +13,10 @@ import { join, resolve } from 'node:path';
 import { Checkpoint, countParameters, openCheckpoint } from './checkpoint';
 import { buildGemma3Graph } from './families/gemma3';
 import { buildLlamaGraph } from './families/llama';
-import { buildQwen2Graph } from './families/qwen2';
-import { buildQwen3Graph } from './families/qwen3';
 import { GraphBuilder, WeightDtype } from './onnx/graph';
 import { Weights } from './onnx/weights';
 import { BUILDER_VERSION, MANIFEST_FILE, MODEL_FILE, DATA_FILE, ModelManifest, readManifest } from './manifest';
+import { throwIfCancelled } from '../../shared/errors';
 
 export { BUILDER_VERSION, MANIFEST_FILE, MODEL_FILE, DATA_FILE, readManifest };
 export type { ModelManifest };
@@ -54,10 +53,6 @@ export function sourceHash(ckpt: Checkpoint, dtype: WeightDtype): string {
     if (existsSync(path)) hash.update(`\n${f}\n`).update(readRegularFileSync(path, { maxBytes: MAX_TOKENIZER_BYTES, what: f }));
   }
   return hash.digest('hex');
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('build cancelled');
 }
 
 /** The tokenizer and config files copied beside the model, read (regular files, capped) and the
@@ -158,12 +153,13 @@ export async function buildModel(srcDir: string, outDir: string, options: BuildO
     const total = ckpt.tensors.size;
     let seen = 0;
     const weights = new Weights(g, ckpt, (name) => {
-      throwIfAborted(options.signal);
+      throwIfCancelled(options.signal, 'build cancelled');
       seen++;
       progress({ fraction: Math.min(0.99, seen / total), message: `writing ${name}` });
     });
     const onLayer = (l: number) => progress({ fraction: Math.min(0.99, seen / total), message: `layer ${l + 1}/${c.numLayers}` });
-    const build = { llama: buildLlamaGraph, mistral: buildLlamaGraph, qwen2: buildQwen2Graph, qwen3: buildQwen3Graph, gemma3: buildGemma3Graph }[c.family];
+    // Mistral, Qwen2 and Qwen3 are the Llama graph with the config's flags (families/llama.ts)
+    const build = c.family === 'gemma3' ? buildGemma3Graph : buildLlamaGraph;
     await build(g, ckpt, weights, onLayer);
   } catch (error) {
     await close();
@@ -172,7 +168,7 @@ export async function buildModel(srcDir: string, outDir: string, options: BuildO
   }
   const dataBytes = await close();
   if (options.signal?.aborted) rmSync(dataTemp, { force: true });
-  throwIfAborted(options.signal);
+  throwIfCancelled(options.signal, 'build cancelled');
   out.commit(dataTemp, DATA_FILE);
   await out.write(MODEL_FILE, g.encode(`preflight_${c.family}`, `preflight-builder-${BUILDER_VERSION}`));
   for (const f of sideFiles) await out.write(f.name, f.bytes);

@@ -10,6 +10,7 @@ import { log } from '../log';
 import { ModelService } from '../models/modelService';
 import { setTestState } from '../testState';
 import { rememberColumns, rememberLevels } from './inputs';
+import { CancelledError } from '../../shared/errors';
 
 type Item<T> = vscode.QuickPickItem & { value: T };
 
@@ -117,7 +118,7 @@ export async function annotateWithLocalModel(context: vscode.ExtensionContext, a
     await vscode.commands.executeCommand('preflight.analyzeAnnotations', outUri);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof Error && (error.name === 'AbortError' || /cancel/i.test(message))) {
+    if (error instanceof CancelledError) {
       record({ status: 'cancelled' });
       return;
     }
