@@ -3,8 +3,8 @@
 // the theme's --vscode-* variables, and the last view is kept with setState so the panel comes
 // back after a reload before the controller has re-run the analysis.
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
-import type { AnnotationView, FromWebview, RenderSummary, ToWebview } from '../../src/extension/annotation/protocol';
-import type { Estimate, RaterReport, ShareName } from '../../src/core/annotation/types';
+import type { AnnotationView, FromWebview, RenderSummary, ToWebview } from '../../src/shared/protocol/annotation';
+import type { Estimate, RaterReport, ShareName } from '../../src/shared/reports/annotation';
 import { el } from '../shared/dom';
 import { applyChartTheme, CHART_COLOURS, chartColour, onThemeChange, themeKind, type ChartColour } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';

@@ -2,10 +2,8 @@
 // data-view attribute. All text reaches the DOM through textContent (never innerHTML); colours come
 // from the theme's --vscode-* variables.
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
-import type { DataIssue } from '../../src/core/recsys/dataCheck';
-import type { EvalLine, MetricsLine, StartLine, StepLine } from '../../src/core/recsys/metrics';
-import type { DashboardFromWebview, DashboardHeader, DashboardToWebview, FormFromWebview, FormToWebview } from '../../src/core/recsys/protocol';
-import type { FormIssue, LaunchForm } from '../../src/core/recsys/runConfig';
+import type { DashboardFromWebview, DashboardHeader, DashboardToWebview, FormFromWebview, FormToWebview } from '../../src/shared/protocol/bear';
+import type { DataIssue, EvalLine, FormIssue, LaunchForm, MetricsLine, StartLine, StepLine } from '../../src/shared/reports/bear';
 import { el } from '../shared/dom';
 import { applyChartTheme, chartColour, onThemeChange, type ChartColour } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';

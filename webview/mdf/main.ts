@@ -3,7 +3,7 @@
 // All text goes in through textContent; colours come from the --vscode-* theme variables.
 import { Chart, ChartConfiguration, Plugin, registerables } from 'chart.js';
 import type { BehaviourResult, MdfReport } from '../../src/core/mdf/report';
-import type { FromWebview, MdfView, ToWebview } from '../../src/extension/mdf/protocol';
+import type { FromWebview, MdfView, ToWebview } from '../../src/shared/protocol/mdf';
 import { el } from '../shared/dom';
 import { applyChartTheme, chartColour, onThemeChange, themeKind } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';

@@ -6,31 +6,9 @@
 import type { AnnotationAnalysis } from './analyze';
 import { CsvSource, findColumn, readCsv } from './csv';
 
-export interface CalibrationBucket {
-  /** confidence range [lo, hi) (the last bucket includes 1) */
-  lo: number;
-  hi: number;
-  n: number;
-  /** share of the bucket's labels equal to gold; null when empty */
-  accuracy: number | null;
-  meanConfidence: number | null;
-}
+import type { CalibrationBucket, CalibrationReport } from '../../shared/reports/annotation';
 
-export interface CalibrationReport {
-  /** the confidence column read */
-  column: string;
-  /** rows with a gold label, an LLM label on the scale and a confidence in [0, 1] */
-  n: number;
-  buckets: CalibrationBucket[];
-  /** expected calibration error, 0..1 */
-  ece: number | null;
-  /** largest |acc_b − conf_b| over non-empty buckets */
-  maxGap: number | null;
-  accuracy: number | null;
-  meanConfidence: number | null;
-  /** mean confidence − accuracy: > 0 overconfident, < 0 underconfident */
-  overconfidence: number | null;
-}
+export type { CalibrationBucket, CalibrationReport };
 
 export const DEFAULT_BUCKETS = 10;
 

@@ -3,18 +3,13 @@
 // apart by exact title match, and the trie would merge them). Reads files with node:fs only.
 import { existsSync } from 'node:fs';
 import { readRegularFileSync } from '../io/regularFile';
+import type { DataIssue } from '../../shared/reports/bear';
+
+export type { DataIssue };
 
 /** A split file is read whole: larger ones are refused with the limit named (docs/limits.md). */
 export const MAX_DATASET_BYTES = 512 * 2 ** 20;
 
-export interface DataIssue {
-  file: string;
-  /** 1-based line, 0 for a whole-file issue */
-  line: number;
-  severity: 'error' | 'warning';
-  code: string;
-  message: string;
-}
 
 export interface RecRecord {
   history: string[];

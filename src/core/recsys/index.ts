@@ -2,6 +2,7 @@
 export * from './runConfig';
 export * from './dataCheck';
 export * from './metrics';
-export * from './protocol';
 export * from './prefill';
 export * from './trainerProcess';
+// the BEAR panels' messages (src/shared/protocol/bear.ts); this re-export goes once launchPanel.ts imports the shared path
+export * from '../../shared/protocol/bear';

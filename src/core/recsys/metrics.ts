@@ -5,14 +5,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_CONFIG_BYTES, readRegularFileSync } from '../io/regularFile';
 
-export interface StartLine { type: 'start'; time: number; loss: string; items: number; train: number; valid: number; test: number; epochs: number; total_steps: number; 'random_hr@10': number; device?: string; resumed_from?: string | null }
-export interface StepLine { type: 'step'; time: number; epoch: number; step: number; total_steps?: number; loss: number; lr: number; bear_weight: number; outside_top_b: number }
-export interface EvalLine { type: 'eval' | 'test'; time: number; split: string; epoch: number; step?: number; [metric: string]: number | string | undefined }
-export interface CheckpointLine { type: 'checkpoint'; time: number; epoch: number; path: string }
-export interface StatusLine { type: 'status'; time: number; state: RunState; error?: string; best_epoch?: number; checkpoint?: string }
-export type MetricsLine = StartLine | StepLine | EvalLine | CheckpointLine | StatusLine;
+import type { CheckpointLine, EvalLine, MetricsLine, RunState, StartLine, StatusLine, StepLine } from '../../shared/reports/bear';
 
-export type RunState = 'pending' | 'running' | 'finished' | 'failed' | 'stopped' | 'interrupted';
+export type { CheckpointLine, EvalLine, MetricsLine, RunState, StartLine, StatusLine, StepLine };
 
 /** Incremental JSONL parser: feed it appended text; it keeps a trailing partial line for the next chunk. */
 export class MetricsParser {

@@ -1,7 +1,9 @@
 // BEAR run configuration: the typed twin of python/preflight_train/config.py (same JSON), the launch
 // form's fields, their validation, and the trainer's command line. Pure: no vscode, no file access.
 
-export type LossName = 'lml' | 'msl' | 'bear';
+import type { FormIssue, LaunchForm, LossName } from '../../shared/reports/bear';
+
+export type { FormIssue, LaunchForm, LossName };
 
 export interface BearRunConfig {
   name?: string;
@@ -39,36 +41,7 @@ export interface BearRunConfig {
   resume?: string | null;
 }
 
-/** What the launch form edits. `baseModel` 'builtin' trains Preflight's small model (CPU demos). */
-export interface LaunchForm {
-  name: string;
-  baseModel: string;
-  train: string;
-  valid: string;
-  test: string;
-  items: string;
-  loss: LossName;
-  tau: number;
-  beam: number;
-  lam: number;
-  xi: number;
-  loraEnabled: boolean;
-  loraR: number;
-  loraAlpha: number;
-  epochs: number;
-  /** effective batch size: per-device batch x gradient accumulation x GPUs */
-  batchSize: number;
-  perDeviceBatch: number;
-  lr: number;
-  outputDir: string;
-  gpus: number;
-  evalMaxUsers: number;
-}
 
-export interface FormIssue {
-  field: keyof LaunchForm;
-  message: string;
-}
 
 /** Settings as the extension reads them (preflight.bear.*); missing ones take the published defaults. */
 export interface BearSettings {

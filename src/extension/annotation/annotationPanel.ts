@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { linesOfCell, type AnnotationAnalysis } from '../../core/annotation/analyze';
 import { PanelSet } from '../panels/panel';
 import { ReportPanel } from '../panels/reportPanel';
-import { ANNOTATION_VIEW_TYPE, AnnotationView, FromWebview } from './protocol';
+import { ANNOTATION_VIEW_TYPE, AnnotationView, FromWebview } from '../../shared/protocol/annotation';
 
 export interface PanelHost {
   /** runs (or re-runs) the analysis for the panel's file; undefined if cancelled or failed */

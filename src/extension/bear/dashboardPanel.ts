@@ -3,15 +3,8 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import {
-  BEAR_DASHBOARD_VIEW_TYPE,
-  MetricsParser,
-  readRun,
-  type DashboardFromWebview,
-  type DashboardHeader,
-  type DashboardToWebview,
-  type MetricsLine,
-} from '../../core/recsys';
+import { MetricsParser, readRun, type MetricsLine } from '../../core/recsys';
+import { BEAR_DASHBOARD_VIEW_TYPE, type DashboardFromWebview, type DashboardHeader, type DashboardToWebview } from '../../shared/protocol/bear';
 import { isReallyInside } from '../../core/io/inside';
 import { Panel, PanelSet } from '../panels/panel';
 

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { PanelSet } from '../panels/panel';
 import { ReportPanel } from '../panels/reportPanel';
-import { FromWebview, MDF_VIEW_TYPE, MdfRenderSummary, MdfView } from './protocol';
+import { FromWebview, MDF_VIEW_TYPE, MdfRenderSummary, MdfView } from '../../shared/protocol/mdf';
 
 export interface MdfPanelHost {
   run(file: vscode.Uri): Promise<void>;

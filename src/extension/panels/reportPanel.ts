@@ -2,7 +2,7 @@
 // app saves (setState), so a panel revived after a reload shows it before anything is recomputed.
 import * as vscode from 'vscode';
 import { Panel, PanelSet } from './panel';
-import type { Ready, ReportToWebview } from './protocol';
+import type { Ready, ReportToWebview } from '../../shared/protocol/panel';
 
 export abstract class ReportPanel<View, FromWebview extends { type: string }> extends Panel<ReportToWebview<View>, FromWebview | Ready> {
   private view: View | undefined;

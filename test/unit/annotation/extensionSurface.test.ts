@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANNOTATION_VIEW_TYPE } from '../../../src/extension/annotation/protocol';
+import { ANNOTATION_VIEW_TYPE } from '../../../src/shared/protocol/annotation';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const feature = readFileSync('src/extension/annotation/annotationFeature.ts', 'utf8');

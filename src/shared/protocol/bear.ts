@@ -1,8 +1,6 @@
 // Messages between the BEAR panels' extension-side controllers and their webview app
 // (webview/bear/main.ts). One app serves both panels; the page's data-view attribute picks the view.
-import type { FormIssue, LaunchForm } from './runConfig';
-import type { DataIssue } from './dataCheck';
-import type { MetricsLine, RunState } from './metrics';
+import type { DataIssue, FormIssue, LaunchForm, MetricsLine, RunState } from '../reports/bear';
 
 export const BEAR_FORM_VIEW_TYPE = 'preflightBearLaunch';
 export const BEAR_DASHBOARD_VIEW_TYPE = 'preflightBearDashboard';

@@ -1,8 +1,7 @@
 // The messages between the annotation panel's controller (extension host) and its webview app
 // (webview/annotation/main.ts). Both sides import these types; nothing here imports vscode.
-import type { CalibrationReport } from '../../core/annotation/calibration';
-import type { AnnotationReport } from '../../core/annotation/types';
-import type { Ready, ReportToWebview } from '../panels/protocol';
+import type { AnnotationReport, CalibrationReport } from '../reports/annotation';
+import type { Ready, ReportToWebview } from './panel';
 
 export const ANNOTATION_VIEW_TYPE = 'preflightAnnotation';
 
