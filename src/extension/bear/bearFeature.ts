@@ -121,6 +121,7 @@ export function bearFeature(): Feature {
         vscode.commands.registerCommand('preflight.bear.refreshJobs', () => controller.tree.refresh()),
         controller.runner.onDidChange(() => controller.changed()),
         DashboardPanel.panels.registerSerializer(context.extensionUri, DashboardPanel.usable, (panel, state) => DashboardPanel.revive(panel, context.extensionUri, state, controller)),
+        LaunchPanel.panels.registerSerializer<Partial<LaunchForm>>(context.extensionUri, LaunchPanel.usable, (panel, state) => LaunchPanel.revive(panel, context.extensionUri, state, controller)),
         vscode.workspace.onDidChangeConfiguration((e) => {
           if (e.affectsConfiguration('preflight.bear.outputDir')) controller.tree.refresh();
         }),

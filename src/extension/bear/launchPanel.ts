@@ -4,7 +4,6 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import {
-  BEAR_FORM_VIEW_TYPE,
   checkDataset,
   defaultForm,
   describeAudit,
@@ -14,10 +13,9 @@ import {
   type AuditResult,
   type DataCheckResult,
   type BearSettings,
-  type FormFromWebview,
-  type FormToWebview,
   type LaunchForm,
 } from '../../core/recsys';
+import { BEAR_FORM_VIEW_TYPE, type FormFromWebview, type FormToWebview } from '../../shared/protocol/bear';
 import { Panel, PanelSet } from '../panels/panel';
 import { resolvePython } from './python';
 
@@ -60,6 +58,16 @@ export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
       return;
     }
     LaunchPanel.panels.open(extensionUri, LaunchPanel.KEY, 'Launch BEAR Fine-tuning', (panel) => new LaunchPanel(panel, extensionUri, host, form));
+  }
+
+  /** The form the app saved comes back after a reload, in a trusted workspace only (as the command). */
+  static usable(state: Partial<LaunchForm> | undefined): state is Partial<LaunchForm> {
+    return state !== undefined && vscode.workspace.isTrusted;
+  }
+
+  /** Fields the saved form lacks (saved by an older version) come from the settings' defaults. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, saved: Partial<LaunchForm>, host: LaunchHost): LaunchPanel {
+    return new LaunchPanel(panel, extensionUri, host, { ...defaultForm(bearSettings()), ...saved });
   }
 
   private constructor(
