@@ -127,7 +127,7 @@ export class JsonTape {
       // ---- expect a value at pos
       if (pos >= e) return this.fail(pos, 'unexpected end of line: the JSON value is incomplete');
       const c = buf[pos];
-      let tok = this.count;
+      const tok = this.count;
       if (tok >= this.type.length) this.grow();
       this.count = tok + 1;
       this.start[tok] = pos;

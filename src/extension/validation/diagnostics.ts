@@ -16,7 +16,7 @@ export function findingRange(finding: Pick<Finding, 'line' | 'column' | 'endLine
   const startLine = Math.max(0, finding.line - 1);
   const startChar = Math.max(0, finding.column - 1);
   const endLine = Math.max(startLine, (finding.endLine || finding.line) - 1);
-  let endChar = Math.max(0, (finding.endColumn || finding.column) - 1);
+  const endChar = Math.max(0, (finding.endColumn || finding.column) - 1);
   if (endLine === startLine && endChar <= startChar) {
     // a point (e.g. 'a field is missing at the end of this row'): underline the character before
     // it, which exists even at the end of a line, rather than an invisible zero-width squiggle

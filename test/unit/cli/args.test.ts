@@ -45,7 +45,16 @@ test('every command refuses an unknown flag on one line with exit 2', async () =
 });
 
 test('a value flag without its value says so on one line', async () => {
-  for (const [name, flag] of [['validate', '--max-findings'], ['annotate', '--human'], ['mdf', '--model'], ['build-model', '--out'], ['generate', '--prompt'], ['inspect', '--text'], ['demo', '--out'], ['annotate-llm', '--text-column']]) {
+  for (const [name, flag] of [
+    ['validate', '--max-findings'],
+    ['annotate', '--human'],
+    ['mdf', '--model'],
+    ['build-model', '--out'],
+    ['generate', '--prompt'],
+    ['inspect', '--text'],
+    ['demo', '--out'],
+    ['annotate-llm', '--text-column'],
+  ]) {
     const r = await run(byName(name), [flag]);
     assert.equal(r.code, EXIT_USAGE, name);
     assert.equal(r.err, `preflight ${name}: ${flag} needs a value (write ${flag}=VALUE for a value that starts with '-')\n`);
@@ -84,7 +93,9 @@ test('choices name every choice', async () => {
   const d = await run(byName('demo'), ['--scoring', 'vibes']);
   assert.equal(d.err, "preflight demo: --scoring must be both, logprob or generation (got 'vibes')\n");
   const b = await run(byName('build-model'), ['dir', '--out', 'o', '--dtype', 'int4']);
-  assert.equal(b.err, "preflight build-model: --dtype must be fp32 or fp16 (got 'int4')\n");
+  assert.match(b.err, /^preflight build-model: --dtype must be fp32, fp16( or|,) [^\n]*\(got 'int4'\)\n$/);
+  const a = await run(byName('mdf'), ['f.jsonl', '--anchor', 'middle']);
+  assert.equal(a.err, "preflight mdf: --anchor must be final or content (got 'middle')\n");
 });
 
 test('parseFlags: --flag V, --flag=V, a negative number after its flag, repeatable flags, stray arguments', () => {
@@ -94,7 +105,10 @@ test('parseFlags: --flag V, --flag=V, a negative number after its flag, repeatab
   assert.deepEqual(positionals, ['a.csv']);
   assert.equal(seedFlag(values.seed, 0), -3);
   // a word starting with '-' is still an option, not a value
-  assert.throws(() => parseFlags(['--seed', '--json'], flags), (e: Error) => e instanceof UsageError && e.message === "--seed needs a value (write --seed=VALUE for a value that starts with '-')");
+  assert.throws(
+    () => parseFlags(['--seed', '--json'], flags),
+    (e: Error) => e instanceof UsageError && e.message === "--seed needs a value (write --seed=VALUE for a value that starts with '-')",
+  );
   assert.throws(() => parseFlags(['--json=yes'], flags), /^Error: --json takes no value$/);
   assert.throws(() => parseFlags(['stray'], flags), /^Error: unexpected argument 'stray' \(see --help\)$/);
   assert.throws(() => parseFlags(['-x'], flags), /^Error: unknown option '-x' \(see --help\)$/);

@@ -13,7 +13,7 @@ import { trainerCommand } from '../../../src/core/recsys/runConfig';
 const python = process.env.PREFLIGHT_PYTHON ?? '/usr/bin/python3';
 const linux = process.platform === 'linux';
 
-function started(child: ChildProcess): Promise<void> {
+function started(_child: ChildProcess): Promise<void> {
   return new Promise((ok) => setTimeout(ok, 400));
 }
 
