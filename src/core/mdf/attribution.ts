@@ -1,4 +1,4 @@
-// Attribution (DESIGN.md §4, beyond the paper): which records drive a predicted shift.
+// Attribution (docs/mdf.md §1, beyond the paper): which records drive a predicted shift.
 // 1. Cluster the records (k-means++ on the mean of their last layers' states, seeded).
 // 2. Inject each cluster's mean instead of the whole signature and score the shift per cluster.
 // 3. Estimate the direction g that raises the behaviour's score, by finite differences in the span

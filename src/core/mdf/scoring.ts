@@ -1,4 +1,4 @@
-// Probe scoring (DESIGN.md §4.3) under a given steering: by generation (k seeded samples per
+// Probe scoring (docs/mdf.md §1, Scoring) under a given steering: by generation (k seeded samples per
 // prompt; mention rate or compliance rate) and by log-probability of the target answers (the
 // cheap, low-variance twin). Also the coherence measurements that choose alpha without fine-tuning.
 import type { InferenceModel, Steering } from '../model/api';

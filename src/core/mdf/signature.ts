@@ -1,4 +1,4 @@
-// MDF signatures (DESIGN.md §4.1): s_l = mean over records of layer l's residual output at the
+// MDF signatures (docs/mdf.md §1, Signature): s_l = mean over records of layer l's residual output at the
 // record's anchor token, from the frozen base model. Cached on disk by model, file content,
 // formatting options and sample settings, so an unchanged file is never recomputed.
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Injection (DESIGN.md §4.2): alpha * v_l added to layer l's residual output, only inside the
+// Injection (docs/mdf.md §1, Injection): alpha * v_l added to layer l's residual output, only inside the
 // configured layer band (zeros elsewhere mean "off" per the model contract), where v_l is the
 // signature s_l rescaled to the layer's typical residual norm, so that alpha means the same on
 // every model (alpha = 1: a vector as long as a typical residual state). The random control: a

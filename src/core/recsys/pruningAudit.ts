@@ -1,4 +1,4 @@
-// The beam-pruning audit (DESIGN.md §6) in TypeScript on the ONNX engine, so that it runs without
+// The beam-pruning audit (docs/bear.md §7) in TypeScript on the ONNX engine, so that it runs without
 // torch: among users whose target title is in the top B of the catalogue by its whole-sequence
 // probability (trie-masked softmax, as decoding sees it), the share that beam search of width B
 // still loses. The twin of python/preflight_train/evaluate.py pruning_audit, same prompt

@@ -1,4 +1,4 @@
-// Injection against the engine's steering contract (src/core/model/api.ts, DESIGN.md §3): the
+// Injection against the engine's steering contract (src/core/model/api.ts, docs/engine.md, The graph contract): the
 // vectors are added to each layer's residual output at the selected positions, zeros mean off.
 // Checked on a tiny random Qwen3 built to ONNX, and against the float64 reference forward pass
 // (src/core/model/reference.ts), the engine's own oracle.
