@@ -2,7 +2,7 @@
 // per-behaviour shifts with their intervals, and the records that drive the selected behaviour.
 // All text goes in through textContent; colours come from the --vscode-* theme variables.
 import { Chart, ChartConfiguration, Plugin, registerables } from 'chart.js';
-import type { BehaviourResult, MdfReport } from '../../src/core/mdf/report';
+import type { BehaviourResult, MdfReport } from '../../src/shared/reports/mdf';
 import type { FromWebview, MdfView, ToWebview } from '../../src/shared/protocol/mdf';
 import { el } from '../shared/dom';
 import { applyChartTheme, chartColour, onThemeChange, themeKind } from '../shared/theme';

@@ -3,11 +3,9 @@
 // every behaviour of a report. Seeded, so a report is reproducible bit for bit.
 import { rng } from '../../shared/random';
 
-export interface Interval {
-  value: number;
-  low: number;
-  high: number;
-}
+import type { Interval } from '../../shared/reports/mdf';
+
+export type { Interval };
 
 export function mean(values: ArrayLike<number>): number {
   let sum = 0;

@@ -1,6 +1,6 @@
 // Messages between the MDF report panel's controller (extension host) and its webview app
 // (webview/mdf/main.ts). Both sides import these types; nothing here imports vscode.
-import type { MdfReport } from '../../core/mdf/report';
+import type { MdfReport } from '../reports/mdf';
 import type { Ready, ReportToWebview } from './panel';
 
 export const MDF_VIEW_TYPE = 'preflightMdf';
