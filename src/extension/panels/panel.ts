@@ -21,6 +21,7 @@ export interface PanelKind {
 /** A panel: receives its app's messages (FromWebview) and posts its own (ToWebview). */
 export abstract class Panel<ToWebview, FromWebview> {
   private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
 
   /**
    * `page.title` replaces the kind's page title; `page.data`: data-* attributes on the page's <body>
@@ -56,6 +57,8 @@ export abstract class Panel<ToWebview, FromWebview> {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (this.home.get(this.key) === this) this.home.delete(this.key);
     this.closed();
     while (this.disposables.length) this.disposables.pop()?.dispose();
