@@ -2,6 +2,8 @@
 // all commands (`--help`, one-line usage errors, exit codes), applied in one place.
 // Exit codes shared by all commands: 0 = ok, 1 = findings at or above the failure level, 2 = bad usage or unreadable input.
 
+import { InputError } from '../shared/errors';
+
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
@@ -23,10 +25,9 @@ export class UsageError extends Error {}
 
 /** Errors that describe unusable input, not a bug: printed on one line, exit 2. */
 function inputErrorMessage(error: unknown): string | undefined {
-  if (error instanceof UsageError) return error.message;
+  if (error instanceof UsageError || error instanceof InputError) return error.message;
   if (!(error instanceof Error)) return undefined;
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EINPUT' || code === 'ETOKENIZER') return error.message;
   if (code && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'ELOOP', 'EPERM', 'ENAMETOOLONG'].includes(code)) return error.message;
   return undefined;
 }

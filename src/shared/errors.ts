@@ -44,22 +44,27 @@ export class InputError extends Error {
   }
 }
 
-/** An error as it crosses a thread boundary. */
+/** An error as it crosses a thread boundary: `code` is the InputError's code, or a system
+ *  error's (ENOENT...), which callers also read. */
 export interface WireError {
   name: string;
   message: string;
-  code?: InputErrorCode;
+  code?: string;
 }
+
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set<InputErrorCode>(['input-file', 'tokenizer', 'annotation', 'missing-column', 'probe-suite', 'model-source', 'out-of-range']);
 
 export function toWire(error: unknown): WireError {
   if (error instanceof InputError) return { name: 'InputError', message: error.message, code: error.code };
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? { name: error.name, message: error.message, code } : { name: error.name, message: error.message };
 }
 
 /** Rebuilds the error types on the receiving side, so callers match them by type there too. */
 export function fromWire(wire: WireError): Error {
   if (wire.name === 'CancelledError') return new CancelledError(wire.message);
-  if (wire.name === 'InputError' && wire.code) return new InputError(wire.code, wire.message);
-  return Object.assign(new Error(wire.message), { name: wire.name });
+  if (wire.name === 'InputError' && wire.code !== undefined && INPUT_ERROR_CODES.has(wire.code)) return new InputError(wire.code as InputErrorCode, wire.message);
+  const error = Object.assign(new Error(wire.message), { name: wire.name });
+  return wire.code === undefined ? error : Object.assign(error, { code: wire.code });
 }

@@ -1,10 +1,11 @@
 // `preflight validate`: findings at exact lines, like a compiler; JSON with --json.
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { intFlag, listFlag, parseFlags } from '../args';
 import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError } from '../command';
-import { Finding, PARALLEL_MIN_BYTES, ValidationOptions, ValidationResult, formatOf, validateFile } from '../../core/data';
+import { InputError } from '../../shared/errors';
+import { Finding, PARALLEL_MIN_BYTES, ValidationOptions, ValidationResult, formatOf, isDataFileOnDisk, validateFile } from '../../core/data';
 
 const USAGE = `Usage: preflight validate <files-or-dirs...> [options]
 
@@ -102,7 +103,7 @@ export async function expandPaths(paths: string[], walked: Set<string> = new Set
           if (entry.isSymbolicLink() && (await stat(child).then((s) => s.isDirectory(), () => false))) continue;
           found.push(child);
           walked.add(child);
-        } else if (entry.isFile() && formatOf(child) && (formatOf(child) !== 'json' || (await holdsRecords(child).catch(() => true)))) {
+        } else if (entry.isFile() && formatOf(child) && (await isDataFileOnDisk(child))) {
           // an unreadable .json is kept: validating it reports why, and the run goes on
           found.push(child);
           walked.add(child);
@@ -114,30 +115,6 @@ export async function expandPaths(paths: string[], walked: Set<string> = new Set
     out.push(...found);
   }
   return out;
-}
-
-/**
- * In a directory, a .json file is data only when it holds an array of records or is JSON Lines
- * by another name; configuration files (config.json, dataset_info.json) are left alone. A .json
- * file named on the command line is always validated.
- */
-async function holdsRecords(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(65536);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const text = head.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-    if (text.startsWith('[')) return true;
-    const firstLine = text.split('\n', 1)[0];
-    try {
-      JSON.parse(firstLine);
-      return text.length > firstLine.length + 1 && firstLine.trim().startsWith('{');
-    } catch {
-      return false;
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 function formatFinding(f: Finding): string {
@@ -165,7 +142,7 @@ export const validateCommand: CliCommand = {
         results.push(await validateFile(file, large ? { ...options, workers: workers ?? defaultWorkers() } : options));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ETOKENIZER') throw new UsageError((error as Error).message);
+        if (error instanceof InputError && error.code === 'tokenizer') throw new UsageError(error.message);
         if (code && walked.has(file)) {
           // found by walking a folder: one unreadable file is reported and the others still checked
           io.stderr(`preflight validate: skipped '${file}': ${(error as Error).message}\n`);

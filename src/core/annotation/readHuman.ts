@@ -82,7 +82,7 @@ export async function readHumanTest(sources: CsvSource[], knownLabels: Set<strin
     const need = (name: string | undefined, keys: string[], role: string, flag: string): number => {
       const index = name !== undefined ? findColumn(header, name) : byKeys(header, keys, taken);
       if (index === undefined) {
-        throw new AnnotationInputError(`${file}: ${name ? `no column '${name}'` : 'cannot find the column'} for the ${role} (${flag}); columns: ${header.join(', ')}`);
+        throw new AnnotationInputError(`${file}: ${name ? `no column '${name}'` : 'cannot find the column'} for the ${role} (${flag}); columns: ${header.join(', ')}`, name ? 'missing-column' : 'annotation');
       }
       taken.add(index);
       return index;

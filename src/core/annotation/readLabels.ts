@@ -80,7 +80,7 @@ function pickBySubstring(header: string[], parts: string[], taken: Set<number>):
 
 function required(header: string[], name: string, role: string, file: string): number {
   const index = findColumn(header, name);
-  if (index === undefined) throw new AnnotationInputError(`${file}: no column '${name}' for the ${role} (columns: ${header.join(', ')})`);
+  if (index === undefined) throw new AnnotationInputError(`${file}: no column '${name}' for the ${role} (columns: ${header.join(', ')})`, 'missing-column');
   return index;
 }
 
@@ -99,7 +99,7 @@ export function detectLabelColumns(header: string[], overrides: LabelColumnOverr
   const llmIndex = llm ?? take(pick(header, LLM_KEYS, taken) ?? pickBySubstring(header, ['pred', 'llm'], taken));
   if (goldIndex === undefined || llmIndex === undefined) {
     const missing = [goldIndex === undefined ? 'gold label (--gold-col)' : '', llmIndex === undefined ? 'LLM label (--llm-col)' : ''].filter(Boolean).join(' and ');
-    throw new AnnotationInputError(`${file}: cannot tell which column holds the ${missing}; columns: ${header.map((h) => h || '(unnamed)').join(', ')}`);
+    throw new AnnotationInputError(`${file}: cannot tell which column holds the ${missing}; columns: ${header.map((h) => h || '(unnamed)').join(', ')}`, 'missing-column');
   }
   const idIndex = id ?? take(pick(header, ID_KEYS, taken));
   const textIndex = text ?? take(pick(header, TEXT_KEYS, taken));

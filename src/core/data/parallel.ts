@@ -15,7 +15,7 @@ import { FindingCollector } from './findings';
 import { JsonlValidator, blankLineMessage, readChunks } from './jsonl';
 import { PipelineState, RecordPipeline } from './pipeline';
 import { Finding, Severity, ValidationOptions, ValidationProgress } from './types';
-import { CancelledError, throwIfCancelled } from '../../shared/errors';
+import { CancelledError, fromWire, throwIfCancelled, WireError } from '../../shared/errors';
 
 /** The CLI validates JSON Lines files at least this large in worker threads. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
@@ -48,7 +48,7 @@ export interface RangeResult {
   state: PipelineState;
 }
 
-export type WorkerMessage = RangeResult | { type: 'progress'; bytes: number } | { type: 'error'; message: string; code?: string; name?: string };
+export type WorkerMessage = RangeResult | { type: 'progress'; bytes: number } | { type: 'error'; error: WireError };
 
 const isBlankByte = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d;
 
@@ -162,7 +162,7 @@ export async function validateJsonlInWorkers(
           resolve(message);
           // its memory (heap, read buffers) goes now, not when the slowest range is done
           void worker.terminate();
-        } else reject(Object.assign(new Error(message.message), { code: message.code, name: message.name ?? 'Error' }));
+        } else reject(fromWire(message.error));
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`validation worker exited with code ${code}`)));

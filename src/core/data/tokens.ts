@@ -11,6 +11,7 @@ import { MAX_CONFIG_BYTES, MAX_TOKENIZER_BYTES, readJsonFile } from '../io/regul
 import { checkTokenizerRegexes } from '../model/tokenizerRegex';
 import { ExactTokenCounter } from './records';
 import { ValidationOptions } from './types';
+import { InputError } from '../../shared/errors';
 
 export interface LoadedTokenizer extends ExactTokenCounter {
   path: string;
@@ -78,7 +79,7 @@ export function tokenCounter(options: ValidationOptions): Promise<ExactTokenCoun
   if (!loaded) {
     const path = options.tokenizerPath;
     loaded = loadTokenizer(path).catch((error: Error) => {
-      throw Object.assign(new Error(`cannot load tokenizer '${path}': ${error.message}`), { code: 'ETOKENIZER' });
+      throw new InputError('tokenizer', `cannot load tokenizer '${path}': ${error.message}`);
     });
     tokenizerCache.set(options.tokenizerPath, loaded);
     loaded.catch(() => tokenizerCache.delete(options.tokenizerPath!));

@@ -6,6 +6,7 @@ import { JsonlValidator, readChunks } from './jsonl';
 import type { RangeJob, RangeResult, WorkerMessage } from './parallel';
 import { RecordPipeline } from './pipeline';
 import { tokenCounter } from './tokens';
+import { toWire } from '../../shared/errors';
 
 const DEFAULT_CONTEXT_LIMIT = 4096;
 const CHUNK_BYTES = 1 << 20;
@@ -50,6 +51,6 @@ if (!isMainThread && parentPort) {
       const s = result.state;
       parentPort!.postMessage(result, [s.lengths.buffer, s.lengthLines.buffer, s.lengthColumns.buffer, s.duplicates.buffer] as ArrayBuffer[]);
     },
-    (error: Error & { code?: string }) => parentPort!.postMessage({ type: 'error', message: error.message, code: error.code, name: error.name } satisfies WorkerMessage),
+    (error: unknown) => parentPort!.postMessage({ type: 'error', error: toWire(error) } satisfies WorkerMessage),
   );
 }

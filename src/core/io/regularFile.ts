@@ -4,13 +4,12 @@
 // whatever the path points to later. Whole-file reads are capped, so a huge file is refused before
 // it is allocated.
 import { closeSync, constants, createReadStream, fstatSync, openSync, promises as fsp, readSync, ReadStream, Stats } from 'node:fs';
+import { InputError } from '../../shared/errors';
 
 /** Unusable input (not a regular file, over a size limit): one line for the user, exit status 2. */
-export class InputFileError extends Error {
-  readonly code = 'EINPUT';
+export class InputFileError extends InputError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InputFileError';
+    super('input-file', message);
   }
 }
 

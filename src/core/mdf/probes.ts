@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { MAX_CONFIG_BYTES, readRegularFileSync } from '../io/regularFile';
 import { basename, dirname, join, resolve } from 'node:path';
+import { InputError } from '../../shared/errors';
 
 export const PROBE_SCHEMA = 'preflight.probes/1';
 
@@ -37,12 +38,12 @@ export interface ProbeSuite {
   behaviours: Behaviour[];
 }
 
-export class ProbeSuiteError extends Error {
+export class ProbeSuiteError extends InputError {
   constructor(
     readonly file: string,
     readonly problems: string[],
   ) {
-    super(`${file}: invalid probe suite:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('probe-suite', `${file}: invalid probe suite:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 

@@ -4,6 +4,7 @@
 // 14B checkpoint never sits in memory whole.
 import { promises as fsp } from 'node:fs';
 import { openRegular } from '../io/regularFile';
+import { InputError } from '../../shared/errors';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 export const SUPPORTED_SAFETENSORS_DTYPES: SafetensorsDtype[] = ['F32', 'F16', 'BF16'];
@@ -39,8 +40,10 @@ export const MAX_WHOLE_TENSOR_ELEMENTS = 2 ** 28;
 /** Bytes read per call when streaming a tensor (fs reads must stay under 2 GiB each). */
 export const READ_CHUNK_BYTES = 64 * 2 ** 20;
 
-export class SafetensorsError extends Error {
-  readonly code = 'EINPUT';
+export class SafetensorsError extends InputError {
+  constructor(message: string) {
+    super('input-file', message);
+  }
 }
 
 export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
