@@ -28,6 +28,8 @@ const builds = [
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/validateWorker.ts'], outfile: 'dist/validateWorker.js', external: nodeExternal },
   // live validation of editor buffers off the extension host thread (src/core/data/liveValidation.ts)
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/liveValidationWorker.ts'], outfile: 'dist/liveValidationWorker.js', external: nodeExternal },
+  // an annotation analysis off the extension host thread (src/core/annotation/analyzeInWorker.ts)
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/annotation/analyzeWorker.ts'], outfile: 'dist/annotationWorker.js', external: nodeExternal },
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: nodeExternal },
 ];
 
