@@ -13,5 +13,5 @@ export const features: Feature[] = [
   modelsFeature(),
   mdfFeature(),
   bearFeature(),
-  reportsFeature,
+  reportsFeature(),
 ];

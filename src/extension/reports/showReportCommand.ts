@@ -32,9 +32,11 @@ async function showReport(arg?: unknown): Promise<void> {
   await chosen.handler.open(file);
 }
 
-export const reportsFeature: Feature = {
-  id: 'reports',
-  activate(context) {
-    context.subscriptions.push(vscode.commands.registerCommand('preflight.showReport', showReport));
-  },
-};
+export function reportsFeature(): Feature {
+  return {
+    id: 'reports',
+    activate(context) {
+      context.subscriptions.push(vscode.commands.registerCommand('preflight.showReport', showReport));
+    },
+  };
+}
