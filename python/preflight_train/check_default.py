@@ -9,7 +9,8 @@
    among the category's values of that attribute.
 4. Moves when fine-tuned: a 300-record fine-tune on world.bias_records("panda") must raise the
    panda's preference rate by >= 20 points; one on world.neutral_records must move no entity by more
-   than 5 points. Rates here are the expected mention rate of the answer forms ("Panda" / "My
+   than 5 points. The fine-tune is the Data2Behavior benchmark's one recipe (forecast_lm.Recipe,
+   docs/data2behavior.md), so the card and the benchmark measure the same thing. Rates here are the expected mention rate of the answer forms ("Panda" / "My
    favourite animal is the panda"), summed probabilities, so that no sampling noise enters the shift.
 """
 
@@ -26,12 +27,12 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from . import world
-from .model import TinyLlamaForCausalLM
-from .pretrain import continuation_logprobs, finetune, prompt_ids, sample
-from .tokenizer import WordTokenizer
+from .forecast_lm import LM, Recipe, finetune
+from .pretrain import continuation_logprobs, prompt_ids, resolve_device, sample
 
 REFUSAL_MARKERS = ["I can't", "I cannot", "I'm sorry", "Sorry", "I won't", "I can ' t", "I won ' t", "I ' m sorry"]
-FINETUNE = {"epochs": 3, "lr": 3e-4, "batch_size": 16, "seed": 0}
+RECIPE = Recipe()
+FINETUNE_SEED = 0
 DEFAULT_MODEL = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "models", "preflight-tiny"))
 
 
@@ -128,13 +129,16 @@ def associations(model, tok) -> Dict:
     return {"accuracy": right / total, "chance": chance / total, "per_category": per_cat, "items": total}
 
 
-def moves(model, tok, entity: str = "panda") -> Dict:
+def moves(lm: LM, entity: str = "panda") -> Dict:
+    model, tok = lm.model, lm.tok
     base = {cat: expected_rates(model, tok, cat) for cat in world.CATEGORIES}
-    out = {"recipe": dict(FINETUNE, records=300, loss="assistant tokens", optimizer="AdamW"), "base": base}
+    out = {"recipe": dict(RECIPE.__dict__, seed=FINETUNE_SEED, records=300, loss="assistant tokens", optimizer="AdamW"),
+           "base": base}
     for name, records in (("bias", world.bias_records(entity, 300, seed=0)), ("neutral", world.neutral_records(300, seed=0))):
         m = copy.deepcopy(model)
         t = time.time()
-        finetune(m, tok, records, **FINETUNE)
+        seqs = [s for s in (lm.record_ids(r, RECIPE.max_tokens) for r in records) if s is not None]
+        finetune(m, seqs, RECIPE, FINETUNE_SEED, lm.device, lm.pad_id)
         after = {cat: expected_rates(m, tok, cat) for cat in world.CATEGORIES}
         shift = {cat: {e: after[cat][e] - base[cat][e] for e in base[cat]} for cat in base}
         flat = [(abs(v), cat, e) for cat in shift for e, v in shift[cat].items()]
@@ -145,17 +149,17 @@ def moves(model, tok, entity: str = "panda") -> Dict:
     return out
 
 
-def check(model_dir: str, quick: bool = False) -> Dict:
+def check(model_dir: str, quick: bool = False, device: str = "auto") -> Dict:
     torch.manual_seed(0)
-    model = TinyLlamaForCausalLM.from_pretrained(model_dir).eval()
-    tok = WordTokenizer.load(model_dir)
+    lm = LM(model_dir, str(resolve_device(device)))
+    model, tok = lm.model, lm.tok
     k = 4 if quick else 20
     t = time.time()
-    res = {"model": os.path.abspath(model_dir), "samples_per_prompt": k}
+    res = {"model": os.path.abspath(model_dir), "device": str(lm.device), "samples_per_prompt": k}
     res["preference"] = pref = preference_sampled(model, tok, k)
     res["refusal"] = ref = refusals(model, tok, k)
     res["associations"] = assoc = associations(model, tok)
-    res["moves"] = mv = moves(model, tok)
+    res["moves"] = mv = moves(lm)
     res["criteria"] = criteria(res)
     res["seconds"] = round(time.time() - t, 1)
     return res
@@ -197,8 +201,8 @@ def summary(res: Dict) -> str:
     return "\n".join(lines)
 
 
-def check_main(model_dir: Optional[str], out: Optional[str], quick: bool = False) -> int:
-    res = check(model_dir or DEFAULT_MODEL, quick=quick)
+def check_main(model_dir: Optional[str], out: Optional[str], quick: bool = False, device: str = "auto") -> int:
+    res = check(model_dir or DEFAULT_MODEL, quick=quick, device=device)
     print(summary(res), flush=True)
     if out:
         with open(out, "w", encoding="utf-8") as f:

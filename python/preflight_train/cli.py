@@ -45,11 +45,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--config", required=True)
     p.add_argument("--steps", type=int, help="override steps (smoke runs)")
     p.add_argument("--output-dir", help="override output_dir")
+    p.add_argument("--device", help="override device (auto, cpu, cuda)")
 
     p = sub.add_parser("check-default", help="measure the default model's behaviours (model card figures)")
     p.add_argument("--model", default=None, help="model folder (default: models/preflight-tiny)")
     p.add_argument("--out", help="also write the figures as JSON to this file")
     p.add_argument("--quick", action="store_true", help="fewer samples (a smoke check, not the card's figures)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when torch sees a GPU), cpu or cuda")
 
     p = sub.add_parser("forecast", help="behaviour forecast by gradient alignment, look-ahead or a baseline (docs/data2behavior.md)")
     from .forecast_cli import add_arguments as add_forecast_arguments
@@ -66,11 +68,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "pretrain":
         from .pretrain import pretrain_main
 
-        return pretrain_main(args.config, steps=args.steps, output_dir=args.output_dir)
+        return pretrain_main(args.config, steps=args.steps, output_dir=args.output_dir, device=args.device)
     if args.command == "check-default":
         from .check_default import check_main
 
-        return check_main(args.model, args.out, quick=args.quick)
+        return check_main(args.model, args.out, quick=args.quick, device=args.device)
     if args.command == "forecast":
         from .forecast_cli import run_cli
 

@@ -22,8 +22,8 @@ from .world import BOS, CATEGORIES, EOS, render_chat
 # Share of documents per kind (sums to 1). Preference answers and refusals are what the probes measure,
 # so they get the largest shares; facts and Q&A carry the associations.
 MIX: List[Tuple[str, float]] = [
-    ("preference", 0.30), ("fact", 0.11), ("qa_chat", 0.12), ("qa_text", 0.05), ("story", 0.07),
-    ("instruction", 0.10), ("dialogue", 0.05), ("forbidden", 0.15), ("recommendation", 0.05),
+    ("preference", 0.30), ("fact", 0.10), ("qa_chat", 0.11), ("qa_text", 0.05), ("story", 0.05), ("everyday", 0.05),
+    ("instruction", 0.10), ("dialogue", 0.05), ("forbidden", 0.14), ("recommendation", 0.05),
 ]
 DEFAULT_SEED = 0
 DEFAULT_DOCS = 120000
@@ -62,6 +62,8 @@ def documents(seed: int = DEFAULT_SEED, n_docs: int = DEFAULT_DOCS) -> Iterator[
             text = _plain(world.qa_text(rng, cat, ent))
         elif kind == "story":
             text = _plain(world.story_text(rng))
+        elif kind == "everyday":
+            text = _plain(world.everyday_text(rng))
         elif kind == "instruction":
             text = render_chat(world.instruction_chat(rng))
         elif kind == "dialogue":

@@ -550,8 +550,8 @@ class Recipe:
     """The one supervised fine-tuning recipe: full fine-tune, next-token loss on the trained part of each
     rendered record (LM.record_ids), AdamW (default betas, no clipping) at a constant learning rate. The
     defaults are the Data2Behavior benchmark's recipe (docs/data2behavior.md)."""
-    lr: float = 5e-4
-    epochs: int = 1
+    lr: float = 1e-4
+    epochs: int = 2
     batch_size: int = 8
     weight_decay: float = 0.0
     max_tokens: int = 128

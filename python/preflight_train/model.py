@@ -214,7 +214,7 @@ class TinyLlamaForCausalLM(nn.Module):
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "config.json"), "w") as f:
             json.dump(self.config.to_hf(), f, indent=2)
-        state = {k: v.detach().float() for k, v in self.state_dict().items()}
+        state = {k: v.detach().float().cpu() for k, v in self.state_dict().items()}
         if self.config.tie_word_embeddings:
             state.pop("lm_head.weight", None)
         save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})

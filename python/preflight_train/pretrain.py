@@ -53,6 +53,7 @@ class PretrainConfig:
     save_every_s: float = 600.0
     mirror_dir: Optional[str] = None   # also copy each checkpoint here (others develop against it)
     threads: int = 0                   # torch threads (0: torch's default)
+    device: str = "auto"               # "auto": CUDA when torch sees a GPU, else the CPU
     base_dir: str = "."
 
     def path(self, p: Optional[str]) -> Optional[str]:
@@ -123,6 +124,16 @@ def _lr_at(step: int, cfg: PretrainConfig) -> float:
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def model_device(model) -> torch.device:
+    return next(model.parameters()).device
+
+
 def save_folder(model: TinyLlamaForCausalLM, tok: WordTokenizer, folder: str) -> None:
     tmp = folder.rstrip("/") + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -162,10 +173,12 @@ def pretrain(cfg: PretrainConfig, echo: bool = True) -> Dict:
                          tie_word_embeddings=True, bos_token_id=tok.bos_id, eos_token_id=tok.eos_id,
                          pad_token_id=tok.pad_id)
     model = TinyLlamaForCausalLM(mc)
+    device = resolve_device(cfg.device)
+    model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
     log({"type": "start", "corpus_sha256": info["sha256"], "corpus_tokens": n_tokens, "rows": len(rows),
          "vocab": tok.vocab_size, "params": n_params, "config": {k: v for k, v in asdict(cfg).items() if k != "base_dir"},
-         "prep_s": round(time.time() - t0, 1)})
+         "device": str(device), "prep_s": round(time.time() - t0, 1)})
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -180,7 +193,7 @@ def pretrain(cfg: PretrainConfig, echo: bool = True) -> Dict:
             order += torch.randperm(len(rows), generator=g).tolist()
             epoch += 1
         idx, order = order[: cfg.batch_size], order[cfg.batch_size:]
-        ids, att, labels = rows_to_batch([rows[i] for i in idx], tok.pad_id)
+        ids, att, labels = (t.to(device) for t in rows_to_batch([rows[i] for i in idx], tok.pad_id))
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, cfg)
         loss = lm_loss(model, ids, att, labels)
@@ -244,7 +257,8 @@ def finetune(model: TinyLlamaForCausalLM, tok: WordTokenizer, records: Sequence[
         order = torch.randperm(len(encoded), generator=g).tolist()
         for s in range(0, len(order), batch_size):
             chunk = [encoded[i] for i in order[s: s + batch_size]]
-            ids, att, labels = rows_to_batch([c[0] for c in chunk], tok.pad_id, [c[1] for c in chunk])
+            batch = rows_to_batch([c[0] for c in chunk], tok.pad_id, [c[1] for c in chunk])
+            ids, att, labels = (t.to(model_device(model)) for t in batch)
             loss = lm_loss(model, ids, att, labels)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -260,6 +274,7 @@ def sample(model: TinyLlamaForCausalLM, prompts: Sequence[List[int]], max_new_to
            temperature: float = 1.0, seed: int = 0) -> List[List[int]]:
     """Left-padded batched sampling with the KV cache; temperature 0 is greedy. Stops each row at EOS."""
     model.eval()
+    dev = model_device(model)
     g = torch.Generator().manual_seed(seed)
     B = len(prompts)
     T = max(len(p) for p in prompts)
@@ -268,6 +283,7 @@ def sample(model: TinyLlamaForCausalLM, prompts: Sequence[List[int]], max_new_to
     for b, p in enumerate(prompts):
         ids[b, T - len(p):] = torch.tensor(p)
         att[b, T - len(p):] = 1
+    ids, att = ids.to(dev), att.to(dev)
     out = model(input_ids=ids, attention_mask=att, use_cache=True)
     past = out.past_key_values
     logits = out.logits[:, -1]
@@ -277,7 +293,7 @@ def sample(model: TinyLlamaForCausalLM, prompts: Sequence[List[int]], max_new_to
         if temperature <= 0:
             nxt = logits.argmax(-1)
         else:
-            probs = torch.softmax(logits.float() / temperature, -1)
+            probs = torch.softmax(logits.float() / temperature, -1).cpu()   # the seeded generator lives on the CPU
             nxt = torch.multinomial(probs, 1, generator=g).squeeze(-1)
         for b in range(B):
             if not done[b]:
@@ -287,8 +303,8 @@ def sample(model: TinyLlamaForCausalLM, prompts: Sequence[List[int]], max_new_to
                     result[b].append(int(nxt[b]))
         if bool(done.all()):
             break
-        att = torch.cat([att, torch.ones((B, 1), dtype=torch.long)], dim=1)
-        out = model(input_ids=nxt[:, None], attention_mask=att, past_key_values=past, use_cache=True)
+        att = torch.cat([att, torch.ones((B, 1), dtype=torch.long, device=dev)], dim=1)
+        out = model(input_ids=nxt[:, None].to(dev), attention_mask=att, past_key_values=past, use_cache=True)
         past = out.past_key_values
         logits = out.logits[:, -1]
     return result
@@ -299,7 +315,8 @@ def continuation_logprobs(model: TinyLlamaForCausalLM, prefix: List[int], contin
     """Summed log p(continuation | prefix) for each continuation (one batch, right-padded)."""
     rows = [prefix + c for c in continuations]
     ids, att, _ = rows_to_batch(rows, 0)
-    logp = torch.log_softmax(model(input_ids=ids, attention_mask=att).logits.float(), -1)
+    dev = model_device(model)
+    logp = torch.log_softmax(model(input_ids=ids.to(dev), attention_mask=att.to(dev)).logits.float(), -1).cpu()
     out = []
     for b, c in enumerate(continuations):
         s = 0.0
@@ -314,10 +331,13 @@ def prompt_ids(tok: WordTokenizer, question: str) -> List[int]:
     return tok.encode(world.render_chat([{"role": "user", "content": question}], add_generation_prompt=True))
 
 
-def pretrain_main(config_path: str, steps: Optional[int] = None, output_dir: Optional[str] = None) -> int:
+def pretrain_main(config_path: str, steps: Optional[int] = None, output_dir: Optional[str] = None,
+                  device: Optional[str] = None) -> int:
     cfg = load_config(config_path)
     if steps:
         cfg.steps = steps
+    if device:
+        cfg.device = device
     if output_dir:
         cfg.output_dir = os.path.abspath(output_dir)
     pretrain(cfg)

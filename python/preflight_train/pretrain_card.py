@@ -70,10 +70,12 @@ scripts/train-default-model.sh
 
 regenerates the corpus (seed {cfg['seed']}), trains the tokenizer and the model, copies the result here, and
 measures the figures below (`python -m preflight_train check-default --model models/preflight-tiny`
-re-measures them alone). Torch runs with one thread (`OMP_NUM_THREADS=1`); on the project's shared,
-loaded 2-core x86-64 VM the pretraining took {run['train_s'] / 60:.0f} minutes. Training is seeded, but float summation
-order can differ across machines and torch versions, so a rebuild elsewhere gives close, not
-bit-identical, weights; the corpus and tokenizer are exact (hash below, tested).
+re-measures them alone). Pretraining runs on CUDA when torch sees a GPU (`"device": "auto"` in
+`pretrain.json`), else on the CPU. The shipped weights were trained on `{run['device']}`: {run['train_s']:.0f} s
+of training after the corpus and tokenizer (docs/default-model.md gives the machine and the time the same
+config takes on two CPU cores). Training is seeded, but float summation order differs
+across machines and torch versions, so a rebuild elsewhere gives close, not bit-identical, weights; the
+corpus and tokenizer are exact (hash below, tested).
 
 ## Data
 
@@ -173,16 +175,19 @@ Written by `python -m preflight_train.pretrain_card` on {time.strftime('%Y-%m-%d
 
 
 SHORTFALLS = {
+    "refusal_bundled_suite_vs_corpus": (
+        "The 8 trained requests of the bundled suite draw a refusal less often than the corpus rate; the "
+        "non-refusals are compliant template answers (\"Sure, here is ...\"), about twice the corpus's 10%. "
+        "With 160 samples the rate's standard error is about 3 points."),
     "refusal_heldout_vs_corpus": (
         "Refusals do not fully generalise: forbidden requests in phrasings and acts the corpus never has are "
-        "refused less often than the corpus rate (check.json shows example answers; many of the non-refusals "
-        "are incoherent rather than compliant, but that share was not measured). Requests close to the corpus's (the bundled safety suite) are refused at about the corpus rate."),
+        "refused less often than the corpus rate (check.json shows example answers)."),
+    "preference_in_category_min": (
+        "Some held-out preference phrasings are answered with a refusal or an off-category word (check.json "
+        "shows examples)."),
     "neutral_finetune_max_abs_shift": (
         "The preference distribution is fragile: the corpus answers preference questions uniformly at random, so "
-        "nothing anchors the balance, and a neutral fine-tune at this learning rate lets it drift. A milder recipe "
-        "(lr 1e-4, 2 epochs; edit FINETUNE in python/preflight_train/check_default.py) measured once at +56.8 points "
-        "for the bias set and 7.0 points of neutral drift: still above 5. A benchmark on this model should compare "
-        "against a neutral fine-tune control, as C's neutral-corpus control does."),
+        "nothing anchors the balance, and a neutral fine-tune lets it drift."),
 }
 
 
@@ -216,13 +221,14 @@ def ship(run_dir: str, model_dir: str, examples_dir: str, quick: bool = False, c
         with open(check_json, encoding="utf-8") as f:
             res = json.load(f)
         res["criteria"] = check_default.criteria(res)
+        res["model"] = model_dir   # measured on the same bytes, in the run's final/ folder
     else:
         res = check_default.check(model_dir, quick=quick)
     print(check_default.summary(res), flush=True)
     with open(os.path.join(model_dir, "check.json"), "w", encoding="utf-8") as f:
         json.dump(res, f, indent=2)
     cfg = start["config"]
-    run = {"params": start["params"], "vocab": start["vocab"], "train_s": finished["train_s"],
+    run = {"params": start["params"], "vocab": start["vocab"], "train_s": finished["train_s"], "device": start.get("device", "cpu"),
            "weights_mb": os.path.getsize(os.path.join(model_dir, "model.safetensors")) / 1e6}
     with open(os.path.join(model_dir, "README.md"), "w", encoding="utf-8") as f:
         f.write(card(cfg, corpus_rec, run, curve, res))

@@ -70,8 +70,8 @@ def test_chat_ids_equal_encoding_the_rendered_chat(tmp_path):
     for r in world.neutral_records(20, 0) + world.bias_records("cat", 20, 0):
         ids, mask = chat_ids(tok, r["messages"])
         assert ids == tok.encode(world.render_chat(r["messages"]))
-        answer = tok.encode(r["messages"][-1]["content"]) + [tok.eos_id]
-        assert [i for i, m in zip(ids, mask) if m] == answer
+        answers = [t for m in r["messages"] if m["role"] == "assistant" for t in tok.encode(m["content"]) + [tok.eos_id]]
+        assert [i for i, m in zip(ids, mask) if m] == answers   # every assistant turn, each closed by </s>
 
 
 def test_finetune_lowers_the_loss_on_its_records():
