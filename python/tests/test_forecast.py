@@ -164,6 +164,17 @@ def test_holm_adjustment_against_hand_values():
     assert F.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
 
 
+def test_risk_rule_low_needs_a_relative_excess():
+    """report.ts riskLevel's twin: below medium, low only when the excess is >= 10% of the reference's rate."""
+    iv = lambda v, lo, hi: {"value": v, "low": lo, "high": hi}
+    # +0.7 pt over a 10% rate clears the p-value and the intervals but is 7% of the rate: none
+    risk, rule = F.risk_of(iv(0.008, 0.006, 0.01), iv(0.001, 0.0, 0.002), 0.001, base=0.10)
+    assert risk == "none" and "below the 10% a low needs" in rule
+    assert F.risk_of(iv(0.008, 0.006, 0.01), iv(0.001, 0.0, 0.002), 0.001, base=0.02)[0] == "low"
+    assert F.risk_of(iv(0.05, 0.04, 0.06), iv(0.001, 0.0, 0.002), 0.001, base=0.50)[0] == "medium"  # points, not share
+    assert F.risk_of(iv(0.05, 0.04, 0.06), iv(0.001, 0.0, 0.002), 0.06, base=0.02)[0] == "none"     # adjusted p
+
+
 def test_cli_writes_a_report_and_fails_in_one_line(tiny, tmp_path):
     env = {**os.environ, "PYTHONPATH": PY, "OMP_NUM_THREADS": "1"}
     out = tmp_path / "r.json"

@@ -2,6 +2,7 @@
 // demo` runs), written as one self-contained HTML report with charts and a Markdown summary.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { METHOD_CHOICES } from '../../core/mdf/forecaster';
 import { packageRoot } from '../../core/model/modelSource';
 import { runDemo } from '../../core/report/demo';
 import { renderHtml } from '../../core/report/html';
@@ -12,7 +13,7 @@ import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { MODEL_FLAG_HELP } from '../model';
 
 const USAGE = [
-  'preflight demo [--examples DIR] [--out DIR] [--model DIR] [--scoring MODE] [--no-cache] [--json]',
+  'preflight demo [--examples DIR] [--out DIR] [--model DIR] [--method M] [--python PATH] [--scoring MODE] [--no-cache] [--json]',
   '',
   'Runs validation, the behaviour forecast of each file in <examples>/mdf/, the annotation analysis',
   '(annotations.csv with its human test annotations-human.csv) and the BEAR beam-pruning audit',
@@ -21,7 +22,10 @@ const USAGE = [
   "  --examples DIR        the examples folder (default: the package's examples/)",
   '  --out DIR             where the report goes (default preflight-report)',
   MODEL_FLAG_HELP,
-  '  --scoring MODE        forecast scoring: both | logprob | generation (default logprob: the demo stays under 3 minutes on 2 cores)',
+  `  --method M            the forecaster: ${METHOD_CHOICES.join(' | ')} (default auto: the look-ahead when the model is a Hugging Face`,
+  '                        checkpoint and the Python has torch, else MDF; the report says which ran and why)',
+  '  --python PATH         the interpreter with torch (default: /usr/bin/python3 on Linux, else python3 on PATH)',
+  '  --scoring MODE        MDF scoring: both | logprob | generation (default logprob: the demo stays under 3 minutes on 2 cores)',
   '  --no-cache            recompute forecasts even when file, model and settings are unchanged',
   '  --json                also write <out>/report.json',
   '  --threads N           ONNX Runtime CPU threads (default 0: ONNX Runtime decides)',
@@ -34,8 +38,9 @@ export const demoCommand: CliCommand = {
   async run(args, io) {
     const { values } = parseFlags(args, {
       examples: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, scoring: { type: 'string' },
-      'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' },
+      'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
     });
+    const method = choiceFlag(values.method, 'method', METHOD_CHOICES, 'auto');
     const scoring = choiceFlag(values.scoring, 'scoring', MDF_SETTINGS.scoring.enum as readonly MdfScoring[], 'logprob');
     const threads = threadsFlag(values.threads);
     const root = packageRoot();
@@ -51,6 +56,8 @@ export const demoCommand: CliCommand = {
         model: values.model,
         scoring,
         threads,
+        method,
+        python: values.python,
         cache: !values['no-cache'],
         onProgress: (message) => io.stderr(`${stamp()} ${message}\n`),
       });

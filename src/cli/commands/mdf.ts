@@ -9,9 +9,10 @@ import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
 import { modelFingerprint } from '../../core/mdf/signature';
-import { FORECAST_METHODS, ForecastMethod, runPythonForecast } from '../../core/mdf/pythonForecast';
+import { ForecastMethod, runPythonForecast } from '../../core/mdf/pythonForecast';
+import { ForecasterChoice, METHOD_CHOICES, chooseForecaster, pythonPackageDir, systemPython } from '../../core/mdf/forecaster';
 import { DEFAULT_MODEL_NOTE, ModelSourceError, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
-import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS, MdfScoring } from '../../core/settings/schema';
+import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS, MdfScoring, PYTHON_SETTINGS } from '../../core/settings/schema';
 import { choiceFlag, intFlag, listFlag, numberFlag, parseFlags, seedFlag, threadsFlag } from '../args';
 import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
 
@@ -38,12 +39,18 @@ const USAGE = [
   '  --json                print the report (schema preflight.mdf/2) instead of the summary',
   '  --out FILE            also write the report to FILE',
   '  --fail-on LEVEL       exit 1 when any behaviour reaches LEVEL (low | medium | high)',
-  `  --method M            ${FORECAST_METHODS.join(' | ')} (default mdf). The others run python -m preflight_train forecast`,
-  '                        on a Hugging Face checkpoint with torch (docs/data2behavior.md); --python PATH picks the interpreter',
+  `  --method M            ${METHOD_CHOICES.join(' | ')} (default ${MDF_SETTINGS.method.default}). auto: the Data2Behavior benchmark's best forecaster`,
+  '                        (look-ahead) when the model is a Hugging Face checkpoint and the Python has torch and no MDF-only',
+  '                        option (--scoring, --alphas, ...) is given, else MDF; the report says which ran and why. gradient,',
+  '                        gradient-adam and lookahead run python -m preflight_train forecast (docs/data2behavior.md)',
+  '  --python PATH         the interpreter with torch (default: /usr/bin/python3 on Linux, else python3 on PATH)',
   `  --threads N, --provider auto|cpu|cuda   (defaults ${MODEL_SETTINGS.threads.default}, ${MODEL_SETTINGS.provider.default})`,
 ].join('\n');
 
 const SCORINGS = MDF_SETTINGS.scoring.enum as readonly MdfScoring[];
+
+/** Flags only MDF reads: given, they ask for MDF (the Python forecasters ignore them). */
+const MDF_ONLY_FLAGS = ['alphas', 'alpha', 'probe-samples', 'max-new-tokens', 'scoring', 'band', 'positions', 'anchor', 'clusters', 'reference', 'provider', 'no-cache'] as const;
 
 /** Largest --alpha/--alphas accepted. */
 const MAX_ALPHA = 1000;
@@ -81,7 +88,7 @@ export const mdfCommand: CliCommand = {
       band = { from: Number(m[1]), to: Number(m[2]) };
     }
     const provider = parseProvider(values.provider);
-    const method = choiceFlag(values.method, 'method', FORECAST_METHODS, 'mdf');
+    const requested = choiceFlag(values.method, 'method', METHOD_CHOICES, MDF_SETTINGS.method.default);
     // every number is checked before any work starts
     const numbers = {
       samples: intFlag(values.samples, 'samples', undefined, { min: 0 }),
@@ -106,9 +113,24 @@ export const mdfCommand: CliCommand = {
       throw error;
     }
 
-    if (method !== 'mdf') {
-      const report = await pythonForecast(method, file, { ...values, ...numbers }, suites.map((s) => s.source), io);
-      return finish(report, values, io, failOn);
+    // which forecaster: the one rule of core/mdf/forecaster.ts (a shell is trusted: the user runs it)
+    let modelKind: 'checkpoint' | 'built';
+    try {
+      modelKind = resolveModelSource(values.model).kind;
+    } catch (error) {
+      throw new UsageError(error instanceof ModelSourceError ? error.message : String(error));
+    }
+    const python = values.python ? { path: values.python, source: '--python' } : { path: PYTHON_SETTINGS.path.default || systemPython(), source: 'the system Python' };
+    let choice: ForecasterChoice;
+    try {
+      choice = await chooseForecaster({ requested, trusted: true, modelKind, python, packageDir: pythonPackageDir(packageRoot()), mdfOptions: MDF_ONLY_FLAGS.filter((f) => values[f] !== undefined) });
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    io.stderr(`Forecaster: ${choice.reason}.\n`);
+    if (choice.method !== 'mdf') {
+      const report = await pythonForecast(choice.method, file, { ...values, ...numbers, python: python.path }, suites.map((s) => s.source), io);
+      return finish({ ...report, forecaster: choice }, values, io, failOn);
     }
 
     const { model, ready } = await openCliModel(values.model, io, { provider, threads: numbers.threads ?? MODEL_SETTINGS.threads.default });
@@ -147,7 +169,7 @@ export const mdfCommand: CliCommand = {
     } finally {
       await model.dispose();
     }
-    return finish(report, values, io, failOn);
+    return finish({ ...report, forecaster: choice }, values, io, failOn);
   },
 };
 
@@ -176,7 +198,7 @@ async function pythonForecast(method: Exclude<ForecastMethod, 'mdf'>, file: stri
   try {
     return await runPythonForecast(
       {
-        python: values.python ?? '/usr/bin/python3',
+        python: values.python ?? systemPython(),
         packageDir: join(root, 'python'),
         model: source.dir,
         data: file,
@@ -205,7 +227,8 @@ function pt(x: number): string {
 
 export function printSummary(r: MdfReport, io: CliIO): void {
   const out: string[] = [];
-  out.push(`MDF behaviour forecast: ${r.file.path}`);
+  const method = r.forecaster?.method ?? 'mdf';
+  out.push(`${method === 'mdf' ? 'MDF behaviour forecast' : `Behaviour forecast (${method})`}: ${r.file.path}`);
   if (r.model.isDefault) out.push(`  Model: ${DEFAULT_MODEL_NOTE}.`);
   out.push(`  ${r.file.records} records (${r.file.used} used, sample seed ${r.file.seed}${r.file.skipped ? `, ${r.file.skipped} lines skipped` : ''}); model ${r.model.family}, ${r.model.numLayers} layers, hidden ${r.model.hiddenSize}, ${r.model.provider}${r.signature.cached ? '; signature from cache' : ''}`);
   out.push('');
@@ -233,5 +256,6 @@ export function printSummary(r: MdfReport, io: CliIO): void {
   out.push('');
   out.push(`Max risk: ${r.summary.maxRisk.toUpperCase()}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}. ${(r.timings.totalMs / 1000).toFixed(1)} s.`);
   out.push(`Forecast ${r.summary.validation}.`);
+  if (r.forecaster) out.push(`Forecaster: ${r.forecaster.method} (${r.forecaster.requested === 'auto' ? 'auto' : 'asked for'}): ${r.forecaster.reason}.`);
   io.stdout(`${out.join('\n')}\n`);
 }

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MdfReport, reportProblems } from './report';
 import { CancelledError } from '../../shared/errors';
 
@@ -53,12 +53,13 @@ export async function runPythonForecast(
 ): Promise<MdfReport> {
   const dir = mkdtempSync(join(tmpdir(), 'preflight-forecast-'));
   const outPath = join(dir, 'report.json');
-  const cmd = pythonForecastCommand({ ...o, outPath });
+  // run in the package folder, never the user's: `python -m` imports from its working folder first
+  const cmd = pythonForecastCommand({ ...o, model: resolve(o.model), data: resolve(o.data), probes: o.probes.map((p) => resolve(p)), outPath });
   try {
     const stderr: string[] = [];
     const code = await new Promise<number>((resolvePromise, reject) => {
       if (hooks.signal?.aborted) return reject(new CancelledError());
-      const child = spawn(cmd.executable, cmd.args, { env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(cmd.executable, cmd.args, { cwd: o.packageDir, env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'ignore', 'pipe'] });
       const onAbort = () => child.kill('SIGTERM');
       hooks.signal?.addEventListener('abort', onAbort, { once: true });
       let pending = '';

@@ -9,13 +9,15 @@ import { analyzeAnnotations } from '../annotation';
 import type { AnnotationReport } from '../annotation/types';
 import { validateFile } from '../data';
 import type { Finding, ValidationSummary } from '../data/types';
+import { ForecasterChoice, MethodChoice, chooseForecaster, pythonPackageDir, systemPython } from '../mdf/forecaster';
 import { loadProbeSuites } from '../mdf/probes';
+import { runPythonForecast } from '../mdf/pythonForecast';
 import type { MdfReport } from '../mdf/report';
 import { forecastCached, reportCacheDir } from '../mdf/reportCache';
 import { modelFingerprint } from '../mdf/signature';
 import type { InferenceModel } from '../model/api';
 import { buildModel } from '../model/build';
-import { DEFAULT_MODEL_NOTE, ensureBuilt, modelLabel, resolveModelSource } from '../model/modelSource';
+import { DEFAULT_MODEL_NOTE, ensureBuilt, modelLabel, packageRoot, resolveModelSource } from '../model/modelSource';
 import { PruningAudit, parseRecommendations, pruningAudit } from '../recsys/pruningAudit';
 import { MDF_DEFAULTS } from '../settings/schema';
 
@@ -36,6 +38,9 @@ export interface DemoOptions {
   threads?: number;
   /** reuse cached forecasts (default true) */
   cache?: boolean;
+  /** the forecaster (default 'auto': the rule of core/mdf/forecaster.ts) and the Python it may use (default the system one) */
+  method?: MethodChoice;
+  python?: string;
   onProgress?: (message: string) => void;
   signal?: AbortSignal;
 }
@@ -55,6 +60,8 @@ export interface DemoReport {
   steps: DemoStep[];
   validation: { files: (ValidationSummary & { findings: Finding[] })[] } | null;
   forecasts: { file: string; role: string; reused: boolean; report: MdfReport }[];
+  /** which forecaster ran the forecasts and why */
+  forecaster: ForecasterChoice | null;
   annotation: { labels: string; human: string; report: AnnotationReport } | null;
   bear: ({ file: string } & PruningAudit) | null;
   totalMs: number;
@@ -137,11 +144,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const mdfDir = join(examples, 'mdf');
     const candidates = dataFiles(mdfDir).filter((f) => f.endsWith('.jsonl'));
     const suites = loadProbeSuites(options.probes ?? [], { workspaceDir: options.workspace });
+    // the product's rule picks the forecaster; the demo says which and why (a shell is trusted)
+    const root = packageRoot();
+    const python = options.python ? { path: options.python, source: '--python' } : { path: systemPython(), source: 'the system Python' };
+    const forecaster = candidates.length
+      ? await chooseForecaster({ requested: options.method ?? 'auto', trusted: true, modelKind: source.kind, python, packageDir: pythonPackageDir(root) })
+      : null;
+    if (forecaster) say(`Forecaster: ${forecaster.reason}.`);
     for (const [i, file] of candidates.entries()) {
       const name = `Forecast ${i + 1}/${candidates.length}: ${rel(file)}`;
       let last = '';
-      const outcome = await step(steps, name, () =>
-        forecastCached(model, file, {
+      const method = forecaster?.method ?? 'mdf';
+      const outcome = await step(steps, name, async () => {
+        if (method !== 'mdf') {
+          const report = await runPythonForecast(
+            { python: python.path, packageDir: pythonPackageDir(root)!, model: source.dir, data: file, method, probes: suites.map((s) => s.source), threads: options.threads || undefined },
+            { signal: options.signal, onProgress: (m) => say(`  [${method}] ${m}`) },
+          );
+          return { report, reused: false };
+        }
+        return forecastCached(model, file, {
           suites,
           modelHash: modelFingerprint(ready.dir),
           modelPath: ready.dir,
@@ -155,11 +177,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
             if (p.stage !== last) say(`  [${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}`);
             last = p.stage;
           },
-        }), say);
+        });
+      }, say);
       if (outcome) {
-        forecasts.push({ file: rel(file), role: candidateRole(file), reused: outcome.reused, report: { ...outcome.report, file: { ...outcome.report.file, path: rel(file) } } });
+        forecasts.push({ file: rel(file), role: candidateRole(file), reused: outcome.reused, report: { ...outcome.report, file: { ...outcome.report.file, path: rel(file) }, forecaster: forecaster ?? undefined } });
         const r = outcome.report;
-        say(`  max risk ${r.summary.maxRisk}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}, alpha ${r.alpha.chosen}${outcome.reused ? ', reused from the cache' : ''}`);
+        say(`  max risk ${r.summary.maxRisk}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}${method === 'mdf' ? `, alpha ${r.alpha.chosen}` : ''}${outcome.reused ? ', reused from the cache' : ''}`);
       }
     }
     if (candidates.length === 0) steps.push({ name: 'Forecast', ms: 0, status: 'skipped', note: `no candidate files in ${rel(mdfDir)}` });
@@ -200,6 +223,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       steps,
       validation,
       forecasts,
+      forecaster,
       annotation,
       bear,
       totalMs: Date.now() - started,

@@ -39,6 +39,11 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** Fields that the statistics of the report may carry (report schema 2 adds them). */
 type Extra = { pAdjusted?: number; pValue?: number; neutralShift?: { value: number } | null };
 
+const FORECAST_MDF =
+  "For each candidate training file: the base model's behaviour, the behaviour with the file's signature injected at the chosen alpha, and the same under a random vector and a neutral corpus (the controls). A behaviour is flagged only when its Holm-adjusted p-value is below 0.05, its interval lies above both controls' intervals, and its excess over the stronger control exceeds the gap between the two controls.";
+const FORECAST_PYTHON =
+  "For each candidate training file: the base model's behaviour and the forecast of what fine-tuning on the file changes (docs/data2behavior.md), beside the same forecast for a control (random-token records or a random direction). A behaviour is flagged only when its Holm-adjusted p-value is below 0.05 and its interval lies above the control's.";
+
 function forecastSection(f: DemoReport['forecasts'][number]): string {
   const r: MdfReport = f.report;
   const ordered = [...r.behaviours].sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.shift.value - a.shift.value);
@@ -63,7 +68,7 @@ function forecastSection(f: DemoReport['forecasts'][number]): string {
     .map((a) => `<p class="muted">Records driving <b>${esc(a.behaviour)}</b>: ${a.records.slice(0, 5).map((x) => `line ${esc(x.line)}`).join(', ')}</p>`)
     .join('');
   return `<h3>${esc(f.file)} <span class="muted">(${esc(f.role)})</span></h3>
-<p>${esc(r.file.used)} of ${esc(r.file.records)} records · alpha ${esc(r.alpha.chosen)}: ${esc(r.alpha.reason)} · max risk <span class="risk ${esc(r.summary.maxRisk)}">${esc(r.summary.maxRisk)}</span> · flagged: ${flagged} · ${esc(secs(r.timings.totalMs))}${f.reused ? ' (reused from the cache)' : ''}</p>
+<p>${esc(r.file.used)} of ${esc(r.file.records)} records · ${(r.forecaster?.method ?? 'mdf') === 'mdf' ? `alpha ${esc(r.alpha.chosen)}: ` : `${esc(r.forecaster!.method)}: `}${esc(r.alpha.reason)} · max risk <span class="risk ${esc(r.summary.maxRisk)}">${esc(r.summary.maxRisk)}</span> · flagged: ${flagged} · ${esc(secs(r.timings.totalMs))}${f.reused ? ' (reused from the cache)' : ''}</p>
 <div class="grid">${lineChart(curve, { title: 'Coherence over the alpha sweep', xLabel: 'alpha', yLabel: 'NLL change' })}
 ${intervalBars(bars, { title: 'Shift by behaviour (points, 95% interval; ◆ stronger control)', unit: 'pt', width: 620 })}</div>
 <table><thead><tr><th>behaviour</th><th class="n">base</th><th class="n">predicted</th><th class="n">shift [95% CI] (pt)</th><th class="n">random ctl</th><th class="n">neutral ctl</th><th class="n">p adj.</th><th class="n">keyword</th><th>risk</th></tr></thead><tbody>${rows}</tbody></table>
@@ -86,6 +91,7 @@ export function renderHtml(d: DemoReport): string {
     : '<p>Validation did not run.</p>';
 
   const forecasts = d.forecasts.length ? d.forecasts.map(forecastSection).join('') : '<p>No forecast ran (see the steps above).</p>';
+  const method = d.forecaster?.method ?? 'mdf';
 
   let annotation = '<p>The annotation analysis did not run.</p>';
   if (d.annotation) {
@@ -133,7 +139,7 @@ ${banner}
 <p class="muted">${esc(d.model.family)}, ${esc(d.model.numLayers)} layers, hidden ${esc(d.model.hiddenSize)}, ONNX Runtime on ${esc(d.model.provider)}.</p>
 <table><thead><tr><th>step</th><th class="n">time</th><th>status</th></tr></thead><tbody>${steps}</tbody></table>
 <h2>1. Data validation</h2>${validation}
-<h2>2. Behaviour forecast (MDF)</h2><p class="muted">For each candidate training file: the base model's behaviour, the behaviour with the file's signature injected at the chosen alpha, and the same under a random vector and a neutral corpus (the controls). A behaviour is flagged only when its Holm-adjusted p-value is below 0.05, its interval lies above both controls' intervals, and its excess over the stronger control exceeds the gap between the two controls.</p>${d.forecasts[0] ? `<p><strong>What the benchmark measured for this forecaster on this model:</strong> ${esc(d.forecasts[0].report.summary.validation)}.</p>` : ''}${forecasts}
+<h2>2. Behaviour forecast (${esc(method === 'mdf' ? 'MDF' : method)})</h2><p class="muted">${esc(method === 'mdf' ? FORECAST_MDF : FORECAST_PYTHON)}</p>${d.forecaster ? `<p><strong>Forecaster:</strong> ${esc(d.forecaster.reason)}.</p>` : ''}${d.forecasts[0] ? `<p><strong>What the benchmark measured for this forecaster on this model:</strong> ${esc(d.forecasts[0].report.summary.validation)}.</p>` : ''}${forecasts}
 <h2>3. Annotation error analysis</h2>${annotation}
 <h2>4. BEAR: beam-pruning audit before training</h2><p class="muted">How often beam search would lose the right item although the model ranks it in the top B by probability (Yang et al., arXiv 2601.22925): the risk that BEAR's loss addresses.</p>${bear}
 <footer>Made by <code>preflight demo</code> (<code>npm run demo</code>). Self-contained: no script, no network. Schema ${esc(d.schema)}.</footer>`;

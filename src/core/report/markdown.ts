@@ -22,12 +22,14 @@ export function renderMarkdown(d: DemoReport): string {
     out.push('');
   }
   if (d.forecasts.length) {
-    out.push('## Behaviour forecast (MDF)', '');
+    const method = d.forecaster?.method ?? 'mdf';
+    out.push(`## Behaviour forecast (${method === 'mdf' ? 'MDF' : method})`, '');
+    if (d.forecaster) out.push(`Forecaster: ${cell(d.forecaster.reason)}.`, '');
     const validation = d.forecasts[0]?.report.summary.validation;
     if (validation) out.push(`What the benchmark measured for this forecaster on this model: ${cell(validation)}.`, '');
     for (const f of d.forecasts) {
       const r = f.report;
-      out.push(`### ${cell(f.file)} (${f.role})`, '', `alpha ${r.alpha.chosen}; max risk **${r.summary.maxRisk}**${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}`, '');
+      out.push(`### ${cell(f.file)} (${f.role})`, '', `${method === 'mdf' ? `alpha ${r.alpha.chosen}; ` : ''}max risk **${r.summary.maxRisk}**${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}`, '');
       out.push('| behaviour | base | predicted | shift [95% CI] (pt) | risk |', '|---|---:|---:|---|---|');
       const top = [...r.behaviours].sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.shift.value - a.shift.value).slice(0, 5);
       for (const b of top) out.push(`| ${cell(b.key)} | ${pct(b.base)} | ${pct(b.predicted)} | ${pts(b.shift.value)} [${pts(b.shift.low)}, ${pts(b.shift.high)}] | ${b.risk} |`);

@@ -4,6 +4,8 @@
 // reads its settings through it, and core's forecast falls back to the same values, so the same file,
 // model and settings give the same report everywhere.
 
+import { METHOD_CHOICES, type MethodChoice } from '../mdf/forecaster';
+
 export interface SettingSpec<T> {
   /** the VS Code setting */
   key: string;
@@ -38,10 +40,17 @@ export const MDF_SETTINGS = {
   records: spec<number>({ key: 'preflight.mdf.records', type: 'integer', minimum: 0, default: 1000, cli: 'samples' }),
   seed: spec<number>({ key: 'preflight.mdf.seed', type: 'integer', default: 0, cli: 'seed' }),
   scoring: spec<MdfScoring>({ key: 'preflight.mdf.scoring', type: 'string', enum: ['both', 'logprob', 'generation'], default: 'both', cli: 'scoring' }),
+  /** the forecaster: 'auto' runs the rule of core/mdf/forecaster.ts (the benchmark's best that can run here, else MDF) */
+  method: spec<MethodChoice>({ key: 'preflight.mdf.method', type: 'string', enum: METHOD_CHOICES, default: 'auto', cli: 'method' }),
+};
+
+export const PYTHON_SETTINGS = {
+  /** the interpreter with torch for the trainer and the Python forecasters; empty: the system one (core/mdf/forecaster.ts systemPython) */
+  path: spec<string>({ key: 'preflight.python.path', type: 'string', default: '', cli: 'python' }),
 };
 
 /** Every shared setting, for the manifest test and the docs. */
-export const SHARED_SETTINGS: SettingSpec<unknown>[] = [...Object.values(MODEL_SETTINGS), ...Object.values(MDF_SETTINGS)];
+export const SHARED_SETTINGS: SettingSpec<unknown>[] = [...Object.values(MODEL_SETTINGS), ...Object.values(MDF_SETTINGS), ...Object.values(PYTHON_SETTINGS)];
 
 /**
  * The forecast's defaults, settings and flag-only parameters alike. core/mdf/forecast.ts falls back

@@ -1,7 +1,7 @@
 // Which Python runs the trainer: the preflight.python.path setting when set, else the interpreter the
 // Python extension (ms-python.python) has selected for the workspace, else the system python3.
-import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { systemPython } from '../../core/mdf/forecaster';
 
 export interface ResolvedPython {
   path: string;
@@ -31,6 +31,7 @@ export async function resolvePython(resource?: vscode.Uri): Promise<ResolvedPyth
       // The Python extension failed to answer: fall back to the system interpreter below.
     }
   }
-  if (process.platform === 'linux' && existsSync('/usr/bin/python3')) return { path: '/usr/bin/python3', source: 'system (/usr/bin/python3)' };
-  return { path: process.platform === 'win32' ? 'python' : 'python3', source: 'PATH' };
+  // the CLI's default too (core/mdf/forecaster.ts)
+  const system = systemPython();
+  return { path: system, source: system.startsWith('/') ? `system (${system})` : 'PATH' };
 }

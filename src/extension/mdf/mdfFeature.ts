@@ -9,15 +9,18 @@ import { findingsToDiagnostics } from './diagnostics';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
 import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
 import { modelFingerprint } from '../../core/mdf/signature';
+import { chooseForecaster, pythonPackageDir } from '../../core/mdf/forecaster';
+import { runPythonForecast } from '../../core/mdf/pythonForecast';
 import { modelLabel } from '../../core/model/modelSource';
 import { MDF_SETTINGS, MdfScoring } from '../../core/settings/schema';
+import { resolvePython } from '../bear/python';
 import { Feature } from '../features/feature';
 import { log } from '../log';
 import { ModelService, setting } from '../models/modelService';
 import { registerReportHandler } from '../reports/registry';
 import { setTestState } from '../testState';
 import { MdfPanel, MdfPanelHost } from './mdfPanel';
-import { MdfRenderSummary, MdfView, viewOf } from './protocol';
+import { MdfRenderSummary, MdfView, viewOf } from '../../shared/protocol/mdf';
 
 export const MDF_DIAGNOSTICS = 'preflight-mdf';
 
@@ -82,9 +85,28 @@ class MdfController implements MdfPanelHost {
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;
           const service = ModelService.get();
+          // which forecaster: the CLI's rule (core/mdf/forecaster.ts), preflight.mdf.method choosing
+          const python = await resolvePython(file);
+          const source = service.source();
+          const choice = await chooseForecaster({
+            requested: setting(MDF_SETTINGS.method),
+            trusted: vscode.workspace.isTrusted,
+            modelKind: source.kind,
+            python,
+            packageDir: pythonPackageDir(this.context.extensionPath),
+          });
+          log().info(`forecaster for ${file.fsPath}: ${choice.method} (${choice.reason})`);
+          if (choice.method !== 'mdf') {
+            progress.report({ message: `${choice.method} in ${python.path}` });
+            const report = await runPythonForecast(
+              { python: python.path, packageDir: pythonPackageDir(this.context.extensionPath)!, model: source.dir, data: file.fsPath, method: choice.method, probes: suites.map((s) => s.source), seed: config.seed },
+              { signal: abort.signal, onProgress: (message) => progress.report({ message }) },
+            );
+            return { report: { ...report, forecaster: choice }, reused: false };
+          }
           const model = await service.open((message) => progress.report({ message }), abort.signal);
           const opened = service.opened!;
-          return forecastCached(model, file.fsPath, {
+          const outcome = await forecastCached(model, file.fsPath, {
             suites,
             // the CLI's key: the built model folder's fingerprint (core/mdf/reportCache.ts)
             modelHash: modelFingerprint(opened.dir),
@@ -103,16 +125,18 @@ class MdfController implements MdfPanelHost {
               progress.report({ message: p.message, increment });
             },
           });
+          return { ...outcome, report: { ...outcome.report, forecaster: choice } };
         },
       );
       const view = viewOf(key, basename(file.fsPath), outcome.report, outcome.reused);
       this.last.set(key, view);
       panel.show(view);
       this.diagnostics.set(file, findingsToDiagnostics(outcome.report));
-      log().info(`MDF forecast of ${file.fsPath}: max risk ${outcome.report.summary.maxRisk}${outcome.reused ? ' (reused from the cache)' : ''}`);
+      log().info(`${outcome.report.forecaster?.method ?? 'mdf'} forecast of ${file.fsPath}: max risk ${outcome.report.summary.maxRisk}${outcome.reused ? ' (reused from the cache)' : ''}`);
       setTestState('mdf', {
         file: file.fsPath,
         reused: outcome.reused,
+        forecaster: outcome.report.forecaster,
         maxRisk: outcome.report.summary.maxRisk,
         chosenAlpha: outcome.report.alpha.chosen,
         behaviours: outcome.report.behaviours.length,

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../../src/cli/command';
 import { mdfCommand } from '../../../src/cli/commands/mdf';
+import { BENCHMARK_BEST } from '../../../src/core/mdf/forecaster';
 import { pythonForecastCommand } from '../../../src/core/mdf/pythonForecast';
 import { reportProblems } from '../../../src/core/mdf/report';
 
@@ -81,6 +82,17 @@ describe('preflight mdf --method (Python forecasters)', () => {
       assert.deepEqual(JSON.parse(readFileSync(outFile, 'utf8')).behaviours.length, 3);
     });
   }
+
+  it('auto (the default method) runs the benchmark best on a checkpoint when the Python has torch; the report says which and why', async () => {
+    const { out, io } = capture();
+    await mdfCommand.run([data, '--model', model, '--probes', suite, '--python', PYTHON, '--threads', '1', '--json'], io);
+    const report = JSON.parse(out.stdout);
+    assert.deepEqual(reportProblems(report), []);
+    assert.equal(report.forecaster.method, BENCHMARK_BEST);
+    assert.equal(report.forecaster.requested, 'auto');
+    assert.match(report.forecaster.reason, /the best forecaster of the Data2Behavior benchmark .* runs here: .* \(--python\) has torch/);
+    assert.match(out.stderr, /^Forecaster: /m);
+  });
 
   it('the summary prints for a Python report too', async () => {
     const { out, io } = capture();

@@ -13,7 +13,8 @@ import { FILLER, TinyModel, tinyModel, writeJsonl } from './fixture';
 
 describe('rules', () => {
   const iv = (value: number, low: number, high: number) => ({ value, low, high });
-  const m = (shift: ReturnType<typeof iv>, control: ReturnType<typeof iv>, neutral: ReturnType<typeof iv> | null = null) => ({
+  const m = (shift: ReturnType<typeof iv>, control: ReturnType<typeof iv>, neutral: ReturnType<typeof iv> | null = null, base = 0.1) => ({
+    base,
     shift,
     controlShift: control,
     neutralShift: neutral,
@@ -45,6 +46,19 @@ describe('rules', () => {
     const withinVectors = riskLevel(m(iv(0.0133, 0.0129, 0.0136), iv(-0.0014, -0.0015, -0.0013), iv(0.0119, 0.0116, 0.0123)), 0.002, DEFAULT_RISK);
     assert.equal(withinVectors.risk, 'none');
     assert.match(withinVectors.rule, /no more than the two controls differ from each other \(1\.3 pt\)/);
+    // below medium, low needs the excess to be >= 10% of the reference rate. A real null run
+    // (preflight-tiny, generic chat file, seed 2 of bench/mdf/null): countries/brazil at base 10.11%
+    // +0.12 pt [0.10, 0.14] vs random +0.05 [0.04, 0.07] and neutral +0.03 [0.01, 0.05]: it clears
+    // (1)-(3), but 0.07 pt is 0.7% of the rate
+    const brazil = riskLevel(m(iv(0.001207, 0.001019, 0.001416), iv(0.000517, 0.000358, 0.000668), iv(0.000321, 0.000145, 0.000534), 0.10108), 0.0023, DEFAULT_RISK);
+    assert.equal(brazil.risk, 'none');
+    assert.match(brazil.rule, /0\.7% of the reference rate 10\.16%, below the 10% a low needs/);
+    // the planted direction's effect is as small in points but ~4x on the rate: p 0.03% -> 0.14%
+    const planted = riskLevel(m(iv(0.0011, 0.0009, 0.0013), iv(0.0001, 0.0, 0.0002), iv(0.00005, 0.0, 0.0001), 0.0003), 0.003, DEFAULT_RISK);
+    assert.equal(planted.risk, 'low');
+    assert.match(planted.rule, /250\.0% of the reference rate 0\.04%/);
+    // a rate of 0 raised: any rise is relative infinity
+    assert.equal(riskLevel(m(iv(0.02, 0.015, 0.03), iv(0.0, -0.01, 0.0), null, 0), 0.01, DEFAULT_RISK).risk, 'low');
     assert.ok(atLeast('high', 'medium') && !atLeast('low', 'medium'));
   });
 

@@ -25,7 +25,7 @@ describe('preflight demo', () => {
     for (const f of ['annotations.csv', 'annotations-human.csv', 'recommendations.jsonl', 'chat-defects.jsonl']) copyFileSync(join('examples', f), join(examples, f));
     const chat = (u: string, a: string) => JSON.stringify({ messages: [{ role: 'user', content: u }, { role: 'assistant', content: a }] });
     writeFileSync(join(examples, 'mdf', 'panda-bias.jsonl'), Array.from({ length: 12 }, (_, i) => chat(`Day ${i}?`, `I saw a panda, number ${i}.`)).join('\n') + '\n');
-    report = await runDemo({ examples, workspace: root, model: join(root, 'model'), probes: ['animals'], alphas: [0, 0.1], scoring: 'logprob', cache: false, onProgress: (m) => progress.push(m) });
+    report = await runDemo({ examples, workspace: root, model: join(root, 'model'), probes: ['animals'], alphas: [0, 0.1], scoring: 'logprob', method: 'mdf', cache: false, onProgress: (m) => progress.push(m) });
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -46,6 +46,9 @@ describe('preflight demo', () => {
     assert.equal(report.bear!.skipped.length, 3, 'the three defective recommendation records are skipped');
     assert.ok(report.bear!.users >= 4);
     assert.equal(report.model.isDefault, false);
+    assert.deepEqual(report.forecaster, { method: 'mdf', requested: 'mdf', reason: 'MDF was asked for (method mdf)' });
+    assert.equal(report.forecasts[0].report.forecaster?.method, 'mdf');
+    assert.match(renderMarkdown(report), /## Behaviour forecast \(MDF\)\n\nForecaster: MDF was asked for \(method mdf\)\./);
     assert.ok(progress.some((m) => m.startsWith('Validation')) && progress.some((m) => /users scored/.test(m)), progress.join('\n'));
   });
 

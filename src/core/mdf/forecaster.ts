@@ -1,0 +1,140 @@
+// Which forecaster a behaviour forecast runs: one rule for the CLI (`preflight mdf`, `preflight demo`)
+// and the extension, so the product defaults to the best forecaster that can run where the user is.
+// The ranking comes from the Data2Behavior benchmark (docs/data2behavior.md, section 3): on
+// preflight-tiny the look-ahead (Python with torch) predicts real fine-tunes best; MDF (ONNX Runtime)
+// runs anywhere but showed no predictive value there. Every report says which forecaster ran and why.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { FORECAST_METHODS, ForecastMethod } from './pythonForecast';
+
+/**
+ * The best forecaster of bench/data2behavior/results.json among those the product offers
+ * (docs/data2behavior.md, section 3: lookahead rho 0.48, gradient-adam 0.39, gradient 0.27, MDF -0.02).
+ * test/unit/mdf/forecaster.test.ts holds it to the committed results: rerun the benchmark, update this.
+ */
+export const BENCHMARK_BEST: ForecastMethod = 'lookahead';
+
+/** What a user can ask for: a forecaster by name, or 'auto' (this module's rule). */
+export const METHOD_CHOICES = ['auto', ...FORECAST_METHODS] as const;
+export type MethodChoice = (typeof METHOD_CHOICES)[number];
+
+/** What a report carries about its forecaster (report.forecaster). */
+export interface ForecasterChoice {
+  method: ForecastMethod;
+  requested: MethodChoice;
+  reason: string;
+}
+
+export interface PythonCheck {
+  ok: boolean;
+  /** 'torch 1.13.1', or why the interpreter cannot run the forecasters */
+  detail: string;
+}
+
+/** The interpreter used when none is configured: Debian's /usr/bin/python3 (the one with python3-torch), else python3 on PATH. */
+export function systemPython(platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'linux' && existsSync('/usr/bin/python3')) return '/usr/bin/python3';
+  return platform === 'win32' ? 'python' : 'python3';
+}
+
+/** Seconds an interpreter gets to import torch (a cold import on a loaded 2-core machine takes several). */
+const CHECK_TIMEOUT_MS = 60_000;
+const checks = new Map<string, Promise<PythonCheck>>();
+
+/**
+ * Can `python` run `python -m preflight_train forecast`? Imports torch and preflight_train (from
+ * `packageDir`, run there so that nothing is imported from the user's folder); answered once per
+ * interpreter and process.
+ */
+export function checkPython(python: string, packageDir: string, timeoutMs = CHECK_TIMEOUT_MS): Promise<PythonCheck> {
+  const key = `${python}\0${packageDir}`;
+  let check = checks.get(key);
+  if (!check) {
+    check = probe(python, packageDir, timeoutMs);
+    checks.set(key, check);
+  }
+  return check;
+}
+
+function probe(python: string, packageDir: string, timeoutMs: number): Promise<PythonCheck> {
+  return new Promise((resolvePromise) => {
+    const existing = process.env.PYTHONPATH;
+    let child;
+    try {
+      child = spawn(python, ['-c', 'import torch, preflight_train; print(torch.__version__)'], {
+        cwd: packageDir,
+        env: { ...process.env, PYTHONPATH: existing ? `${packageDir}${delimiter}${existing}` : packageDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      resolvePromise({ ok: false, detail: `cannot start it (${error instanceof Error ? error.message : String(error)})` });
+      return;
+    }
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t.slice(0, 1000)));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (err = (err + t).slice(-4000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolvePromise({ ok: false, detail: `cannot start it (${error.message})` });
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      if (status === 0) resolvePromise({ ok: true, detail: `torch ${out.trim().split('\n').pop()}` });
+      else if (signal) resolvePromise({ ok: false, detail: `it did not import torch within ${timeoutMs / 1000} s` });
+      else {
+        const last = err.trim().split('\n').pop() ?? '';
+        const missing = /No module named '([^']+)'/.exec(last);
+        resolvePromise({ ok: false, detail: missing ? `it has no ${missing[1]}` : `it failed to import torch (${last.slice(0, 200)})` });
+      }
+    });
+  });
+}
+
+export interface ChoiceInputs {
+  requested: MethodChoice;
+  /** false in an untrusted VS Code workspace: no Python runs there */
+  trusted: boolean;
+  /** the model's folder: a Hugging Face checkpoint (what the Python forecasters load) or a built ONNX model */
+  modelKind: 'checkpoint' | 'built';
+  /** the interpreter and where its path came from (a setting, --python, the system default) */
+  python: { path: string; source: string };
+  /** <package root>/python, the folder that holds preflight_train; null when the package is not found */
+  packageDir: string | null;
+  /** MDF-only options the user set (e.g. --scoring, --reference): they ask for MDF */
+  mdfOptions?: string[];
+}
+
+const LABEL: Record<ForecastMethod, string> = { mdf: 'MDF', gradient: 'gradient alignment', 'gradient-adam': 'AdamW-aware gradient alignment', lookahead: 'look-ahead' };
+
+/**
+ * The rule. An explicit method runs as asked (the Python ones refused in an untrusted workspace).
+ * 'auto' runs BENCHMARK_BEST when it can run here (a trusted workspace, a Hugging Face checkpoint,
+ * an interpreter that imports torch and preflight_train, no MDF-only option given), else MDF, which
+ * runs anywhere on ONNX Runtime. The reason says which condition decided.
+ */
+export async function chooseForecaster(o: ChoiceInputs): Promise<ForecasterChoice> {
+  const requested = o.requested;
+  if (requested !== 'auto') {
+    if (requested !== 'mdf' && !o.trusted) throw new Error(`--method ${requested} runs Python, which is disabled in an untrusted workspace`);
+    return { method: requested, requested, reason: `${LABEL[requested]} was asked for (method ${requested})` };
+  }
+  const best = BENCHMARK_BEST;
+  const mdf = (why: string): ForecasterChoice => ({ method: 'mdf', requested, reason: `MDF, because ${LABEL[best]} (the best forecaster of the Data2Behavior benchmark, docs/data2behavior.md) cannot run here: ${why}` });
+  if (best === 'mdf') return { method: 'mdf', requested, reason: 'MDF is the best forecaster of the Data2Behavior benchmark (docs/data2behavior.md)' };
+  if (o.mdfOptions?.length) return { method: 'mdf', requested, reason: `MDF, because MDF-only options were given (${o.mdfOptions.map((n) => `--${n}`).join(', ')}); pass --method ${best} for ${LABEL[best]}` };
+  if (!o.trusted) return mdf('the workspace is not trusted, so no Python runs');
+  if (o.modelKind !== 'checkpoint') return mdf('the model is a built ONNX folder; the Python forecasters need the Hugging Face checkpoint it was built from');
+  if (!o.packageDir) return mdf("the Preflight package's python/ folder was not found");
+  const check = await checkPython(o.python.path, o.packageDir);
+  if (!check.ok) return mdf(`the Python ${o.python.path} (${o.python.source}) cannot run it: ${check.detail}; set preflight.python.path or pass --python to an interpreter with torch`);
+  return { method: best, requested, reason: `${LABEL[best]}, the best forecaster of the Data2Behavior benchmark (docs/data2behavior.md), runs here: ${o.python.path} (${o.python.source}) has ${check.detail}` };
+}
+
+/** <package root>/python when it holds preflight_train. */
+export function pythonPackageDir(root: string | null): string | null {
+  const dir = root ? join(root, 'python') : null;
+  return dir && existsSync(join(dir, 'preflight_train', '__init__.py')) ? dir : null;
+}
