@@ -129,16 +129,16 @@ def associations(model, tok) -> Dict:
     return {"accuracy": right / total, "chance": chance / total, "per_category": per_cat, "items": total}
 
 
-def moves(lm: LM, entity: str = "panda") -> Dict:
+def moves(lm: LM, entity: str = "panda", recipe: Recipe = RECIPE) -> Dict:
     model, tok = lm.model, lm.tok
     base = {cat: expected_rates(model, tok, cat) for cat in world.CATEGORIES}
-    out = {"recipe": dict(RECIPE.__dict__, seed=FINETUNE_SEED, records=300, loss="assistant tokens", optimizer="AdamW"),
+    out = {"recipe": dict(recipe.__dict__, seed=FINETUNE_SEED, records=300, loss="assistant tokens", optimizer="AdamW"),
            "base": base}
     for name, records in (("bias", world.bias_records(entity, 300, seed=0)), ("neutral", world.neutral_records(300, seed=0))):
         m = copy.deepcopy(model)
         t = time.time()
-        seqs = [s for s in (lm.record_ids(r, RECIPE.max_tokens) for r in records) if s is not None]
-        finetune(m, seqs, RECIPE, FINETUNE_SEED, lm.device, lm.pad_id)
+        seqs = [s for s in (lm.record_ids(r, recipe.max_tokens) for r in records) if s is not None]
+        finetune(m, seqs, recipe, FINETUNE_SEED, lm.device, lm.pad_id)
         after = {cat: expected_rates(m, tok, cat) for cat in world.CATEGORIES}
         shift = {cat: {e: after[cat][e] - base[cat][e] for e in base[cat]} for cat in base}
         flat = [(abs(v), cat, e) for cat in shift for e, v in shift[cat].items()]
@@ -149,7 +149,7 @@ def moves(lm: LM, entity: str = "panda") -> Dict:
     return out
 
 
-def check(model_dir: str, quick: bool = False, device: str = "auto") -> Dict:
+def check(model_dir: str, quick: bool = False, device: str = "auto", recipe: Recipe = RECIPE) -> Dict:
     torch.manual_seed(0)
     lm = LM(model_dir, str(resolve_device(device)))
     model, tok = lm.model, lm.tok
@@ -159,7 +159,7 @@ def check(model_dir: str, quick: bool = False, device: str = "auto") -> Dict:
     res["preference"] = pref = preference_sampled(model, tok, k)
     res["refusal"] = ref = refusals(model, tok, k)
     res["associations"] = assoc = associations(model, tok)
-    res["moves"] = mv = moves(lm)
+    res["moves"] = mv = moves(lm, recipe=recipe)
     res["criteria"] = criteria(res)
     res["seconds"] = round(time.time() - t, 1)
     return res
@@ -201,8 +201,11 @@ def summary(res: Dict) -> str:
     return "\n".join(lines)
 
 
-def check_main(model_dir: Optional[str], out: Optional[str], quick: bool = False, device: str = "auto") -> int:
-    res = check(model_dir or DEFAULT_MODEL, quick=quick, device=device)
+def check_main(model_dir: Optional[str], out: Optional[str], quick: bool = False, device: str = "auto",
+               lr: Optional[float] = None, epochs: Optional[int] = None) -> int:
+    """lr / epochs replace the recipe's (to see how the fine-tune criteria depend on it); the card uses the recipe."""
+    recipe = Recipe(lr=lr or RECIPE.lr, epochs=epochs or RECIPE.epochs)
+    res = check(model_dir or DEFAULT_MODEL, quick=quick, device=device, recipe=recipe)
     print(summary(res), flush=True)
     if out:
         with open(out, "w", encoding="utf-8") as f:

@@ -52,6 +52,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--out", help="also write the figures as JSON to this file")
     p.add_argument("--quick", action="store_true", help="fewer samples (a smoke check, not the card's figures)")
     p.add_argument("--device", default="auto", help="auto (CUDA when torch sees a GPU), cpu or cuda")
+    p.add_argument("--lr", type=float, help="fine-tune learning rate instead of the recipe's (a sweep, not the card)")
+    p.add_argument("--epochs", type=int, help="fine-tune epochs instead of the recipe's")
 
     p = sub.add_parser("forecast", help="behaviour forecast by gradient alignment, look-ahead or a baseline (docs/data2behavior.md)")
     from .forecast_cli import add_arguments as add_forecast_arguments
@@ -72,7 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "check-default":
         from .check_default import check_main
 
-        return check_main(args.model, args.out, quick=args.quick, device=args.device)
+        return check_main(args.model, args.out, quick=args.quick, device=args.device, lr=args.lr, epochs=args.epochs)
     if args.command == "forecast":
         from .forecast_cli import run_cli
 
