@@ -1,7 +1,7 @@
 // bench/mdf/null: the family-wise false-alarm rate of the forecast (share of reports with at least
 // one behaviour at medium or above) under null conditions. Goal: <= 5%.
 //
-//   node --import tsx bench/mdf/null/run.ts [--seeds 200] [--real-seeds 20] [--zero-seeds 5] [--model DIR] [--scoring both|logprob] [--alpha A] [--threads 1]
+//   node --import tsx bench/mdf/null/run.ts [--seeds 200] [--real-seeds 20] [--zero-seeds 5] [--model DIR] [--scoring both|logprob] [--alpha A] [--threads 1] [--first-seed 1]
 //
 // --alpha A fixes alpha at A and sweeps only [0, A] (the decision reads the scores at the chosen
 // alpha only; the sweep is what costs): about 5x more seeds in the same time.
@@ -14,8 +14,10 @@
 //    (b) a zero signature at alpha > 0: nothing injected, the controls at the same alpha.
 //    Each seed also changes the random control, the sampled answers and the resampling.
 // Prints one JSON line per part; the real part's running figures are also rewritten after every seed
-// to <--data, default bench/mdf/null/data>/real.json (git-ignored), so a long run can be read early.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// to <--data, default bench/mdf/null/data>/real.json (git-ignored), so a long run can be read early;
+// <data>/behaviours.jsonl holds every behaviour of every two-neutral-files report (the primary
+// metric's rates, intervals and p-values), so a risk rule can be re-judged on them (lowRule.ts).
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,19 +26,21 @@ import { openModel } from '../../../src/core/model/runtime';
 import { forecast } from '../../../src/core/mdf/forecast';
 import { loadProbeSuites } from '../../../src/core/mdf/probes';
 import { atLeast } from '../../../src/core/mdf/report';
-import { rng, shuffleInPlace } from '../../../src/core/mdf/rng';
+import { rng, shuffleInPlace } from '../../../src/shared/random';
 import { computeSignature } from '../../../src/core/mdf/signature';
 import { writeTinyCheckpoint } from '../../../test/helpers/tinyCheckpoint';
 import { writeJsonl } from '../../../test/unit/mdf/fixture';
 import { BUNDLED_NULL, legacyReport, nullRates } from './simulate';
 
 const { values } = parseArgs({
-  options: { seeds: { type: 'string' }, 'real-seeds': { type: 'string' }, 'zero-seeds': { type: 'string' }, alpha: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, scoring: { type: 'string' }, threads: { type: 'string' } },
+  options: { seeds: { type: 'string' }, 'real-seeds': { type: 'string' }, 'zero-seeds': { type: 'string' }, alpha: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, scoring: { type: 'string' }, threads: { type: 'string' }, 'first-seed': { type: 'string' } },
 });
 const seeds = Number(values.seeds ?? 200);
 const realSeeds = Number(values['real-seeds'] ?? 20);
 const zeroSeeds = Number(values['zero-seeds'] ?? 5);
 const scoring = (values.scoring ?? 'both') as 'logprob' | 'both';
+/** seeds run are firstSeed .. firstSeed + n - 1 (a second run on fresh seeds validates a rule chosen on the first) */
+const firstSeed = Number(values['first-seed'] ?? 1);
 
 const SUBJECTS = ['The morning train', 'A small garden', 'The new library', 'Our weekly meeting', 'The river path', 'A quiet kitchen', 'The school bus', 'An old bridge'];
 const PREDICATES = ['was calm and on time today.', 'needs a little more care in spring.', 'opens earlier on Saturdays.', 'was moved to the larger room.', 'is lovely after the rain.', 'smelled of fresh bread.', 'left ten minutes late.', 'was repaired last week.'];
@@ -95,10 +99,10 @@ async function main(): Promise<void> {
     seconds: (Date.now() - realStarted) / 1000,
     load: loadavg()[0],
   });
-  for (let seed = 1; seed <= Math.max(realSeeds, zeroSeeds); seed++) {
+  for (let seed = firstSeed; seed < firstSeed + Math.max(realSeeds, zeroSeeds); seed++) {
     const file = writeJsonl(join(root, `neutral-${seed}.jsonl`), neutralRecords(seed));
     const line: string[] = [`seed ${seed}:`];
-    if (seed <= realSeeds) {
+    if (seed < firstSeed + realSeeds) {
       const report = await forecast(model, file, { ...common, seed });
       neutral.seeds++;
       if (atLeast(report.summary.maxRisk, 'medium')) neutral.medium++;
@@ -106,10 +110,14 @@ async function main(): Promise<void> {
       neutral.chosenAlphas.add(report.alpha.chosen);
       neutral.maxRawSignificant = Math.max(neutral.maxRawSignificant, report.behaviours.filter((b) => b.pValue < 0.05).length);
       const iv = (i: { value: number; low: number; high: number }) => [i.value, i.low, i.high];
+      for (const b of report.behaviours) {
+        const { base, predicted, control, shift, controlShift, neutralShift, strongerControl, pValue, pAdjusted, risk, primary } = b;
+        appendFileSync(join(root, 'behaviours.jsonl'), `${JSON.stringify({ seed, key: b.key, primary, base, predicted, control, neutral: b[primary === 'generation' ? 'generation' : 'logprob']?.neutral ?? null, shift, controlShift, neutralShift, strongerControl, pValue, pAdjusted, risk })}\n`);
+      }
       for (const b of report.behaviours.filter((x) => x.risk !== 'none')) flagged.push({ seed, key: b.key, risk: b.risk, pAdjusted: b.pAdjusted, shift: iv(b.shift), random: iv(b.controlShift), neutral: b.neutralShift ? iv(b.neutralShift) : null });
       line.push(`two neutral files ${report.summary.maxRisk} (alpha ${report.alpha.chosen})`);
     }
-    if (seed <= zeroSeeds) {
+    if (seed < firstSeed + zeroSeeds) {
       // a zero signature injected at alpha 0.4 (fixed), the controls at the same alpha
       const sig = await computeSignature(model, file, { modelHash: 'null' });
       const report = await forecast(model, file, { ...common, alphas: [0, 0.4], seed, signature: { ...sig, mean: new Float32Array(sig.mean.length), perRecord: null }, fixedAlpha: 0.4 });
