@@ -10,6 +10,8 @@ import type { ValidationOptions, ValidationResult } from './types';
 
 export type LiveRequest =
   | { kind: 'open'; key: string; version: number; text: string; eol: '\n' | '\r\n' }
+  /** the buffer is the saved file: the worker reads it (UTF-8, BOM dropped, as the editor shows it) */
+  | { kind: 'open-file'; key: string; version: number; path: string; eol: '\n' | '\r\n'; maxBytes: number }
   | { kind: 'edit'; key: string; version: number; edits: TextEdit[] }
   | { kind: 'close'; key: string }
   | {
@@ -50,6 +52,16 @@ export class LiveValidator {
   /** Sends a buffer's whole text (on first validation, or when the copy fell out of step). */
   openBuffer(key: string, version: number, text: string, eol: '\n' | '\r\n'): void {
     this.post({ kind: 'open', key, version, text, eol });
+    this.open.add(key);
+  }
+
+  /**
+   * An unmodified buffer of a local file: the worker reads the file itself, so the editor thread
+   * neither joins nor copies the text. The check before each validation catches a file that
+   * differs from the buffer (another encoding, changed on disk): the caller then sends the text.
+   */
+  openFile(key: string, version: number, path: string, eol: '\n' | '\r\n', maxBytes: number): void {
+    this.post({ kind: 'open-file', key, version, path, eol, maxBytes });
     this.open.add(key);
   }
 

@@ -1,17 +1,28 @@
 // Worker-thread entry of live validation (see liveValidation.ts): keeps a copy of each open buffer,
 // applies the editor's edits to it, and validates it on request with validateText, the same code
 // and findings as in-process validation. Bundled as dist/liveValidationWorker.js.
+import { readFileSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { LiveRequest, LiveResponse } from './liveValidation';
 import { TextMirror } from './textMirror';
 import { validateText } from './validate';
 
 const buffers = new Map<string, TextMirror>();
+const utf8 = new TextDecoder('utf-8'); // drops a BOM and shows invalid bytes as U+FFFD, as the editor does
 
 async function handle(request: LiveRequest): Promise<LiveResponse | undefined> {
   switch (request.kind) {
     case 'open':
       buffers.set(request.key, new TextMirror(request.text, request.version, request.eol));
+      return undefined;
+    case 'open-file':
+      try {
+        // a file larger than the buffer can be (it changed on disk) is not read: the text is sent
+        if (statSync(request.path).size > request.maxBytes) throw new RangeError('the file is larger than the buffer');
+        buffers.set(request.key, new TextMirror(utf8.decode(readFileSync(request.path)), request.version, request.eol));
+      } catch {
+        buffers.delete(request.key); // unreadable: the next validation asks for the text
+      }
       return undefined;
     case 'edit': {
       const mirror = buffers.get(request.key);

@@ -161,16 +161,22 @@ export class ValidationController implements vscode.Disposable {
     const abort = this.begin(document.uri);
     const started = Date.now();
     try {
-      // version, copy and request in one synchronous step: no edit can come in between
-      const validate = () => {
-        if (!this.live.holds(key)) this.live.openBuffer(key, document.version, document.getText(), eolOf(document));
+      // version, copy and request in one synchronous step: no edit can come in between. An
+      // unmodified local file is read by the worker itself (no 20 MB join and copy on this thread);
+      // when that copy differs from the buffer, the text is sent.
+      const validate = (sendText: boolean) => {
+        if (!this.live.holds(key)) {
+          // (at most 3 UTF-8 bytes a UTF-16 unit, and a BOM: a larger file is not this buffer)
+          if (!sendText && !document.isDirty && document.uri.scheme === 'file') this.live.openFile(key, document.version, document.uri.fsPath, eolOf(document), 3 * textLength(document) + 3);
+          else this.live.openBuffer(key, document.version, document.getText(), eolOf(document));
+        }
         return this.live.validate(key, document.version, document.uri.fsPath, settings.options, settings.liveLimitBytes, { lines: document.lineCount, length: textLength(document), eol: eolOf(document) });
       };
-      let outcome = await validate();
+      let outcome = await validate(false);
       if (outcome.kind === 'unsynced' && !abort.signal.aborted && document.version === version) {
         log().info(`live validation: the copy of ${document.uri.fsPath} was out of step; sent again`);
         this.live.close(key);
-        outcome = await validate();
+        outcome = await validate(true);
       }
       if (abort.signal.aborted || document.version !== version || outcome.kind === 'unsynced') return undefined;
       if (outcome.kind === 'too-large') {

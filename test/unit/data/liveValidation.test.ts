@@ -2,6 +2,9 @@
 // equals the buffer (seeded random edits against a plain string), and validating the copy in the
 // worker gives exactly validateText's findings on the buffer's text.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LiveValidator } from '../../../src/core/data/liveValidation';
 import { TextMirror, type TextEdit } from '../../../src/core/data/textMirror';
@@ -111,4 +114,31 @@ test('a copy out of step, or over the size limit, is reported, not validated', a
   assert.ok(over.kind === 'too-large' && over.bytes === 14, JSON.stringify(over));
   live.close('small');
   assert.equal(live.holds('small'), false);
+});
+
+test('an unmodified buffer is read by the worker from the file (BOM dropped, CRLF), as the editor shows it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'preflight-live-'));
+  try {
+    const lines = ['{"text": "é one"}', '{"text": "two",}', '{"text": "é one"}', ''];
+    const path = join(dir, 'crlf.jsonl');
+    writeFileSync(path, `\ufeff${lines.join('\r\n')}`);
+    // the editor's buffer: no BOM, CRLF line breaks
+    const buffer = lines.join('\r\n');
+    live.openFile('disk', 1, path, '\r\n', 3 * buffer.length + 3);
+    const outcome = await live.validate('disk', 1, path, {}, 1e9, { lines: lines.length, length: buffer.length, eol: '\r\n' });
+    assert.equal(outcome.kind, 'result');
+    assert.deepEqual(outcome.kind === 'result' && outcome.result, await validateText(buffer, path));
+    // a file that is not the buffer (changed on disk) fails the check, and is then sent whole
+    writeFileSync(path, 'changed\n');
+    live.close('disk');
+    live.openFile('disk', 1, path, '\r\n', 3 * buffer.length + 3);
+    assert.equal((await live.validate('disk', 1, path, {}, 1e9, { lines: lines.length, length: buffer.length, eol: '\r\n' })).kind, 'unsynced');
+    // one larger than the buffer can be is not read at all
+    writeFileSync(path, 'x'.repeat(1000));
+    live.close('disk');
+    live.openFile('disk', 1, path, '\r\n', 10);
+    assert.equal((await live.validate('disk', 1, path, {}, 1e9, { lines: 1, length: 1000, eol: '\r\n' })).kind, 'unsynced');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
