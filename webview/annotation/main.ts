@@ -4,7 +4,7 @@
 // back after a reload before the controller has re-run the analysis.
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import type { AnnotationView, FromWebview, RenderSummary, ToWebview } from '../../src/shared/protocol/annotation';
-import type { Estimate, RaterReport, ShareName } from '../../src/shared/reports/annotation';
+import { ERROR_TYPES, errorClass, type Estimate, type RaterReport, type ShareName } from '../../src/shared/reports/annotation';
 import { el } from '../shared/dom';
 import { applyChartTheme, CHART_COLOURS, chartColour, onThemeChange, themeKind, type ChartColour } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';
@@ -338,8 +338,7 @@ function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number
   r.confusion.forEach((row, g) => {
     const tr = el('tr', {}, el('th', { text: levels[g] }));
     row.forEach((count, l) => {
-      const d = Math.abs(g - l);
-      const kind = d === 0 ? 'correct' : d === 1 ? 'boundary' : 'conceptual';
+      const kind = ERROR_TYPES[errorClass(g, l)];
       const b = el('button', { cls: `cell ${kind}`, text: String(count), title: `gold '${levels[g]}', LLM '${levels[l]}': ${count} row(s) — ${kind}${count ? '. Click to select them in the editor.' : ''}` });
       b.style.setProperty('--heat', String(count / max));
       b.disabled = count === 0;

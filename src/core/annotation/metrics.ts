@@ -7,6 +7,7 @@
 //   signed mean shift = mean (index(rater) − index(gold)), in scale steps
 import { alphaFromCoincidence, coincidenceOfConfusion, cohenKappa, quadraticKappa } from './agreement';
 import { Estimate, LevelProfile, METRIC_NAMES, MetricName, RaterMetrics, RaterReport } from './types';
+import { errorClass } from '../../shared/reports/annotation';
 
 export const METRIC_COUNT = METRIC_NAMES.length;
 
@@ -28,11 +29,12 @@ export function metricsFromConfusion(confusion: ArrayLike<number>, K: number, va
       const v = confusion[g * K + r];
       if (v === 0) continue;
       const d = r > g ? r - g : g - r;
+      const type = errorClass(g, r);
       n += v;
       distance += d * v;
       shift += (r - g) * v;
-      if (d === 0) correct += v;
-      else if (d === 1) {
+      if (type === 0) correct += v;
+      else if (type === 1) {
         boundary += v;
         if (r > g) up += v;
         else down += v;
@@ -82,10 +84,14 @@ export function levelProfiles(confusion: ArrayLike<number>, K: number, levels: s
       gold += v;
       predicted += confusion[r * K + g];
       shift += (r - g) * v;
-      if (r === g + 1) boundaryUp += v;
-      else if (r === g - 1) boundaryDown += v;
-      else if (r > g + 1) conceptualUp += v;
-      else if (r < g - 1) conceptualDown += v;
+      const type = errorClass(g, r);
+      if (type === 1) {
+        if (r > g) boundaryUp += v;
+        else boundaryDown += v;
+      } else if (type === 2) {
+        if (r > g) conceptualUp += v;
+        else conceptualDown += v;
+      }
     }
     const correct = confusion[g * K + g];
     const precision = predicted > 0 ? correct / predicted : null;
@@ -114,18 +120,12 @@ export function raterReport(name: string, confusion: ArrayLike<number>, K: numbe
       const v = confusion[g * K + r];
       row.push(v);
       n += v;
-      const d = Math.abs(r - g);
-      if (d === 0) correct += v;
-      else if (d === 1) boundary += v;
+      const type = errorClass(g, r);
+      if (type === 0) correct += v;
+      else if (type === 1) boundary += v;
       else conceptual += v;
     }
     matrix.push(row);
   }
   return { name, n, counts: { correct, boundary, conceptual }, metrics, confusion: matrix, levels: levelProfiles(confusion, K, levels) };
-}
-
-/** The error class of a (gold, rater) pair: 0 correct, 1 boundary, 2 conceptual. */
-export function errorClass(gold: number, rater: number): 0 | 1 | 2 {
-  const d = Math.abs(gold - rater);
-  return d === 0 ? 0 : d === 1 ? 1 : 2;
 }

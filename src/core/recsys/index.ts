@@ -4,5 +4,3 @@ export * from './dataCheck';
 export * from './metrics';
 export * from './prefill';
 export * from './trainerProcess';
-// the BEAR panels' messages (src/shared/protocol/bear.ts); this re-export goes once launchPanel.ts imports the shared path
-export * from '../../shared/protocol/bear';

@@ -2,12 +2,12 @@
 // the report panel and marks the LLM's errors in the editor. Core work stays in src/core/annotation.
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import { analyzeAnnotations, type AnnotationAnalysis } from '../../core/annotation/analyze';
+import type { AnnotationAnalysis } from '../../core/annotation/analyze';
+import { analyzeAnnotationsInWorker } from '../../core/annotation/analyzeInWorker';
 import { calibrationOf, type CalibrationReport } from '../../core/annotation/calibration';
 import { columnKey } from '../../core/annotation/csv';
 import { LLM_CONFIDENCE_COLUMN, LLM_LABEL_COLUMN } from '../../core/annotation/llmAnnotate';
 import type { CsvSource } from '../../core/annotation/csv';
-import { AnnotationInputError } from '../../core/annotation/errors';
 import type { LabelColumnOverrides } from '../../core/annotation/readLabels';
 import { Feature } from '../features/feature';
 import { registerReportHandler } from '../reports/registry';
@@ -17,6 +17,7 @@ import { AnnotationPanel, PanelHost } from './annotationPanel';
 import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
 import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, pickLevels, rememberedColumns, rememberedLevels } from './inputs';
 import { AnnotationView } from '../../shared/protocol/annotation';
+import { CancelledError, InputError } from '../../shared/errors';
 
 interface Settings {
   resamples: number;
@@ -73,7 +74,8 @@ class AnnotationController implements PanelHost {
         async (progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          return analyzeAnnotations(sourceFor(file), human ? [sourceFor(human.uri)] : [], {
+          // in a worker thread: reading and bootstrapping a large file would stall the extension host
+          return analyzeAnnotationsInWorker(sourceFor(file), human ? [sourceFor(human.uri)] : [], {
             columns: cols,
             levels: levels?.length ? levels : undefined,
             resamples: config.resamples,
@@ -89,7 +91,7 @@ class AnnotationController implements PanelHost {
         analysis = await run(columns);
       } catch (error) {
         // columns not recognisable: ask once, remember the answer, try again
-        if (!(error instanceof AnnotationInputError) || !/cannot tell which column|no column/.test(error.message)) throw error;
+        if (!(error instanceof InputError && error.code === 'missing-column')) throw error;
         const text = (await vscode.workspace.openTextDocument(file)).getText();
         columns = await pickColumns(this.context.workspaceState, file, headerOf(text));
         if (!columns) {
@@ -100,7 +102,7 @@ class AnnotationController implements PanelHost {
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      panel.failed(message === 'cancelled' ? 'Analysis cancelled.' : message);
+      panel.failed(error instanceof CancelledError ? 'Analysis cancelled.' : message);
       this.record(file, { error: message });
       return;
     }

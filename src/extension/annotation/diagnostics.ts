@@ -3,7 +3,7 @@
 // each saying what share of that error type the human test attributes to the task.
 import * as vscode from 'vscode';
 import type { AnnotationAnalysis } from '../../core/annotation/analyze';
-import type { Estimate } from '../../core/annotation/types';
+import { errorClass, type Estimate } from '../../shared/reports/annotation';
 
 export const DIAGNOSTIC_COLLECTION = 'preflight-annotation';
 
@@ -29,7 +29,7 @@ export function annotationDiagnostics(analysis: AnnotationAnalysis, document: vs
     const g = rows.gold[row];
     const l = rows.llm[row];
     if (g < 0 || l < 0 || g === l) continue;
-    (Math.abs(g - l) >= 2 ? conceptual : boundary).push(row);
+    (errorClass(g, l) === 2 ? conceptual : boundary).push(row);
   }
   const total = conceptual.length + boundary.length;
   const diagnostics: vscode.Diagnostic[] = [];
@@ -41,7 +41,7 @@ export function annotationDiagnostics(analysis: AnnotationAnalysis, document: vs
     const distance = Math.abs(g - l);
     const line = rows.line[row] - 1;
     const range = document && line < document.lineCount ? document.lineAt(line).range : new vscode.Range(line, 0, line, 1000);
-    const isConceptual = distance >= 2;
+    const isConceptual = errorClass(g, l) === 2;
     const message = `LLM label '${levels[l]}' vs gold '${levels[g]}': ${isConceptual ? `conceptual error (${distance} levels apart)` : 'boundary error (adjacent levels)'}. ${isConceptual ? conceptualNote : boundaryNote}`;
     const diagnostic = new vscode.Diagnostic(range, message, isConceptual ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
     diagnostic.source = 'preflight';

@@ -21,6 +21,7 @@ import { registerReportHandler } from '../reports/registry';
 import { setTestState } from '../testState';
 import { MdfPanel, MdfPanelHost } from './mdfPanel';
 import { MdfRenderSummary, MdfView, viewOf } from '../../shared/protocol/mdf';
+import { CancelledError } from '../../shared/errors';
 
 export const MDF_DIAGNOSTICS = 'preflight-mdf';
 
@@ -146,7 +147,7 @@ class MdfController implements MdfPanelHost {
         numbers: outcome.report.behaviours.map((b) => ({ key: b.key, base: b.base, predicted: b.predicted, shift: b.shift, controlShift: b.controlShift, risk: b.risk })),
       });
     } catch (error) {
-      const cancelled = error instanceof Error && (error.name === 'AbortError' || /cancel/i.test(error.message));
+      const cancelled = error instanceof CancelledError;
       const message = error instanceof ProbeSuiteError ? error.message : error instanceof Error ? error.message : String(error);
       panel.failed(cancelled ? 'Forecast cancelled.' : message);
       if (!cancelled) {

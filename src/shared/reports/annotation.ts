@@ -159,3 +159,17 @@ export interface CalibrationReport {
   /** mean confidence − accuracy: > 0 overconfident, < 0 underconfident */
   overconfidence: number | null;
 }
+
+/**
+ * The error type of a (gold, rater) pair of level indices on an ordinal scale (LAK '26): correct,
+ * boundary (adjacent levels) or conceptual (two or more levels apart). Every count, diagnostic and
+ * matrix cell classifies by this one rule.
+ */
+export const ERROR_TYPES = ['correct', 'boundary', 'conceptual'] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/** 0 correct, 1 boundary, 2 conceptual (an index into ERROR_TYPES). */
+export function errorClass(gold: number, rater: number): 0 | 1 | 2 {
+  const d = Math.abs(gold - rater);
+  return d === 0 ? 0 : d === 1 ? 1 : 2;
+}
