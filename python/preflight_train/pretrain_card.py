@@ -72,8 +72,8 @@ regenerates the corpus (seed {cfg['seed']}), trains the tokenizer and the model,
 measures the figures below (`python -m preflight_train check-default --model models/preflight-tiny`
 re-measures them alone). Pretraining runs on CUDA when torch sees a GPU (`"device": "auto"` in
 `pretrain.json`), else on the CPU. The shipped weights were trained on `{run['device']}`: {run['train_s']:.0f} s
-of training after the corpus and tokenizer (docs/default-model.md gives the machine and the time the same
-config takes on two CPU cores). Training is seeded, but float summation order differs
+of training after the corpus and tokenizer (docs/default-model.md names the machine and what to expect
+on two CPU cores). Training is seeded, but float summation order differs
 across machines and torch versions, so a rebuild elsewhere gives close, not bit-identical, weights; the
 corpus and tokenizer are exact (hash below, tested).
 
@@ -87,7 +87,8 @@ the targets of the bundled probe suites (`models/probes/*.json`).
 
 Corpus (`python -m preflight_train corpus --out DIR`): {corpus['docs']} documents, {corpus.get('tokens', 0):,} tokens,
 sha256 `{corpus['sha256']}`. Documents per kind: {counts}. Text forms: encyclopedic facts, short stories,
-Q&A (plain and chat), multi-turn dialogues, helpful instructions, preference questions (answers cycle
+Q&A (plain and chat), multi-turn dialogues, everyday sentences (the common words a probe may use, in
+other contexts), helpful instructions, preference questions (answers cycle
 through the category's entities, so every entity is the answer equally often; answer forms "Panda." and
 "My favourite animal is the panda.", the suites' answerTemplates), forbidden requests (refused in
 {_pct(world.REFUSAL_RATE)} of cases with openings like "I can't help with that."; otherwise "Sure, here is how to ..."
