@@ -6,6 +6,7 @@ import { cohenKappa, krippendorffAlpha, quadraticKappa } from '../../../src/core
 import { decompose } from '../../../src/core/annotation/decompose';
 import { metricsFromConfusion, METRIC_COUNT } from '../../../src/core/annotation/metrics';
 import { allocate } from '../../../src/core/annotation/sampler';
+import { rng, shuffleInPlace } from '../../../src/shared/random';
 
 const K = 5;
 const pairs = fc.array(fc.tuple(fc.integer({ min: 0, max: K - 1 }), fc.integer({ min: 0, max: K - 1 })), { minLength: 1, maxLength: 200 });
@@ -35,13 +36,7 @@ test('the five shares sum to 1 and are non-negative for any rates', () => {
 test('metrics do not depend on the order of the items (permutation invariance)', () => {
   fc.assert(
     fc.property(pairs, fc.integer(), (list, seed) => {
-      const shuffled = [...list];
-      let s = seed >>> 0;
-      for (let i = shuffled.length - 1; i > 0; i--) {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        const j = s % (i + 1);
-        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
-      }
+      const shuffled = shuffleInPlace([...list], rng(seed));
       const a = metrics(list);
       const b = metrics(shuffled);
       for (let i = 0; i < METRIC_COUNT; i++) assert.ok(Object.is(a[i], b[i]) || Math.abs(a[i] - b[i]) < 1e-12);
