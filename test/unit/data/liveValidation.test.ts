@@ -9,17 +9,7 @@ import { after, test } from 'node:test';
 import { LiveValidator } from '../../../src/core/data/liveValidation';
 import { TextMirror, type TextEdit } from '../../../src/core/data/textMirror';
 import { validateText } from '../../../src/core/data/validate';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../src/shared/random';
 
 /** (line, character) -> offset in text whose line breaks are `eol` */
 function offsetOf(text: string, eol: string, line: number, character: number): number {
