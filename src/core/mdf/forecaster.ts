@@ -38,8 +38,8 @@ export function systemPython(platform: NodeJS.Platform = process.platform): stri
   return platform === 'win32' ? 'python' : 'python3';
 }
 
-/** Seconds an interpreter gets to import torch (a cold import on a loaded 2-core machine takes several). */
-const CHECK_TIMEOUT_MS = 60_000;
+/** How long an interpreter gets to import torch: ~2 s on a quiet machine, over a minute on this project's loaded 2-core VM. */
+const CHECK_TIMEOUT_MS = 180_000;
 const checks = new Map<string, Promise<PythonCheck>>();
 
 /**

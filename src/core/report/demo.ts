@@ -9,7 +9,7 @@ import { analyzeAnnotations } from '../annotation';
 import type { AnnotationReport } from '../annotation/types';
 import { validateFile } from '../data';
 import type { Finding, ValidationSummary } from '../data/types';
-import { ForecasterChoice, MethodChoice, chooseForecaster, pythonPackageDir, systemPython } from '../mdf/forecaster';
+import { ForecasterChoice, MethodChoice, checkPython, chooseForecaster, pythonPackageDir, systemPython } from '../mdf/forecaster';
 import { loadProbeSuites } from '../mdf/probes';
 import { runPythonForecast } from '../mdf/pythonForecast';
 import type { MdfReport } from '../mdf/report';
@@ -125,8 +125,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     return { files };
   }, say);
 
-  // 2. the model: built once into the cache, opened on ONNX Runtime
+  // 2. the model: built once into the cache, opened on ONNX Runtime; meanwhile the Python is checked
   const source = resolveModelSource(options.model);
+  const root = packageRoot();
+  const python = options.python ? { path: options.python, source: '--python' } : { path: systemPython(), source: 'the system Python' };
+  const packageDir = pythonPackageDir(root);
+  if (packageDir && source.kind === 'checkpoint' && (options.method ?? 'auto') === 'auto') void checkPython(python.path, packageDir);
   if (source.isDefault) say(`Model: ${DEFAULT_MODEL_NOTE}.`);
   let shown = -1;
   const ready = await ensureBuilt(source, buildModel, {
@@ -145,10 +149,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const candidates = dataFiles(mdfDir).filter((f) => f.endsWith('.jsonl'));
     const suites = loadProbeSuites(options.probes ?? [], { workspaceDir: options.workspace });
     // the product's rule picks the forecaster; the demo says which and why (a shell is trusted)
-    const root = packageRoot();
-    const python = options.python ? { path: options.python, source: '--python' } : { path: systemPython(), source: 'the system Python' };
     const forecaster = candidates.length
-      ? await chooseForecaster({ requested: options.method ?? 'auto', trusted: true, modelKind: source.kind, python, packageDir: pythonPackageDir(root) })
+      ? await chooseForecaster({ requested: options.method ?? 'auto', trusted: true, modelKind: source.kind, python, packageDir })
       : null;
     if (forecaster) say(`Forecaster: ${forecaster.reason}.`);
     for (const [i, file] of candidates.entries()) {
@@ -158,7 +160,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       const outcome = await step(steps, name, async () => {
         if (method !== 'mdf') {
           const report = await runPythonForecast(
-            { python: python.path, packageDir: pythonPackageDir(root)!, model: source.dir, data: file, method, probes: suites.map((s) => s.source), threads: options.threads || undefined },
+            { python: python.path, packageDir: packageDir!, model: source.dir, data: file, method, probes: suites.map((s) => s.source), threads: options.threads || undefined },
             { signal: options.signal, onProgress: (m) => say(`  [${method}] ${m}`) },
           );
           return { report, reused: false };

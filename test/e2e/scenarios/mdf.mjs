@@ -18,7 +18,7 @@ export default async function mdf(t) {
   mkdirSync(join(t.workspace, '.vscode'), { recursive: true });
   writeFileSync(
     join(t.workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'preflight.model.path': join(t.workspace, 'mdf-model'), 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['planted', 'safety'], 'preflight.mdf.alphas': [0, 0.5, 1], 'preflight.mdf.samples': 2, 'preflight.mdf.scoring': 'logprob' }, null, 2),
+    JSON.stringify({ 'preflight.model.path': join(t.workspace, 'mdf-model'), 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['planted', 'safety'], 'preflight.mdf.alphas': [0, 0.5, 1], 'preflight.mdf.samples': 2, 'preflight.mdf.scoring': 'logprob', 'preflight.mdf.method': 'mdf' }, null, 2),
   );
   const activated = await t.waitForState((s) => s.activation?.features?.includes('mdf'), { timeout: 60000 });
   t.check('the extension activates with its mdf feature', activated, t.extensionState().activation);
@@ -29,6 +29,7 @@ export default async function mdf(t) {
   const run = state?.mdf ?? t.extensionState().mdf;
   t.check('the forecast ran without error', run && !run.error && run.behaviours === 2, run);
   t.check('the planted shift is flagged', run && run.maxRisk !== 'none', run);
+  t.check('the report says MDF ran because it was asked for', run?.forecaster?.method === 'mdf' && run.forecaster.requested === 'mdf', run?.forecaster);
   t.check('the panel drew the alpha curve and the shift chart', state?.mdfPanel?.charts >= 2 && state.mdfPanel.behaviours === 2, state?.mdfPanel);
 
   // One pipeline: the CLI, given the same file, model and settings, computes the same report as the
@@ -89,5 +90,19 @@ export default async function mdf(t) {
   // the new extension host's state has no 'mdfReveal' yet: that tells it from the old one
   const restored = await t.waitForState((s) => s.mdfPanel?.charts >= 2 && !s.mdfReveal, { timeout: 60000 });
   t.check('after a window reload the panel is restored from its saved state', restored, t.extensionState());
+
+  // the Python forecasters are offered too: preflight.mdf.method = lookahead on the bundled
+  // preflight-tiny (a checkpoint) runs python -m preflight_train forecast with the system Python
+  writeFileSync(
+    join(t.workspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['animals'], 'preflight.mdf.method': 'lookahead' }, null, 2),
+  );
+  await new Promise((r) => setTimeout(r, 2000));
+  await t.openFile('mdf-train.jsonl');
+  await t.runCommand('Preflight: Forecast Behaviour (MDF)');
+  const looked = await t.waitForState((s) => s.mdf && (s.mdf.forecaster?.method === 'lookahead' || s.mdf.error) && (s.mdf.maxRisk || s.mdf.error), { timeout: 420000 });
+  const la = looked?.mdf ?? t.extensionState().mdf;
+  t.check('preflight.mdf.method lookahead runs the look-ahead in Python and reports it', la && !la.error && la.forecaster?.method === 'lookahead' && la.behaviours === 10, la);
+  await t.screenshot('lookahead');
   await t.reset?.();
 }
