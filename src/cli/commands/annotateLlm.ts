@@ -9,7 +9,7 @@ import { InputFileError } from '../../core/io/regularFile';
 import { annotateWithModel, checkOutputPath, DEFAULT_BATCH_ROWS, DEFAULT_SHOTS, defaultOutputPath, LLM_CONFIDENCE_COLUMN, LLM_LABEL_COLUMN } from '../../core/annotation/llmAnnotate';
 import { intFlag, listFlag, parseFlags, seedFlag, threadsFlag } from '../args';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
-import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
+import { MODEL_FLAG_HELP, WEIGHTS_FLAG_HELP, openCliModel, parseProvider, parseWeights } from '../model';
 
 const USAGE = [
   'preflight annotate-llm <labels.csv> --text-column C [--levels a,b,c] [--model DIR] [options]',
@@ -26,6 +26,7 @@ const USAGE = [
   '  --definitions FILE  JSON object {"level": "definition", ...} shown with the levels',
   `  --shots N           gold-labelled examples per prompt, stratified over the levels, never the row itself (default ${DEFAULT_SHOTS})`,
   MODEL_FLAG_HELP,
+  WEIGHTS_FLAG_HELP,
   '  --out FILE          the labelled copy (default <input stem>.llm.csv beside the input; never the input)',
   '  --seed S            seed of the example draw (default 1)',
   `  --batch N           rows per model call (default ${DEFAULT_BATCH_ROWS})`,
@@ -67,7 +68,7 @@ const FLAGS = {
   'text-column': { type: 'string' }, levels: { type: 'string' }, 'gold-column': { type: 'string' }, definitions: { type: 'string' },
   shots: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' },
   'no-resume': { type: 'boolean' }, analyze: { type: 'boolean' }, human: { type: 'string', multiple: true }, bootstrap: { type: 'string' },
-  json: { type: 'boolean' }, threads: { type: 'string' }, provider: { type: 'string' },
+  json: { type: 'boolean' }, threads: { type: 'string' }, provider: { type: 'string' }, weights: { type: 'string' },
 } as const;
 
 function oneLine(error: unknown): string {
@@ -82,6 +83,7 @@ export const annotateLlmCommand: CliCommand = {
     const { values, positionals } = parseFlags(args, FLAGS, { positionals: true });
     // every flag is checked before any file is read or the model loads (a bad --bootstrap must not wait for the labelling)
     const provider = parseProvider(values.provider);
+    const weights = parseWeights(values.weights);
     const threads = threadsFlag(values.threads);
     const shots = intFlag(values.shots, 'shots', DEFAULT_SHOTS, { min: 0, max: 64 });
     const seed = seedFlag(values.seed, 1);
@@ -112,7 +114,7 @@ export const annotateLlmCommand: CliCommand = {
       throw new UsageError(oneLine(error));
     }
 
-    const { model, ready } = await openCliModel(values.model, io, { provider, threads });
+    const { model, ready } = await openCliModel(values.model, io, { provider, threads, weights });
     const abort = new AbortController();
     const onSigint = () => {
       io.stderr('\ncancelling: finishing the copy (rows not reached stay blank)…\n');

@@ -1,4 +1,4 @@
-// `preflight build-model <hf-dir> --out <dir> [--dtype fp32|fp16] [--force]`
+// `preflight build-model <hf-dir> --out <dir> [--dtype fp32|fp16|int8] [--force]`
 import { choiceFlag, parseFlags, required } from '../args';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { buildModel } from '../../core/model/build';
@@ -7,11 +7,11 @@ export const buildModelCommand: CliCommand = {
   name: 'build-model',
   summary: 'Turn a Hugging Face checkpoint folder into an MDF-ready ONNX model',
   usage: [
-    'preflight build-model <hf-dir> --out <dir> [--dtype fp32|fp16] [--force] [--json]',
+    'preflight build-model <hf-dir> --out <dir> [--dtype fp32|fp16|int8] [--force] [--json]',
     '',
     '  <hf-dir>   config.json, *.safetensors (+ model.safetensors.index.json), tokenizer.json, tokenizer_config.json',
     '  --out      where to write model.onnx, model.onnx.data, the tokenizer files and manifest.json',
-    '  --dtype    fp32 (CPU, default) or fp16 (CUDA)',
+    '  --dtype    fp32 (CPU, default), fp16 (CUDA) or int8 (int8 linear layers, CPU; docs/engine.md, Weight formats)',
     '  --force    rebuild even if --out holds an up-to-date build of the same source',
     'Supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM (and the',
     'language model of Gemma3ForConditionalGeneration); F32/F16/BF16 weights.',
@@ -20,7 +20,7 @@ export const buildModelCommand: CliCommand = {
     const { values, positionals } = parseFlags(args, { out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, { positionals: true });
     if (positionals.length !== 1) throw new UsageError('expected one checkpoint folder');
     const out = required(values.out, '--out <dir>');
-    const dtype = choiceFlag(values.dtype, 'dtype', ['fp32', 'fp16'] as const, 'fp32');
+    const dtype = choiceFlag(values.dtype, 'dtype', ['fp32', 'fp16', 'int8'] as const, 'fp32');
     let lastPrinted = -1;
     let result;
     try {

@@ -14,7 +14,7 @@ import { ForecasterChoice, METHOD_CHOICES, chooseForecaster, pythonPackageDir, s
 import { DEFAULT_MODEL_NOTE, ModelSourceError, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
 import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS, MdfScoring, PYTHON_SETTINGS } from '../../core/settings/schema';
 import { choiceFlag, intFlag, listFlag, numberFlag, parseFlags, seedFlag, threadsFlag } from '../args';
-import { MODEL_FLAG_HELP, openCliModel, parseProvider } from '../model';
+import { MODEL_FLAG_HELP, WEIGHTS_FLAG_HELP, openCliModel, parseProvider, parseWeights } from '../model';
 
 const USAGE = [
   'preflight mdf <train.jsonl> [--model <dir>] [--probes NAME|FILE ...] [--alphas 0,1,2,4] [--samples N] [--seed S] [--json] [--out report.json] [--fail-on LEVEL]',
@@ -45,12 +45,13 @@ const USAGE = [
   '                        gradient-adam and lookahead run python -m preflight_train forecast (docs/data2behavior.md)',
   '  --python PATH         the interpreter with torch (default: /usr/bin/python3 on Linux, else python3 on PATH)',
   `  --threads N, --provider auto|cpu|cuda   (defaults ${MODEL_SETTINGS.threads.default}, ${MODEL_SETTINGS.provider.default})`,
+  WEIGHTS_FLAG_HELP,
 ].join('\n');
 
 const SCORINGS = MDF_SETTINGS.scoring.enum as readonly MdfScoring[];
 
 /** Flags only MDF reads: given, they ask for MDF (the Python forecasters ignore them). */
-const MDF_ONLY_FLAGS = ['alphas', 'alpha', 'probe-samples', 'max-new-tokens', 'scoring', 'band', 'positions', 'anchor', 'clusters', 'reference', 'provider', 'no-cache'] as const;
+const MDF_ONLY_FLAGS = ['alphas', 'alpha', 'probe-samples', 'max-new-tokens', 'scoring', 'band', 'positions', 'anchor', 'clusters', 'reference', 'provider', 'weights', 'no-cache'] as const;
 
 /** Largest --alpha/--alphas accepted. */
 const MAX_ALPHA = 1000;
@@ -66,7 +67,7 @@ const FLAGS = {
   samples: { type: 'string' }, seed: { type: 'string' }, 'probe-samples': { type: 'string' }, 'max-new-tokens': { type: 'string' },
   scoring: { type: 'string' }, band: { type: 'string' }, positions: { type: 'string' }, anchor: { type: 'string' }, clusters: { type: 'string' }, reference: { type: 'string' },
   workspace: { type: 'string' }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' }, 'fail-on': { type: 'string' },
-  threads: { type: 'string' }, provider: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
+  threads: { type: 'string' }, provider: { type: 'string' }, weights: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
 } as const;
 
 export const mdfCommand: CliCommand = {
@@ -88,6 +89,7 @@ export const mdfCommand: CliCommand = {
       band = { from: Number(m[1]), to: Number(m[2]) };
     }
     const provider = parseProvider(values.provider);
+    const weights = parseWeights(values.weights);
     const requested = choiceFlag(values.method, 'method', METHOD_CHOICES, MDF_SETTINGS.method.default);
     // every number is checked before any work starts
     const numbers = {
@@ -133,7 +135,7 @@ export const mdfCommand: CliCommand = {
       return finish({ ...report, forecaster: choice }, values, io, failOn);
     }
 
-    const { model, ready } = await openCliModel(values.model, io, { provider, threads: numbers.threads ?? MODEL_SETTINGS.threads.default });
+    const { model, ready } = await openCliModel(values.model, io, { provider, threads: numbers.threads ?? MODEL_SETTINGS.threads.default, weights });
     let report: MdfReport;
     let lastStage = '';
     try {

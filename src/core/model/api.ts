@@ -1,7 +1,8 @@
-// The inference contract that MDF, the BEAR pruning audit and LLM annotation program against.
-// Implemented in-process on ONNX Runtime (CLI, tests) and by a worker-thread client (extension),
-// so callers never know where the model runs. All arrays are plain typed arrays: they cross the
-// worker boundary without copying when transferred.
+// The inference contract that MDF, LLM annotation, the demo's beam-pruning audit and the CLI's
+// generate/inspect program against. Implemented in-process on ONNX Runtime (runtime.ts: CLI, tests)
+// and by a worker-thread client (src/worker/client.ts: extension), so callers never know where the
+// model runs. Arrays are plain typed arrays: results cross the worker boundary transferred, not
+// copied; steering vectors are copied (callers reuse them across calls).
 
 export type Provider = 'cpu' | 'cuda';
 
@@ -13,7 +14,8 @@ export interface ModelInfo {
   numHeads: number;
   numKvHeads: number;
   maxPositions: number;
-  dtype: 'fp32' | 'fp16';
+  /** int8: int8 linear weights, float32 activations (docs/engine.md, Weight formats) */
+  dtype: 'fp32' | 'fp16' | 'int8';
   /** where sessions actually run (after any CUDA -> CPU fallback) */
   provider: Provider;
 }

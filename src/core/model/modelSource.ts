@@ -9,6 +9,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from './build';
+import type { WeightDtype } from './onnx/graph';
 import { buildFolderName, describeModelDir } from './catalog';
 
 export const DEFAULT_MODEL_NAME = 'preflight-tiny';
@@ -88,7 +89,10 @@ export function modelCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'preflight', 'models');
 }
 
-export type WeightDtype = 'fp32' | 'fp16';
+export type { WeightDtype };
+
+/** The weights setting (preflight.model.weights, --weights): float, or int8 linear layers on the CPU. */
+export type WeightFormat = 'float' | 'int8';
 
 /** Where a checkpoint's build lives in the cache: readable, unique per source folder and dtype. */
 export function builtModelDir(source: string, dtype: WeightDtype, cacheRoot: string = modelCacheRoot()): string {
@@ -96,8 +100,10 @@ export function builtModelDir(source: string, dtype: WeightDtype, cacheRoot: str
   return join(cacheRoot, buildFolderName(abs, dtype, createHash('sha256').update(abs).digest('hex')));
 }
 
-/** The dtype a build gets: fp16 for CUDA, fp32 on the CPU. */
-export function dtypeFor(provider: 'auto' | 'cpu' | 'cuda'): WeightDtype {
+/** The dtype a build gets: int8 when asked for (a CPU path, whatever the provider), else fp16 for
+ *  CUDA and fp32 on the CPU. The dtype is part of the cache folder's name and of the source hash. */
+export function dtypeFor(provider: 'auto' | 'cpu' | 'cuda', weights: WeightFormat = 'float'): WeightDtype {
+  if (weights === 'int8') return 'int8';
   return provider === 'cuda' ? 'fp16' : 'fp32';
 }
 

@@ -6,6 +6,8 @@
 
 import { METHOD_CHOICES, type MethodChoice } from '../mdf/forecaster';
 
+import type { WeightFormat } from '../model/modelSource';
+
 export interface SettingSpec<T> {
   /** the VS Code setting */
   key: string;
@@ -26,6 +28,8 @@ export const MODEL_SETTINGS = {
   path: spec<string>({ key: 'preflight.model.path', type: 'string', default: '', cli: 'model' }),
   provider: spec<'auto' | 'cpu' | 'cuda'>({ key: 'preflight.model.provider', type: 'string', enum: ['auto', 'cpu', 'cuda'], default: 'auto', cli: 'provider' }),
   threads: spec<number>({ key: 'preflight.model.threads', type: 'integer', minimum: 0, default: 0, cli: 'threads' }),
+  /** float: fp32 on the CPU, fp16 on CUDA; int8: int8 linear layers on the CPU (docs/engine.md, Weight formats) */
+  weights: spec<WeightFormat>({ key: 'preflight.model.weights', type: 'string', enum: ['float', 'int8'], default: 'float', cli: 'weights' }),
 };
 
 export type MdfScoring = 'both' | 'logprob' | 'generation';

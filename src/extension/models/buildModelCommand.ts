@@ -6,6 +6,7 @@ import { MODEL_SETTINGS } from '../../core/settings/schema';
 import { setting } from './modelService';
 import { buildModelInWorker } from '../../worker/client';
 import { log } from '../log';
+import { CancelledError } from '../../shared/errors';
 
 export async function buildModelCommand(modelsRoot: string, arg: unknown, onBuilt: (dir: string) => void): Promise<string | undefined> {
   // The manifest hides the command in untrusted workspaces; a keybinding or another extension could still call it.
@@ -26,7 +27,7 @@ export async function buildModelCommand(modelsRoot: string, arg: unknown, onBuil
   }
   if (!folder) return undefined;
   const src = folder.fsPath;
-  const dtype = dtypeFor(setting(MODEL_SETTINGS.provider));
+  const dtype = dtypeFor(setting(MODEL_SETTINGS.provider), setting(MODEL_SETTINGS.weights));
   const out = builtModelDir(src, dtype, modelsRoot);
   try {
     const result = await vscode.window.withProgress(
@@ -56,7 +57,7 @@ export async function buildModelCommand(modelsRoot: string, arg: unknown, onBuil
     return out;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/cancel|abort/i.test(message)) {
+    if (error instanceof CancelledError) {
       vscode.window.showInformationMessage('Preflight: model build cancelled.');
     } else {
       log().error(`build-model ${src}: ${message}`);

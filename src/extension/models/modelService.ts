@@ -60,7 +60,7 @@ export class ModelService implements vscode.Disposable {
     const inWorker = existsSync(workerPath) ? workerPath : undefined;
     if (source.kind === 'checkpoint') progress?.(`building an ONNX model from ${source.name} (once)`);
     const { dir } = await ensureBuilt(source, (src, out, options) => buildModelInWorker(src, out, { ...options, workerPath: inWorker }), {
-      dtype: dtypeFor(provider),
+      dtype: dtypeFor(provider, setting(MODEL_SETTINGS.weights)),
       signal,
       onProgress: (_fraction, message) => progress?.(message),
     });

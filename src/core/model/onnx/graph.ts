@@ -8,13 +8,27 @@
 import { promises as fsp } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { floatToHalf } from '../safetensors';
+import { blocksPerRow, Q8_BLOCK, quantizeStream } from './quantize';
 
-export type WeightDtype = 'fp32' | 'fp16';
+/** fp32 (CPU), fp16 (CUDA), or int8: the linear layers and the LM head as blockwise int8 weights
+ *  (MatMulNBits, CPU), everything else — activations, norms, embeddings, KV cache — fp32. */
+export type WeightDtype = 'fp32' | 'fp16' | 'int8';
 
 export const OPSET = 17;
 const ELEM_FLOAT = onnx.TensorProto.DataType.FLOAT;
 const ELEM_FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 const ELEM_INT64 = onnx.TensorProto.DataType.INT64;
+const ELEM_UINT8 = onnx.TensorProto.DataType.UINT8;
+
+/** The name of the int8 copy of a float weight that is also used as a matrix (the tied LM head). */
+export const quantizedTwin = (name: string): string => `${name}.q8`;
+
+/** A weight stored as MatMulNBits' B [N, K/32, 32] and scales [N*K/32]: `linear` multiplies by it. */
+interface QuantizedMatrix {
+  scales: string;
+  n: number;
+  k: number;
+}
 
 /** Marks a float attribute (plain numbers are ints). */
 export class FloatAttr {
@@ -100,6 +114,7 @@ export class GraphBuilder {
   readonly outputs: onnx.IValueInfoProto[] = [];
   private counter = 0;
   private readonly constCache = new Map<string, string>();
+  private readonly quantized = new Map<string, QuantizedMatrix>();
   /** element type of activations and weights */
   readonly elem: number;
 
@@ -218,6 +233,28 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * An int8 matrix (see quantize.ts) from float32 rows of the nn.Linear layout [n, k] ([out, in]),
+   * given in pieces of any length; `linear` and the LM head then use MatMulNBits on it.
+   */
+  async quantizedWeight(name: string, rows: AsyncIterable<Float32Array>, n: number, k: number): Promise<string> {
+    const scales = new Float32Array(n * blocksPerRow(k));
+    this.initializers.push(await this.data.appendChunks(name, quantizeStream(rows, n, k, scales), [n, blocksPerRow(k), Q8_BLOCK], ELEM_UINT8));
+    const scalesName = `${name}.scales`;
+    this.initializers.push(await this.data.append(scalesName, new Uint8Array(scales.buffer), [scales.length], ELEM_FLOAT));
+    this.quantized.set(name, { scales: scalesName, n, k });
+    return name;
+  }
+
+  /** x [..., k] times the quantised matrix [n, k] transposed -> [..., n], or undefined when `weight` is not quantised. */
+  quantizedMatMul(x: string, weight: string): string | undefined {
+    const q = this.quantized.get(weight);
+    if (!q) return undefined;
+    // accuracy_level 4: activations are quantised to int8 per block too, and the product runs on
+    // the CPU's int8 dot-product instructions (VNNI) — the same scheme as llama.cpp's Q8_0 x Q8_0
+    return this.op('MatMulNBits', [x, weight, q.scales], { K: q.k, N: q.n, bits: 8, block_size: Q8_BLOCK, accuracy_level: 4 }, { domain: 'com.microsoft' });
+  }
+
   /** Casts to the compute dtype (no node when it already is). */
   toCompute(x: string, fromFloat32 = true): string {
     return this.elem === ELEM_FLOAT || !fromFloat32 ? x : this.op('Cast', [x], { to: this.elem });
@@ -270,9 +307,9 @@ export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number)
   return g.op('Mul', [g.toCompute(normed), weight]);
 }
 
-/** x @ W (+ b), W stored [in, out]. */
+/** x @ W (+ b), W stored [in, out] (or quantised, stored [out, in]: GraphBuilder.quantizedWeight). */
 export function linear(g: GraphBuilder, x: string, weight: string, bias?: string): string {
-  const y = g.op('MatMul', [x, weight]);
+  const y = g.quantizedMatMul(x, weight) ?? g.op('MatMul', [x, weight]);
   return bias ? g.op('Add', [y, bias]) : y;
 }
 
@@ -449,7 +486,7 @@ export function declareOutputs(
   const { inputs, normed, lmHead, vocab, hidden } = args;
   const flat = g.op('Reshape', [normed, g.i64([-1, hidden])]); // [B*S,E]
   const picked = g.op('Gather', [flat, g.op('Reshape', [g.op('Add', [inputs.logitsPositions, args.seq.rowStart]), g.i64([-1])])], { axis: 0 }); // [B*N,E]
-  const logitsFlat = g.op('Gemm', [picked, lmHead], { transB: 1 }); // [B*N,V]
+  const logitsFlat = g.quantizedMatMul(picked, quantizedTwin(lmHead)) ?? g.op('Gemm', [picked, lmHead], { transB: 1 }); // [B*N,V]
   const shape = g.op('Concat', [g.op('Shape', [inputs.logitsPositions]), g.i64([vocab])], { axis: 0 });
   const logits = g.op('Reshape', [g.toFloat32(logitsFlat), shape]); // [B,N,V]
   g.output('logits', logits, 'float', ['batch', 'num_logits', vocab]);

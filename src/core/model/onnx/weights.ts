@@ -1,9 +1,12 @@
 // Reads checkpoint tensors and lays them out the way the graph wants them: linear weights
 // transposed to [in, out] (MatMul's layout); q/k/v fused into one matrix, so that attention's
-// input projection is one GEMM instead of three.
-import { Checkpoint, tensorEntry } from '../checkpoint';
+// input projection is one GEMM instead of three. In an int8 build, linear weights stay [out, in]
+// and are quantised (quantize.ts), and the LM head gets an int8 copy beside its float32 table.
+import { Checkpoint, lmHeadName, tensorEntry } from '../checkpoint';
 import { readTensorFloat32, streamTensorFloat32 } from '../safetensors';
-import { GraphBuilder } from './graph';
+import { GraphBuilder, quantizedTwin } from './graph';
+
+const EMBEDDING = 'model.embed_tokens.weight';
 
 export class Weights {
   constructor(
@@ -23,6 +26,11 @@ export class Weights {
   async raw(onnxName: string, hfName: string): Promise<string> {
     const entry = tensorEntry(this.ckpt, hfName);
     this.onTensor(hfName);
+    // int8: the LM head is a matmul, which int8 speeds up (declareOutputs uses quantizedTwin(name));
+    // the embedding is gathered, so it stays float32 rows, and an untied head needs no float32 copy
+    const head = this.g.dtype === 'int8' && hfName === lmHeadName(this.ckpt) && entry.shape.length === 2;
+    if (head) await this.g.quantizedWeight(quantizedTwin(onnxName), streamTensorFloat32(entry), entry.shape[0], entry.shape[1]);
+    if (head && hfName !== EMBEDDING) return onnxName;
     return this.g.weightChunks(onnxName, streamTensorFloat32(entry), entry.shape);
   }
 
@@ -46,11 +54,18 @@ export class Weights {
     for (const n of hfNames) parts.push(await this.read(n));
     const inDim = parts[0].shape[1];
     const outDim = parts.reduce((a, p) => a + p.shape[0], 0);
+    if (parts.some((p) => p.shape[1] !== inDim)) throw new Error(`cannot fuse ${hfNames.join(', ')}: input sizes differ`);
+    if (this.g.dtype === 'int8') {
+      // quantised matrices keep the [out, in] layout (MatMulNBits' B): fusing is concatenating rows
+      const pieces = (async function* () {
+        for (const p of parts) yield p.data;
+      })();
+      return this.g.quantizedWeight(onnxName, pieces, outDim, inDim);
+    }
     const out = new Float32Array(inDim * outDim);
     let col = 0;
     for (const p of parts) {
       const [rows, cols] = p.shape;
-      if (cols !== inDim) throw new Error(`cannot fuse ${hfNames.join(', ')}: input sizes differ`);
       for (let r = 0; r < rows; r++) {
         const src = r * cols;
         for (let c = 0; c < cols; c++) out[c * outDim + col + r] = p.data[src + c];
