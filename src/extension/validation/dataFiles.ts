@@ -2,7 +2,7 @@
 // on the URI schemes the extension can read. The controller, the quick fixes and the status bar
 // all take them from here, so a file the controller validates also gets its fixes.
 import type { DocumentSelector } from 'vscode';
-import { DATA_FILE_GLOB, dataFileFormat, isDataFile } from '../../shared/dataFiles';
+import { DATA_FILE_GLOB, isDataFile } from '../../shared/dataFiles';
 
 export { isDataFile };
 
@@ -11,6 +11,3 @@ export const DATA_FILE_SCHEMES: ReadonlySet<string> = new Set(['file', 'vscode-r
 
 /** Every data file on those schemes, for providers (quick fixes). */
 export const DATA_FILES: DocumentSelector = [...DATA_FILE_SCHEMES].map((scheme) => ({ scheme, pattern: DATA_FILE_GLOB }));
-
-/** The format a path is read as, or undefined when it is not a data file (the shared rule). */
-export const dataFileKind = dataFileFormat;

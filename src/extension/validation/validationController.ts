@@ -10,7 +10,8 @@ import { LiveValidator } from '../../core/data/liveValidation';
 import type { TextEdit } from '../../core/data/textMirror';
 import type { Finding, ValidationResult, ValidationSummary } from '../../core/data/types';
 import type { ValidationEngine } from './engine';
-import { dataFileKind, isDataFile } from './dataFiles';
+import { DATA_FILE_SCHEMES, isDataFile } from './dataFiles';
+import { dataFileFormat } from '../../shared/dataFiles';
 import { toDiagnostics } from './diagnostics';
 import { readValidationSettings } from './settings';
 import { log } from '../log';
@@ -35,8 +36,6 @@ export type FileState =
   | { kind: 'done'; result: FileResult }
   | { kind: 'failed'; message: string };
 
-const SCHEMES = new Set(['file', 'vscode-remote', 'vscode-vfs']);
-
 export class ValidationController implements vscode.Disposable {
   readonly results = new Map<string, FileResult>();
   private readonly states = new Map<string, FileState>();
@@ -60,7 +59,7 @@ export class ValidationController implements vscode.Disposable {
 
   /** Whether a document is one Preflight validates automatically (by extension; JSON only if it holds an array). */
   isLiveCandidate(document: vscode.TextDocument): boolean {
-    if (!SCHEMES.has(document.uri.scheme)) return false;
+    if (!DATA_FILE_SCHEMES.has(document.uri.scheme)) return false;
     return isDataFile(document.uri.path, document.getText(new vscode.Range(0, 0, 20, 0)));
   }
 
@@ -312,7 +311,7 @@ export class ValidationController implements vscode.Disposable {
 
 /** Is this path one the validators understand (by extension)? */
 export function isValidatablePath(path: string): boolean {
-  return dataFileKind(path) !== undefined;
+  return dataFileFormat(path) !== undefined;
 }
 
 function toEdit(change: vscode.TextDocumentContentChangeEvent): TextEdit {
