@@ -1,6 +1,7 @@
 // The ONNX Runtime side of the engine benchmark (run through run.mjs): builds the ~30M-parameter
-// Llama-style checkpoint, times batched prefill with hidden-state extraction and KV-cache
-// generation, and measures the machine's fp32 MatMul rate through ONNX Runtime (MLAS).
+// Llama-style checkpoint (--dtype fp32, or int8: the int8 weight format), times batched prefill with
+// hidden-state extraction and KV-cache generation, and measures the machine's fp32 MatMul rate
+// through ONNX Runtime (MLAS). Times are best-of wall seconds and best-of CPU seconds (all threads).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -19,6 +20,17 @@ function arg(name: string, fallback: string): string {
 // best of the repetitions: the machine is shared, and the minimum is the least disturbed run
 function best(xs: number[]): number {
   return Math.min(...xs);
+}
+
+/** runs `work` and records its wall and CPU seconds (user + system, every thread of this process) */
+async function measure<T>(wall: number[], cpu: number[], work: () => Promise<T>): Promise<T> {
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  const out = await work();
+  wall.push((performance.now() - t) / 1000);
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1e6);
+  return out;
 }
 
 async function matmulRate(dir: string, n: number, threads: number): Promise<number> {
@@ -54,51 +66,46 @@ async function main(): Promise<void> {
   const promptLen = Number(arg('prompt', '16'));
   const genTokens = Number(arg('gen', '128'));
   const reps = Number(arg('reps', '5'));
+  const dtype = arg('dtype', 'fp32');
+  if (dtype !== 'fp32' && dtype !== 'int8') throw new Error('--dtype must be fp32 or int8');
   mkdirSync(dir, { recursive: true });
   const ckpt = join(dir, 'llama30m');
   if (!existsSync(join(ckpt, 'config.json'))) await writeTinyCheckpoint(ckpt, BENCH_MODEL);
-  const built = await buildModel(ckpt, join(dir, 'llama30m_onnx'));
+  const out = join(dir, dtype === 'fp32' ? 'llama30m_onnx' : `llama30m_onnx_${dtype}`);
+  const built = await buildModel(ckpt, out, { dtype });
 
   const gemm = await matmulRate(dir, 1024, threads);
-  const model = await openModel(join(dir, 'llama30m_onnx'), { provider: 'cpu', threads });
+  const model = await openModel(out, { provider: 'cpu', threads });
   const rows = JSON.parse(readFileSync(arg("rows", join(dir, "rows.json")), "utf8")) as number[][];
   if (rows.length !== batch || rows[0].length !== seq) throw new Error('rows.json does not match --batch/--seq');
   await model.forward(rows.slice(0, 2));
-  const prefill: number[] = [];
+  const [prefill, prefillCpu]: number[][] = [[], []];
   let hiddenLast: number[] = [];
   for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    const out = await model.forward(rows);
-    prefill.push((performance.now() - t) / 1000);
+    const out = await measure(prefill, prefillCpu, () => model.forward(rows));
     hiddenLast = Array.from(out.hiddenLast[0].subarray(out.hiddenLast[0].length - 8));
   }
   const prompt = rows[0].slice(0, promptLen);
   await model.generate([prompt], { maxTokens: 8, ignoreEos: true });
-  const gen: number[] = [];
+  const [gen, genCpu]: number[][] = [[], []];
   let firstIds: number[] = [];
   for (let i = 0; i < Math.max(2, Math.ceil(reps / 2)); i++) {
-    const t = performance.now();
-    const [ids] = await model.generate([prompt], { maxTokens: genTokens, ignoreEos: true });
-    gen.push((performance.now() - t) / 1000);
-    firstIds = ids;
+    [firstIds] = await measure(gen, genCpu, () => model.generate([prompt], { maxTokens: genTokens, ignoreEos: true }));
   }
   // batched generation, as MDF samples answers: every row's first `prompt` tokens, 32 new tokens each
   const prompts = rows.map((r) => r.slice(0, promptLen));
-  const batchGen: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    const t = performance.now();
-    await model.generate(prompts, { maxTokens: 32, ignoreEos: true });
-    batchGen.push((performance.now() - t) / 1000);
-  }
+  const [batchGen, batchGenCpu]: number[][] = [[], []];
+  for (let i = 0; i < 2; i++) await measure(batchGen, batchGenCpu, () => model.generate(prompts, { maxTokens: 32, ignoreEos: true }));
   await model.dispose();
   const result = {
     engine: 'onnxruntime-node',
+    dtype,
     ortVersion: ort.env.versions?.common,
     threads,
     parameters: built.manifest.parameters,
-    prefill: { batch, seq, seconds: best(prefill), tokensPerSecond: (batch * seq) / best(prefill), hiddenLastTail: hiddenLast },
-    generate: { prompt: promptLen, tokens: genTokens, seconds: best(gen), tokensPerSecond: genTokens / best(gen), ids: firstIds.slice(0, 16) },
-    generateBatch: { batch: prompts.length, tokens: 32, seconds: best(batchGen), tokensPerSecond: (prompts.length * 32) / best(batchGen) },
+    prefill: { batch, seq, seconds: best(prefill), tokensPerSecond: (batch * seq) / best(prefill), tokensPerCpuSecond: (batch * seq) / best(prefillCpu), hiddenLastTail: hiddenLast },
+    generate: { prompt: promptLen, tokens: genTokens, seconds: best(gen), tokensPerSecond: genTokens / best(gen), tokensPerCpuSecond: genTokens / best(genCpu), ids: firstIds.slice(0, 16) },
+    generateBatch: { batch: prompts.length, tokens: 32, seconds: best(batchGen), tokensPerSecond: (prompts.length * 32) / best(batchGen), tokensPerCpuSecond: (prompts.length * 32) / best(batchGenCpu) },
     matmulGflops: gemm,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
