@@ -158,6 +158,8 @@ function render(view: MdfView): void {
   header.append(rerun);
   header.append(el('p', { text: `Max risk: ${report.summary.maxRisk.toUpperCase()}`, cls: `risk risk-${report.summary.maxRisk}` }));
   header.append(el('p', { text: `Forecast ${report.summary.validation}.`, cls: 'muted' }));
+  // which forecaster ran and why (core/mdf/forecaster.ts; preflight.mdf.method)
+  if (report.forecaster) header.append(el('p', { text: `Forecaster: ${report.forecaster.method} — ${report.forecaster.reason}.`, cls: 'muted forecaster' }));
   root.append(header);
 
   // behaviours table

@@ -58,6 +58,8 @@ export default async function mdf(t) {
   const frame = t.webviewFrame();
   const heading = await frame.locator('h2', { hasText: 'Alpha curve' }).first().waitFor({ timeout: 20000 }).then(() => true, () => false);
   t.check('the webview shows the alpha curve section', heading);
+  const forecasterLine = await frame.locator('p.forecaster').first().textContent({ timeout: 10000 }).catch(() => null);
+  t.check('the webview says which forecaster ran and why', /^Forecaster: mdf — MDF was asked for/.test(forecasterLine ?? ''), forecasterLine);
   const canvases = await frame.locator('canvas').count();
   t.check('the webview has Chart.js canvases', canvases >= 2, canvases);
   const rows = await frame.locator('table.records tr[tabindex]').count();
