@@ -56,6 +56,22 @@ async function jobsRow(t, name) {
   return pane.locator('.monaco-list-row', { hasText: name }).first();
 }
 
+/**
+ * Hovers a run's Jobs row and clicks its Stop action. While a run runs the tree re-renders every few
+ * seconds, which on a loaded machine can detach the button under a slow click: then hover the fresh
+ * row and try again.
+ */
+async function clickStop(t, name) {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const row = await jobsRow(t, name);
+    await row.hover().catch(() => undefined);
+    const clicked = await row.locator('.action-label[aria-label="Stop Run"], .action-label[title="Stop Run"]').first()
+      .click({ timeout: 5000 }).then(() => true, (e) => t.log(`Stop action click failed (try ${attempt})`, String(e).split('\n')[0]));
+    if (clicked) return true;
+  }
+  return false;
+}
+
 async function showJobs(t) {
   await t.runCommand('Preflight: Focus on Jobs View').catch(async () => {
     await t.page.keyboard.press('Escape');
@@ -229,9 +245,7 @@ export default async function bear(t) {
   const row2 = await jobsRow(t, 'e2e-stop');
   await row2.waitFor({ timeout: 20000 }).catch(() => undefined);
   await t.waitFor(async () => /running/.test((await row2.textContent()) ?? ''), { timeout: 15000 });
-  await row2.hover();
-  const stopAction = row2.locator('.action-label[aria-label="Stop Run"], .action-label[title="Stop Run"]').first();
-  const clicked = await stopAction.click({ timeout: 10000 }).then(() => true, (e) => t.log('Stop action click failed', String(e)));
+  const clicked = await clickStop(t, 'e2e-stop');
   t.check('the Jobs view offers Stop on the running run', clicked);
   const stopped = await t.waitFor(() => {
     const s = readJson(join(runDir2, 'status.json'));
@@ -289,10 +303,8 @@ export default async function bear(t) {
   await showJobs(t);
   const row3 = await jobsRow(t, 'e2e-evalstop');
   await row3.waitFor({ timeout: 20000 }).catch(() => undefined);
-  await row3.hover();
   const stopAt = Date.now();
-  const clicked3 = await row3.locator('.action-label[aria-label="Stop Run"], .action-label[title="Stop Run"]').first()
-    .click({ timeout: 10000 }).then(() => true, (e) => t.log('Stop action click failed', String(e)));
+  const clicked3 = await clickStop(t, 'e2e-evalstop');
   t.check('Stop is offered while the run validates', clicked3);
   const stopped3 = await t.waitFor(() => {
     const s = readJson(join(runDir3, 'status.json'));
@@ -307,5 +319,15 @@ export default async function bear(t) {
   t.check('the third trainer process is gone', gone3, pid3);
   const pwned = spawnSync('find', [t.workspace, '-name', 'pwned*'], { encoding: 'utf8' });
   t.check('nothing in the output folder name was run by a shell', pwned.status === 0 && pwned.stdout.trim() === '', pwned.stdout);
+
+  // ---- a window reload: the form and the dashboard come back from the state their apps saved -------
+  await t.runCommand('Developer: Reload Window');
+  await t.page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  const formBack = await bearFrame(t, 'form', undefined, 60000);
+  const nameBack = formBack && await t.waitFor(async () => (await formBack.locator('#f-name').inputValue().catch(() => '')) || undefined, { timeout: 20000 });
+  t.check('after a window reload the launch form is back with what was typed', nameBack === 'e2e-evalstop', nameBack);
+  const dashBack = await bearFrame(t, 'dashboard', undefined, 60000);
+  const titleBack = dashBack && await t.waitFor(async () => (await dashBack.locator('h1').first().textContent().catch(() => '')) || undefined, { timeout: 20000 });
+  t.check('after a window reload a run dashboard is back and shows its run', /e2e-/.test(titleBack ?? ''), titleBack);
   await sleep(100);
 }
