@@ -75,23 +75,23 @@ export function parseSplit(file: string, text: string, id2name: Map<string, stri
     const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim());
     const col = header.indexOf('item_ids');
     if (col < 0) {
-      add({ file, line: 1, severity: 'error', code: 'recsys-csv-header', message: 'The CSV needs an item_ids column (user_id,item_ids layout).' });
+      add({ file, line: 1, severity: 'error', code: 'bear-csv-header', message: 'The CSV needs an item_ids column (user_id,item_ids layout).' });
       return records;
     }
     if (!id2name) {
-      add({ file, line: 0, severity: 'error', code: 'recsys-no-id2name', message: 'The user_id,item_ids layout needs an id2name JSON (Items file).' });
+      add({ file, line: 0, severity: 'error', code: 'bear-no-id2name', message: 'The user_id,item_ids layout needs an id2name JSON (Items file).' });
       return records;
     }
     for (let i = 1; i < lines.length; i++) {
       if (!lines[i].trim()) continue;
       const ids = parseIdList(splitCsvLine(lines[i])[col] ?? '');
       if (ids.length < 2) {
-        add({ file, line: i + 1, severity: 'error', code: 'recsys-empty-history', message: 'A sequence needs at least one history item and a target.' });
+        add({ file, line: i + 1, severity: 'error', code: 'bear-empty-history', message: 'A sequence needs at least one history item and a target.' });
         continue;
       }
       const missing = ids.filter((id) => !id2name.has(id));
       if (missing.length) {
-        add({ file, line: i + 1, severity: 'error', code: 'recsys-unknown-id', message: `Item ids without a title in id2name: ${missing.slice(0, 5).join(', ')}.` });
+        add({ file, line: i + 1, severity: 'error', code: 'bear-unknown-id', message: `Item ids without a title in id2name: ${missing.slice(0, 5).join(', ')}.` });
         continue;
       }
       const titles = ids.map((id) => id2name.get(id) as string);
@@ -106,24 +106,24 @@ export function parseSplit(file: string, text: string, id2name: Map<string, stri
     try {
       obj = JSON.parse(raw);
     } catch (e) {
-      add({ file, line: i + 1, severity: 'error', code: 'recsys-json', message: `Not valid JSON: ${(e as Error).message}` });
+      add({ file, line: i + 1, severity: 'error', code: 'bear-json', message: `Not valid JSON: ${(e as Error).message}` });
       continue;
     }
     const rec = obj as { history?: unknown; target?: unknown };
     if (!obj || typeof obj !== 'object' || !Array.isArray(rec.history)) {
-      add({ file, line: i + 1, severity: 'error', code: 'recsys-schema', message: 'Expected {"history": [titles], "target": title}.' });
+      add({ file, line: i + 1, severity: 'error', code: 'bear-schema', message: 'Expected {"history": [titles], "target": title}.' });
       continue;
     }
     if (rec.history.length === 0) {
-      add({ file, line: i + 1, severity: 'error', code: 'recsys-empty-history', message: 'Empty history: the prompt would list no items.' });
+      add({ file, line: i + 1, severity: 'error', code: 'bear-empty-history', message: 'Empty history: the prompt would list no items.' });
       continue;
     }
     if (!rec.history.every((t) => typeof t === 'string' && t.trim().length > 0)) {
-      add({ file, line: i + 1, severity: 'error', code: 'recsys-empty-title', message: 'Every history entry must be a non-empty title string.' });
+      add({ file, line: i + 1, severity: 'error', code: 'bear-empty-title', message: 'Every history entry must be a non-empty title string.' });
       continue;
     }
     if (typeof rec.target !== 'string' || rec.target.trim().length === 0) {
-      add({ file, line: i + 1, severity: 'error', code: 'recsys-empty-target', message: 'The target must be a non-empty title string.' });
+      add({ file, line: i + 1, severity: 'error', code: 'bear-empty-target', message: 'The target must be a non-empty title string.' });
       continue;
     }
     records.push({ history: rec.history as string[], target: rec.target, line: i + 1 });
@@ -137,26 +137,26 @@ export function parseId2Name(file: string, text: string, issues: DataIssue[]): M
   try {
     data = JSON.parse(text);
   } catch (e) {
-    issues.push({ file, line: 0, severity: 'error', code: 'recsys-json', message: `Not valid JSON: ${(e as Error).message}` });
+    issues.push({ file, line: 0, severity: 'error', code: 'bear-json', message: `Not valid JSON: ${(e as Error).message}` });
     return undefined;
   }
   const map = new Map<string, string>();
   if (Array.isArray(data)) data.forEach((t, i) => map.set(String(i), String(t)));
   else if (data && typeof data === 'object') for (const [k, v] of Object.entries(data)) map.set(k, String(v));
   else {
-    issues.push({ file, line: 0, severity: 'error', code: 'recsys-schema', message: 'Expected an id2name object {id: title} or a list of titles.' });
+    issues.push({ file, line: 0, severity: 'error', code: 'bear-schema', message: 'Expected an id2name object {id: title} or a list of titles.' });
     return undefined;
   }
   const byTitle = new Map<string, string>();
   let dups = 0;
   for (const [id, title] of map) {
     if (!title.trim()) {
-      issues.push({ file, line: 0, severity: 'error', code: 'recsys-empty-title', message: `Item ${id} has an empty title.` });
+      issues.push({ file, line: 0, severity: 'error', code: 'bear-empty-title', message: `Item ${id} has an empty title.` });
     }
     const other = byTitle.get(title);
     if (other !== undefined) {
       if (dups++ < 20) {
-        issues.push({ file, line: 0, severity: 'error', code: 'recsys-duplicate-title', message: `Items ${other} and ${id} share the title "${title}": exact-title evaluation cannot tell them apart.` });
+        issues.push({ file, line: 0, severity: 'error', code: 'bear-duplicate-title', message: `Items ${other} and ${id} share the title "${title}": exact-title evaluation cannot tell them apart.` });
       }
     } else byTitle.set(title, id);
   }
@@ -178,7 +178,7 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
     try {
       return read(file);
     } catch (error) {
-      issues.push({ file, line: 0, severity: 'error', code: 'recsys-unreadable', message: error instanceof Error ? error.message : String(error) });
+      issues.push({ file, line: 0, severity: 'error', code: 'bear-unreadable', message: error instanceof Error ? error.message : String(error) });
       return undefined;
     }
   };
@@ -186,7 +186,7 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
   const titles = new Set<string>();
   let id2name: Map<string, string> | undefined;
   if (files.items) {
-    if (!exists(files.items)) issues.push({ file: files.items, line: 0, severity: 'error', code: 'recsys-missing-file', message: 'The items file does not exist.' });
+    if (!exists(files.items)) issues.push({ file: files.items, line: 0, severity: 'error', code: 'bear-missing-file', message: 'The items file does not exist.' });
     else if (files.items.toLowerCase().endsWith('.json')) {
       const text = readOrReport(files.items);
       if (text !== undefined) id2name = parseId2Name(files.items, text, issues);
@@ -197,18 +197,18 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
     const file = files[split];
     if (!file) continue;
     if (!exists(file)) {
-      issues.push({ file, line: 0, severity: 'error', code: 'recsys-missing-file', message: `The ${split} split does not exist.` });
+      issues.push({ file, line: 0, severity: 'error', code: 'bear-missing-file', message: `The ${split} split does not exist.` });
       continue;
     }
     const text = readOrReport(file);
     if (text === undefined) continue;
     const records = parseSplit(file, text, id2name, issues);
     counts[split] = records.length;
-    if (records.length === 0) issues.push({ file, line: 0, severity: 'error', code: 'recsys-no-records', message: `The ${split} split has no usable records.` });
+    if (records.length === 0) issues.push({ file, line: 0, severity: 'error', code: 'bear-no-records', message: `The ${split} split has no usable records.` });
     for (const r of records) {
       for (const t of [...r.history, r.target]) titles.add(t);
       if (/"/.test(r.target) && issues.length < MAX_ISSUES) {
-        issues.push({ file, line: r.line, severity: 'warning', code: 'recsys-quote-in-title', message: 'The target title contains a double quote; the prompt quotes titles, so the model sees an ambiguous boundary.' });
+        issues.push({ file, line: r.line, severity: 'warning', code: 'bear-quote-in-title', message: 'The target title contains a double quote; the prompt quotes titles, so the model sees an ambiguous boundary.' });
       }
     }
   }
@@ -216,7 +216,7 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
     const known = new Set(id2name.values());
     const extra = [...titles].filter((t) => !known.has(t));
     if (extra.length) {
-      issues.push({ file: files.items as string, line: 0, severity: 'warning', code: 'recsys-title-not-in-items', message: `${extra.length} title(s) in the splits are missing from the items file (e.g. "${extra[0]}"); they join the catalogue.` });
+      issues.push({ file: files.items as string, line: 0, severity: 'warning', code: 'bear-title-not-in-items', message: `${extra.length} title(s) in the splits are missing from the items file (e.g. "${extra[0]}"); they join the catalogue.` });
     }
   }
   return { issues, counts, items: titles.size };

@@ -18,7 +18,7 @@ import { modelFingerprint } from '../mdf/signature';
 import type { InferenceModel } from '../model/api';
 import { buildModel } from '../model/build';
 import { DEFAULT_MODEL_NOTE, ensureBuilt, modelLabel, packageRoot, resolveModelSource } from '../model/modelSource';
-import { PruningAudit, parseRecommendations, pruningAudit } from '../recsys/pruningAudit';
+import { PruningAudit, parseRecommendations, pruningAudit } from '../bear/pruningAudit';
 import { MDF_DEFAULTS } from '../settings/schema';
 
 export const DEMO_SCHEMA = 'preflight.demo/1';

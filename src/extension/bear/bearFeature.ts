@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { formToRunConfig, type AuditResult, type LaunchForm } from '../../core/recsys';
+import { formToRunConfig, type AuditResult, type LaunchForm } from '../../core/bear';
 import type { Feature } from '../features/feature';
 import { setTestState } from '../testState';
 import { DashboardHost, DashboardPanel } from './dashboardPanel';

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { MetricsParser, readRun, type MetricsLine } from '../../core/recsys';
+import { MetricsParser, readRun, type MetricsLine } from '../../core/bear';
 import { BEAR_DASHBOARD_VIEW_TYPE, type DashboardFromWebview, type DashboardHeader, type DashboardToWebview } from '../../shared/protocol/bear';
 import { isReallyInside } from '../../core/io/inside';
 import { Panel, PanelSet } from '../panels/panel';

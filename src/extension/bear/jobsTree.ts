@@ -1,7 +1,7 @@
 // The Jobs view (preflight.jobs): every run folder under the runs root with its state, progress and,
 // once finished, its best validation metrics and checkpoint.
 import * as vscode from 'vscode';
-import { formatMetric, listRuns, type RunInfo } from '../../core/recsys';
+import { formatMetric, listRuns, type RunInfo } from '../../core/bear';
 
 type Node = { kind: 'run'; run: RunInfo } | { kind: 'detail'; run: RunInfo; label: string; description?: string; path?: string };
 

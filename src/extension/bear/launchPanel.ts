@@ -1,4 +1,4 @@
-// The launch form: prefilled from settings and the active data file, validated by src/core/recsys
+// The launch form: prefilled from settings and the active data file, validated by src/core/bear
 // (fields and data files), and on Launch writes .preflight/runs/<id>/config.json and starts the task.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -14,7 +14,7 @@ import {
   type DataCheckResult,
   type BearSettings,
   type LaunchForm,
-} from '../../core/recsys';
+} from '../../core/bear';
 import { BEAR_FORM_VIEW_TYPE, type FormFromWebview, type FormToWebview } from '../../shared/protocol/bear';
 import { Panel, PanelSet } from '../panels/panel';
 import { resolvePython } from './python';
@@ -122,7 +122,7 @@ export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
         }
       });
       const result: DataCheckResult = big
-        ? { issues: [{ file: big, line: 0, severity: 'warning', code: 'recsys-not-checked', message: `Over ${MAX_CHECK_BYTES / 1e6} MB: not checked here; the trainer checks every record when it starts.` }], counts: {}, items: 0 }
+        ? { issues: [{ file: big, line: 0, severity: 'warning', code: 'bear-not-checked', message: `Over ${MAX_CHECK_BYTES / 1e6} MB: not checked here; the trainer checks every record when it starts.` }], counts: {}, items: 0 }
         : checkDataset(files);
       this.cached = { key, result };
     }

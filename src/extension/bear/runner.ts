@@ -3,11 +3,11 @@
 // output folder are plain characters (its output still shows in the terminal panel). Stop (trusted
 // workspaces only) sends SIGTERM to the trainer's process group, then SIGKILL after STOP_GRACE_MS; the
 // pid is the task process this session started, or status.json's pid once /proc shows it is this run's
-// trainer (core/recsys/trainerProcess.ts) -- a planted status.json cannot make Stop kill anything else.
+// trainer (core/bear/trainerProcess.ts) -- a planted status.json cannot make Stop kill anything else.
 import { delimiter, join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { auditCommand, readRun, stopTrainer, trainerCommand, type BearRunConfig, type StopOutcome } from '../../core/recsys';
+import { auditCommand, readRun, stopTrainer, trainerCommand, type BearRunConfig, type StopOutcome } from '../../core/bear';
 import { log } from '../log';
 import { resolvePython } from './python';
 

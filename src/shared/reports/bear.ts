@@ -1,6 +1,6 @@
 // The BEAR launch form and dashboard data: the form's fields and issues, the data set's issues and
 // the trainer's metrics stream (python/preflight_train/train.py writes it). Parsed and checked in
-// src/core/recsys; shared so the webview reads the same types.
+// src/core/bear; shared so the webview reads the same types.
 
 export type LossName = 'lml' | 'msl' | 'bear';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
-import { defaultForm } from '../../../src/core/recsys/runConfig';
+import { defaultForm } from '../../../src/core/bear/runConfig';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
 
@@ -36,7 +36,7 @@ test('the BEAR form and dashboard render, speak the protocol and escape text', {
     const form = defaultForm({}, '/d/train.jsonl');
     await load('form', [
       { type: 'init', form, python: '/usr/bin/python3 (system)', trusted: true },
-      { type: 'issues', formIssues: [{ field: 'valid', message: 'Need <b>valid</b>' }], dataIssues: [{ file: '/d/train.jsonl', line: 3, severity: 'error', code: 'recsys-empty-history', message: 'Empty <i>history</i>' }], summary: 'train 10' },
+      { type: 'issues', formIssues: [{ field: 'valid', message: 'Need <b>valid</b>' }], dataIssues: [{ file: '/d/train.jsonl', line: 3, severity: 'error', code: 'bear-empty-history', message: 'Empty <i>history</i>' }], summary: 'train 10' },
     ]);
     const sent = (await page.evaluate('window.sent')) as Array<{ type: string; form?: { train: string; loss: string } }>;
     assert.equal(sent[0].type, 'ready');

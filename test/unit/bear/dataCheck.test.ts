@@ -1,7 +1,7 @@
 // Data checks before a BEAR run: files exist, histories non-empty, titles unique (exact-title HR/NDCG needs it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDataset } from '../../../src/core/recsys/dataCheck';
+import { checkDataset } from '../../../src/core/bear/dataCheck';
 
 function fsOf(files: Record<string, string>) {
   return { read: (p: string) => files[p], exists: (p: string) => p in files };
@@ -24,7 +24,7 @@ test('empty histories, bad JSON, empty targets and missing files are errors at t
   });
   const r = checkDataset({ train: 'train.jsonl', valid: 'missing.jsonl' }, read, exists);
   const codes = r.issues.map((i) => `${i.code}@${i.line}`);
-  assert.deepEqual(codes, ['recsys-empty-history@1', 'recsys-json@2', 'recsys-empty-target@3', 'recsys-missing-file@0']);
+  assert.deepEqual(codes, ['bear-empty-history@1', 'bear-json@2', 'bear-empty-target@3', 'bear-missing-file@0']);
 });
 
 test('the user_id,item_ids CSV with id2name: duplicate titles and unknown ids are reported', () => {
@@ -34,8 +34,8 @@ test('the user_id,item_ids CSV with id2name: duplicate titles and unknown ids ar
   });
   const r = checkDataset({ train: 'train.csv', items: 'items.json' }, read, exists);
   const codes = r.issues.map((i) => i.code);
-  assert.ok(codes.includes('recsys-duplicate-title'));
-  assert.ok(codes.includes('recsys-unknown-id'));
-  assert.ok(codes.includes('recsys-empty-history'));
+  assert.ok(codes.includes('bear-duplicate-title'));
+  assert.ok(codes.includes('bear-unknown-id'));
+  assert.ok(codes.includes('bear-empty-history'));
   assert.equal(r.counts.train, 1);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MetricsParser, listRuns, parseMetrics, summarize } from '../../../src/core/recsys/metrics';
+import { MetricsParser, listRuns, parseMetrics, summarize } from '../../../src/core/bear/metrics';
 
 const lines = [
   { type: 'start', time: 1, loss: 'bear', items: 96, train: 10, valid: 5, test: 5, epochs: 2, total_steps: 4, 'random_hr@10': 0.104 },

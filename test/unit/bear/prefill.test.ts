@@ -1,7 +1,7 @@
-// The launch form's guess of the splits from the active file (src/core/recsys/prefill.ts).
+// The launch form's guess of the splits from the active file (src/core/bear/prefill.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prefillForm } from '../../../src/core/recsys/prefill';
+import { prefillForm } from '../../../src/core/bear/prefill';
 
 const files = new Set(['/d/train.jsonl', '/d/valid.jsonl', '/d/test.jsonl', '/d/items.json', '/e/ml_train.csv', '/e/ml_val.csv']);
 const exists = (p: string) => files.has(p);

@@ -1,4 +1,4 @@
-// The beam-pruning audit on the ONNX engine (src/core/recsys/pruningAudit.ts). References: the
+// The beam-pruning audit on the ONNX engine (src/core/bear/pruningAudit.ts). References: the
 // textbook case where beam search of width 1 loses the most probable sequence (a greedy first
 // step), Hugging Face's beam search as transcribed in python/tests/test_beam_and_metrics.py
 // (finished titles scored sum / length, the length penalty changing the order), a beam at least as
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { InferenceModel } from '../../../src/core/model/api';
 import { buildModel } from '../../../src/core/model/build';
 import { openModel } from '../../../src/core/model/runtime';
-import { TitleTrie, beamSearch, nodeLogProbs, parseRecommendations, promptText, pruningAudit, sequenceScores } from '../../../src/core/recsys/pruningAudit';
+import { TitleTrie, beamSearch, nodeLogProbs, parseRecommendations, promptText, pruningAudit, sequenceScores } from '../../../src/core/bear/pruningAudit';
 import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
 
 const EOS = 9;

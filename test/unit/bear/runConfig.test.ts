@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { auditCommand, defaultForm, describeAudit, formToRunConfig, newRunId, normaliseLoss, trainerCommand, validateForm } from '../../../src/core/recsys/runConfig';
+import { auditCommand, defaultForm, describeAudit, formToRunConfig, newRunId, normaliseLoss, trainerCommand, validateForm } from '../../../src/core/bear/runConfig';
 
 const python = process.env.PREFLIGHT_PYTHON ?? '/usr/bin/python3';
 

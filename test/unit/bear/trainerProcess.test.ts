@@ -6,9 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isRunTrainer, stopTrainer, systemProbe } from '../../../src/core/recsys/trainerProcess';
-import { readRun } from '../../../src/core/recsys/metrics';
-import { trainerCommand } from '../../../src/core/recsys/runConfig';
+import { isRunTrainer, stopTrainer, systemProbe } from '../../../src/core/bear/trainerProcess';
+import { readRun } from '../../../src/core/bear/metrics';
+import { trainerCommand } from '../../../src/core/bear/runConfig';
 
 const python = process.env.PREFLIGHT_PYTHON ?? '/usr/bin/python3';
 const linux = process.platform === 'linux';

@@ -8,9 +8,9 @@ import { assertRegularFile, InputFileError, readJsonFileSync, readRegularFile, r
 import { validateFile } from '../../../src/core/data/validate';
 import { readCsv } from '../../../src/core/annotation/csv';
 import { readProbeSuite } from '../../../src/core/mdf/probes';
-import { readRun } from '../../../src/core/recsys/metrics';
+import { readRun } from '../../../src/core/bear/metrics';
 import { loadTokenizer } from '../../../src/core/data/tokens';
-import { checkDataset } from '../../../src/core/recsys/dataCheck';
+import { checkDataset } from '../../../src/core/bear/dataCheck';
 import { mkfifo, tempDir } from './helpers';
 
 /** Fails the test instead of hanging it when a read blocks. */
@@ -66,7 +66,7 @@ test('every reader refuses a FIFO at once: validation, annotation CSV, probe sui
     assert.equal(run.status, undefined);
     assert.equal(run.state, 'pending');
     const check = checkDataset({ train: join(dir, 'train.txt') });
-    assert.ok(check.issues.some((i) => i.code === 'recsys-unreadable' && /named pipe/.test(i.message)), JSON.stringify(check.issues));
+    assert.ok(check.issues.some((i) => i.code === 'bear-unreadable' && /named pipe/.test(i.message)), JSON.stringify(check.issues));
   } finally {
     cleanup();
   }
