@@ -96,7 +96,7 @@ test('the untrusted-workspace declaration is limited and restricts existing sett
 test('activation is by data files, views and panels; never on startup', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
-  for (const panel of ['preflightAnnotation', 'preflightMdf', 'preflightBearDashboard']) assert.ok(events.includes(`onWebviewPanel:${panel}`), panel);
+  for (const panel of ['preflightAnnotation', 'preflightMdf', 'preflightBearDashboard', 'preflightBearLaunch']) assert.ok(events.includes(`onWebviewPanel:${panel}`), panel);
   for (const view of ['preflight.datasets', 'preflight.models', 'preflight.jobs']) assert.ok(events.includes(`onView:${view}`), view);
 });
 
