@@ -37,7 +37,12 @@ export abstract class Panel<ToWebview, FromWebview> {
     home.add(key, this);
     const kind = home.kind;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
-    panel.webview.html = webviewPage(panel.webview, extensionUri, { app: kind.app, title: page.title ?? kind.pageTitle, loading: kind.loading, data: page.data });
+    panel.webview.html = webviewPage(panel.webview, extensionUri, {
+      app: kind.app,
+      title: page.title ?? kind.pageTitle,
+      loading: kind.loading,
+      data: page.data,
+    });
     panel.webview.onDidReceiveMessage((message: FromWebview) => this.receive(message), undefined, this.disposables);
     panel.onDidDispose(() => this.dispose(), undefined, this.disposables);
   }
@@ -105,7 +110,11 @@ export class PanelSet<P extends Panel<never, never>> {
    * app saved (setState). That state comes from the webview: only a state that passes `usable` is
    * revived; any other closes the panel.
    */
-  registerSerializer<S>(extensionUri: vscode.Uri, usable: (state: Partial<S> | undefined) => state is S, revive: (panel: vscode.WebviewPanel, state: S) => P): vscode.Disposable {
+  registerSerializer<S>(
+    extensionUri: vscode.Uri,
+    usable: (state: Partial<S> | undefined) => state is S,
+    revive: (panel: vscode.WebviewPanel, state: S) => P,
+  ): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(this.kind.viewType, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
         const saved = state !== null && typeof state === 'object' ? (state as Partial<S>) : undefined;

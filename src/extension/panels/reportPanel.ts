@@ -7,7 +7,13 @@ import type { Ready, ReportToWebview } from '../../shared/protocol/panel';
 export abstract class ReportPanel<View, FromWebview extends { type: string }> extends Panel<ReportToWebview<View>, FromWebview | Ready> {
   private view: View | undefined;
 
-  protected constructor(panel: vscode.WebviewPanel, home: PanelSet<ReportPanel<View, FromWebview>>, readonly file: vscode.Uri, extensionUri: vscode.Uri, saved?: View) {
+  protected constructor(
+    panel: vscode.WebviewPanel,
+    home: PanelSet<ReportPanel<View, FromWebview>>,
+    readonly file: vscode.Uri,
+    extensionUri: vscode.Uri,
+    saved?: View,
+  ) {
     super(panel, home, file.toString(), extensionUri);
     this.view = saved;
   }
