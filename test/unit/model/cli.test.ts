@@ -35,7 +35,7 @@ describe('model CLI commands', () => {
 
   it('build-model refuses bad usage', async () => {
     await assert.rejects(buildModelCommand.run([src], capture()), /--out <dir> is required/);
-    await assert.rejects(buildModelCommand.run([src, '--out', out, '--dtype', 'int4'], capture()), /fp32 or fp16/);
+    await assert.rejects(buildModelCommand.run([src, '--out', out, '--dtype', 'int4'], capture()), /--dtype must be fp32, fp16 or int8 \(got 'int4'\)/);
   });
 
   it('generate is reproducible with a seed', async () => {
