@@ -98,13 +98,12 @@ const rate = Math.max(ort?.matmulGflops ?? 0, torch?.matmulGflops ?? 0) * 1e9;
 const util = (flops, tps) => (100 * flops * tps) / rate;
 
 const f = (x, d = 1) => (x === undefined ? 'n/a' : x.toFixed(d));
-const lines = [];
+const lines = [`machine: ${process.arch}, load average during the run ${load.map((x) => f(x, 2)).join(' -> ')} (shared machine: figures are best-of)`];
 if (ort && torch) {
 const maxDiff = Math.max(...ort.prefill.hiddenLastTail.map((v, i) => Math.abs(v - torch.prefill.hiddenLastTail[i])));
 const sameIds = JSON.stringify(ort.generate.ids) === JSON.stringify(torch.generate.ids);
 lines.push(
   `engine benchmark: ${(ort.parameters / 1e6).toFixed(1)}M-parameter Llama-style model (L=${L}, E=${E}, H=${m.num_attention_heads}, KV=${K}, I=${I}, V=${V}), fp32, ${threads} threads, CPU`,
-  `machine: ${process.arch}, load average during the run ${load.map((x) => f(x, 2)).join(' -> ')} (shared machine: figures are best-of)`,
   `torch BLAS: ${torch.blas.join(' | ').slice(0, 300)}; OpenMP wait policy ${ompActive ? 'default (active)' : 'PASSIVE'}; ONNX Runtime pool threads not spinning`,
   `fp32 matmul 1024^3: ORT/MLAS ${f(ort.matmulGflops)} GFLOP/s, torch ${f(torch.matmulGflops)} GFLOP/s -> reference rate ${f(rate / 1e9)} GFLOP/s`,
   '',
