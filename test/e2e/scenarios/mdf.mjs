@@ -6,7 +6,7 @@
 // model and settings gives the same numbers and finds the panel's cached report. Screenshots in
 // light and dark.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -104,7 +104,8 @@ export default async function mdf(t) {
   await t.runCommand('Preflight: Forecast Behaviour (MDF)');
   const looked = await t.waitForState((s) => s.mdf && (s.mdf.forecaster?.method === 'lookahead' || s.mdf.error) && (s.mdf.maxRisk || s.mdf.error), { timeout: 420000 });
   const la = looked?.mdf ?? t.extensionState().mdf;
-  t.check('preflight.mdf.method lookahead runs the look-ahead in Python and reports it', la && !la.error && la.forecaster?.method === 'lookahead' && la.behaviours === 10, la);
+  const animals = JSON.parse(readFileSync(join(ROOT, 'models', 'probes', 'animals.json'), 'utf8')).behaviours.length;
+  t.check('preflight.mdf.method lookahead runs the look-ahead in Python (torch) and reports it', la && !la.error && la.forecaster?.method === 'lookahead' && la.model?.provider?.startsWith('torch') && la.behaviours === animals, la);
   await t.screenshot('lookahead');
   await t.reset?.();
 }
