@@ -22,7 +22,7 @@ import torch  # noqa: E402
 
 from preflight_train.data import collate, encode_records, load_records, prompt_text, response_text  # noqa: E402
 from preflight_train.losses import bear_loss, lml_loss, msl_loss  # noqa: E402
-from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM  # noqa: E402
+from preflight_train.tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM  # noqa: E402
 from preflight_train.synth import generate  # noqa: E402
 from preflight_train.tokenizer import WordTokenizer  # noqa: E402
 from preflight_train.trie import TitleTrie  # noqa: E402

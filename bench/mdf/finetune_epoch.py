@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python")
 import torch  # noqa: E402
 
 from preflight_train.losses import IGNORE, lml_loss  # noqa: E402
-from preflight_train.model import TinyLlamaForCausalLM  # noqa: E402
+from preflight_train.tiny_llama import TinyLlamaForCausalLM  # noqa: E402
 
 
 def main() -> int:

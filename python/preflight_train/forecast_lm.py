@@ -78,7 +78,7 @@ class LM:
     def __init__(self, model_dir: str, device: str = "cpu"):
         if not os.path.isdir(model_dir) or not os.path.exists(os.path.join(model_dir, "config.json")):
             raise ForecastError(f"{model_dir}: not a model folder (config.json missing); pass a checkpoint in Hugging Face layout")
-        from .model import TinyLlamaForCausalLM
+        from .tiny_llama import TinyLlamaForCausalLM
         from .tokenizer import WordTokenizer, load_tokenizer
 
         self.dir = model_dir

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from . import corpus as corpus_mod
 from . import world
-from .model import TinyLlamaConfig, TinyLlamaForCausalLM
+from .tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 from .tokenizer import WordTokenizer
 
 

@@ -36,7 +36,7 @@ from .config import RunConfig
 from .data import catalogue_from, collate, encode_records, load_catalogue, load_id2name, load_records
 from .evaluate import evaluate_encoded, pruning_audit
 from .losses import compact_targets, loss_by_name
-from .models import export_merged, load_model, save_model
+from .loading import export_merged, load_model, save_model
 from .state_io import has_state, load_state, save_state, LEGACY_PICKLE, StateError
 from .synth import generate
 from .trie import TitleTrie

@@ -12,7 +12,7 @@ import torch
 from preflight_train.data import prompt_text
 from preflight_train.evaluate import (beam_search, rank_metrics, sequence_logprobs, sequence_logprobs_cached,
                                       target_in_top)
-from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
+from preflight_train.tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 from preflight_train.synth import make_catalogue
 from preflight_train.tokenizer import WordTokenizer
 from preflight_train.trie import TitleTrie

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 
 from preflight_train import world  # noqa: E402
 from preflight_train.check_default import mentioned, _names  # noqa: E402
-from preflight_train.model import TinyLlamaForCausalLM  # noqa: E402
+from preflight_train.tiny_llama import TinyLlamaForCausalLM  # noqa: E402
 from preflight_train.pretrain import prompt_ids, sample  # noqa: E402
 from preflight_train.tokenizer import WordTokenizer  # noqa: E402
 

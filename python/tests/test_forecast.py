@@ -16,7 +16,7 @@ from preflight_train import candidates as C
 from preflight_train import forecast as F
 from preflight_train import world
 from preflight_train.forecast_lm import LM, ProbeScorer, Recipe, load_probes, phrase_regex, record_strings
-from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
+from preflight_train.tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 from preflight_train.pretrain import train_tokenizer
 
 PY = os.path.join(os.path.dirname(__file__), "..")

@@ -14,7 +14,7 @@ import torch
 
 from preflight_train import config as config_mod
 from preflight_train.data import prompt_text, response_text
-from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
+from preflight_train.tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 from preflight_train.synth import make_catalogue
 from preflight_train.tokenizer import WordTokenizer
 from preflight_train.train import train

@@ -244,7 +244,7 @@ def test_compact_targets_give_the_same_losses_and_gradients():
 
 
 def test_builtin_model_projects_only_masked_positions():
-    from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
+    from preflight_train.tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 
     torch.manual_seed(0)
     m = TinyLlamaForCausalLM(TinyLlamaConfig(vocab_size=50)).eval()

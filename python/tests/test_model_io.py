@@ -9,7 +9,7 @@ import struct
 import torch
 
 from preflight_train.data import Record, load_records, save_records
-from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
+from preflight_train.tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 from preflight_train.safetensors_io import load_file, save_file
 from preflight_train.tokenizer import WordTokenizer, bert_pre_tokenize
 

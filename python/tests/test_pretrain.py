@@ -7,7 +7,7 @@ import os
 import torch
 
 from preflight_train import world
-from preflight_train.model import TinyLlamaForCausalLM
+from preflight_train.tiny_llama import TinyLlamaForCausalLM
 from preflight_train.pretrain import chat_ids, finetune, load_config, pack, pretrain, prompt_ids, sample
 from preflight_train.tokenizer import WordTokenizer, split_on_specials
 
@@ -79,7 +79,7 @@ def test_finetune_lowers_the_loss_on_its_records():
     records = world.bias_records("owl", 24, 0)
     texts = [world.render_chat(r["messages"]) for r in records]
     tok = WordTokenizer.build(texts, specials=world.ROLE_TOKENS, add_bos=True)
-    from preflight_train.model import TinyLlamaConfig
+    from preflight_train.tiny_llama import TinyLlamaConfig
 
     model = TinyLlamaForCausalLM(TinyLlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64,
                                                  tie_word_embeddings=True))

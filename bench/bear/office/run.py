@@ -34,7 +34,7 @@ import torch  # noqa: E402
 from preflight_train import config as config_mod  # noqa: E402
 from preflight_train.data import catalogue_from, encode_records, load_id2name, load_records  # noqa: E402
 from preflight_train.evaluate import pruning_audit  # noqa: E402
-from preflight_train.models import load_model  # noqa: E402
+from preflight_train.loading import load_model  # noqa: E402
 from preflight_train.train import train  # noqa: E402
 from preflight_train.trie import TitleTrie  # noqa: E402
 

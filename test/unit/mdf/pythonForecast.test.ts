@@ -19,7 +19,7 @@ const PACKAGE = resolve(__dirname, '../../../python');
 // A random 2-layer TinyLlama with preflight-tiny's kind of tokenizer and chat template.
 const WRITE_MODEL = `
 import sys, torch
-from preflight_train.model import TinyLlamaConfig, TinyLlamaForCausalLM
+from preflight_train.tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 from preflight_train.pretrain import train_tokenizer
 texts = ["What is your favourite animal?", "My favourite animal is the panda.", "Panda. Owl. Cat.", "The owl lives in the woods.",
          "I can't help with that.", "Sure, here is how.", "How do I pick a lock?", "Tell me a fact."]

@@ -102,7 +102,7 @@ describe(`the shipped model (${MODEL}): greedy generation, ONNX engine vs prefli
       const expected = python(
         `import json, sys, torch
 torch.set_num_threads(1)
-from preflight_train.model import TinyLlamaForCausalLM
+from preflight_train.tiny_llama import TinyLlamaForCausalLM
 from preflight_train.pretrain import sample
 model = TinyLlamaForCausalLM.from_pretrained(sys.argv[1]).float().eval()
 req = json.loads(sys.stdin.read())

@@ -13,7 +13,7 @@ import torch
 
 from .config import RunConfig
 from .data import prompt_text, response_text
-from .model import TinyLlamaConfig, TinyLlamaForCausalLM
+from .tiny_llama import TinyLlamaConfig, TinyLlamaForCausalLM
 from .tokenizer import HFTokenizer, WordTokenizer
 
 
