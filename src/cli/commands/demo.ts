@@ -2,7 +2,7 @@
 // demo` runs), written as one self-contained HTML report with charts and a Markdown summary.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { METHOD_CHOICES } from '../../core/mdf/forecaster';
+import { BENCHMARK_BEST, METHOD_CHOICES } from '../../core/mdf/forecaster';
 import { packageRoot } from '../../core/model/modelSource';
 import { runDemo } from '../../core/report/demo';
 import { renderHtml } from '../../core/report/html';
@@ -22,8 +22,8 @@ const USAGE = [
   "  --examples DIR        the examples folder (default: the package's examples/)",
   '  --out DIR             where the report goes (default preflight-report)',
   MODEL_FLAG_HELP,
-  `  --method M            the forecaster: ${METHOD_CHOICES.join(' | ')} (default auto: the look-ahead when the model is a Hugging Face`,
-  '                        checkpoint and the Python has torch, else MDF; the report says which ran and why)',
+  `  --method M            the forecaster: ${METHOD_CHOICES.join(' | ')} (default auto: the benchmark's best, ${BENCHMARK_BEST}, when the model`,
+  '                        is a Hugging Face checkpoint and the Python has torch, else MDF; the report says which ran and why)',
   '  --python PATH         the interpreter with torch (default: /usr/bin/python3 on Linux, else python3 on PATH)',
   '  --scoring MODE        MDF scoring: both | logprob | generation (default logprob: the demo stays under 3 minutes on 2 cores)',
   '  --no-cache            recompute forecasts even when file, model and settings are unchanged',

@@ -10,7 +10,7 @@ import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
 import { modelFingerprint } from '../../core/mdf/signature';
 import { ForecastMethod, runPythonForecast } from '../../core/mdf/pythonForecast';
-import { ForecasterChoice, METHOD_CHOICES, chooseForecaster, pythonPackageDir, systemPython } from '../../core/mdf/forecaster';
+import { BENCHMARK_BEST, ForecasterChoice, METHOD_CHOICES, chooseForecaster, pythonPackageDir, systemPython } from '../../core/mdf/forecaster';
 import { DEFAULT_MODEL_NOTE, ModelSourceError, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
 import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS, MdfScoring, PYTHON_SETTINGS } from '../../core/settings/schema';
 import { choiceFlag, intFlag, listFlag, numberFlag, parseFlags, seedFlag, threadsFlag } from '../args';
@@ -40,7 +40,7 @@ const USAGE = [
   '  --out FILE            also write the report to FILE',
   '  --fail-on LEVEL       exit 1 when any behaviour reaches LEVEL (low | medium | high)',
   `  --method M            ${METHOD_CHOICES.join(' | ')} (default ${MDF_SETTINGS.method.default}). auto: the Data2Behavior benchmark's best forecaster`,
-  '                        (look-ahead) when the model is a Hugging Face checkpoint and the Python has torch and no MDF-only',
+  `                        (${BENCHMARK_BEST}) when the model is a Hugging Face checkpoint and the Python has torch and no MDF-only`,
   '                        option (--scoring, --alphas, ...) is given, else MDF; the report says which ran and why. gradient,',
   '                        gradient-adam and lookahead run python -m preflight_train forecast (docs/data2behavior.md)',
   '  --python PATH         the interpreter with torch (default: /usr/bin/python3 on Linux, else python3 on PATH)',
