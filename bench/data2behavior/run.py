@@ -126,7 +126,7 @@ class Truth:
 def mdf_ts(model: str, data: str, suites: List[str], extra: List[str], threads: int) -> Dict:
     """The TypeScript MDF (node dist/cli.js mdf ... --json), log-probability scoring."""
     cli = os.path.join(REPO, "dist", "cli.js")
-    cmd = ["node", cli, "mdf", data, "--model", model, "--probes", ",".join(suites), "--scoring", "logprob", "--json",
+    cmd = ["node", cli, "mdf", data, "--method", "mdf", "--model", model, "--probes", ",".join(suites), "--scoring", "logprob", "--json",
            "--no-cache", "--clusters", "0", "--threads", str(threads), "--seed", "0"] + extra
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=900)
