@@ -60,6 +60,11 @@ const keep = (key, r) => {
   prev.peakRssMiB = Math.max(prev.peakRssMiB, r.peakRssMiB);
 };
 const engines = opt('engines', 'ort,ort-int8,torch,llama,llama-q8').split(',');
+// llama.cpp is installed apart (700 MB of prebuilt binaries the product does not need)
+if (engines.some((e) => e.startsWith('llama')) && !existsSync('bench/engine/node_modules/node-llama-cpp')) {
+  console.error('bench/engine: llama.cpp is not installed; run `npm ci --prefix bench/engine` first, or pass --engines ort,ort-int8,torch');
+  process.exit(2);
+}
 const ckpt = join(dir, 'llama30m');
 // the GGUF exports of the benchmark checkpoint (bench-only writer, gguf.ts), made once
 function gguf(type) {
