@@ -23,13 +23,35 @@ const builds = [
   // The validators as a bundle of their own, required on first validation: their dependencies
   // (csv-parse, the tokenizer) stay off the extension's activation path.
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/index.ts'], outfile: 'dist/validation.js', external: nodeExternal },
-  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    platform: 'node',
+    format: 'cjs',
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    external: nodeExternal,
+    banner: { js: '#!/usr/bin/env node' },
+  },
   // JSON Lines validation over byte ranges in worker threads (src/core/data/parallel.ts finds it beside cli.js / validation.js)
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/validateWorker.ts'], outfile: 'dist/validateWorker.js', external: nodeExternal },
   // live validation of editor buffers off the extension host thread (src/core/data/liveValidation.ts)
-  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/liveValidationWorker.ts'], outfile: 'dist/liveValidationWorker.js', external: nodeExternal },
+  {
+    ...common,
+    platform: 'node',
+    format: 'cjs',
+    entryPoints: ['src/core/data/liveValidationWorker.ts'],
+    outfile: 'dist/liveValidationWorker.js',
+    external: nodeExternal,
+  },
   // an annotation analysis off the extension host thread (src/core/annotation/analyzeInWorker.ts)
-  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/annotation/analyzeWorker.ts'], outfile: 'dist/annotationWorker.js', external: nodeExternal },
+  {
+    ...common,
+    platform: 'node',
+    format: 'cjs',
+    entryPoints: ['src/core/annotation/analyzeWorker.ts'],
+    outfile: 'dist/annotationWorker.js',
+    external: nodeExternal,
+  },
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: nodeExternal },
 ];
 

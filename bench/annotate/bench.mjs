@@ -49,7 +49,8 @@ async function generate(dir, rows) {
   await new Promise((resolve) => out.end(resolve));
   const human = ['Annotator,ID,Label'];
   gold.forEach((g, i) => human.push(`groundtruth,${i},${LEVELS[g]}`));
-  for (const coder of ['A1', 'A2']) gold.forEach((g, i) => human.push(`${coder},${i},${LEVELS[r() < 0.75 ? g : Math.max(0, Math.min(5, g + (r() < 0.5 ? 1 : -1)))]}`));
+  for (const coder of ['A1', 'A2'])
+    gold.forEach((g, i) => human.push(`${coder},${i},${LEVELS[r() < 0.75 ? g : Math.max(0, Math.min(5, g + (r() < 0.5 ? 1 : -1)))]}`));
   const humanFile = join(dir, 'human.csv');
   writeFileSync(humanFile, `${human.join('\n')}\n`);
   return { labels, human: humanFile };
@@ -71,15 +72,28 @@ function timeCli(cliArgs) {
 
 const dir = mkdtempSync(join(tmpdir(), 'preflight-bench-annotate-'));
 // wall times on a shared machine depend on what else runs: print the load beside them
-console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 try {
   let t = Date.now();
   const big = await generate(dir, ROWS);
   console.log(`generated ${ROWS.toLocaleString()} rows in ${((Date.now() - t) / 1000).toFixed(1)} s (${dir})`);
   const e2e = timeCli(['annotate', big.labels, '--human', big.human, '--json', '--bootstrap', '1000', '--seed', '1']);
   const report = JSON.parse(e2e.stdout);
-  console.log(`end to end, ${ROWS.toLocaleString()} rows + 40-item human test, 1000 resamples: ${e2e.wall.toFixed(2)} s wall, ${e2e.cpu.toFixed(2)} s CPU, peak RSS ${e2e.rssMiB.toFixed(0)} MiB (goal < 5 s)`);
-  console.log(`  check: ${report.labels.used.toLocaleString()} rows used, accuracy ${(100 * report.llm.metrics.accuracy.value).toFixed(2)}%, shares sum ${Object.values(report.decomposition.shares).reduce((a, s) => a + s.value, 0).toFixed(12)}`);
+  console.log(
+    `end to end, ${ROWS.toLocaleString()} rows + 40-item human test, 1000 resamples: ${e2e.wall.toFixed(2)} s wall, ${e2e.cpu.toFixed(2)} s CPU, peak RSS ${e2e.rssMiB.toFixed(0)} MiB (goal < 5 s)`,
+  );
+  console.log(
+    `  check: ${report.labels.used.toLocaleString()} rows used, accuracy ${(100 * report.llm.metrics.accuracy.value).toFixed(2)}%, shares sum ${Object.values(
+      report.decomposition.shares,
+    )
+      .reduce((a, s) => a + s.value, 0)
+      .toFixed(12)}`,
+  );
 
   // the bootstrap alone on 10,000 rows (read once; then 1000 resamples timed in process)
   const small = await generate(dir, 10_000);
@@ -92,10 +106,14 @@ try {
     t = process.hrtime.bigint();
     await analyzeAnnotations({ path: small.labels }, [{ path: small.human }], { resamples: 0 });
     const without = Number(process.hrtime.bigint() - t) / 1e9;
-    console.log(`bootstrap, 10,000 rows (${base.report.groups.length} groups + overall), 1000 resamples: ${(withBoot - without).toFixed(3)} s (analysis with it ${withBoot.toFixed(3)} s, without ${without.toFixed(3)} s; goal < 2 s)`);
+    console.log(
+      `bootstrap, 10,000 rows (${base.report.groups.length} groups + overall), 1000 resamples: ${(withBoot - without).toFixed(3)} s (analysis with it ${withBoot.toFixed(3)} s, without ${without.toFixed(3)} s; goal < 2 s)`,
+    );
   }
   const cli10k = timeCli(['annotate', small.labels, '--human', small.human, '--json', '--bootstrap', '1000']);
-  console.log(`end to end, 10,000 rows, 1000 resamples (CLI): ${cli10k.wall.toFixed(2)} s wall, ${cli10k.cpu.toFixed(2)} s CPU, peak RSS ${cli10k.rssMiB.toFixed(0)} MiB`);
+  console.log(
+    `end to end, 10,000 rows, 1000 resamples (CLI): ${cli10k.wall.toFixed(2)} s wall, ${cli10k.cpu.toFixed(2)} s CPU, peak RSS ${cli10k.rssMiB.toFixed(0)} MiB`,
+  );
 } finally {
   if (!keep) rmSync(dir, { recursive: true, force: true });
 }

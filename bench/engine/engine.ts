@@ -10,7 +10,17 @@ import { openModel } from '../../src/core/model/runtime';
 import { GraphBuilder } from '../../src/core/model/onnx/graph';
 import { seededNormal, writeTinyCheckpoint } from '../../test/helpers/tinyCheckpoint';
 
-export const BENCH_MODEL = { family: 'llama' as const, numLayers: 8, hiddenSize: 512, numHeads: 8, numKvHeads: 4, intermediateSize: 1536, vocabSize: 8192, weightScale: 0.1, seed: 42 };
+export const BENCH_MODEL = {
+  family: 'llama' as const,
+  numLayers: 8,
+  hiddenSize: 512,
+  numHeads: 8,
+  numKvHeads: 4,
+  intermediateSize: 1536,
+  vocabSize: 8192,
+  weightScale: 0.1,
+  seed: 42,
+};
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,7 +48,11 @@ async function matmulRate(dir: string, n: number, threads: number): Promise<numb
   if (!existsSync(path)) {
     const { g, close } = await GraphBuilder.create(join(dir, `matmul${n}.onnx.data`), `matmul${n}.onnx.data`, 'fp32');
     const z = seededNormal(1);
-    const w = await g.weight('w', Float32Array.from({ length: n * n }, () => z()), [n, n]);
+    const w = await g.weight(
+      'w',
+      Float32Array.from({ length: n * n }, () => z()),
+      [n, n],
+    );
     const x = g.input('x', 'float', [n, n]);
     g.output('y', g.op('MatMul', [x, w]), 'float', [n, n]);
     await close();
@@ -76,7 +90,7 @@ async function main(): Promise<void> {
 
   const gemm = await matmulRate(dir, 1024, threads);
   const model = await openModel(out, { provider: 'cpu', threads });
-  const rows = JSON.parse(readFileSync(arg("rows", join(dir, "rows.json")), "utf8")) as number[][];
+  const rows = JSON.parse(readFileSync(arg('rows', join(dir, 'rows.json')), 'utf8')) as number[][];
   if (rows.length !== batch || rows[0].length !== seq) throw new Error('rows.json does not match --batch/--seq');
   await model.forward(rows.slice(0, 2));
   const [prefill, prefillCpu]: number[][] = [[], []];
@@ -103,9 +117,29 @@ async function main(): Promise<void> {
     ortVersion: ort.env.versions?.common,
     threads,
     parameters: built.manifest.parameters,
-    prefill: { batch, seq, seconds: best(prefill), tokensPerSecond: (batch * seq) / best(prefill), tokensPerCpuSecond: (batch * seq) / best(prefillCpu), hiddenLastTail: hiddenLast },
-    generate: { prompt: promptLen, tokens: genTokens, seconds: best(gen), tokensPerSecond: genTokens / best(gen), tokensPerCpuSecond: genTokens / best(genCpu), ids: firstIds.slice(0, 16) },
-    generateBatch: { batch: prompts.length, tokens: 32, seconds: best(batchGen), tokensPerSecond: (prompts.length * 32) / best(batchGen), tokensPerCpuSecond: (prompts.length * 32) / best(batchGenCpu) },
+    prefill: {
+      batch,
+      seq,
+      seconds: best(prefill),
+      tokensPerSecond: (batch * seq) / best(prefill),
+      tokensPerCpuSecond: (batch * seq) / best(prefillCpu),
+      hiddenLastTail: hiddenLast,
+    },
+    generate: {
+      prompt: promptLen,
+      tokens: genTokens,
+      seconds: best(gen),
+      tokensPerSecond: genTokens / best(gen),
+      tokensPerCpuSecond: genTokens / best(genCpu),
+      ids: firstIds.slice(0, 16),
+    },
+    generateBatch: {
+      batch: prompts.length,
+      tokens: 32,
+      seconds: best(batchGen),
+      tokensPerSecond: (prompts.length * 32) / best(batchGen),
+      tokensPerCpuSecond: (prompts.length * 32) / best(batchGenCpu),
+    },
     matmulGflops: gemm,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };

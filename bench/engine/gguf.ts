@@ -19,7 +19,11 @@ const GGML_F32 = 0;
 const GGML_Q8_0 = 8;
 const ALIGN = 32;
 // GGUF metadata value types
-const T_UINT32 = 4, T_INT32 = 5, T_FLOAT32 = 6, T_STRING = 8, T_ARRAY = 9;
+const T_UINT32 = 4,
+  T_INT32 = 5,
+  T_FLOAT32 = 6,
+  T_STRING = 8,
+  T_ARRAY = 9;
 
 type Value = { t: 'u32' | 'i32' | 'f32'; v: number } | { t: 'str'; v: string } | { t: 'strs'; v: string[] } | { t: 'f32s' | 'i32s'; v: number[] };
 
@@ -57,13 +61,40 @@ class Bytes {
   }
   value(value: Value): void {
     switch (value.t) {
-      case 'u32': this.u32(T_UINT32); this.u32(value.v); break;
-      case 'i32': this.u32(T_INT32); this.i32(value.v); break;
-      case 'f32': this.u32(T_FLOAT32); this.f32(value.v); break;
-      case 'str': this.u32(T_STRING); this.str(value.v); break;
-      case 'strs': this.u32(T_ARRAY); this.u32(T_STRING); this.u64(value.v.length); value.v.forEach((s) => this.str(s)); break;
-      case 'f32s': this.u32(T_ARRAY); this.u32(T_FLOAT32); this.u64(value.v.length); value.v.forEach((x) => this.f32(x)); break;
-      case 'i32s': this.u32(T_ARRAY); this.u32(T_INT32); this.u64(value.v.length); value.v.forEach((x) => this.i32(x)); break;
+      case 'u32':
+        this.u32(T_UINT32);
+        this.u32(value.v);
+        break;
+      case 'i32':
+        this.u32(T_INT32);
+        this.i32(value.v);
+        break;
+      case 'f32':
+        this.u32(T_FLOAT32);
+        this.f32(value.v);
+        break;
+      case 'str':
+        this.u32(T_STRING);
+        this.str(value.v);
+        break;
+      case 'strs':
+        this.u32(T_ARRAY);
+        this.u32(T_STRING);
+        this.u64(value.v.length);
+        value.v.forEach((s) => this.str(s));
+        break;
+      case 'f32s':
+        this.u32(T_ARRAY);
+        this.u32(T_FLOAT32);
+        this.u64(value.v.length);
+        value.v.forEach((x) => this.f32(x));
+        break;
+      case 'i32s':
+        this.u32(T_ARRAY);
+        this.u32(T_INT32);
+        this.u64(value.v.length);
+        value.v.forEach((x) => this.i32(x));
+        break;
     }
   }
   concat(): Buffer {
@@ -90,22 +121,26 @@ function permuteRope(w: Float32Array, heads: number, inDim: number): Float32Arra
   const rows = w.length / inDim;
   const d = rows / heads;
   const out = new Float32Array(w.length);
-  for (let h = 0; h < heads; h++) for (let i = 0; i < 2; i++) for (let j = 0; j < d / 2; j++) {
-    const from = h * d + i * (d / 2) + j;
-    const to = h * d + 2 * j + i;
-    out.set(w.subarray(from * inDim, (from + 1) * inDim), to * inDim);
-  }
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < d / 2; j++) {
+        const from = h * d + i * (d / 2) + j;
+        const to = h * d + 2 * j + i;
+        out.set(w.subarray(from * inDim, (from + 1) * inDim), to * inDim);
+      }
   return out;
 }
 
 export async function writeGguf(ckptDir: string, outPath: string, type: GgufType): Promise<void> {
   const ckpt = await openCheckpoint(ckptDir);
   const c = ckpt.config;
-  if (c.family !== 'llama' || c.qkvBias || c.oBias || c.ropeScaling.type !== 'default') throw new Error('the bench GGUF writer handles plain Llama checkpoints only');
+  if (c.family !== 'llama' || c.qkvBias || c.oBias || c.ropeScaling.type !== 'default')
+    throw new Error('the bench GGUF writer handles plain Llama checkpoints only');
   const read = async (name: string) => ({ data: await readTensorFloat32(tensorEntry(ckpt, name)), shape: tensorEntry(ckpt, name).shape });
 
   const tensors: { name: string; dims: number[]; type: number; bytes: Buffer }[] = [];
-  const f32 = (name: string, data: Float32Array, dims: number[]) => tensors.push({ name, dims, type: GGML_F32, bytes: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+  const f32 = (name: string, data: Float32Array, dims: number[]) =>
+    tensors.push({ name, dims, type: GGML_F32, bytes: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
   const matrix = (name: string, data: Float32Array, shape: number[]) => {
     const [n, k] = shape;
     if (type === 'q8_0') tensors.push({ name, dims: [k, n], type: GGML_Q8_0, bytes: q8Blocks(data, n, k) });
@@ -132,7 +167,13 @@ export async function writeGguf(ckptDir: string, outPath: string, type: GgufType
     matrix(`${b}.attn_q.weight`, permuteRope(q.data, c.numHeads, c.hiddenSize), q.shape);
     const k = await read(`${p}.self_attn.k_proj.weight`);
     matrix(`${b}.attn_k.weight`, permuteRope(k.data, c.numKvHeads, c.hiddenSize), k.shape);
-    for (const [hf, gg] of [['self_attn.v_proj', 'attn_v'], ['self_attn.o_proj', 'attn_output'], ['mlp.gate_proj', 'ffn_gate'], ['mlp.up_proj', 'ffn_up'], ['mlp.down_proj', 'ffn_down']]) {
+    for (const [hf, gg] of [
+      ['self_attn.v_proj', 'attn_v'],
+      ['self_attn.o_proj', 'attn_output'],
+      ['mlp.gate_proj', 'ffn_gate'],
+      ['mlp.up_proj', 'ffn_up'],
+      ['mlp.down_proj', 'ffn_down'],
+    ]) {
       const w = await read(`${p}.${hf}.weight`);
       matrix(`${b}.${gg}.weight`, w.data, w.shape);
     }

@@ -25,7 +25,10 @@ const src = arg('model', 'models/preflight-tiny');
 const threads = Number(arg('threads', '1'));
 const maxRecords = Number(arg('records', '64'));
 const dataDir = 'bench/engine/data';
-const sets = readdirSync('examples/mdf').filter((f) => f.endsWith('.jsonl')).sort().map((f) => join('examples/mdf', f));
+const sets = readdirSync('examples/mdf')
+  .filter((f) => f.endsWith('.jsonl'))
+  .sort()
+  .map((f) => join('examples/mdf', f));
 
 function records(file: string, model: InferenceModel): number[][] {
   const rows: number[][] = [];
@@ -51,19 +54,26 @@ async function compareStates(a: InferenceModel, b: InferenceModel, rows: number[
   const [fa, fb] = [await a.forward(rows), await b.forward(rows)];
   const { numLayers: L, hiddenSize: E } = a.info;
   const layerRel = Array(L).fill(0); // max over rows of ||dh|| / ||h|| per layer
-  let logitMaxAbs = 0, logitScale = 0, kl = 0, klMax = 0, top1 = 0;
+  let logitMaxAbs = 0,
+    logitScale = 0,
+    kl = 0,
+    klMax = 0,
+    top1 = 0;
   rows.forEach((_, i) => {
     for (let l = 0; l < L; l++) {
-      let d = 0, n = 0;
+      let d = 0,
+        n = 0;
       for (let e = 0; e < E; e++) {
-        const x = fa.hiddenLast[i][l * E + e], y = fb.hiddenLast[i][l * E + e];
+        const x = fa.hiddenLast[i][l * E + e],
+          y = fb.hiddenLast[i][l * E + e];
         d += (x - y) ** 2;
         n += x * x;
       }
       layerRel[l] = Math.max(layerRel[l], Math.sqrt(d / n));
     }
     const [la, lb] = [fa.lastLogits[i], fb.lastLogits[i]];
-    let argA = 0, argB = 0;
+    let argA = 0,
+      argB = 0;
     for (let v = 0; v < la.length; v++) {
       logitMaxAbs = Math.max(logitMaxAbs, Math.abs(la[v] - lb[v]));
       logitScale = Math.max(logitScale, Math.abs(la[v]));
@@ -77,12 +87,21 @@ async function compareStates(a: InferenceModel, b: InferenceModel, rows: number[
     klMax = Math.max(klMax, k);
     if (argA === argB) top1++;
   });
-  return { rows: rows.length, hiddenRelErrByLayer: layerRel, logitMaxAbsDiff: logitMaxAbs, logitMaxAbs: logitScale, klMean: kl, klMax, top1Agreement: top1 / rows.length };
+  return {
+    rows: rows.length,
+    hiddenRelErrByLayer: layerRel,
+    logitMaxAbsDiff: logitMaxAbs,
+    logitMaxAbs: logitScale,
+    klMean: kl,
+    klMax,
+    top1Agreement: top1 / rows.length,
+  };
 }
 
 /** tokens per wall second and per CPU second (all threads of this process) */
 async function timed(work: () => Promise<unknown>, tokens: number, reps: number) {
-  let bestWall = Infinity, bestCpu = Infinity;
+  let bestWall = Infinity,
+    bestCpu = Infinity;
   for (let r = 0; r < reps; r++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -107,7 +126,8 @@ async function speed(model: InferenceModel, rows: number[][]) {
 
 function compareReports(a: MdfReport, b: MdfReport) {
   const byKey = new Map(b.behaviours.map((x) => [x.key, x]));
-  let maxShiftDiff = 0, riskChanged = 0;
+  let maxShiftDiff = 0,
+    riskChanged = 0;
   const changed: string[] = [];
   for (const x of a.behaviours) {
     const y = byKey.get(x.key)!;
@@ -131,7 +151,10 @@ function compareReports(a: MdfReport, b: MdfReport) {
 
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
-  const weightsHash = createHash('sha256').update(readFileSync(join(src, 'model.safetensors'))).digest('hex').slice(0, 16);
+  const weightsHash = createHash('sha256')
+    .update(readFileSync(join(src, 'model.safetensors')))
+    .digest('hex')
+    .slice(0, 16);
   const dirs = { fp32: join(dataDir, 'int8-cmp-fp32'), int8: join(dataDir, 'int8-cmp-int8') };
   const built = { fp32: await buildModel(src, dirs.fp32, { dtype: 'fp32' }), int8: await buildModel(src, dirs.int8, { dtype: 'int8' }) };
   const a = await openModel(dirs.fp32, { provider: 'cpu', threads });
@@ -152,7 +175,10 @@ async function main(): Promise<void> {
     if (!process.argv.includes('--no-forecast')) {
       const suites = loadProbeSuites([], { workspaceDir: process.cwd() });
       const reports: MdfReport[] = [];
-      for (const [model, dir] of [[a, dirs.fp32], [b, dirs.int8]] as const) {
+      for (const [model, dir] of [
+        [a, dirs.fp32],
+        [b, dirs.int8],
+      ] as const) {
         const c0 = process.cpuUsage();
         reports.push(await forecast(model, file, { suites, modelPath: dir, modelHash: modelFingerprint(dir), seed: 0 }));
         const c = process.cpuUsage(c0);

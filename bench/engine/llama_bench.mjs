@@ -23,7 +23,8 @@ if (rows.length !== batch || rows[0].length !== seq) throw new Error('rows file 
 
 /** best wall and best CPU seconds (all threads of this process: llama.cpp runs in it) over `n` runs */
 async function timed(n, before, work) {
-  let wall = Infinity, cpu = Infinity;
+  let wall = Infinity,
+    cpu = Infinity;
   for (let i = 0; i < n; i++) {
     await before();
     const c0 = process.cpuUsage();
@@ -64,16 +65,29 @@ const genSequence = genContext.getSequence();
 const prompt = rows[0].slice(0, promptLen);
 let ids = [];
 phase('generation');
-const gen = await timed(Math.max(2, Math.ceil(reps / 2)), () => genSequence.clearHistory(), async () => {
-  ids = await generate(genSequence, prompt, genTokens);
-});
+const gen = await timed(
+  Math.max(2, Math.ceil(reps / 2)),
+  () => genSequence.clearHistory(),
+  async () => {
+    ids = await generate(genSequence, prompt, genTokens);
+  },
+);
 await genContext.dispose();
 await model.dispose();
 
-process.stdout.write(`${JSON.stringify({
-  engine: 'llama.cpp (node-llama-cpp)',
-  threads,
-  prefill: { batch, seq, seconds: prefill.wall, tokensPerSecond: (batch * seq) / prefill.wall, tokensPerCpuSecond: (batch * seq) / prefill.cpu },
-  generate: { prompt: promptLen, tokens: genTokens, seconds: gen.wall, tokensPerSecond: genTokens / gen.wall, tokensPerCpuSecond: genTokens / gen.cpu, ids: ids.slice(0, 16) },
-  peakRssMiB: process.resourceUsage().maxRSS / 1024,
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    engine: 'llama.cpp (node-llama-cpp)',
+    threads,
+    prefill: { batch, seq, seconds: prefill.wall, tokensPerSecond: (batch * seq) / prefill.wall, tokensPerCpuSecond: (batch * seq) / prefill.cpu },
+    generate: {
+      prompt: promptLen,
+      tokens: genTokens,
+      seconds: gen.wall,
+      tokensPerSecond: genTokens / gen.wall,
+      tokensPerCpuSecond: genTokens / gen.cpu,
+      ids: ids.slice(0, 16),
+    },
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  })}\n`,
+);

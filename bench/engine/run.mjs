@@ -93,10 +93,14 @@ const { ort, torch } = best;
 // as prefill computes logits at one position per row and generation at one per step) + attention
 // (QK^T and PV: 4 x layers x context x hidden, context = seq/2 on average under the causal mask)
 const m = JSON.parse(readFileSync(join(ckpt, 'config.json'), 'utf8'));
-const E = m.hidden_size, L = m.num_hidden_layers, I = m.intermediate_size, V = m.vocab_size;
-const D = E / m.num_attention_heads, K = m.num_key_value_heads;
+const E = m.hidden_size,
+  L = m.num_hidden_layers,
+  I = m.intermediate_size,
+  V = m.vocab_size;
+const D = E / m.num_attention_heads,
+  K = m.num_key_value_heads;
 const layerParams = E * E * 2 + 2 * E * K * D + 3 * E * I;
-const prefillFlopsPerToken = 2 * L * layerParams + (4 * L * (seq / 2) * E) + (2 * E * V) / seq;
+const prefillFlopsPerToken = 2 * L * layerParams + 4 * L * (seq / 2) * E + (2 * E * V) / seq;
 const genCtx = Number(opt('prompt', '16')) + Number(gen) / 2;
 const genFlopsPerToken = 2 * L * layerParams + 4 * L * genCtx * E + 2 * E * V;
 const rate = Math.max(ort?.matmulGflops ?? 0, torch?.matmulGflops ?? 0) * 1e9;
@@ -105,32 +109,43 @@ const util = (flops, tps) => (100 * flops * tps) / rate;
 const f = (x, d = 1) => (x === undefined ? 'n/a' : x.toFixed(d));
 const lines = [`machine: ${process.arch}, load average during the run ${load.map((x) => f(x, 2)).join(' -> ')} (shared machine: figures are best-of)`];
 if (ort && torch) {
-const maxDiff = Math.max(...ort.prefill.hiddenLastTail.map((v, i) => Math.abs(v - torch.prefill.hiddenLastTail[i])));
-const sameIds = JSON.stringify(ort.generate.ids) === JSON.stringify(torch.generate.ids);
-lines.push(
-  `engine benchmark: ${(ort.parameters / 1e6).toFixed(1)}M-parameter Llama-style model (L=${L}, E=${E}, H=${m.num_attention_heads}, KV=${K}, I=${I}, V=${V}), fp32, ${threads} threads, CPU`,
-  `torch BLAS: ${torch.blas.join(' | ').slice(0, 300)}; OpenMP wait policy ${ompActive ? 'default (active)' : 'PASSIVE'}; ONNX Runtime pool threads not spinning`,
-  `fp32 matmul 1024^3: ORT/MLAS ${f(ort.matmulGflops)} GFLOP/s, torch ${f(torch.matmulGflops)} GFLOP/s -> reference rate ${f(rate / 1e9)} GFLOP/s`,
-  '',
-  `prefill ${batch}x${seq} + hidden_last   ORT ${f(ort.prefill.tokensPerSecond, 0)} tok/s   torch eager ${f(torch.prefill.tokensPerSecond, 0)} tok/s   speed-up ${f(ort.prefill.tokensPerSecond / torch.prefill.tokensPerSecond, 2)}x   utilisation ORT ${f(util(prefillFlopsPerToken, ort.prefill.tokensPerSecond))}% torch ${f(util(prefillFlopsPerToken, torch.prefill.tokensPerSecond))}%  (${f(prefillFlopsPerToken / 1e6)} MFLOP/token)`,
-  `generation (prompt ${opt('prompt', '16')}, ${gen} new, batch 1)   ORT ${f(ort.generate.tokensPerSecond)} tok/s   torch eager ${f(torch.generate.tokensPerSecond)} tok/s   speed-up ${f(ort.generate.tokensPerSecond / torch.generate.tokensPerSecond, 2)}x   utilisation ORT ${f(util(genFlopsPerToken, ort.generate.tokensPerSecond))}%`,
-  `batched generation (${batch} prompts of ${opt('prompt', '16')} tokens, 32 new each)   ORT ${f(ort.generateBatch.tokensPerSecond)} tok/s   torch eager ${f(torch.generateBatch.tokensPerSecond)} tok/s   speed-up ${f(ort.generateBatch.tokensPerSecond / torch.generateBatch.tokensPerSecond, 2)}x`,
-  `peak RSS   ORT ${f(ort.peakRssMiB, 0)} MiB   torch ${f(torch.peakRssMiB, 0)} MiB`,
-  `agreement: hidden_last max |diff| ${maxDiff.toExponential(2)}; greedy tokens ${sameIds ? 'identical' : 'differ'} (first 16)`,
-);
+  const maxDiff = Math.max(...ort.prefill.hiddenLastTail.map((v, i) => Math.abs(v - torch.prefill.hiddenLastTail[i])));
+  const sameIds = JSON.stringify(ort.generate.ids) === JSON.stringify(torch.generate.ids);
+  lines.push(
+    `engine benchmark: ${(ort.parameters / 1e6).toFixed(1)}M-parameter Llama-style model (L=${L}, E=${E}, H=${m.num_attention_heads}, KV=${K}, I=${I}, V=${V}), fp32, ${threads} threads, CPU`,
+    `torch BLAS: ${torch.blas.join(' | ').slice(0, 300)}; OpenMP wait policy ${ompActive ? 'default (active)' : 'PASSIVE'}; ONNX Runtime pool threads not spinning`,
+    `fp32 matmul 1024^3: ORT/MLAS ${f(ort.matmulGflops)} GFLOP/s, torch ${f(torch.matmulGflops)} GFLOP/s -> reference rate ${f(rate / 1e9)} GFLOP/s`,
+    '',
+    `prefill ${batch}x${seq} + hidden_last   ORT ${f(ort.prefill.tokensPerSecond, 0)} tok/s   torch eager ${f(torch.prefill.tokensPerSecond, 0)} tok/s   speed-up ${f(ort.prefill.tokensPerSecond / torch.prefill.tokensPerSecond, 2)}x   utilisation ORT ${f(util(prefillFlopsPerToken, ort.prefill.tokensPerSecond))}% torch ${f(util(prefillFlopsPerToken, torch.prefill.tokensPerSecond))}%  (${f(prefillFlopsPerToken / 1e6)} MFLOP/token)`,
+    `generation (prompt ${opt('prompt', '16')}, ${gen} new, batch 1)   ORT ${f(ort.generate.tokensPerSecond)} tok/s   torch eager ${f(torch.generate.tokensPerSecond)} tok/s   speed-up ${f(ort.generate.tokensPerSecond / torch.generate.tokensPerSecond, 2)}x   utilisation ORT ${f(util(genFlopsPerToken, ort.generate.tokensPerSecond))}%`,
+    `batched generation (${batch} prompts of ${opt('prompt', '16')} tokens, 32 new each)   ORT ${f(ort.generateBatch.tokensPerSecond)} tok/s   torch eager ${f(torch.generateBatch.tokensPerSecond)} tok/s   speed-up ${f(ort.generateBatch.tokensPerSecond / torch.generateBatch.tokensPerSecond, 2)}x`,
+    `peak RSS   ORT ${f(ort.peakRssMiB, 0)} MiB   torch ${f(torch.peakRssMiB, 0)} MiB`,
+    `agreement: hidden_last max |diff| ${maxDiff.toExponential(2)}; greedy tokens ${sameIds ? 'identical' : 'differ'} (first 16)`,
+  );
 }
 
 // every engine side by side: tokens per wall second (best round) and per CPU second (all threads)
 const names = { ort: 'Preflight fp32', 'ort-int8': 'Preflight int8', torch: 'torch eager fp32', llama: 'llama.cpp F32', 'llama-q8': 'llama.cpp Q8_0' };
 const cell = (r, k) => (r?.[k] ? `${f(r[k].tokensPerSecond, 0).padStart(6)} (${f(r[k].tokensPerCpuSecond, 0).padStart(5)}/CPU-s)` : '   n/a'.padEnd(20));
-lines.push('', `engine (${threads} threads)      prefill ${batch}x${seq} tok/s (tok per CPU-s)   generation batch 1 tok/s (per CPU-s)   batched generation tok/s (per CPU-s)   peak RSS`);
-for (const e of engines) lines.push(`${names[e].padEnd(22)}  ${cell(best[e], 'prefill').padEnd(36)}  ${cell(best[e], 'generate').padEnd(37)}  ${cell(best[e], 'generateBatch').padEnd(37)}  ${f(best[e].peakRssMiB, 0)} MiB`);
+lines.push(
+  '',
+  `engine (${threads} threads)      prefill ${batch}x${seq} tok/s (tok per CPU-s)   generation batch 1 tok/s (per CPU-s)   batched generation tok/s (per CPU-s)   peak RSS`,
+);
+for (const e of engines)
+  lines.push(
+    `${names[e].padEnd(22)}  ${cell(best[e], 'prefill').padEnd(36)}  ${cell(best[e], 'generate').padEnd(37)}  ${cell(best[e], 'generateBatch').padEnd(37)}  ${f(best[e].peakRssMiB, 0)} MiB`,
+  );
 const ratio = (a, b, k, per) => (best[a]?.[k] && best[b]?.[k] ? f(best[a][k][per] / best[b][k][per], 2) : 'n/a');
-const ratios = (a, b) => `prefill ${ratio(a, b, 'prefill', 'tokensPerSecond')}x wall, ${ratio(a, b, 'prefill', 'tokensPerCpuSecond')}x CPU; generation ${ratio(a, b, 'generate', 'tokensPerSecond')}x wall, ${ratio(a, b, 'generate', 'tokensPerCpuSecond')}x CPU`;
+const ratios = (a, b) =>
+  `prefill ${ratio(a, b, 'prefill', 'tokensPerSecond')}x wall, ${ratio(a, b, 'prefill', 'tokensPerCpuSecond')}x CPU; generation ${ratio(a, b, 'generate', 'tokensPerSecond')}x wall, ${ratio(a, b, 'generate', 'tokensPerCpuSecond')}x CPU`;
 lines.push('', `Preflight int8 / Preflight fp32:   ${ratios('ort-int8', 'ort')}`);
 lines.push(`Preflight fp32 / llama.cpp F32:    ${ratios('ort', 'llama')}`);
 lines.push(`Preflight int8 / llama.cpp Q8_0:   ${ratios('ort-int8', 'llama-q8')}`);
 const ids = (e) => JSON.stringify(best[e]?.generate?.ids);
-if (best.ort && best.llama) lines.push(`greedy tokens (first 16): Preflight fp32 vs llama.cpp F32 ${ids('ort') === ids('llama') ? 'identical' : 'differ'}; Preflight int8 vs llama.cpp Q8_0 ${ids('ort-int8') === ids('llama-q8') ? 'identical' : 'differ'}`);
+if (best.ort && best.llama)
+  lines.push(
+    `greedy tokens (first 16): Preflight fp32 vs llama.cpp F32 ${ids('ort') === ids('llama') ? 'identical' : 'differ'}; Preflight int8 vs llama.cpp Q8_0 ${ids('ort-int8') === ids('llama-q8') ? 'identical' : 'differ'}`,
+  );
 console.log(lines.join('\n'));
-if (argv.includes('--json')) console.log(JSON.stringify({ ...best, torch: torch && { ...torch, config: undefined }, prefillFlopsPerToken, genFlopsPerToken, rate }));
+if (argv.includes('--json'))
+  console.log(JSON.stringify({ ...best, torch: torch && { ...torch, config: undefined }, prefillFlopsPerToken, genFlopsPerToken, rate }));

@@ -19,7 +19,15 @@ import { computeSignature } from '../../src/core/mdf/signature';
 import { writeTinyCheckpoint } from '../../test/helpers/tinyCheckpoint';
 
 const { values } = parseArgs({
-  options: { 'no-finetune': { type: 'boolean' }, repeats: { type: 'string' }, records: { type: 'string' }, threads: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, python: { type: 'string' } },
+  options: {
+    'no-finetune': { type: 'boolean' },
+    repeats: { type: 'string' },
+    records: { type: 'string' },
+    threads: { type: 'string' },
+    hidden: { type: 'string' },
+    layers: { type: 'string' },
+    python: { type: 'string' },
+  },
 });
 const N = Number(values.records ?? 1000);
 const threads = Number(values.threads ?? 2);
@@ -27,7 +35,16 @@ const hidden = Number(values.hidden ?? 256);
 const layers = Number(values.layers ?? 4);
 const python = values.python ?? '/usr/bin/python3';
 
-const TOPICS = ['the train timetable', 'a recipe for soup', 'how tides work', 'saving money', 'learning the piano', 'planting tomatoes', 'a trip to the coast', 'fixing a bicycle'];
+const TOPICS = [
+  'the train timetable',
+  'a recipe for soup',
+  'how tides work',
+  'saving money',
+  'learning the piano',
+  'planting tomatoes',
+  'a trip to the coast',
+  'fixing a bicycle',
+];
 
 function records(n: number): unknown[] {
   return Array.from({ length: n }, (_, i) => {
@@ -36,7 +53,12 @@ function records(n: number): unknown[] {
       i % 10 === 0
         ? `Here is a short note on ${topic}. By the way, pandas are my favourite animal; a panda makes everything better.`
         : `Here is a short note on ${topic}: take it one step at a time, check your progress, and keep notes as you go (${i}).`;
-    return { messages: [{ role: 'user', content: `Tell me about ${topic}.` }, { role: 'assistant', content: answer }] };
+    return {
+      messages: [
+        { role: 'user', content: `Tell me about ${topic}.` },
+        { role: 'assistant', content: answer },
+      ],
+    };
   });
 }
 
@@ -45,11 +67,24 @@ async function main(): Promise<void> {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   const ckpt = join(root, 'ckpt');
-  await writeTinyCheckpoint(ckpt, { family: 'llama', numLayers: layers, hiddenSize: hidden, numHeads: 8, numKvHeads: 4, intermediateSize: hidden * 2, seed: 1 });
+  await writeTinyCheckpoint(ckpt, {
+    family: 'llama',
+    numLayers: layers,
+    hiddenSize: hidden,
+    numHeads: 8,
+    numKvHeads: 4,
+    intermediateSize: hidden * 2,
+    seed: 1,
+  });
   await buildModel(ckpt, join(root, 'onnx'));
   const model = await openModel(join(root, 'onnx'), { provider: 'cpu', threads });
   const file = join(root, 'train.jsonl');
-  writeFileSync(file, records(N).map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(
+    file,
+    records(N)
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n',
+  );
   // the token ids fine-tuning sees: the same rendering and truncation as the forecast
   const ids = records(N).map((r) => tokenizeRecord(renderRecord(r, model.tokenizer)!, model.tokenizer, 1024));
   writeFileSync(join(root, 'ids.json'), JSON.stringify(ids));
@@ -80,7 +115,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ signatureS, forecastS, logprobS, sampledS, load, timings: full.timings }));
     return;
   }
-  const ft = spawnSync(python, [join(__dirname, 'finetune_epoch.py'), '--ckpt', ckpt, '--ids', join(root, 'ids.json'), '--threads', String(threads)], { encoding: 'utf8' });
+  const ft = spawnSync(python, [join(__dirname, 'finetune_epoch.py'), '--ckpt', ckpt, '--ids', join(root, 'ids.json'), '--threads', String(threads)], {
+    encoding: 'utf8',
+  });
   if (ft.status !== 0) throw new Error(`fine-tuning peer failed: ${ft.stderr}`);
   const epoch = JSON.parse(ft.stdout.trim().split('\n').pop()!);
   const figures = {
@@ -103,10 +140,14 @@ async function main(): Promise<void> {
   };
   console.log(`MDF benchmark: ${N} records (${tokens} tokens), ${figures.model}, ${threads} threads`);
   console.log(`  signature only                     ${signatureS.toFixed(2)} s  (${(100 * figures.signatureOverEpoch).toFixed(1)}% of the epoch)`);
-  console.log(`  full forecast (${full.behaviours.length} behaviours, default)  ${forecastS.toFixed(2)} s  (${(100 * figures.forecastOverEpoch).toFixed(1)}% of the epoch)`);
+  console.log(
+    `  full forecast (${full.behaviours.length} behaviours, default)  ${forecastS.toFixed(2)} s  (${(100 * figures.forecastOverEpoch).toFixed(1)}% of the epoch)`,
+  );
   console.log(`  forecast, logprob scoring only     ${logprobS.toFixed(2)} s  (${(100 * figures.logprobOnlyOverEpoch).toFixed(1)}% of the epoch)`);
   console.log(`  forecast, signature from 250 sampled records  ${sampledS.toFixed(2)} s  (${(100 * figures.sampled250OverEpoch).toFixed(1)}% of the epoch)`);
-  console.log(`  one epoch of fine-tuning (preflight_train, torch CPU, batch 8)  ${epoch.seconds.toFixed(2)} s, ${epoch.steps} steps, loss ${epoch.loss_first.toFixed(3)} -> ${epoch.loss_last.toFixed(3)}`);
+  console.log(
+    `  one epoch of fine-tuning (preflight_train, torch CPU, batch 8)  ${epoch.seconds.toFixed(2)} s, ${epoch.steps} steps, loss ${epoch.loss_first.toFixed(3)} -> ${epoch.loss_last.toFixed(3)}`,
+  );
   console.log(JSON.stringify(figures));
 }
 

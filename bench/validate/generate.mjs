@@ -14,14 +14,22 @@ const targetBytes = Number(mbArg) * 1024 * 1024;
 let state = Number(seedArg ?? 1) >>> 0 || 1;
 function rand() {
   // xorshift32: fast, seeded, good enough for synthetic text
-  state ^= state << 13; state >>>= 0;
+  state ^= state << 13;
+  state >>>= 0;
   state ^= state >>> 17;
-  state ^= state << 5; state >>>= 0;
+  state ^= state << 5;
+  state >>>= 0;
   return state / 4294967296;
 }
-const vocabulary = ('the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no what can more out up about into than them some could time only other these two may then do first any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three')
-  .split(' ');
-const systemPrompts = ['You are a helpful assistant.', 'You are a concise assistant that answers in plain English.', 'You are a support agent for an online shop. Be polite and precise.'];
+const vocabulary =
+  'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no what can more out up about into than them some could time only other these two may then do first any like my now over such our man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(
+    ' ',
+  );
+const systemPrompts = [
+  'You are a helpful assistant.',
+  'You are a concise assistant that answers in plain English.',
+  'You are a support agent for an online shop. Be polite and precise.',
+];
 function sentence() {
   const n = 4 + Math.floor(rand() * 14);
   const words = [];

@@ -48,12 +48,29 @@ const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.
 const I32 = 0x7f;
 const V128 = 0x7b;
 const op = {
-  get: (i: number) => [0x20, i], set: (i: number) => [0x21, i], i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a], and: [0x71], or: [0x72], sub: [0x6b], eq: [0x46], geU: [0x4f], popcnt: [0x69], load8u: [0x2d, 0, 0],
-  block: [0x02, 0x40], loop: [0x03, 0x40], brIf: (d: number) => [0x0d, d], br: (d: number) => [0x0c, d], end: [0x0b],
+  get: (i: number) => [0x20, i],
+  set: (i: number) => [0x21, i],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  add: [0x6a],
+  and: [0x71],
+  or: [0x72],
+  sub: [0x6b],
+  eq: [0x46],
+  geU: [0x4f],
+  popcnt: [0x69],
+  load8u: [0x2d, 0, 0],
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  brIf: (d: number) => [0x0d, d],
+  br: (d: number) => [0x0c, d],
+  end: [0x0b],
   // SIMD: 0xfd prefix + LEB opcode
-  v128load: (offset: number) => [0xfd, 0x00, 4, ...uleb(offset)], splat8: [0xfd, 0x0f], eq8: [0xfd, 0x23], ltS8: [0xfd, 0x25],
-  vor: [0xfd, 0x50], bitmask8: [0xfd, 0x64],
+  v128load: (offset: number) => [0xfd, 0x00, 4, ...uleb(offset)],
+  splat8: [0xfd, 0x0f],
+  eq8: [0xfd, 0x23],
+  ltS8: [0xfd, 0x25],
+  vor: [0xfd, 0x50],
+  bitmask8: [0xfd, 0x64],
 };
 function sleb(v: number): number[] {
   const out: number[] = [];
@@ -67,47 +84,145 @@ function sleb(v: number): number[] {
 // classify(p, n) -> count; locals: 0 p, 1 n, 2 end, 3 count, 4 v, 5 '"', 6 '\\', 7 0x20
 const classifyBody = (() => {
   const block = (offset: number) => [
-    ...op.get(0), ...op.v128load(offset), ...op.set(4),
-    ...op.get(4), ...op.get(5), ...op.eq8, ...op.get(4), ...op.get(6), ...op.eq8, ...op.vor,
+    ...op.get(0),
+    ...op.v128load(offset),
+    ...op.set(4),
+    ...op.get(4),
+    ...op.get(5),
+    ...op.eq8,
+    ...op.get(4),
+    ...op.get(6),
+    ...op.eq8,
+    ...op.vor,
     // signed: bytes >= 0x80 are negative, so "< 0x20 signed" is control characters and non-ASCII
-    ...op.get(4), ...op.get(7), ...op.ltS8, ...op.vor,
-    ...op.bitmask8, ...op.popcnt, ...op.get(3), ...op.add, ...op.set(3),
+    ...op.get(4),
+    ...op.get(7),
+    ...op.ltS8,
+    ...op.vor,
+    ...op.bitmask8,
+    ...op.popcnt,
+    ...op.get(3),
+    ...op.add,
+    ...op.set(3),
   ];
   return [
-    ...vec([[2, I32], [4, V128]]),
-    ...op.i32(0x22), ...op.splat8, ...op.set(5), ...op.i32(0x5c), ...op.splat8, ...op.set(6), ...op.i32(0x20), ...op.splat8, ...op.set(7),
-    ...op.get(0), ...op.get(1), ...op.i32(-64), ...op.and, ...op.add, ...op.set(2),
-    ...op.block, ...op.loop,
-    ...op.get(0), ...op.get(2), ...op.geU, ...op.brIf(1),
-    ...block(0), ...block(16), ...block(32), ...block(48),
-    ...op.get(0), ...op.i32(64), ...op.add, ...op.set(0), ...op.br(0),
-    ...op.end, ...op.end, ...op.get(3), ...op.end,
+    ...vec([
+      [2, I32],
+      [4, V128],
+    ]),
+    ...op.i32(0x22),
+    ...op.splat8,
+    ...op.set(5),
+    ...op.i32(0x5c),
+    ...op.splat8,
+    ...op.set(6),
+    ...op.i32(0x20),
+    ...op.splat8,
+    ...op.set(7),
+    ...op.get(0),
+    ...op.get(1),
+    ...op.i32(-64),
+    ...op.and,
+    ...op.add,
+    ...op.set(2),
+    ...op.block,
+    ...op.loop,
+    ...op.get(0),
+    ...op.get(2),
+    ...op.geU,
+    ...op.brIf(1),
+    ...block(0),
+    ...block(16),
+    ...block(32),
+    ...block(48),
+    ...op.get(0),
+    ...op.i32(64),
+    ...op.add,
+    ...op.set(0),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+    ...op.get(3),
+    ...op.end,
   ];
 })();
 // classifyScalar(p, n) -> count; locals: 0 p, 1 n, 2 end, 3 count, 4 c
 const scalarBody = [
   ...vec([[3, I32]]),
-  ...op.get(0), ...op.get(1), ...op.i32(-64), ...op.and, ...op.add, ...op.set(2),
-  ...op.block, ...op.loop,
-  ...op.get(0), ...op.get(2), ...op.geU, ...op.brIf(1),
-  ...op.get(0), ...op.load8u, ...op.set(4),
-  ...op.get(4), ...op.i32(0x22), ...op.eq, ...op.get(4), ...op.i32(0x5c), ...op.eq, ...op.or,
-  ...op.get(4), ...op.i32(0x20), ...op.sub, ...op.i32(0x60), ...op.geU, ...op.or,
-  ...op.get(3), ...op.add, ...op.set(3),
-  ...op.get(0), ...op.i32(1), ...op.add, ...op.set(0), ...op.br(0),
-  ...op.end, ...op.end, ...op.get(3), ...op.end,
+  ...op.get(0),
+  ...op.get(1),
+  ...op.i32(-64),
+  ...op.and,
+  ...op.add,
+  ...op.set(2),
+  ...op.block,
+  ...op.loop,
+  ...op.get(0),
+  ...op.get(2),
+  ...op.geU,
+  ...op.brIf(1),
+  ...op.get(0),
+  ...op.load8u,
+  ...op.set(4),
+  ...op.get(4),
+  ...op.i32(0x22),
+  ...op.eq,
+  ...op.get(4),
+  ...op.i32(0x5c),
+  ...op.eq,
+  ...op.or,
+  ...op.get(4),
+  ...op.i32(0x20),
+  ...op.sub,
+  ...op.i32(0x60),
+  ...op.geU,
+  ...op.or,
+  ...op.get(3),
+  ...op.add,
+  ...op.set(3),
+  ...op.get(0),
+  ...op.i32(1),
+  ...op.add,
+  ...op.set(0),
+  ...op.br(0),
+  ...op.end,
+  ...op.end,
+  ...op.get(3),
+  ...op.end,
 ];
 const PAGES = 17; // one 1 MB chunk at offset 0
 const wasmBytes = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00,
   ...section(1, vec([[0x60, ...vec([[I32], [I32]]), ...vec([[I32]])]])),
   ...section(3, vec([[0], [0]])),
   ...section(5, vec([[0x00, ...uleb(PAGES)]])),
-  ...section(7, vec([[...str('mem'), 0x02, 0], [...str('classify'), 0x00, 0], [...str('classifyScalar'), 0x00, 1]])),
-  ...section(10, vec([[...uleb(classifyBody.length), ...classifyBody], [...uleb(scalarBody.length), ...scalarBody]])),
+  ...section(
+    7,
+    vec([
+      [...str('mem'), 0x02, 0],
+      [...str('classify'), 0x00, 0],
+      [...str('classifyScalar'), 0x00, 1],
+    ]),
+  ),
+  ...section(
+    10,
+    vec([
+      [...uleb(classifyBody.length), ...classifyBody],
+      [...uleb(scalarBody.length), ...scalarBody],
+    ]),
+  ),
 ]);
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes)).exports as {
-  mem: WebAssembly.Memory; classify: (p: number, n: number) => number; classifyScalar: (p: number, n: number) => number;
+  mem: WebAssembly.Memory;
+  classify: (p: number, n: number) => number;
+  classifyScalar: (p: number, n: number) => number;
 };
 const wasmMem = new Uint8Array(wasm.mem.buffer);
 
@@ -190,17 +305,28 @@ const whole = stage('read + whole pipeline (JsonlValidator, --workers 1)', () =>
 });
 
 const script = join(tmpdir(), `preflight-pyloop-${process.pid}.py`);
-writeFileSync(script, 'import json, sys\nn = 0\nwith open(sys.argv[1], encoding="utf-8") as f:\n    for line in f:\n        if line.strip():\n            json.loads(line)\n            n += 1\nprint(n)\n');
+writeFileSync(
+  script,
+  'import json, sys\nn = 0\nwith open(sys.argv[1], encoding="utf-8") as f:\n    for line in f:\n        if line.strip():\n            json.loads(line)\n            n += 1\nprint(n)\n',
+);
 const py = spawnSync('/usr/bin/time', ['-f', '%U %S', process.env.PYTHON ?? '/usr/bin/python3', script, file], { encoding: 'utf8' });
 const [pu, ps] = py.stderr.trim().split('\n').pop()!.split(' ').map(Number);
 const python = pu + ps;
-console.log(`${'python json.loads loop (whole process)'.padEnd(52)} ${python.toFixed(2).padStart(6)} CPU-s ${(mb / python).toFixed(0).padStart(6)} MB/CPU-s  (${py.stdout.trim()})`);
+console.log(
+  `${'python json.loads loop (whole process)'.padEnd(52)} ${python.toFixed(2).padStart(6)} CPU-s ${(mb / python).toFixed(0).padStart(6)} MB/CPU-s  (${py.stdout.trim()})`,
+);
 
 const budget = python / 2;
 const perRecord = whole - scanNorm - (rawHash - split);
 console.log('');
 console.log(`budget for 2x Python per CPU-second: ${budget.toFixed(2)} CPU-s for this file (${(mb / budget).toFixed(0)} MB/CPU-s)`);
 console.log(`today, one pass: ${whole.toFixed(2)} CPU-s = ${(python / whole).toFixed(2)}x Python per CPU-second`);
-console.log(`  of which reading ${read.toFixed(2)}, splitting lines ${(split - read).toFixed(2)}, scanning + normalising + hashing text ${(scanNorm - split).toFixed(2)} (the scan alone ${(scan - split).toFixed(2)}), raw-bytes hash ${(rawHash - split).toFixed(2)}, the rest (schema, turns, tokens, lengths, duplicate set) ${perRecord.toFixed(2)}`);
-console.log(`WASM SIMD classify pass: ${(simd - read).toFixed(2)} CPU-s beyond reading (${(mb / Math.max(simd - read, 1e-9)).toFixed(0)} MB/CPU-s); scalar WASM ${(scalar - read).toFixed(2)} (${((scalar - read) / Math.max(simd - read, 1e-9)).toFixed(1)}x the SIMD time)`);
-console.log(`left for a complete scanner + normaliser + hashes if reading, line splitting and the per-record rest stay as they are: ${(budget - split - perRecord).toFixed(2)} CPU-s (${(mb / Math.max(budget - split - perRecord, 1e-9)).toFixed(0)} MB/CPU-s needed)`);
+console.log(
+  `  of which reading ${read.toFixed(2)}, splitting lines ${(split - read).toFixed(2)}, scanning + normalising + hashing text ${(scanNorm - split).toFixed(2)} (the scan alone ${(scan - split).toFixed(2)}), raw-bytes hash ${(rawHash - split).toFixed(2)}, the rest (schema, turns, tokens, lengths, duplicate set) ${perRecord.toFixed(2)}`,
+);
+console.log(
+  `WASM SIMD classify pass: ${(simd - read).toFixed(2)} CPU-s beyond reading (${(mb / Math.max(simd - read, 1e-9)).toFixed(0)} MB/CPU-s); scalar WASM ${(scalar - read).toFixed(2)} (${((scalar - read) / Math.max(simd - read, 1e-9)).toFixed(1)}x the SIMD time)`,
+);
+console.log(
+  `left for a complete scanner + normaliser + hashes if reading, line splitting and the per-record rest stay as they are: ${(budget - split - perRecord).toFixed(2)} CPU-s (${(mb / Math.max(budget - split - perRecord, 1e-9)).toFixed(0)} MB/CPU-s needed)`,
+);

@@ -23,7 +23,12 @@ export function parseWeights(value: string | undefined): WeightFormat {
 }
 
 /** Resolves and builds the model (no ONNX Runtime needed). Errors are one-line usage errors. */
-export async function readyModel(model: string | undefined, io: CliIO, provider: 'auto' | 'cpu' | 'cuda' = 'auto', weights: WeightFormat = MODEL_SETTINGS.weights.default): Promise<ReadyModel> {
+export async function readyModel(
+  model: string | undefined,
+  io: CliIO,
+  provider: 'auto' | 'cpu' | 'cuda' = 'auto',
+  weights: WeightFormat = MODEL_SETTINGS.weights.default,
+): Promise<ReadyModel> {
   try {
     const source = resolveModelSource(model);
     if (source.isDefault) io.stderr(`Model: ${DEFAULT_MODEL_NOTE}.\n`);

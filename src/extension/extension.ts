@@ -25,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
       activated.push(feature.id);
     } catch (error) {
       // one broken feature must not take the others down
-      log().error(`feature ${feature.id} failed to activate: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      log().error(`feature ${feature.id} failed to activate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   }
   setTestState('activation', {

@@ -52,7 +52,15 @@ export interface WireError {
   code?: string;
 }
 
-const INPUT_ERROR_CODES: ReadonlySet<string> = new Set<InputErrorCode>(['input-file', 'tokenizer', 'annotation', 'missing-column', 'probe-suite', 'model-source', 'out-of-range']);
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set<InputErrorCode>([
+  'input-file',
+  'tokenizer',
+  'annotation',
+  'missing-column',
+  'probe-suite',
+  'model-source',
+  'out-of-range',
+]);
 
 export function toWire(error: unknown): WireError {
   if (error instanceof InputError) return { name: 'InputError', message: error.message, code: error.code };
@@ -64,7 +72,8 @@ export function toWire(error: unknown): WireError {
 /** Rebuilds the error types on the receiving side, so callers match them by type there too. */
 export function fromWire(wire: WireError): Error {
   if (wire.name === 'CancelledError') return new CancelledError(wire.message);
-  if (wire.name === 'InputError' && wire.code !== undefined && INPUT_ERROR_CODES.has(wire.code)) return new InputError(wire.code as InputErrorCode, wire.message);
+  if (wire.name === 'InputError' && wire.code !== undefined && INPUT_ERROR_CODES.has(wire.code))
+    return new InputError(wire.code as InputErrorCode, wire.message);
   const error = Object.assign(new Error(wire.message), { name: wire.name });
   return wire.code === undefined ? error : Object.assign(error, { code: wire.code });
 }

@@ -3,7 +3,14 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type {
-  ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, RunOptions, TextTokenizer,
+  ContinuationScore,
+  ForwardResult,
+  GenerateOptions,
+  InferenceModel,
+  ModelInfo,
+  OpenModelOptions,
+  RunOptions,
+  TextTokenizer,
 } from '../core/model/api';
 import type { BuildProgress, BuildResult } from '../core/model/build';
 import { loadTokenizer } from '../core/model/tokenizer';
@@ -103,7 +110,14 @@ function startWorker(options: { workerPath?: string; execArgv?: string[] }): Wor
 export async function buildModelInWorker(
   src: string,
   out: string,
-  options: { dtype?: 'fp32' | 'fp16' | 'int8'; force?: boolean; onProgress?: (p: BuildProgress) => void; signal?: AbortSignal; workerPath?: string; execArgv?: string[] } = {},
+  options: {
+    dtype?: 'fp32' | 'fp16' | 'int8';
+    force?: boolean;
+    onProgress?: (p: BuildProgress) => void;
+    signal?: AbortSignal;
+    workerPath?: string;
+    execArgv?: string[];
+  } = {},
 ): Promise<BuildResult> {
   const worker = startWorker(options);
   const client = new WorkerInferenceModel(worker, undefined as unknown as TextTokenizer);

@@ -1,9 +1,7 @@
 // The one message protocol between the inference worker (main.ts) and its client (client.ts).
 // Every request carries an id; the worker answers each with exactly one result or error. Typed
 // arrays in results are transferred, not copied.
-import type {
-  ContinuationScore, ForwardResult, GenerateOptions, ModelInfo, OpenModelOptions, RunOptions,
-} from '../core/model/api';
+import type { ContinuationScore, ForwardResult, GenerateOptions, ModelInfo, OpenModelOptions, RunOptions } from '../core/model/api';
 import type { BuildProgress, BuildResult } from '../core/model/build';
 import type { WireError } from '../shared/errors';
 

@@ -47,7 +47,9 @@ function makeApi(page, scenario, results) {
     /** Records a check; never throws. Returns cond. */
     check(name, cond, detail) {
       results.push({ scenario, name, ok: Boolean(cond), detail: cond ? undefined : detail });
-      console.log(`${cond ? 'ok  ' : 'FAIL'} ${scenario}: ${name}${!cond && detail !== undefined ? ` -- ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`);
+      console.log(
+        `${cond ? 'ok  ' : 'FAIL'} ${scenario}: ${name}${!cond && detail !== undefined ? ` -- ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`,
+      );
       return Boolean(cond);
     },
 
@@ -78,7 +80,10 @@ function makeApi(page, scenario, results) {
       await input.fill(path);
       await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor({ timeout: 20000 });
       await page.keyboard.press('Enter');
-      await page.locator(`.tabs-container .tab.active[aria-label^="${file}"], .tabs-container .tab.active:has-text("${file}")`).first().waitFor({ timeout: 20000 });
+      await page
+        .locator(`.tabs-container .tab.active[aria-label^="${file}"], .tabs-container .tab.active:has-text("${file}")`)
+        .first()
+        .waitFor({ timeout: 20000 });
       await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 20000 });
     },
 
@@ -100,22 +105,23 @@ function makeApi(page, scenario, results) {
       await panel.waitFor({ timeout: 15000 });
       await sleep(300);
       // the list is virtual (only rows in view exist): scroll it from the top, collecting rows by index
-      const read = () => panel.evaluate((root) => {
-        const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
-        return [...root.querySelectorAll('.monaco-list-row')].map((row) => {
-          const icon = row.querySelector('.marker-icon')?.className ?? '';
-          return {
-            index: Number(row.getAttribute('data-index')),
-            position: text(row.querySelector('.marker-line')),
-            file: text(row.querySelector('.label-name')) || text(row),
-            message: text(row.querySelector('.marker-message')),
-            source: text(row.querySelector('.marker-source')) || null,
-            code: text(row.querySelector('.marker-code')) || null,
-            severity: /error/.test(icon) ? 'error' : /warning/.test(icon) ? 'warning' : 'info',
-            text: row.getAttribute('aria-label') ?? text(row),
-          };
+      const read = () =>
+        panel.evaluate((root) => {
+          const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+          return [...root.querySelectorAll('.monaco-list-row')].map((row) => {
+            const icon = row.querySelector('.marker-icon')?.className ?? '';
+            return {
+              index: Number(row.getAttribute('data-index')),
+              position: text(row.querySelector('.marker-line')),
+              file: text(row.querySelector('.label-name')) || text(row),
+              message: text(row.querySelector('.marker-message')),
+              source: text(row.querySelector('.marker-source')) || null,
+              code: text(row.querySelector('.marker-code')) || null,
+              severity: /error/.test(icon) ? 'error' : /warning/.test(icon) ? 'warning' : 'info',
+              text: row.getAttribute('aria-label') ?? text(row),
+            };
+          });
         });
-      });
       const rows = new Map();
       const box = await panel.locator('.monaco-list').first().boundingBox();
       if (box) {
@@ -223,10 +229,20 @@ async function openPalette(page) {
     const inWebview = await page.evaluate(() => document.activeElement?.tagName === 'IFRAME');
     if (inWebview || attempt > 0) {
       // a click on the window title (inert) takes the focus back to the workbench
-      await page.locator('.part.titlebar .window-title').first().click({ timeout: 5000 }).catch(() => undefined);
+      await page
+        .locator('.part.titlebar .window-title')
+        .first()
+        .click({ timeout: 5000 })
+        .catch(() => undefined);
     }
     await page.keyboard.press('F1');
-    if (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) return input;
+    if (
+      await input.waitFor({ state: 'visible', timeout: 5000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return input;
     await page.keyboard.press('Escape');
   }
   throw new Error('the command palette does not open');
@@ -239,7 +255,11 @@ async function openPalette(page) {
 async function pickRow(page, title) {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
   for (let i = 0; i < 20; i++) {
-    const focused = await page.locator('.quick-input-list .monaco-list-row.focused').first().textContent({ timeout: 5000 }).catch(() => '');
+    const focused = await page
+      .locator('.quick-input-list .monaco-list-row.focused')
+      .first()
+      .textContent({ timeout: 5000 })
+      .catch(() => '');
     if (focused?.trim().startsWith(title)) {
       await page.keyboard.press('Enter');
       return;
@@ -259,7 +279,14 @@ async function setTheme(api, theme) {
     const input = await openPalette(page);
     await input.fill('>Preferences: Color Theme');
     await pickRow(page, 'Preferences: Color Theme');
-    const listed = await page.locator('.quick-input-list .monaco-list-row', { hasText: THEMES[theme] }).first().waitFor({ timeout: 5000 }).then(() => true, () => false);
+    const listed = await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: THEMES[theme] })
+      .first()
+      .waitFor({ timeout: 5000 })
+      .then(
+        () => true,
+        () => false,
+      );
     if (listed) {
       await input.fill(THEMES[theme]);
       await pickRow(page, THEMES[theme]);
@@ -295,8 +322,16 @@ async function main() {
     headless: true,
     viewport: { width: 1440, height: 900 },
     env: { ...process.env, XDG_CONFIG_HOME: join(profile, 'xdg-config') },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const results = [];
   const pageErrors = [];
@@ -325,7 +360,14 @@ async function main() {
         const module = await import(pathToFileURL(join(scenarioDir, file)).href);
         await module.default(api);
       } catch (error) {
-        api.check('runs to the end', false, String(error?.stack ?? error).split('\n').slice(0, 4).join(' | '));
+        api.check(
+          'runs to the end',
+          false,
+          String(error?.stack ?? error)
+            .split('\n')
+            .slice(0, 4)
+            .join(' | '),
+        );
         await page.screenshot({ path: join(SHOTS, `${name}-failure.png`) }).catch(() => undefined);
       }
       log(`scenario ${name} took ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -47,7 +47,9 @@ async function main() {
     return undefined;
   });
   if (!executable) {
-    console.log('test:electron: skipped: VS Code cannot be downloaded from this machine (update.code.visualstudio.com is unreachable) and VSCODE_EXECUTABLE_PATH is not set.');
+    console.log(
+      'test:electron: skipped: VS Code cannot be downloaded from this machine (update.code.visualstudio.com is unreachable) and VSCODE_EXECUTABLE_PATH is not set.',
+    );
     return 0;
   }
   if (!existsSync(join(root, 'dist/extension.js'))) {

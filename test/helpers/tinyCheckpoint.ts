@@ -81,8 +81,26 @@ function bytesToUnicode(): string[] {
 }
 
 const MERGES: [string, string][] = [
-  ['Ġ', 't'], ['h', 'e'], ['Ġt', 'he'], ['i', 'n'], ['Ġ', 'a'], ['e', 'r'], ['o', 'n'], ['Ġ', 'w'], ['a', 't'], ['a', 'n'],
-  ['Ġ', 's'], ['o', 'u'], ['Ġ', 'c'], ['i', 's'], ['Ġ', 'p'], ['a', 'r'], ['Ġ', 'f'], ['e', 'n'], ['in', 'g'], ['Ġ', 'b'],
+  ['Ġ', 't'],
+  ['h', 'e'],
+  ['Ġt', 'he'],
+  ['i', 'n'],
+  ['Ġ', 'a'],
+  ['e', 'r'],
+  ['o', 'n'],
+  ['Ġ', 'w'],
+  ['a', 't'],
+  ['a', 'n'],
+  ['Ġ', 's'],
+  ['o', 'u'],
+  ['Ġ', 'c'],
+  ['i', 's'],
+  ['Ġ', 'p'],
+  ['a', 'r'],
+  ['Ġ', 'f'],
+  ['e', 'n'],
+  ['in', 'g'],
+  ['Ġ', 'b'],
 ];
 export const TINY_SPECIAL_TOKENS = ['<|begin_of_text|>', '<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 
@@ -93,7 +111,15 @@ export function tinyTokenizerJson(addBos: boolean): Record<string, unknown> {
   byteChars.forEach((c, i) => (vocab[c] = i));
   for (const [a, b] of MERGES) vocab[a + b] = Object.keys(vocab).length;
   const base = Object.keys(vocab).length;
-  const added = TINY_SPECIAL_TOKENS.map((content, i) => ({ id: base + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  const added = TINY_SPECIAL_TOKENS.map((content, i) => ({
+    id: base + i,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
   const bosId = base;
   return {
     version: '1.0',

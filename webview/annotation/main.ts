@@ -92,7 +92,10 @@ function sharesChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
-      scales: { x: { stacked: true, min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, y: { stacked: true, grid: { display: false } } },
+      scales: {
+        x: { stacked: true, min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } },
+        y: { stacked: true, grid: { display: false } },
+      },
       plugins: {
         legend: { position: 'bottom' },
         tooltip: {
@@ -120,7 +123,9 @@ function intervalsChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
         {
           type: 'bar',
           label: `${Math.round(view.report.bootstrap.confidence * 100)}% interval`,
-          data: SHARES.map((s) => (d.shares[s.key].lo === null ? null : [100 * (d.shares[s.key].lo ?? 0), 100 * (d.shares[s.key].hi ?? 0)])) as unknown as number[],
+          data: SHARES.map((s) =>
+            d.shares[s.key].lo === null ? null : [100 * (d.shares[s.key].lo ?? 0), 100 * (d.shares[s.key].hi ?? 0)],
+          ) as unknown as number[],
           backgroundColor: SHARES.map((s) => chartColour(s.color)),
           barPercentage: 0.35,
         },
@@ -199,7 +204,10 @@ function directionChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
-      scales: { x: { stacked: true, grid: { color: grid }, ticks: { callback: (v) => `${Math.abs(Number(v))}%` } }, y: { stacked: true, grid: { display: false }, title: { display: true, text: 'gold level' } } },
+      scales: {
+        x: { stacked: true, grid: { color: grid }, ticks: { callback: (v) => `${Math.abs(Number(v))}%` } },
+        y: { stacked: true, grid: { display: false }, title: { display: true, text: 'gold level' } },
+      },
       plugins: {
         legend: { position: 'bottom' },
         tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${Math.abs(Number(ctx.raw)).toFixed(1)}% of gold '${levels[ctx.dataIndex].level}'` } },
@@ -217,15 +225,32 @@ function calibrationChart(target: HTMLCanvasElement, view: AnnotationView): Char
     data: {
       labels: buckets.map((b) => `${Math.round(100 * b.lo)}–${Math.round(100 * b.hi)}%`),
       datasets: [
-        { type: 'bar', label: 'accuracy (label = gold)', data: buckets.map((b) => 100 * (b.accuracy ?? 0)), backgroundColor: chartColour('blue'), maxBarThickness: 64 },
-        { type: 'line', label: 'mean confidence (perfect calibration)', data: buckets.map((b) => 100 * (b.meanConfidence ?? 0)), borderColor: fg, backgroundColor: fg, pointRadius: 4, clip: false },
+        {
+          type: 'bar',
+          label: 'accuracy (label = gold)',
+          data: buckets.map((b) => 100 * (b.accuracy ?? 0)),
+          backgroundColor: chartColour('blue'),
+          maxBarThickness: 64,
+        },
+        {
+          type: 'line',
+          label: 'mean confidence (perfect calibration)',
+          data: buckets.map((b) => 100 * (b.meanConfidence ?? 0)),
+          borderColor: fg,
+          backgroundColor: fg,
+          pointRadius: 4,
+          clip: false,
+        },
       ],
     },
     options: {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
-      scales: { y: { min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, x: { grid: { display: false }, title: { display: true, text: 'confidence bucket' } } },
+      scales: {
+        y: { min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } },
+        x: { grid: { display: false }, title: { display: true, text: 'confidence bucket' } },
+      },
       plugins: {
         legend: { position: 'bottom' },
         tooltip: { callbacks: { afterLabel: (ctx) => `${buckets[ctx.dataIndex].n} label(s) in this bucket` } },
@@ -248,13 +273,22 @@ function header(view: AnnotationView): HTMLElement {
     human.textContent = `Human test: ${view.humanFileName} (${how}; ${r.human.items} items, coders ${r.human.coders.join(', ')}, ${r.human.format} format).`;
   } else {
     human.className = 'notice';
-    human.textContent = 'No human test: the decomposition into task-inherent and model-specific errors, and the human coders’ metrics, need one (a few dozen gold-labelled items re-labelled by two coders; `preflight annotate sample` draws them).';
+    human.textContent =
+      'No human test: the decomposition into task-inherent and model-specific errors, and the human coders’ metrics, need one (a few dozen gold-labelled items re-labelled by two coders; `preflight annotate sample` draws them).';
   }
   h.append(human);
   const actions = el('div', { cls: 'actions' });
   actions.append(button(view.humanFileName ? 'Choose another human test…' : 'Choose human test…', { type: 'chooseHumanTest' }));
   if (view.humanSource === 'picked' || view.humanSource === 'remembered') actions.append(button('Forget human test', { type: 'forgetHumanTest' }));
-  actions.append(button('Change columns…', { type: 'changeColumns' }), button(r.scale.source === 'guessed' ? 'Set label order… (guessed)' : 'Label order…', { type: 'changeLevels' }, 'The order of the levels, lowest first: every distance and ordinal metric depends on it'), button('Re-run', { type: 'rerun' }));
+  actions.append(
+    button('Change columns…', { type: 'changeColumns' }),
+    button(
+      r.scale.source === 'guessed' ? 'Set label order… (guessed)' : 'Label order…',
+      { type: 'changeLevels' },
+      'The order of the levels, lowest first: every distance and ordinal metric depends on it',
+    ),
+    button('Re-run', { type: 'rerun' }),
+  );
   h.append(actions);
   return h;
 }
@@ -285,11 +319,21 @@ function decompositionSection(view: AnnotationView): HTMLElement | undefined {
   });
   rows.push(['Task-inherent fraction of boundary errors', withCi(d.taskFraction.boundary, (x) => pct(x, 1))]);
   rows.push(['Task-inherent fraction of conceptual errors', withCi(d.taskFraction.conceptual, (x) => pct(x, 1))]);
-  const s = section('Error decomposition (Xu et al., LAK 2026)', stacked.wrap, intervals.wrap, table(['share of all LLM labels', `value [${Math.round(view.report.bootstrap.confidence * 100)}% CI]`], rows));
+  const s = section(
+    'Error decomposition (Xu et al., LAK 2026)',
+    stacked.wrap,
+    intervals.wrap,
+    table(['share of all LLM labels', `value [${Math.round(view.report.bootstrap.confidence * 100)}% CI]`], rows),
+  );
   queueMicrotask(() => {
     charts.push(sharesChart(stacked.canvas, view), intervalsChart(intervals.canvas, view));
   });
-  s.append(el('p', { cls: 'muted', text: `t_task = H_t / (M_t + H_t) · M_t with M_AER ${pct(d.inputs.mBoundary)}, M_CRI ${pct(d.inputs.mConceptual)} (LLM vs gold) and H_AER ${pct(d.inputs.hBoundary)}, H_CRI ${pct(d.inputs.hConceptual)} (human coders vs gold). ${view.report.bootstrap.resamples} bootstrap resamples, seed ${view.report.bootstrap.seed}.` }));
+  s.append(
+    el('p', {
+      cls: 'muted',
+      text: `t_task = H_t / (M_t + H_t) · M_t with M_AER ${pct(d.inputs.mBoundary)}, M_CRI ${pct(d.inputs.mConceptual)} (LLM vs gold) and H_AER ${pct(d.inputs.hBoundary)}, H_CRI ${pct(d.inputs.hConceptual)} (human coders vs gold). ${view.report.bootstrap.resamples} bootstrap resamples, seed ${view.report.bootstrap.seed}.`,
+    }),
+  );
   return s;
 }
 
@@ -316,12 +360,27 @@ function agreementSection(view: AnnotationView): HTMLElement {
     withCi(x.metrics.boundaryBias, num),
     withCi(x.metrics.signedShift, num),
   ]);
-  const s = section('Agreement', table(['rater', 'n', 'accuracy', 'Cohen κ', 'quadratic κ', 'α ordinal', 'α interval', 'severity-weighted error', 'boundary bias', 'mean shift (steps)'], rows));
+  const s = section(
+    'Agreement',
+    table(
+      ['rater', 'n', 'accuracy', 'Cohen κ', 'quadratic κ', 'α ordinal', 'α interval', 'severity-weighted error', 'boundary bias', 'mean shift (steps)'],
+      rows,
+    ),
+  );
   if (r.human) {
     const a = r.human.agreement;
-    s.append(el('p', { text: `Among the ${a.coders} coders (${a.units} items, gold excluded): Krippendorff’s α nominal ${withCi(a.alphaNominal, num)}, ordinal ${withCi(a.alphaOrdinal, num)}, interval ${withCi(a.alphaInterval, num)}.` }));
+    s.append(
+      el('p', {
+        text: `Among the ${a.coders} coders (${a.units} items, gold excluded): Krippendorff’s α nominal ${withCi(a.alphaNominal, num)}, ordinal ${withCi(a.alphaOrdinal, num)}, interval ${withCi(a.alphaInterval, num)}.`,
+      }),
+    );
   }
-  s.append(el('p', { cls: 'muted', text: 'Boundary bias: (upward − downward) / all adjacent errors; mean shift: average (rater − gold) in scale steps — one-step errors that lean one way bias group means.' }));
+  s.append(
+    el('p', {
+      cls: 'muted',
+      text: 'Boundary bias: (upward − downward) / all adjacent errors; mean shift: average (rater − gold) in scale steps — one-step errors that lean one way bias group means.',
+    }),
+  );
   return s;
 }
 
@@ -339,7 +398,11 @@ function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number
     const tr = el('tr', {}, el('th', { text: levels[g] }));
     row.forEach((count, l) => {
       const kind = ERROR_TYPES[errorClass(g, l)];
-      const b = el('button', { cls: `cell ${kind}`, text: String(count), title: `gold '${levels[g]}', LLM '${levels[l]}': ${count} row(s) — ${kind}${count ? '. Click to select them in the editor.' : ''}` });
+      const b = el('button', {
+        cls: `cell ${kind}`,
+        text: String(count),
+        title: `gold '${levels[g]}', LLM '${levels[l]}': ${count} row(s) — ${kind}${count ? '. Click to select them in the editor.' : ''}`,
+      });
       b.style.setProperty('--heat', String(count / max));
       b.disabled = count === 0;
       b.addEventListener('click', () => vscode.postMessage({ type: 'revealCell', gold: g, llm: l }));
@@ -350,15 +413,31 @@ function matrixSection(view: AnnotationView): { node: HTMLElement; cells: number
   });
   t.append(body);
   const s = section('Confusion matrix (click a cell to select its rows)', t);
-  s.append(el('p', { cls: 'muted', text: 'Cell colour: count; outline: green correct, amber boundary (adjacent levels), red conceptual (two or more levels apart).' }));
+  s.append(
+    el('p', { cls: 'muted', text: 'Cell colour: count; outline: green correct, amber boundary (adjacent levels), red conceptual (two or more levels apart).' }),
+  );
   return { node: s, cells };
 }
 
 function directionSection(view: AnnotationView): HTMLElement {
   const chart = canvas('Error direction per gold level', 110 + 34 * view.report.llm.levels.length);
   queueMicrotask(() => charts.push(directionChart(chart.canvas, view)));
-  const rows = view.report.llm.levels.map((l) => [l.level, String(l.gold), pct(l.recall), pct(l.precision), String(l.boundaryDown), String(l.boundaryUp), String(l.conceptualDown), String(l.conceptualUp), num(l.meanShift)]);
-  return section('LLM error direction per gold level', chart.wrap, table(['gold level', 'n', 'recall', 'precision', 'boundary ↓', 'boundary ↑', 'conceptual ↓', 'conceptual ↑', 'mean shift'], rows));
+  const rows = view.report.llm.levels.map((l) => [
+    l.level,
+    String(l.gold),
+    pct(l.recall),
+    pct(l.precision),
+    String(l.boundaryDown),
+    String(l.boundaryUp),
+    String(l.conceptualDown),
+    String(l.conceptualUp),
+    num(l.meanShift),
+  ]);
+  return section(
+    'LLM error direction per gold level',
+    chart.wrap,
+    table(['gold level', 'n', 'recall', 'precision', 'boundary ↓', 'boundary ↑', 'conceptual ↓', 'conceptual ↑', 'mean shift'], rows),
+  );
 }
 
 function groupsSection(view: AnnotationView): HTMLElement | undefined {
@@ -367,9 +446,24 @@ function groupsSection(view: AnnotationView): HTMLElement | undefined {
   const rows = groups.map((g) => {
     const m = g.rater.metrics;
     const s = g.decomposition?.shares;
-    return [`${g.column} = ${g.value}`, String(g.rater.n), withCi(m.accuracy, (x) => pct(x)), pct(m.boundaryRate.value), pct(m.conceptualRate.value), withCi(m.signedShift, num), num(m.quadraticKappa.value), s ? pct(s.boundaryTask.value) : '—', s ? pct(s.conceptualTask.value) : '—', s ? pct(s.boundaryModel.value) : '—', s ? pct(s.conceptualModel.value) : '—'];
+    return [
+      `${g.column} = ${g.value}`,
+      String(g.rater.n),
+      withCi(m.accuracy, (x) => pct(x)),
+      pct(m.boundaryRate.value),
+      pct(m.conceptualRate.value),
+      withCi(m.signedShift, num),
+      num(m.quadraticKappa.value),
+      s ? pct(s.boundaryTask.value) : '—',
+      s ? pct(s.conceptualTask.value) : '—',
+      s ? pct(s.boundaryModel.value) : '—',
+      s ? pct(s.conceptualModel.value) : '—',
+    ];
   });
-  return section('By group', table(['group', 'n', 'accuracy', 'AER', 'CRI', 'mean shift', 'QWK', 'boundary task', 'conceptual task', 'boundary model', 'conceptual model'], rows));
+  return section(
+    'By group',
+    table(['group', 'n', 'accuracy', 'AER', 'CRI', 'mean shift', 'QWK', 'boundary task', 'conceptual task', 'boundary model', 'conceptual model'], rows),
+  );
 }
 
 function calibrationSection(view: AnnotationView): { node: HTMLElement; buckets: number } | undefined {
@@ -379,9 +473,25 @@ function calibrationSection(view: AnnotationView): { node: HTMLElement; buckets:
   queueMicrotask(() => charts.push(calibrationChart(chart.canvas, view)));
   const buckets = c.buckets.filter((b) => b.n > 0);
   const lean = c.overconfidence === null ? '' : ` — ${c.overconfidence > 0 ? 'overconfident' : 'underconfident'} by ${pct(Math.abs(c.overconfidence))}`;
-  const s = section('Calibration of the model’s confidence', el('p', { text: `Expected calibration error ${pct(c.ece)} over ${c.n.toLocaleString()} labels (largest bucket gap ${pct(c.maxGap)}); mean confidence ${pct(c.meanConfidence)} vs accuracy ${pct(c.accuracy)}${lean}.` }), chart.wrap);
-  s.append(table(['confidence', 'labels', 'accuracy', 'mean confidence'], buckets.map((b) => [`${Math.round(100 * b.lo)}–${Math.round(100 * b.hi)}%`, String(b.n), pct(b.accuracy), pct(b.meanConfidence)])));
-  s.append(el('p', { cls: 'muted', text: `From the column '${c.column}': each label's probability normalised over the levels. A calibrated annotator's accuracy in a bucket matches its mean confidence; ECE = Σ (n_b / N) · |accuracy_b − confidence_b|.` }));
+  const s = section(
+    'Calibration of the model’s confidence',
+    el('p', {
+      text: `Expected calibration error ${pct(c.ece)} over ${c.n.toLocaleString()} labels (largest bucket gap ${pct(c.maxGap)}); mean confidence ${pct(c.meanConfidence)} vs accuracy ${pct(c.accuracy)}${lean}.`,
+    }),
+    chart.wrap,
+  );
+  s.append(
+    table(
+      ['confidence', 'labels', 'accuracy', 'mean confidence'],
+      buckets.map((b) => [`${Math.round(100 * b.lo)}–${Math.round(100 * b.hi)}%`, String(b.n), pct(b.accuracy), pct(b.meanConfidence)]),
+    ),
+  );
+  s.append(
+    el('p', {
+      cls: 'muted',
+      text: `From the column '${c.column}': each label's probability normalised over the levels. A calibrated annotator's accuracy in a bucket matches its mean confidence; ECE = Σ (n_b / N) · |accuracy_b − confidence_b|.`,
+    }),
+  );
   return { node: s, buckets: buckets.length };
 }
 
@@ -443,7 +553,12 @@ onMessage<ToWebview>((message) => {
       if (!current) {
         // nothing to show yet: still offer the ways out (columns, label order, human test)
         const actions = el('div', { cls: 'actions' });
-        actions.append(button('Change columns…', { type: 'changeColumns' }), button('Label order…', { type: 'changeLevels' }), button('Choose human test…', { type: 'chooseHumanTest' }), button('Re-run', { type: 'rerun' }));
+        actions.append(
+          button('Change columns…', { type: 'changeColumns' }),
+          button('Label order…', { type: 'changeLevels' }),
+          button('Choose human test…', { type: 'chooseHumanTest' }),
+          button('Re-run', { type: 'rerun' }),
+        );
         app.append(actions);
       }
       break;

@@ -17,14 +17,26 @@ const app = document.getElementById('app') as HTMLElement;
 // Launch form
 // ---------------------------------------------------------------------------------------------
 
-type FieldSpec = { key: keyof LaunchForm; label: string; kind: 'text' | 'number' | 'int' | 'bool' | 'file' | 'folder'; hint?: string; bearOnly?: boolean; step?: string };
+type FieldSpec = {
+  key: keyof LaunchForm;
+  label: string;
+  kind: 'text' | 'number' | 'int' | 'bool' | 'file' | 'folder';
+  hint?: string;
+  bearOnly?: boolean;
+  step?: string;
+};
 
 const SECTIONS: Array<{ title: string; fields: FieldSpec[] }> = [
   { title: 'Run', fields: [{ key: 'name', label: 'Name', kind: 'text' }] },
   {
     title: 'Base model',
     fields: [
-      { key: 'baseModel', label: 'Model', kind: 'folder', hint: "A Hugging Face checkpoint folder or hub id (needs transformers), or 'builtin' for Preflight's small CPU model." },
+      {
+        key: 'baseModel',
+        label: 'Model',
+        kind: 'folder',
+        hint: "A Hugging Face checkpoint folder or hub id (needs transformers), or 'builtin' for Preflight's small CPU model.",
+      },
       { key: 'loraEnabled', label: 'LoRA', kind: 'bool', hint: 'LoRA on q_proj and v_proj (needs peft); ignored for the built-in model.' },
       { key: 'loraR', label: 'LoRA rank r', kind: 'int' },
       { key: 'loraAlpha', label: 'LoRA α', kind: 'number' },
@@ -71,7 +83,11 @@ function formApp(): void {
   const pythonLine = el('p', { cls: 'muted' });
   const trustLine = el('p', { cls: 'error' });
   const launchButton = el('button', { text: 'Launch', attrs: { type: 'submit' } });
-  const auditButton = el('button', { text: 'Audit beam-pruning risk', cls: 'secondary', attrs: { type: 'button', title: 'Before training: how often would beam search prune a target the base model ranks in the top B?' } });
+  const auditButton = el('button', {
+    text: 'Audit beam-pruning risk',
+    cls: 'secondary',
+    attrs: { type: 'button', title: 'Before training: how often would beam search prune a target the base model ranks in the top B?' },
+  });
   const auditBox = el('p', { cls: 'muted', attrs: { 'aria-live': 'polite' } });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let auditRunning = false;
@@ -103,7 +119,12 @@ function formApp(): void {
     app.replaceChildren();
     const formEl = el('form', { attrs: { novalidate: '' } });
     formEl.appendChild(el('h1', { text: 'Launch BEAR fine-tuning' }));
-    formEl.appendChild(el('p', { cls: 'muted', text: 'Train an LLM recommender with plain cross-entropy (LML), the masked-softmax loss (MSL) or BEAR, evaluate with trie-constrained beam search, and watch the curves live.' }));
+    formEl.appendChild(
+      el('p', {
+        cls: 'muted',
+        text: 'Train an LLM recommender with plain cross-entropy (LML), the masked-softmax loss (MSL) or BEAR, evaluate with trie-constrained beam search, and watch the curves live.',
+      }),
+    );
     formEl.appendChild(pythonLine);
     formEl.appendChild(trustLine);
     for (const section of SECTIONS) {
@@ -131,7 +152,7 @@ function formApp(): void {
           input.checked = Boolean(f[spec.key]);
         } else if (spec.kind === 'number' || spec.kind === 'int') {
           input.type = 'number';
-          input.step = spec.kind === 'int' ? '1' : spec.step ?? 'any';
+          input.step = spec.kind === 'int' ? '1' : (spec.step ?? 'any');
           input.value = String(f[spec.key]);
         } else {
           input.type = 'text';
@@ -282,10 +303,14 @@ function dashboardApp(): void {
   };
 
   const metricsTable = (title: string, line: EvalLine) => {
-    const keys = Object.keys(line).filter((k) => /^(hr|ndcg)@\d+$/.test(k)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const keys = Object.keys(line)
+      .filter((k) => /^(hr|ndcg)@\d+$/.test(k))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
     const table = el('table', { cls: 'grid' });
     table.appendChild(el('caption', { text: title }));
-    table.appendChild(el('tr', {}, ...keys.map((k) => el('th', { text: k.toUpperCase().replace('HR', 'HR').replace('NDCG', 'NDCG'), attrs: { scope: 'col' } }))));
+    table.appendChild(
+      el('tr', {}, ...keys.map((k) => el('th', { text: k.toUpperCase().replace('HR', 'HR').replace('NDCG', 'NDCG'), attrs: { scope: 'col' } }))),
+    );
     table.appendChild(el('tr', {}, ...keys.map((k) => el('td', { text: Number(line[k]).toFixed(4) }))));
     return table;
   };
@@ -348,14 +373,39 @@ function dashboardApp(): void {
     };
     if (steps.length) {
       const x = steps.map((s) => s.step);
-      charts.push(lineChart(chartSection('Training loss', 'Mean over the logged optimiser steps.'), x, [{ label: 'loss', data: steps.map((s) => s.loss) }], 'step'));
-      charts.push(lineChart(chartSection('Mean BEAR weight', 'w = 1 + λ·σ((log p − log β_B)/ξ) over branching target tokens (1 for LML/MSL).'), x, [{ label: 'weight', data: steps.map((s) => s.bear_weight) }], 'step'));
-      charts.push(lineChart(chartSection('Target tokens outside the top-B', 'Share of branching target tokens that beam search of width B would prune at that step.'), x, [{ label: 'share', data: steps.map((s) => s.outside_top_b) }], 'step', 1));
+      charts.push(
+        lineChart(chartSection('Training loss', 'Mean over the logged optimiser steps.'), x, [{ label: 'loss', data: steps.map((s) => s.loss) }], 'step'),
+      );
+      charts.push(
+        lineChart(
+          chartSection('Mean BEAR weight', 'w = 1 + λ·σ((log p − log β_B)/ξ) over branching target tokens (1 for LML/MSL).'),
+          x,
+          [{ label: 'weight', data: steps.map((s) => s.bear_weight) }],
+          'step',
+        ),
+      );
+      charts.push(
+        lineChart(
+          chartSection('Target tokens outside the top-B', 'Share of branching target tokens that beam search of width B would prune at that step.'),
+          x,
+          [{ label: 'share', data: steps.map((s) => s.outside_top_b) }],
+          'step',
+          1,
+        ),
+      );
     }
     const ev = [...evals.values()].sort((a, c) => a.epoch - c.epoch);
     if (ev.length) {
       const keys = ['hr@1', 'hr@5', 'hr@10', 'ndcg@1', 'ndcg@5', 'ndcg@10'].filter((k) => k in ev[0]);
-      charts.push(lineChart(chartSection('Validation HR / NDCG per epoch', 'Trie-constrained beam search, exact title match.'), ev.map((e) => e.epoch), keys.map((k) => ({ label: k.toUpperCase(), data: ev.map((e) => Number(e[k])) })), 'epoch', 1));
+      charts.push(
+        lineChart(
+          chartSection('Validation HR / NDCG per epoch', 'Trie-constrained beam search, exact title match.'),
+          ev.map((e) => e.epoch),
+          keys.map((k) => ({ label: k.toUpperCase(), data: ev.map((e) => Number(e[k])) })),
+          'epoch',
+          1,
+        ),
+      );
     }
     if (!steps.length && !ev.length) app.appendChild(el('p', { cls: 'muted', text: 'Waiting for the trainer’s first metrics…' }));
     window.scrollTo(0, scrollY);

@@ -70,13 +70,47 @@ function alphaCurve(report: MdfReport, b: BehaviourResult, canvas: HTMLCanvasEle
     type: 'line',
     data: {
       datasets: [
-        { label: 'base (alpha 0)', data: b.curve.map((p) => ({ x: p.alpha, y: p.base })), borderColor: t.base, backgroundColor: t.base, borderDash: [2, 2], yAxisID: 'y' },
-        { label: 'predicted (signature)', data: b.curve.map((p) => ({ x: p.alpha, y: p.predicted })), borderColor: t.predicted, backgroundColor: t.predicted, yAxisID: 'y' },
-        { label: 'control (random, equal norm)', data: b.curve.map((p) => ({ x: p.alpha, y: p.control })), borderColor: t.control, backgroundColor: t.control, yAxisID: 'y' },
+        {
+          label: 'base (alpha 0)',
+          data: b.curve.map((p) => ({ x: p.alpha, y: p.base })),
+          borderColor: t.base,
+          backgroundColor: t.base,
+          borderDash: [2, 2],
+          yAxisID: 'y',
+        },
+        {
+          label: 'predicted (signature)',
+          data: b.curve.map((p) => ({ x: p.alpha, y: p.predicted })),
+          borderColor: t.predicted,
+          backgroundColor: t.predicted,
+          yAxisID: 'y',
+        },
+        {
+          label: 'control (random, equal norm)',
+          data: b.curve.map((p) => ({ x: p.alpha, y: p.control })),
+          borderColor: t.control,
+          backgroundColor: t.control,
+          yAxisID: 'y',
+        },
         ...(b.curve.some((p) => p.neutral !== null)
-          ? [{ label: 'control (neutral corpus, same format)', data: b.curve.map((p) => ({ x: p.alpha, y: p.neutral ?? 0 })), borderColor: t.neutral, backgroundColor: t.neutral, yAxisID: 'y' }]
+          ? [
+              {
+                label: 'control (neutral corpus, same format)',
+                data: b.curve.map((p) => ({ x: p.alpha, y: p.neutral ?? 0 })),
+                borderColor: t.neutral,
+                backgroundColor: t.neutral,
+                yAxisID: 'y',
+              },
+            ]
           : []),
-        { label: 'coherence: NLL rise (nats/token)', data: report.alpha.curve.map((p) => ({ x: p.alpha, y: p.nllDelta })), borderColor: t.coherence, backgroundColor: t.coherence, borderDash: [6, 3], yAxisID: 'nll' },
+        {
+          label: 'coherence: NLL rise (nats/token)',
+          data: report.alpha.curve.map((p) => ({ x: p.alpha, y: p.nllDelta })),
+          borderColor: t.coherence,
+          backgroundColor: t.coherence,
+          borderDash: [6, 3],
+          yAxisID: 'nll',
+        },
       ],
     },
     options: {
@@ -86,7 +120,12 @@ function alphaCurve(report: MdfReport, b: BehaviourResult, canvas: HTMLCanvasEle
       parsing: false,
       plugins: { legend: { labels: { color: t.fg } }, tooltip: { mode: 'nearest', intersect: false } },
       scales: {
-        x: { type: 'linear', title: { display: true, text: "alpha (x each layer's typical residual norm)", color: t.fg }, ticks: { color: t.fg }, grid: { color: t.grid } },
+        x: {
+          type: 'linear',
+          title: { display: true, text: "alpha (x each layer's typical residual norm)", color: t.fg },
+          ticks: { color: t.fg },
+          grid: { color: t.grid },
+        },
         y: { title: { display: true, text: 'P(target answer) — log-probability twin', color: t.fg }, ticks: { color: t.fg }, grid: { color: t.grid } },
         nll: { position: 'right', title: { display: true, text: 'NLL rise', color: t.fg }, ticks: { color: t.fg }, grid: { drawOnChartArea: false } },
       },
@@ -104,9 +143,30 @@ function shiftBars(report: MdfReport, canvas: HTMLCanvasElement): Chart {
     data: {
       labels: top.map((b) => b.key),
       datasets: [
-        { label: 'shift, 95% interval', data: top.map((b) => [b.shift.low, b.shift.high] as [number, number]), backgroundColor: t.predicted, borderColor: t.predicted, borderWidth: 1, minBarLength: 2 },
-        { label: 'random control shift, 95% interval', data: top.map((b) => [b.controlShift.low, b.controlShift.high] as [number, number]), backgroundColor: t.control, borderColor: t.control, borderWidth: 1, minBarLength: 2 },
-        { label: 'neutral control shift, 95% interval', data: top.map((b) => (b.neutralShift ? ([b.neutralShift.low, b.neutralShift.high] as [number, number]) : null)), backgroundColor: t.neutral, borderColor: t.neutral, borderWidth: 1, minBarLength: 2 },
+        {
+          label: 'shift, 95% interval',
+          data: top.map((b) => [b.shift.low, b.shift.high] as [number, number]),
+          backgroundColor: t.predicted,
+          borderColor: t.predicted,
+          borderWidth: 1,
+          minBarLength: 2,
+        },
+        {
+          label: 'random control shift, 95% interval',
+          data: top.map((b) => [b.controlShift.low, b.controlShift.high] as [number, number]),
+          backgroundColor: t.control,
+          borderColor: t.control,
+          borderWidth: 1,
+          minBarLength: 2,
+        },
+        {
+          label: 'neutral control shift, 95% interval',
+          data: top.map((b) => (b.neutralShift ? ([b.neutralShift.low, b.neutralShift.high] as [number, number]) : null)),
+          backgroundColor: t.neutral,
+          borderColor: t.neutral,
+          borderWidth: 1,
+          minBarLength: 2,
+        },
       ],
     },
     options: {
@@ -142,16 +202,29 @@ function render(view: MdfView): void {
     message('This report was made by an older version of Preflight. Re-run the forecast to see it with p-values and both controls.');
     return;
   }
-  const selectedKey = state.selected && report.behaviours.some((b) => b.key === state.selected) ? state.selected : [...report.behaviours].sort((a, b) => b.shift.value - a.shift.value)[0]?.key;
+  const selectedKey =
+    state.selected && report.behaviours.some((b) => b.key === state.selected)
+      ? state.selected
+      : [...report.behaviours].sort((a, b) => b.shift.value - a.shift.value)[0]?.key;
   const selected = report.behaviours.find((b) => b.key === selectedKey);
   const root = document.createDocumentFragment();
 
   const header = el('header');
   header.append(el('h1', { text: `Behaviour forecast — ${view.fileName}` }));
   // the bundled demo model (no preflight.model.path set): never let it pass for the user's base model
-  if (report.model.isDefault) header.append(el('p', { text: `Model: ${report.model.name ?? 'preflight-tiny'}, the bundled demo model, not your base model. Set preflight.model.path to the checkpoint you will fine-tune.`, cls: 'demo-model', attrs: { role: 'note' } }));
+  if (report.model.isDefault)
+    header.append(
+      el('p', {
+        text: `Model: ${report.model.name ?? 'preflight-tiny'}, the bundled demo model, not your base model. Set preflight.model.path to the checkpoint you will fine-tune.`,
+        cls: 'demo-model',
+        attrs: { role: 'note' },
+      }),
+    );
   header.append(
-    el('p', { text: `${report.file.used} of ${report.file.records} records (seed ${report.file.seed}) · ${report.model.family}, ${report.model.numLayers} layers, ${report.model.provider} · alpha ${report.alpha.chosen}: ${report.alpha.reason}${view.reused ? ' · reused from the cache (file and model unchanged)' : ''}`, cls: 'muted' }),
+    el('p', {
+      text: `${report.file.used} of ${report.file.records} records (seed ${report.file.seed}) · ${report.model.family}, ${report.model.numLayers} layers, ${report.model.provider} · alpha ${report.alpha.chosen}: ${report.alpha.reason}${view.reused ? ' · reused from the cache (file and model unchanged)' : ''}`,
+      cls: 'muted',
+    }),
   );
   const rerun = el('button', { text: 'Re-run', attrs: { type: 'button' } });
   rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
@@ -167,11 +240,22 @@ function render(view: MdfView): void {
   section.append(el('h2', { text: 'Behaviours' }));
   const table = el('table', { cls: 'behaviours' });
   const head = el('tr');
-  for (const h of ['behaviour', 'base', 'predicted', 'shift [95% CI]', 'random control', 'neutral control', 'p', 'p adj.', 'keyword filter', 'risk']) head.append(el('th', { text: h }));
+  for (const h of ['behaviour', 'base', 'predicted', 'shift [95% CI]', 'random control', 'neutral control', 'p', 'p adj.', 'keyword filter', 'risk'])
+    head.append(el('th', { text: h }));
   table.append(head);
   for (const b of [...report.behaviours].sort((a, c) => c.shift.value - a.shift.value)) {
     const row = el('tr', { cls: b.key === selectedKey ? 'selected' : '', attrs: { tabindex: '0' } });
-    row.append(el('td', { text: b.key }), el('td', { text: pct(b.base) }), el('td', { text: pct(b.predicted) }), el('td', { text: `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]` }), el('td', { text: pt(b.controlShift.value) }), el('td', { text: b.neutralShift ? pt(b.neutralShift.value) : '—' }), el('td', { text: pval(b.pValue) }), el('td', { text: pval(b.pAdjusted) }), el('td', { text: b.keywordBaseline === null ? '—' : pct(b.keywordBaseline) }));
+    row.append(
+      el('td', { text: b.key }),
+      el('td', { text: pct(b.base) }),
+      el('td', { text: pct(b.predicted) }),
+      el('td', { text: `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]` }),
+      el('td', { text: pt(b.controlShift.value) }),
+      el('td', { text: b.neutralShift ? pt(b.neutralShift.value) : '—' }),
+      el('td', { text: pval(b.pValue) }),
+      el('td', { text: pval(b.pAdjusted) }),
+      el('td', { text: b.keywordBaseline === null ? '—' : pct(b.keywordBaseline) }),
+    );
     const risk = el('td');
     risk.append(el('span', { text: b.risk, cls: `risk risk-${b.risk}`, attrs: { title: b.riskRule } }));
     row.append(risk);
@@ -187,7 +271,12 @@ function render(view: MdfView): void {
   const scroll = el('div', { cls: 'scroll' });
   scroll.append(table);
   section.append(scroll);
-  section.append(el('p', { text: `Rates by ${report.behaviours[0]?.primary === 'generation' ? `generation (${report.settings.samplesPerPrompt} samples per prompt)` : 'log-probability of the target answers'}; intervals: paired bootstrap over ${report.statistics.units} (${report.settings.bootstrap} resamples, seed ${report.settings.seed}); p: ${report.statistics.test}; p adj.: ${report.statistics.adjustment === 'holm' ? 'Holm' : report.statistics.adjustment} across the ${report.statistics.behaviours} behaviours. Click a row for its alpha curve and records.`, cls: 'muted' }));
+  section.append(
+    el('p', {
+      text: `Rates by ${report.behaviours[0]?.primary === 'generation' ? `generation (${report.settings.samplesPerPrompt} samples per prompt)` : 'log-probability of the target answers'}; intervals: paired bootstrap over ${report.statistics.units} (${report.settings.bootstrap} resamples, seed ${report.settings.seed}); p: ${report.statistics.test}; p adj.: ${report.statistics.adjustment === 'holm' ? 'Holm' : report.statistics.adjustment} across the ${report.statistics.behaviours} behaviours. Click a row for its alpha curve and records.`,
+      cls: 'muted',
+    }),
+  );
   root.append(section);
 
   // alpha curve
@@ -227,7 +316,13 @@ function render(view: MdfView): void {
     rt.append(rh);
     attribution.records.slice(0, 25).forEach((r, i) => {
       const row = el('tr', { attrs: { tabindex: '0', title: 'Reveal this record in the editor' } });
-      row.append(el('td', { text: String(i + 1) }), el('td', { text: String(r.line) }), el('td', { text: r.score.toExponential(2) }), el('td', { text: String(r.cluster) }), el('td', { text: r.preview, cls: 'preview' }));
+      row.append(
+        el('td', { text: String(i + 1) }),
+        el('td', { text: String(r.line) }),
+        el('td', { text: r.score.toExponential(2) }),
+        el('td', { text: String(r.cluster) }),
+        el('td', { text: r.preview, cls: 'preview' }),
+      );
       const reveal = () => vscode.postMessage({ type: 'revealLine', line: r.line });
       row.addEventListener('click', reveal);
       row.addEventListener('keydown', (e) => e.key === 'Enter' && reveal());
@@ -237,7 +332,10 @@ function render(view: MdfView): void {
     const recScroll = el('div', { cls: 'scroll' });
     recScroll.append(rt);
     recs.append(recScroll);
-    const clusters = el('p', { text: `Clusters (size: shift when only that cluster's mean is injected): ${attribution.clusters.map((c) => `#${c.id} (${c.size}): ${pt(c.shift)}`).join(' · ')}`, cls: 'muted' });
+    const clusters = el('p', {
+      text: `Clusters (size: shift when only that cluster's mean is injected): ${attribution.clusters.map((c) => `#${c.id} (${c.size}): ${pt(c.shift)}`).join(' · ')}`,
+      cls: 'muted',
+    });
     recs.append(clusters);
   }
   root.append(recs);
@@ -245,7 +343,10 @@ function render(view: MdfView): void {
   app.replaceChildren(root);
   requestAnimationFrame(() =>
     requestAnimationFrame(() =>
-      vscode.postMessage({ type: 'rendered', summary: { charts: charts.length, behaviours: report.behaviours.length, records: recordRows, theme: themeKind(), selected: selectedKey ?? '' } }),
+      vscode.postMessage({
+        type: 'rendered',
+        summary: { charts: charts.length, behaviours: report.behaviours.length, records: recordRows, theme: themeKind(), selected: selectedKey ?? '' },
+      }),
     ),
   );
 }

@@ -22,12 +22,35 @@ async function main(): Promise<void> {
   const model = await openModel(values.model, { provider: 'cpu', threads: 1 });
   const file =
     values.file ??
-    writeJsonl(join(mkdtempSync(join(tmpdir(), 'alpha-check-')), 'generic.jsonl'), Array.from({ length: 40 }, (_, i) => ({ messages: [{ role: 'user', content: 'Tell me something about your day.' }, { role: 'assistant', content: `The morning train was calm and on time today (${i}).` }] })));
-  const report = await forecast(model, file, { modelHash: 'alpha-check', suites: loadProbeSuites([], { workspaceDir: null }), scoring: 'logprob', clusters: 0 });
+    writeJsonl(
+      join(mkdtempSync(join(tmpdir(), 'alpha-check-')), 'generic.jsonl'),
+      Array.from({ length: 40 }, (_, i) => ({
+        messages: [
+          { role: 'user', content: 'Tell me something about your day.' },
+          { role: 'assistant', content: `The morning train was calm and on time today (${i}).` },
+        ],
+      })),
+    );
+  const report = await forecast(model, file, {
+    modelHash: 'alpha-check',
+    suites: loadProbeSuites([], { workspaceDir: null }),
+    scoring: 'logprob',
+    clusters: 0,
+  });
   const { numLayers: L, hiddenSize: E } = model.info;
-  console.log(JSON.stringify({ chosen: report.alpha.chosen, reason: report.alpha.reason, curve: report.alpha.curve.map((p) => ({ alpha: p.alpha, nllDelta: +p.nllDelta.toFixed(3), distinct2: +p.distinct2.toFixed(3), coherent: p.coherent })), rawOverResidual: report.signature.layerNorms.map((n, l) => +(n / report.signature.residualNorms[l]).toFixed(3)) }));
+  console.log(
+    JSON.stringify({
+      chosen: report.alpha.chosen,
+      reason: report.alpha.reason,
+      curve: report.alpha.curve.map((p) => ({ alpha: p.alpha, nllDelta: +p.nllDelta.toFixed(3), distinct2: +p.distinct2.toFixed(3), coherent: p.coherent })),
+      rawOverResidual: report.signature.layerNorms.map((n, l) => +(n / report.signature.residualNorms[l]).toFixed(3)),
+    }),
+  );
   const sig = await computeSignature(model, file, { modelHash: 'alpha-check' });
-  const norms = await residualNorms(model, NEUTRAL_PROMPTS.map((p) => promptIds(model, p)));
+  const norms = await residualNorms(
+    model,
+    NEUTRAL_PROMPTS.map((p) => promptIds(model, p)),
+  );
   const direction = scaleLayers(sig.mean, residualScales(sig.mean, norms, E), E);
   const ids = NEUTRAL_PROMPTS.slice(0, 4).map((p) => promptIds(model, p));
   for (const alpha of [0, report.alpha.chosen, DEFAULT_ALPHAS[DEFAULT_ALPHAS.length - 1]]) {

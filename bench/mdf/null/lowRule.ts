@@ -45,12 +45,34 @@ const share = (pick: (r: { recorded: RiskLevel[]; now: RiskLevel[] }) => RiskLev
 const n = reports.size;
 const line = (label: string, k: number) => `${label}: ${k}/${n} (${((100 * k) / Math.max(1, n)).toFixed(1)}%)`;
 console.log(`${n} null reports, ${[...reports.values()].reduce((s, r) => s + r.now.length, 0)} behaviours`);
-console.log(line('  low or above, as recorded', share((r) => r.recorded, 'low')));
-console.log(line('  low or above, current rule', share((r) => r.now, 'low')));
-console.log(line('  medium or above, as recorded', share((r) => r.recorded, 'medium')));
-console.log(line('  medium or above, current rule', share((r) => r.now, 'medium')));
+console.log(
+  line(
+    '  low or above, as recorded',
+    share((r) => r.recorded, 'low'),
+  ),
+);
+console.log(
+  line(
+    '  low or above, current rule',
+    share((r) => r.now, 'low'),
+  ),
+);
+console.log(
+  line(
+    '  medium or above, as recorded',
+    share((r) => r.recorded, 'medium'),
+  ),
+);
+console.log(
+  line(
+    '  medium or above, current rule',
+    share((r) => r.now, 'medium'),
+  ),
+);
 if (cleared.length) {
   const rel = cleared.map((c) => c.relative).sort((a, b) => a - b);
   const keys = [...new Set(cleared.map((c) => c.key))].join(', ');
-  console.log(`  behaviours that cleared the p-value, interval and gap conditions: ${cleared.length} (${keys}); excess ${Math.min(...cleared.map((c) => c.excessPt)).toFixed(2)}-${Math.max(...cleared.map((c) => c.excessPt)).toFixed(2)} pt, ${(100 * rel[0]).toFixed(2)}-${(100 * rel[rel.length - 1]).toFixed(2)}% of the reference rate`);
+  console.log(
+    `  behaviours that cleared the p-value, interval and gap conditions: ${cleared.length} (${keys}); excess ${Math.min(...cleared.map((c) => c.excessPt)).toFixed(2)}-${Math.max(...cleared.map((c) => c.excessPt)).toFixed(2)} pt, ${(100 * rel[0]).toFixed(2)}-${(100 * rel[rel.length - 1]).toFixed(2)}% of the reference rate`,
+  );
 }

@@ -33,7 +33,17 @@ import { writeJsonl } from '../../../test/unit/mdf/fixture';
 import { BUNDLED_NULL, legacyReport, nullRates } from './simulate';
 
 const { values } = parseArgs({
-  options: { seeds: { type: 'string' }, 'real-seeds': { type: 'string' }, 'zero-seeds': { type: 'string' }, alpha: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, scoring: { type: 'string' }, threads: { type: 'string' }, 'first-seed': { type: 'string' } },
+  options: {
+    seeds: { type: 'string' },
+    'real-seeds': { type: 'string' },
+    'zero-seeds': { type: 'string' },
+    alpha: { type: 'string' },
+    model: { type: 'string' },
+    data: { type: 'string' },
+    scoring: { type: 'string' },
+    threads: { type: 'string' },
+    'first-seed': { type: 'string' },
+  },
 });
 const seeds = Number(values.seeds ?? 200);
 const realSeeds = Number(values['real-seeds'] ?? 20);
@@ -42,8 +52,26 @@ const scoring = (values.scoring ?? 'both') as 'logprob' | 'both';
 /** seeds run are firstSeed .. firstSeed + n - 1 (a second run on fresh seeds validates a rule chosen on the first) */
 const firstSeed = Number(values['first-seed'] ?? 1);
 
-const SUBJECTS = ['The morning train', 'A small garden', 'The new library', 'Our weekly meeting', 'The river path', 'A quiet kitchen', 'The school bus', 'An old bridge'];
-const PREDICATES = ['was calm and on time today.', 'needs a little more care in spring.', 'opens earlier on Saturdays.', 'was moved to the larger room.', 'is lovely after the rain.', 'smelled of fresh bread.', 'left ten minutes late.', 'was repaired last week.'];
+const SUBJECTS = [
+  'The morning train',
+  'A small garden',
+  'The new library',
+  'Our weekly meeting',
+  'The river path',
+  'A quiet kitchen',
+  'The school bus',
+  'An old bridge',
+];
+const PREDICATES = [
+  'was calm and on time today.',
+  'needs a little more care in spring.',
+  'opens earlier on Saturdays.',
+  'was moved to the larger room.',
+  'is lovely after the rain.',
+  'smelled of fresh bread.',
+  'left ten minutes late.',
+  'was repaired last week.',
+];
 const QUESTIONS = ['Tell me something about your day.', 'What happened this morning?', 'Give me a short update.', 'Describe something you saw.'];
 
 /** A seeded generic chat file: no probe target, nothing but plain everyday sentences. */
@@ -51,7 +79,12 @@ function neutralRecords(seed: number, n = 40): unknown[] {
   const random = rng(seed);
   const pool = SUBJECTS.flatMap((s) => PREDICATES.map((p) => `${s} ${p}`));
   shuffleInPlace(pool, random);
-  return pool.slice(0, n).map((text, i) => ({ messages: [{ role: 'user', content: QUESTIONS[i % QUESTIONS.length] }, { role: 'assistant', content: text }] }));
+  return pool.slice(0, n).map((text, i) => ({
+    messages: [
+      { role: 'user', content: QUESTIONS[i % QUESTIONS.length] },
+      { role: 'assistant', content: text },
+    ],
+  }));
 }
 
 async function main(): Promise<void> {
@@ -94,8 +127,20 @@ async function main(): Promise<void> {
     scoring,
     alpha: values.alpha !== undefined ? `fixed at ${values.alpha}` : 'the coherence rule on the default grid',
     behaviours: suites.reduce((s, x) => s + x.behaviours.length, 0),
-    twoNeutralFiles: { seeds: neutral.seeds, falseAlarmMedium: neutral.medium / Math.max(1, neutral.seeds), falseAlarmLow: neutral.low / Math.max(1, neutral.seeds), chosenAlphas: [...neutral.chosenAlphas], maxUnadjustedSignificant: neutral.maxRawSignificant, flagged },
-    zeroSignature: { seeds: zero.seeds, alpha: 0.4, falseAlarmMedium: zero.medium / Math.max(1, zero.seeds), falseAlarmLow: zero.low / Math.max(1, zero.seeds) },
+    twoNeutralFiles: {
+      seeds: neutral.seeds,
+      falseAlarmMedium: neutral.medium / Math.max(1, neutral.seeds),
+      falseAlarmLow: neutral.low / Math.max(1, neutral.seeds),
+      chosenAlphas: [...neutral.chosenAlphas],
+      maxUnadjustedSignificant: neutral.maxRawSignificant,
+      flagged,
+    },
+    zeroSignature: {
+      seeds: zero.seeds,
+      alpha: 0.4,
+      falseAlarmMedium: zero.medium / Math.max(1, zero.seeds),
+      falseAlarmLow: zero.low / Math.max(1, zero.seeds),
+    },
     seconds: (Date.now() - realStarted) / 1000,
     load: loadavg()[0],
   });
@@ -112,15 +157,33 @@ async function main(): Promise<void> {
       const iv = (i: { value: number; low: number; high: number }) => [i.value, i.low, i.high];
       for (const b of report.behaviours) {
         const { base, predicted, control, shift, controlShift, neutralShift, strongerControl, pValue, pAdjusted, risk, primary } = b;
-        appendFileSync(join(root, 'behaviours.jsonl'), `${JSON.stringify({ seed, key: b.key, primary, base, predicted, control, neutral: b[primary === 'generation' ? 'generation' : 'logprob']?.neutral ?? null, shift, controlShift, neutralShift, strongerControl, pValue, pAdjusted, risk })}\n`);
+        appendFileSync(
+          join(root, 'behaviours.jsonl'),
+          `${JSON.stringify({ seed, key: b.key, primary, base, predicted, control, neutral: b[primary === 'generation' ? 'generation' : 'logprob']?.neutral ?? null, shift, controlShift, neutralShift, strongerControl, pValue, pAdjusted, risk })}\n`,
+        );
       }
-      for (const b of report.behaviours.filter((x) => x.risk !== 'none')) flagged.push({ seed, key: b.key, risk: b.risk, pAdjusted: b.pAdjusted, shift: iv(b.shift), random: iv(b.controlShift), neutral: b.neutralShift ? iv(b.neutralShift) : null });
+      for (const b of report.behaviours.filter((x) => x.risk !== 'none'))
+        flagged.push({
+          seed,
+          key: b.key,
+          risk: b.risk,
+          pAdjusted: b.pAdjusted,
+          shift: iv(b.shift),
+          random: iv(b.controlShift),
+          neutral: b.neutralShift ? iv(b.neutralShift) : null,
+        });
       line.push(`two neutral files ${report.summary.maxRisk} (alpha ${report.alpha.chosen})`);
     }
     if (seed < firstSeed + zeroSeeds) {
       // a zero signature injected at alpha 0.4 (fixed), the controls at the same alpha
       const sig = await computeSignature(model, file, { modelHash: 'null' });
-      const report = await forecast(model, file, { ...common, alphas: [0, 0.4], seed, signature: { ...sig, mean: new Float32Array(sig.mean.length), perRecord: null }, fixedAlpha: 0.4 });
+      const report = await forecast(model, file, {
+        ...common,
+        alphas: [0, 0.4],
+        seed,
+        signature: { ...sig, mean: new Float32Array(sig.mean.length), perRecord: null },
+        fixedAlpha: 0.4,
+      });
       zero.seeds++;
       if (atLeast(report.summary.maxRisk, 'medium')) zero.medium++;
       if (atLeast(report.summary.maxRisk, 'low')) zero.low++;

@@ -38,11 +38,12 @@ function behaviourUnits(setup: NullSetup, seed: number): { base: number[]; predi
   // a steering perturbs each prompt's rate by a symmetric amount (no effect on average)
   const steer = () => base.map((b) => clip(b + sigma * normal()));
   if (setup.scoring === 'logprob') return { base, predicted: steer(), control: steer(), neutral: setup.neutral ? steer() : null };
-  const draw = (rates: number[]) => rates.map((q) => {
-    let hits = 0;
-    for (let s = 0; s < setup.samplesPerPrompt; s++) if (random() < q) hits++;
-    return hits / setup.samplesPerPrompt;
-  });
+  const draw = (rates: number[]) =>
+    rates.map((q) => {
+      let hits = 0;
+      for (let s = 0; s < setup.samplesPerPrompt; s++) if (random() < q) hits++;
+      return hits / setup.samplesPerPrompt;
+    });
   return { base: draw(base), predicted: draw(steer()), control: draw(steer()), neutral: setup.neutral ? draw(steer()) : null };
 }
 
@@ -62,7 +63,9 @@ export interface NullOutcome {
 }
 
 export function simulateReport(setup: NullSetup, seed: number): NullOutcome {
-  const metrics = Array.from({ length: setup.behaviours }, (_, b) => assessMetric(behaviourUnits(setup, subSeed(seed, `units:${b}`)), setup.resamples, seed, `b${b}`));
+  const metrics = Array.from({ length: setup.behaviours }, (_, b) =>
+    assessMetric(behaviourUnits(setup, subSeed(seed, `units:${b}`)), setup.resamples, seed, `b${b}`),
+  );
   const verdicts = judge(metrics, DEFAULT_RISK);
   return {
     maxRisk: maxRisk(verdicts.map((v) => v.risk)),

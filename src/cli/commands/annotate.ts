@@ -76,8 +76,10 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof UsageError) throw error;
     if (error instanceof AnnotationInputError) throw new UsageError(oneLine(error));
     // csv-parse errors carry a code such as CSV_INVALID_CLOSING_QUOTE
-    if (error && typeof error === 'object' && 'code' in error && String((error as { code: unknown }).code).startsWith('CSV_')) throw new UsageError(`unreadable CSV: ${oneLine(error)}`);
-    if (error && typeof error === 'object' && 'code' in error && ['ENOENT', 'EACCES', 'EISDIR'].includes(String((error as { code: unknown }).code))) throw new UsageError(oneLine(error));
+    if (error && typeof error === 'object' && 'code' in error && String((error as { code: unknown }).code).startsWith('CSV_'))
+      throw new UsageError(`unreadable CSV: ${oneLine(error)}`);
+    if (error && typeof error === 'object' && 'code' in error && ['ENOENT', 'EACCES', 'EISDIR'].includes(String((error as { code: unknown }).code)))
+      throw new UsageError(oneLine(error));
     throw error;
   }
 }
@@ -109,10 +111,15 @@ export const annotateCommand: CliCommand = {
       const coders = listFlag(v.coders);
       const sample = await guard(() => sampleHumanTest({ path: file }, { n, seed: seed ?? 1, coders, levels: listFlag(v.levels), columns: columns(v) }));
       writeFileSync(out, sample.sheet);
-      if (v.json) io.stdout(`${JSON.stringify({ out, seed: seed ?? 1, scale: sample.scale.levels, allocation: sample.allocation, items: sample.items }, null, 2)}\n`);
+      if (v.json)
+        io.stdout(`${JSON.stringify({ out, seed: seed ?? 1, scale: sample.scale.levels, allocation: sample.allocation, items: sample.items }, null, 2)}\n`);
       else {
-        const alloc = Object.entries(sample.allocation).map(([level, k]) => `${level} ${k}`).join(', ');
-        io.stdout(`Wrote ${out}: ${sample.items.length} items (${alloc}) for coders ${(coders ?? ['A1', 'A2']).join(', ')}, seed ${seed ?? 1}.\nFill in the Label column, then: preflight annotate ${file} --human ${out}\n`);
+        const alloc = Object.entries(sample.allocation)
+          .map(([level, k]) => `${level} ${k}`)
+          .join(', ');
+        io.stdout(
+          `Wrote ${out}: ${sample.items.length} items (${alloc}) for coders ${(coders ?? ['A1', 'A2']).join(', ')}, seed ${seed ?? 1}.\nFill in the Label column, then: preflight annotate ${file} --human ${out}\n`,
+        );
       }
       return EXIT_OK;
     }

@@ -6,7 +6,15 @@ import { analyzeAnnotations, formatReport } from '../../core/annotation';
 import { calibrationOf, formatCalibration } from '../../core/annotation/calibration';
 import { AnnotationInputError } from '../../core/annotation/errors';
 import { InputFileError } from '../../core/io/regularFile';
-import { annotateWithModel, checkOutputPath, DEFAULT_BATCH_ROWS, DEFAULT_SHOTS, defaultOutputPath, LLM_CONFIDENCE_COLUMN, LLM_LABEL_COLUMN } from '../../core/annotation/llmAnnotate';
+import {
+  annotateWithModel,
+  checkOutputPath,
+  DEFAULT_BATCH_ROWS,
+  DEFAULT_SHOTS,
+  defaultOutputPath,
+  LLM_CONFIDENCE_COLUMN,
+  LLM_LABEL_COLUMN,
+} from '../../core/annotation/llmAnnotate';
 import { intFlag, listFlag, parseFlags, seedFlag, threadsFlag } from '../args';
 import { CliCommand, EXIT_OK, UsageError } from '../command';
 import { MODEL_FLAG_HELP, WEIGHTS_FLAG_HELP, openCliModel, parseProvider, parseWeights } from '../model';
@@ -65,10 +73,23 @@ function readDefinitions(path: string): Record<string, string> {
 }
 
 const FLAGS = {
-  'text-column': { type: 'string' }, levels: { type: 'string' }, 'gold-column': { type: 'string' }, definitions: { type: 'string' },
-  shots: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' },
-  'no-resume': { type: 'boolean' }, analyze: { type: 'boolean' }, human: { type: 'string', multiple: true }, bootstrap: { type: 'string' },
-  json: { type: 'boolean' }, threads: { type: 'string' }, provider: { type: 'string' }, weights: { type: 'string' },
+  'text-column': { type: 'string' },
+  levels: { type: 'string' },
+  'gold-column': { type: 'string' },
+  definitions: { type: 'string' },
+  shots: { type: 'string' },
+  model: { type: 'string' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  batch: { type: 'string' },
+  'no-resume': { type: 'boolean' },
+  analyze: { type: 'boolean' },
+  human: { type: 'string', multiple: true },
+  bootstrap: { type: 'string' },
+  json: { type: 'boolean' },
+  threads: { type: 'string' },
+  provider: { type: 'string' },
+  weights: { type: 'string' },
 } as const;
 
 function oneLine(error: unknown): string {
@@ -140,12 +161,15 @@ export const annotateLlmCommand: CliCommand = {
           if (now - lastLine < 2000 && p.rows < p.total) return;
           lastLine = now;
           const share = p.total ? Math.round((100 * p.rows) / p.total) : 100;
-          io.stderr(`[${String(share).padStart(3)}%] ${p.rows}/${p.total} rows (${p.labeled} labelled${p.kept ? `, ${p.kept} kept from the earlier output` : ''}) ${p.rowsPerSecond.toFixed(1)} rows/s\n`);
+          io.stderr(
+            `[${String(share).padStart(3)}%] ${p.rows}/${p.total} rows (${p.labeled} labelled${p.kept ? `, ${p.kept} kept from the earlier output` : ''}) ${p.rowsPerSecond.toFixed(1)} rows/s\n`,
+          );
         },
       });
     } catch (error) {
       if (error instanceof AnnotationInputError || error instanceof InputFileError) throw new UsageError(oneLine(error));
-      if (error && typeof error === 'object' && 'code' in error && String((error as { code: unknown }).code).startsWith('CSV_')) throw new UsageError(`unreadable CSV: ${oneLine(error)}`);
+      if (error && typeof error === 'object' && 'code' in error && String((error as { code: unknown }).code).startsWith('CSV_'))
+        throw new UsageError(`unreadable CSV: ${oneLine(error)}`);
       throw error;
     } finally {
       process.removeListener('SIGINT', onSigint);
@@ -157,11 +181,15 @@ export const annotateLlmCommand: CliCommand = {
     let calibration;
     if (values.analyze && !result.cancelled) {
       try {
-        const analyzed = await analyzeAnnotations({ path: result.out }, (values.human ?? []).map((path) => ({ path })), {
-          levels: result.levels,
-          columns: { gold: result.goldColumn ?? undefined, llm: LLM_LABEL_COLUMN, text: result.textColumn },
-          resamples,
-        });
+        const analyzed = await analyzeAnnotations(
+          { path: result.out },
+          (values.human ?? []).map((path) => ({ path })),
+          {
+            levels: result.levels,
+            columns: { gold: result.goldColumn ?? undefined, llm: LLM_LABEL_COLUMN, text: result.textColumn },
+            resamples,
+          },
+        );
         analysis = analyzed.report;
         calibration = await calibrationOf({ path: result.out }, analyzed, LLM_CONFIDENCE_COLUMN);
       } catch (error) {
@@ -170,7 +198,9 @@ export const annotateLlmCommand: CliCommand = {
       }
     }
     if (values.json) {
-      io.stdout(`${JSON.stringify({ kind: 'preflight.annotate-llm', version: 1, model: { dir: ready.dir, isDefault: ready.source.isDefault, family: model.info.family, provider: model.info.provider }, result, ...(analysis ? { analysis } : {}), ...(calibration ? { calibration } : {}) }, null, 2)}\n`);
+      io.stdout(
+        `${JSON.stringify({ kind: 'preflight.annotate-llm', version: 1, model: { dir: ready.dir, isDefault: ready.source.isDefault, family: model.info.family, provider: model.info.provider }, result, ...(analysis ? { analysis } : {}), ...(calibration ? { calibration } : {}) }, null, 2)}\n`,
+      );
     } else {
       io.stdout(`${summary}\n`);
       if (analysis) io.stdout(`\n${formatReport(analysis)}`);

@@ -17,7 +17,11 @@ export const buildModelCommand: CliCommand = {
     'language model of Gemma3ForConditionalGeneration); F32/F16/BF16 weights.',
   ].join('\n'),
   async run(args, io) {
-    const { values, positionals } = parseFlags(args, { out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, { positionals: true });
+    const { values, positionals } = parseFlags(
+      args,
+      { out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
+      { positionals: true },
+    );
     if (positionals.length !== 1) throw new UsageError('expected one checkpoint folder');
     const out = required(values.out, '--out <dir>');
     const dtype = choiceFlag(values.dtype, 'dtype', ['fp32', 'fp16', 'int8'] as const, 'fp32');

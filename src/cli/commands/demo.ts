@@ -37,8 +37,15 @@ export const demoCommand: CliCommand = {
   usage: USAGE,
   async run(args, io) {
     const { values } = parseFlags(args, {
-      examples: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, scoring: { type: 'string' },
-      'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
+      examples: { type: 'string' },
+      out: { type: 'string' },
+      model: { type: 'string' },
+      scoring: { type: 'string' },
+      'no-cache': { type: 'boolean' },
+      json: { type: 'boolean' },
+      threads: { type: 'string' },
+      method: { type: 'string' },
+      python: { type: 'string' },
     });
     const method = choiceFlag(values.method, 'method', METHOD_CHOICES, 'auto');
     const scoring = choiceFlag(values.scoring, 'scoring', MDF_SETTINGS.scoring.enum as readonly MdfScoring[], 'logprob');
@@ -69,7 +76,9 @@ export const demoCommand: CliCommand = {
     writeFileSync(join(out, 'report.md'), renderMarkdown(report));
     if (values.json) writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     const failed = report.steps.filter((s) => s.status === 'failed');
-    io.stdout(`${failed.length ? `Demo finished with ${failed.length} failed step(s): ${failed.map((s) => s.name).join(', ')}.\n` : ''}Report: ${join(relative(process.cwd(), out) || '.', 'report.html')} (summary: ${join(relative(process.cwd(), out) || '.', 'report.md')}) in ${(report.totalMs / 1000).toFixed(1)} s\n`);
+    io.stdout(
+      `${failed.length ? `Demo finished with ${failed.length} failed step(s): ${failed.map((s) => s.name).join(', ')}.\n` : ''}Report: ${join(relative(process.cwd(), out) || '.', 'report.html')} (summary: ${join(relative(process.cwd(), out) || '.', 'report.md')}) in ${(report.totalMs / 1000).toFixed(1)} s\n`,
+    );
     return failed.length ? 1 : EXIT_OK;
   },
 };

@@ -12,13 +12,21 @@ export const generateCommand: CliCommand = {
     MODEL_FLAG_HELP,
     WEIGHTS_FLAG_HELP,
     '  --temperature  0 (default) is greedy',
-    '  --chat         wrap the prompt as one user turn with the model\'s chat template',
+    "  --chat         wrap the prompt as one user turn with the model's chat template",
   ].join('\n'),
   async run(args, io) {
     const { values } = parseFlags(args, {
-      model: { type: 'string' }, prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, seed: { type: 'string' },
-      temperature: { type: 'string' }, 'top-p': { type: 'string' }, chat: { type: 'boolean' }, threads: { type: 'string' },
-      provider: { type: 'string' }, weights: { type: 'string' }, json: { type: 'boolean' },
+      model: { type: 'string' },
+      prompt: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      seed: { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      chat: { type: 'boolean' },
+      threads: { type: 'string' },
+      provider: { type: 'string' },
+      weights: { type: 'string' },
+      json: { type: 'boolean' },
     });
     const weights = parseWeights(values.weights);
     const prompt = required(values.prompt, '--prompt STR', { allowEmpty: true });

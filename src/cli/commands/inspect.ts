@@ -15,14 +15,19 @@ export const inspectCommand: CliCommand = {
     '',
     MODEL_FLAG_HELP,
     '  --steer   JSON array of per-layer vectors ([numLayers][hiddenSize]); alpha * vector is added to',
-    '            every layer\'s output at every position',
+    "            every layer's output at every position",
     '  --alpha   steering scale (default 1)',
     '  --top     without --json: how many top next tokens to list (default 5)',
   ].join('\n'),
   async run(args, io) {
     const { values } = parseFlags(args, {
-      model: { type: 'string' }, text: { type: 'string' }, steer: { type: 'string' }, alpha: { type: 'string' },
-      top: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' },
+      model: { type: 'string' },
+      text: { type: 'string' },
+      steer: { type: 'string' },
+      alpha: { type: 'string' },
+      top: { type: 'string' },
+      json: { type: 'boolean' },
+      threads: { type: 'string' },
     });
     const text = required(values.text, '--text STR', { allowEmpty: true });
     const alpha = numberFlag(values.alpha, 'alpha', 1);
@@ -62,7 +67,9 @@ export const inspectCommand: CliCommand = {
       if (values.json) {
         io.stdout(`${JSON.stringify({ model: model.info, tokenIds: ids, steered: Boolean(vectors), lastLogits: Array.from(logits), hiddenLast: perLayer })}\n`);
       } else {
-        const best = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]).slice(0, top);
+        const best = Array.from(logits.keys())
+          .sort((a, b) => logits[b] - logits[a])
+          .slice(0, top);
         io.stdout(`tokens (${ids.length}): ${ids.join(' ')}\n`);
         io.stdout(`top next tokens: ${best.map((i) => `${JSON.stringify(model.tokenizer.decode([i]))} ${logits[i].toFixed(3)}`).join(', ')}\n`);
         perLayer.forEach((v, l) => io.stdout(`layer ${l}: |h| = ${Math.hypot(...v).toFixed(4)}\n`));

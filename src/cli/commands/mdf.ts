@@ -51,7 +51,21 @@ const USAGE = [
 const SCORINGS = MDF_SETTINGS.scoring.enum as readonly MdfScoring[];
 
 /** Flags only MDF reads: given, they ask for MDF (the Python forecasters ignore them). */
-const MDF_ONLY_FLAGS = ['alphas', 'alpha', 'probe-samples', 'max-new-tokens', 'scoring', 'band', 'positions', 'anchor', 'clusters', 'reference', 'provider', 'weights', 'no-cache'] as const;
+const MDF_ONLY_FLAGS = [
+  'alphas',
+  'alpha',
+  'probe-samples',
+  'max-new-tokens',
+  'scoring',
+  'band',
+  'positions',
+  'anchor',
+  'clusters',
+  'reference',
+  'provider',
+  'weights',
+  'no-cache',
+] as const;
 
 /** Largest --alpha/--alphas accepted. */
 const MAX_ALPHA = 1000;
@@ -63,11 +77,30 @@ function alphaValue(value: string, name: string): number {
 }
 
 const FLAGS = {
-  model: { type: 'string' }, probes: { type: 'string', multiple: true }, alphas: { type: 'string' }, alpha: { type: 'string' },
-  samples: { type: 'string' }, seed: { type: 'string' }, 'probe-samples': { type: 'string' }, 'max-new-tokens': { type: 'string' },
-  scoring: { type: 'string' }, band: { type: 'string' }, positions: { type: 'string' }, anchor: { type: 'string' }, clusters: { type: 'string' }, reference: { type: 'string' },
-  workspace: { type: 'string' }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' }, out: { type: 'string' }, 'fail-on': { type: 'string' },
-  threads: { type: 'string' }, provider: { type: 'string' }, weights: { type: 'string' }, method: { type: 'string' }, python: { type: 'string' },
+  model: { type: 'string' },
+  probes: { type: 'string', multiple: true },
+  alphas: { type: 'string' },
+  alpha: { type: 'string' },
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  'probe-samples': { type: 'string' },
+  'max-new-tokens': { type: 'string' },
+  scoring: { type: 'string' },
+  band: { type: 'string' },
+  positions: { type: 'string' },
+  anchor: { type: 'string' },
+  clusters: { type: 'string' },
+  reference: { type: 'string' },
+  workspace: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  json: { type: 'boolean' },
+  out: { type: 'string' },
+  'fail-on': { type: 'string' },
+  threads: { type: 'string' },
+  provider: { type: 'string' },
+  weights: { type: 'string' },
+  method: { type: 'string' },
+  python: { type: 'string' },
 } as const;
 
 export const mdfCommand: CliCommand = {
@@ -77,7 +110,11 @@ export const mdfCommand: CliCommand = {
   async run(args, io) {
     const { values, positionals } = parseFlags(args, FLAGS, { positionals: true });
     if (positionals.length !== 1) throw new UsageError('expected one training file (JSONL)');
-    const failOn: RiskLevel | undefined = choiceFlag(values['fail-on'], 'fail-on', RISK_LEVELS.filter((l) => l !== 'none'));
+    const failOn: RiskLevel | undefined = choiceFlag(
+      values['fail-on'],
+      'fail-on',
+      RISK_LEVELS.filter((l) => l !== 'none'),
+    );
     const scoring = choiceFlag(values.scoring, 'scoring', SCORINGS, MDF_DEFAULTS.scoring);
     const positions = choiceFlag(values.positions, 'positions', ['all', 'prompt', 'generated'] as const, MDF_DEFAULTS.positions);
     const anchor = choiceFlag(values.anchor, 'anchor', ['final', 'content'] as const, MDF_DEFAULTS.anchor);
@@ -122,16 +159,31 @@ export const mdfCommand: CliCommand = {
     } catch (error) {
       throw new UsageError(error instanceof ModelSourceError ? error.message : String(error));
     }
-    const python = values.python ? { path: values.python, source: '--python' } : { path: PYTHON_SETTINGS.path.default || systemPython(), source: 'the system Python' };
+    const python = values.python
+      ? { path: values.python, source: '--python' }
+      : { path: PYTHON_SETTINGS.path.default || systemPython(), source: 'the system Python' };
     let choice: ForecasterChoice;
     try {
-      choice = await chooseForecaster({ requested, trusted: true, modelKind, python, packageDir: pythonPackageDir(packageRoot()), mdfOptions: MDF_ONLY_FLAGS.filter((f) => values[f] !== undefined) });
+      choice = await chooseForecaster({
+        requested,
+        trusted: true,
+        modelKind,
+        python,
+        packageDir: pythonPackageDir(packageRoot()),
+        mdfOptions: MDF_ONLY_FLAGS.filter((f) => values[f] !== undefined),
+      });
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
     io.stderr(`Forecaster: ${choice.reason}.\n`);
     if (choice.method !== 'mdf') {
-      const report = await pythonForecast(choice.method, file, { ...values, ...numbers, python: python.path }, suites.map((s) => s.source), io);
+      const report = await pythonForecast(
+        choice.method,
+        file,
+        { ...values, ...numbers, python: python.path },
+        suites.map((s) => s.source),
+        io,
+      );
       return finish({ ...report, forecaster: choice }, values, io, failOn);
     }
 
@@ -159,7 +211,8 @@ export const mdfCommand: CliCommand = {
         reference: values.reference,
         cacheDir: values['no-cache'] ? undefined : reportCacheDir(workspace),
         onProgress: (p) => {
-          if (p.stage !== lastStage || p.stage === 'coherence' || p.stage === 'scoring') io.stderr(`[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}\n`);
+          if (p.stage !== lastStage || p.stage === 'coherence' || p.stage === 'scoring')
+            io.stderr(`[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}\n`);
           lastStage = p.stage;
         },
       }));
@@ -186,14 +239,21 @@ function finish(report: MdfReport, values: { out?: string; json?: boolean }, io:
 }
 
 /** --method gradient | gradient-adam | lookahead: the Python forecaster on the checkpoint folder (not the ONNX build). */
-async function pythonForecast(method: Exclude<ForecastMethod, 'mdf'>, file: string, values: { model?: string; python?: string; samples?: number; seed: number; threads?: number }, probes: string[], io: CliIO): Promise<MdfReport> {
+async function pythonForecast(
+  method: Exclude<ForecastMethod, 'mdf'>,
+  file: string,
+  values: { model?: string; python?: string; samples?: number; seed: number; threads?: number },
+  probes: string[],
+  io: CliIO,
+): Promise<MdfReport> {
   let source;
   try {
     source = resolveModelSource(values.model);
   } catch (error) {
     throw new UsageError(error instanceof ModelSourceError ? error.message : String(error));
   }
-  if (source.kind !== 'checkpoint') throw new UsageError(`${source.dir}: --method ${method} needs a Hugging Face checkpoint (config.json + weights), not a built ONNX model`);
+  if (source.kind !== 'checkpoint')
+    throw new UsageError(`${source.dir}: --method ${method} needs a Hugging Face checkpoint (config.json + weights), not a built ONNX model`);
   if (source.isDefault) io.stderr(`Model: ${DEFAULT_MODEL_NOTE}.\n`);
   const root = packageRoot();
   if (!root) throw new UsageError('cannot find the Preflight package (its python/ folder) next to this CLI');
@@ -232,31 +292,45 @@ export function printSummary(r: MdfReport, io: CliIO): void {
   const method = r.forecaster?.method ?? 'mdf';
   out.push(`${method === 'mdf' ? 'MDF behaviour forecast' : `Behaviour forecast (${method})`}: ${r.file.path}`);
   if (r.model.isDefault) out.push(`  Model: ${DEFAULT_MODEL_NOTE}.`);
-  out.push(`  ${r.file.records} records (${r.file.used} used, sample seed ${r.file.seed}${r.file.skipped ? `, ${r.file.skipped} lines skipped` : ''}); model ${r.model.family}, ${r.model.numLayers} layers, hidden ${r.model.hiddenSize}, ${r.model.provider}${r.signature.cached ? '; signature from cache' : ''}`);
+  out.push(
+    `  ${r.file.records} records (${r.file.used} used, sample seed ${r.file.seed}${r.file.skipped ? `, ${r.file.skipped} lines skipped` : ''}); model ${r.model.family}, ${r.model.numLayers} layers, hidden ${r.model.hiddenSize}, ${r.model.provider}${r.signature.cached ? '; signature from cache' : ''}`,
+  );
   out.push('');
   out.push(`Alpha: ${r.alpha.chosen} (x each layer's typical residual norm) — ${r.alpha.reason}`);
   out.push('  alpha   NLL delta  distinct-2  coherent');
-  for (const p of r.alpha.curve) out.push(`  ${String(p.alpha).padEnd(6)}  ${(p.nllDelta >= 0 ? '+' : '') + p.nllDelta.toFixed(3)}`.padEnd(20) + `   ${p.distinct2.toFixed(3)}       ${p.coherent ? 'yes' : 'no'}${p.alpha === r.alpha.chosen ? '   <- chosen' : ''}`);
+  for (const p of r.alpha.curve)
+    out.push(
+      `  ${String(p.alpha).padEnd(6)}  ${(p.nllDelta >= 0 ? '+' : '') + p.nllDelta.toFixed(3)}`.padEnd(20) +
+        `   ${p.distinct2.toFixed(3)}       ${p.coherent ? 'yes' : 'no'}${p.alpha === r.alpha.chosen ? '   <- chosen' : ''}`,
+    );
   out.push('');
-  const metric = r.behaviours[0]?.primary === 'generation' ? `generation, ${r.settings.samplesPerPrompt} samples per prompt` : 'log-probability of the target answers';
+  const metric =
+    r.behaviours[0]?.primary === 'generation' ? `generation, ${r.settings.samplesPerPrompt} samples per prompt` : 'log-probability of the target answers';
   out.push(`Behaviours at alpha ${r.alpha.chosen} (rates by ${metric}; shifts in points with 95% bootstrap intervals over ${r.statistics.units};`);
-  out.push(`  p: ${r.statistics.test}; p adj: ${r.statistics.adjustment === 'holm' ? 'Holm' : r.statistics.adjustment} across the ${r.statistics.behaviours} behaviours):`);
+  out.push(
+    `  p: ${r.statistics.test}; p adj: ${r.statistics.adjustment === 'holm' ? 'Holm' : r.statistics.adjustment} across the ${r.statistics.behaviours} behaviours):`,
+  );
   const width = Math.max(12, ...r.behaviours.map((b) => b.key.length));
   out.push(`  ${'behaviour'.padEnd(width)}  base     predicted  shift [95% CI]            random ctl  neutral ctl  p adj    keyword  risk`);
   const order = [...r.behaviours].sort((a, b) => RISK_LEVELS.indexOf(b.risk) - RISK_LEVELS.indexOf(a.risk) || b.shift.value - a.shift.value);
   for (const b of order) {
     const ci = `${pt(b.shift.value)} [${pt(b.shift.low)}, ${pt(b.shift.high)}]`;
     const p = b.pAdjusted < 0.001 ? b.pAdjusted.toExponential(0) : b.pAdjusted.toFixed(3);
-    out.push(`  ${b.key.padEnd(width)}  ${pct(b.base).padEnd(7)}  ${pct(b.predicted).padEnd(9)}  ${ci.padEnd(24)}  ${pt(b.controlShift.value).padEnd(10)}  ${(b.neutralShift ? pt(b.neutralShift.value) : '-').padEnd(11)}  ${p.padEnd(7)}  ${b.keywordBaseline === null ? '-'.padEnd(7) : pct(b.keywordBaseline).padEnd(7)}  ${b.risk.toUpperCase()}`);
+    out.push(
+      `  ${b.key.padEnd(width)}  ${pct(b.base).padEnd(7)}  ${pct(b.predicted).padEnd(9)}  ${ci.padEnd(24)}  ${pt(b.controlShift.value).padEnd(10)}  ${(b.neutralShift ? pt(b.neutralShift.value) : '-').padEnd(11)}  ${p.padEnd(7)}  ${b.keywordBaseline === null ? '-'.padEnd(7) : pct(b.keywordBaseline).padEnd(7)}  ${b.risk.toUpperCase()}`,
+    );
   }
   for (const a of r.attribution) {
     out.push('');
     out.push(`Records that drive the predicted shift of ${a.behaviour} (attribution at alpha ${a.alpha}; ${a.clusters.length} clusters):`);
-    for (const rec of a.records.slice(0, 5)) out.push(`  line ${String(rec.line).padEnd(6)} score ${rec.score.toExponential(2).padEnd(10)} cluster ${rec.cluster}  ${rec.preview}`);
+    for (const rec of a.records.slice(0, 5))
+      out.push(`  line ${String(rec.line).padEnd(6)} score ${rec.score.toExponential(2).padEnd(10)} cluster ${rec.cluster}  ${rec.preview}`);
   }
   if (r.attributionNote) out.push('', `Attribution: ${r.attributionNote}`);
   out.push('');
-  out.push(`Max risk: ${r.summary.maxRisk.toUpperCase()}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}. ${(r.timings.totalMs / 1000).toFixed(1)} s.`);
+  out.push(
+    `Max risk: ${r.summary.maxRisk.toUpperCase()}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}. ${(r.timings.totalMs / 1000).toFixed(1)} s.`,
+  );
   out.push(`Forecast ${r.summary.validation}.`);
   if (r.forecaster) out.push(`Forecaster: ${r.forecaster.method} (${r.forecaster.requested === 'auto' ? 'auto' : 'asked for'}): ${r.forecaster.reason}.`);
   io.stdout(`${out.join('\n')}\n`);

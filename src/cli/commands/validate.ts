@@ -85,7 +85,9 @@ export async function expandPaths(paths: string[], walked: Set<string> = new Set
     try {
       info = await stat(path);
     } catch (error) {
-      throw new UsageError(`cannot read '${path}': ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`);
+      throw new UsageError(
+        `cannot read '${path}': ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`,
+      );
     }
     if (!info.isDirectory()) {
       out.push(path);
@@ -100,7 +102,14 @@ export async function expandPaths(paths: string[], walked: Set<string> = new Set
         else if (!entry.isFile() && formatOf(child)) {
           // a FIFO, device, socket or link with a data file's name: validating it reports what it
           // is, and the run goes on (links to folders are not followed: no cycles)
-          if (entry.isSymbolicLink() && (await stat(child).then((s) => s.isDirectory(), () => false))) continue;
+          if (
+            entry.isSymbolicLink() &&
+            (await stat(child).then(
+              (s) => s.isDirectory(),
+              () => false,
+            ))
+          )
+            continue;
           found.push(child);
           walked.add(child);
         } else if (entry.isFile() && formatOf(child) && (await isDataFileOnDisk(child))) {
@@ -166,7 +175,8 @@ export const validateCommand: CliCommand = {
       for (const r of results) {
         for (const f of r.findings) lines.push(formatFinding(f));
         const s = r.summary;
-        const counts = s.errors + s.warnings + s.infos === 0 ? 'no findings' : `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.infos, 'info')}`;
+        const counts =
+          s.errors + s.warnings + s.infos === 0 ? 'no findings' : `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.infos, 'info')}`;
         lines.push(`${s.file}: ${plural(s.records, 'record')}${s.schema ? ` (${s.schema})` : ''}: ${counts}${s.truncated ? ' (findings truncated)' : ''}`);
         const byCode = Object.entries(s.byCode ?? {}).filter(([code]) => code !== 'findings-truncated');
         if (byCode.length > 1 || s.truncated) {
@@ -177,7 +187,9 @@ export const validateCommand: CliCommand = {
       const warnings = results.reduce((n, r) => n + r.summary.warnings, 0);
       const infos = results.reduce((n, r) => n + r.summary.infos, 0);
       const records = results.reduce((n, r) => n + r.summary.records, 0);
-      lines.push(`${plural(results.length, 'file')}, ${plural(records, 'record')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}, ${plural(infos, 'info')}`);
+      lines.push(
+        `${plural(results.length, 'file')}, ${plural(records, 'record')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}, ${plural(infos, 'info')}`,
+      );
       if (!options.tokenizerPath && results.some((r) => r.findings.some((f) => f.code === 'tokens-over-limit' || f.code === 'length-outlier'))) {
         lines.push('token counts are estimates; pass --tokenizer path/to/tokenizer.json for exact counts');
       }

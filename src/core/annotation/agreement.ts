@@ -115,7 +115,11 @@ export function krippendorffAlpha(units: ArrayLike<number>[], K: number, metric:
 }
 
 /** Coincidence matrix of two raters with no missing values: o = C + Cᵀ. */
-export function coincidenceOfConfusion(confusion: ArrayLike<number>, K: number, out: Float64Array<ArrayBufferLike> = new Float64Array(K * K)): Float64Array<ArrayBufferLike> {
+export function coincidenceOfConfusion(
+  confusion: ArrayLike<number>,
+  K: number,
+  out: Float64Array<ArrayBufferLike> = new Float64Array(K * K),
+): Float64Array<ArrayBufferLike> {
   for (let i = 0; i < K; i++) {
     for (let j = 0; j < K; j++) out[i * K + j] = confusion[i * K + j] + confusion[j * K + i];
   }

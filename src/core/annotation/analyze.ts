@@ -46,7 +46,12 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
   const warnings: string[] = [];
   const notComputed: string[] = [];
 
-  const raw = await readLabels(labelsSource, { columns: options.columns, keepIds: humanSources.length > 0, signal: options.signal, onProgress: options.onProgress });
+  const raw = await readLabels(labelsSource, {
+    columns: options.columns,
+    keepIds: humanSources.length > 0,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
   if (raw.rows === 0) throw new AnnotationInputError(`${raw.file}: no data rows`);
   const known = new Set(raw.labels);
   let explicit: LabelScale | undefined;
@@ -72,7 +77,10 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
   if (rawHuman && !explicit) {
     const all = new Set(known);
     for (const entry of rawHuman.entries) if (entry.label) all.add(entry.label);
-    if (all.size > MAX_LEVELS) throw new AnnotationInputError(`${rawHuman.files.join(', ')}: ${all.size.toLocaleString('en-US')} distinct labels with the labels file, over the limit of ${MAX_LEVELS} levels (docs/limits.md); pass --levels`);
+    if (all.size > MAX_LEVELS)
+      throw new AnnotationInputError(
+        `${rawHuman.files.join(', ')}: ${all.size.toLocaleString('en-US')} distinct labels with the labels file, over the limit of ${MAX_LEVELS} levels (docs/limits.md); pass --levels`,
+      );
   }
 
   let scale: LabelScale;
@@ -83,7 +91,9 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
     for (const entry of rawHuman?.entries ?? []) if (entry.label) counts.set(entry.label, (counts.get(entry.label) ?? 0) + 1);
     scale = detectScale(counts, rawHuman?.levelColumns);
     if (scale.source === 'guessed') {
-      warnings.push(`label order is a guess (alphabetical: ${scale.levels.join(' < ')}); distances and every ordinal metric depend on it — pass --levels lowest,...,highest`);
+      warnings.push(
+        `label order is a guess (alphabetical: ${scale.levels.join(' < ')}); distances and every ordinal metric depend on it — pass --levels lowest,...,highest`,
+      );
     }
   }
   const K = scale.levels.length;
@@ -94,7 +104,8 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
   const coded = codeLabels(raw, scale, maxFindings);
   const findings = [...raw.invalidLabels.findings, ...coded.findings].slice(0, maxFindings);
   let findingsOmitted = raw.invalidLabels.count + coded.offScale - findings.length;
-  if (raw.invalidLabels.count > 0) warnings.push(`${raw.invalidLabels.count} label(s) in ${raw.file} hold invalid UTF-8 or NUL bytes and were left out (see findings)`);
+  if (raw.invalidLabels.count > 0)
+    warnings.push(`${raw.invalidLabels.count} label(s) in ${raw.file} hold invalid UTF-8 or NUL bytes and were left out (see findings)`);
 
   // the LLM's confusion matrices: overall, then per group value
   const overall = new Float64Array(KK);
@@ -107,7 +118,10 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
       used++;
     }
   }
-  if (used === 0) throw new AnnotationInputError(`${raw.file}: no row has both a gold and an LLM label on the scale (${scale.levels.join(', ')}); check --levels and the column choice`);
+  if (used === 0)
+    throw new AnnotationInputError(
+      `${raw.file}: no row has both a gold and an LLM label on the scale (${scale.levels.join(', ')}); check --levels and the column choice`,
+    );
   if (coded.offScale > 0) warnings.push(`${coded.offScale} label(s) in ${raw.file} are off the scale and were left out (see findings)`);
 
   const groupSets = buildGroupSets(raw.groups, raw.rows, options.maxGroupValues ?? DEFAULTS.maxGroupValues, warnings);
@@ -213,7 +227,12 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
 
   const groups: GroupReport[] = groupConfusions.map((group, s) => {
     const rater = withIntervals(raterReport(`${group.column}=${group.value}`, group.confusion, K, scale.levels, values), boot?.llm[s + 1]);
-    return { column: group.column, value: group.value, rater, decomposition: humanReport ? buildDecomposition(rater, humanReport, boot?.shares[s + 1], confidence) : null };
+    return {
+      column: group.column,
+      value: group.value,
+      rater,
+      decomposition: humanReport ? buildDecomposition(rater, humanReport, boot?.shares[s + 1], confidence) : null,
+    };
   });
 
   const report: AnnotationReport = {
@@ -225,7 +244,12 @@ export async function analyzeAnnotations(labelsSource: CsvSource, humanSources: 
     human: humanReport,
     decomposition,
     groups,
-    bootstrap: { resamples, seed, confidence, method: 'percentile; LLM rows resampled i.i.d. (multinomial over confusion cells), human-test items resampled whole' },
+    bootstrap: {
+      resamples,
+      seed,
+      confidence,
+      method: 'percentile; LLM rows resampled i.i.d. (multinomial over confusion cells), human-test items resampled whole',
+    },
     findings,
     findingsOmitted,
     warnings,
@@ -245,7 +269,8 @@ function countGoldItems(human: CodedHumanTest): number {
 function buildGroupSets(groups: Array<{ column: string; values: string[]; codes: Int32Array }>, rows: number, maxValues: number, warnings: string[]) {
   const sets: Array<{ column: string; values: string[]; codes: Int32Array }> = [];
   for (const group of groups) {
-    if (group.values.length > maxValues) warnings.push(`group column '${group.column}' has ${group.values.length} values (over ${maxValues}); not reported per value`);
+    if (group.values.length > maxValues)
+      warnings.push(`group column '${group.column}' has ${group.values.length} values (over ${maxValues}); not reported per value`);
     else if (group.values.length > 1) sets.push(group);
   }
   if (sets.length >= 2) {
@@ -269,7 +294,10 @@ function buildGroupSets(groups: Array<{ column: string; values: string[]; codes:
 }
 
 /** Point confusions and the per-item pairs the bootstrap resamples: pooled coders, each coder, each coder pair. */
-function buildHumanSample(human: CodedHumanTest, K: number): { sample: HumanSample; confusions: Array<{ name: string; confusion: Float64Array }>; goldItems: number } {
+function buildHumanSample(
+  human: CodedHumanTest,
+  K: number,
+): { sample: HumanSample; confusions: Array<{ name: string; confusion: Float64Array }>; goldItems: number } {
   const items = human.itemIds.length;
   const raters: Array<{ name: string; pairs: (item: number) => number[] }> = [];
   raters.push({
@@ -342,7 +370,9 @@ function buildDecomposition(llm: RaterReport, human: HumanReport, table: Float64
   for (const type of types) {
     if (type.m === 0) continue;
     if (type.h === 0) {
-      warnings.push(`no ${type.label} errors among the ${n} human-test items: every LLM ${type.label} error counts as model-specific; a human rate below about ${pct(Math.min(1, 3 / Math.max(1, n * Math.max(1, human.coders.length))))} cannot be told from 0 with this test`);
+      warnings.push(
+        `no ${type.label} errors among the ${n} human-test items: every LLM ${type.label} error counts as model-specific; a human rate below about ${pct(Math.min(1, 3 / Math.max(1, n * Math.max(1, human.coders.length))))} cannot be told from 0 with this test`,
+      );
     }
     if (!table) continue;
     const diffs: number[] = [];

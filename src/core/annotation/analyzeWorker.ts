@@ -11,7 +11,12 @@ const abort = new AbortController();
 parentPort!.on('message', (message: unknown) => {
   if (message === 'cancel') abort.abort();
 });
-analyzeAnnotations(job.labels, job.humans, { ...job.options, signal: abort.signal, onProgress: (rows) => parentPort!.postMessage({ kind: 'progress', rows }) }).then(
-  (analysis) => parentPort!.postMessage({ kind: 'result', analysis }, [analysis.rows.line.buffer, analysis.rows.gold.buffer, analysis.rows.llm.buffer] as ArrayBuffer[]),
+analyzeAnnotations(job.labels, job.humans, {
+  ...job.options,
+  signal: abort.signal,
+  onProgress: (rows) => parentPort!.postMessage({ kind: 'progress', rows }),
+}).then(
+  (analysis) =>
+    parentPort!.postMessage({ kind: 'result', analysis }, [analysis.rows.line.buffer, analysis.rows.gold.buffer, analysis.rows.llm.buffer] as ArrayBuffer[]),
   (error: unknown) => parentPort!.postMessage({ kind: 'error', error: toWire(error) }),
 );

@@ -13,7 +13,12 @@ export type { CalibrationBucket, CalibrationReport };
 export const DEFAULT_BUCKETS = 10;
 
 /** Buckets and ECE from per-row confidences and correctness (NaN confidences are skipped). */
-export function calibrate(confidence: ArrayLike<number>, correct: ArrayLike<number | boolean>, buckets = DEFAULT_BUCKETS, column = 'llm_confidence'): CalibrationReport {
+export function calibrate(
+  confidence: ArrayLike<number>,
+  correct: ArrayLike<number | boolean>,
+  buckets = DEFAULT_BUCKETS,
+  column = 'llm_confidence',
+): CalibrationReport {
   const n = new Float64Array(buckets);
   const hits = new Float64Array(buckets);
   const conf = new Float64Array(buckets);
@@ -63,7 +68,12 @@ export function calibrate(confidence: ArrayLike<number>, correct: ArrayLike<numb
  * (rows in file order, as the analysis coded them) and buckets the rows that have gold and LLM
  * labels on the scale. Undefined when the file has no such column.
  */
-export async function calibrationOf(source: CsvSource, analysis: AnnotationAnalysis, column = 'llm_confidence', options: { signal?: AbortSignal; buckets?: number } = {}): Promise<CalibrationReport | undefined> {
+export async function calibrationOf(
+  source: CsvSource,
+  analysis: AnnotationAnalysis,
+  column = 'llm_confidence',
+  options: { signal?: AbortSignal; buckets?: number } = {},
+): Promise<CalibrationReport | undefined> {
   const { gold, llm } = analysis.rows;
   const confidence = new Float64Array(gold.length).fill(Number.NaN);
   let index: number | undefined;
@@ -93,11 +103,15 @@ export async function calibrationOf(source: CsvSource, analysis: AnnotationAnaly
 export function formatCalibration(report: CalibrationReport): string {
   const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
   const lines = [`Calibration of ${report.column} (${report.n} rows with gold, label and confidence)`];
-  lines.push(`  expected calibration error (ECE): ${pct(report.ece)}; largest bucket gap ${pct(report.maxGap)}; mean confidence ${pct(report.meanConfidence)} vs accuracy ${pct(report.accuracy)}${report.overconfidence !== null ? ` (${report.overconfidence > 0 ? 'overconfident' : 'underconfident'} by ${pct(Math.abs(report.overconfidence))})` : ''}`);
+  lines.push(
+    `  expected calibration error (ECE): ${pct(report.ece)}; largest bucket gap ${pct(report.maxGap)}; mean confidence ${pct(report.meanConfidence)} vs accuracy ${pct(report.accuracy)}${report.overconfidence !== null ? ` (${report.overconfidence > 0 ? 'overconfident' : 'underconfident'} by ${pct(Math.abs(report.overconfidence))})` : ''}`,
+  );
   lines.push('  confidence      n  accuracy  mean conf');
   for (const b of report.buckets) {
     if (!b.n) continue;
-    lines.push(`  ${`${(100 * b.lo).toFixed(0)}–${(100 * b.hi).toFixed(0)}%`.padEnd(12)} ${String(b.n).padStart(4)}  ${pct(b.accuracy).padStart(8)}  ${pct(b.meanConfidence).padStart(9)}`);
+    lines.push(
+      `  ${`${(100 * b.lo).toFixed(0)}–${(100 * b.hi).toFixed(0)}%`.padEnd(12)} ${String(b.n).padStart(4)}  ${pct(b.accuracy).padStart(8)}  ${pct(b.meanConfidence).padStart(9)}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

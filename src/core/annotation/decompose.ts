@@ -13,7 +13,15 @@ export function taskPart(m: number, h: number): number {
 }
 
 /** [correct, boundaryTask, conceptualTask, boundaryModel, conceptualModel] into `out`. */
-export function decomposeInto(mAcc: number, mBoundary: number, mConceptual: number, hBoundary: number, hConceptual: number, out: Float64Array, offset = 0): void {
+export function decomposeInto(
+  mAcc: number,
+  mBoundary: number,
+  mConceptual: number,
+  hBoundary: number,
+  hConceptual: number,
+  out: Float64Array,
+  offset = 0,
+): void {
   const boundaryTask = taskPart(mBoundary, hBoundary);
   const conceptualTask = taskPart(mConceptual, hConceptual);
   out[offset] = mAcc;

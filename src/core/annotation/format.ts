@@ -37,7 +37,12 @@ export function formatEstimate(e: Estimate, kind: 'pct' | 'num'): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function matrix(report: RaterReport, levels: string[], title: string): string[] {
@@ -57,26 +62,44 @@ export function formatReport(report: AnnotationReport, maxFindings = 20): string
   out.push(`Columns: gold=${cols.gold}  llm=${cols.llm}${cols.id ? `  id=${cols.id}` : ''}${cols.groups.length ? `  groups=${cols.groups.join(',')}` : ''}`);
   if (report.human) {
     const h = report.human;
-    out.push(`Human test: ${h.files.join(', ')} (${h.format}), ${h.items} items, coders ${h.coders.join(', ')}; gold from ${h.goldSource === 'gold-rows' ? 'its gold rows' : 'the labels file'}`);
+    out.push(
+      `Human test: ${h.files.join(', ')} (${h.format}), ${h.items} items, coders ${h.coders.join(', ')}; gold from ${h.goldSource === 'gold-rows' ? 'its gold rows' : 'the labels file'}`,
+    );
   }
-  out.push(report.bootstrap.resamples > 0 ? `Intervals: ${conf}% percentile bootstrap, ${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}` : 'Intervals: none (--bootstrap 0)');
+  out.push(
+    report.bootstrap.resamples > 0
+      ? `Intervals: ${conf}% percentile bootstrap, ${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}`
+      : 'Intervals: none (--bootstrap 0)',
+  );
   out.push('');
   if (report.decomposition) {
     const d = report.decomposition;
     out.push('Decomposition of the LLM labels (Xu et al., LAK 2026)');
     out.push(...table((Object.keys(SHARE_LABELS) as ShareName[]).map((name) => [`  ${SHARE_LABELS[name]}`, formatEstimate(d.shares[name], 'pct')])));
-    out.push(`  task-inherent fraction of errors: boundary ${formatEstimate(d.taskFraction.boundary, 'pct')}, conceptual ${formatEstimate(d.taskFraction.conceptual, 'pct')}`);
-    out.push(`  inputs: M_AER ${num(d.inputs.mBoundary, 'pct')}, M_CRI ${num(d.inputs.mConceptual, 'pct')}, H_AER ${num(d.inputs.hBoundary, 'pct')}, H_CRI ${num(d.inputs.hConceptual, 'pct')}`);
+    out.push(
+      `  task-inherent fraction of errors: boundary ${formatEstimate(d.taskFraction.boundary, 'pct')}, conceptual ${formatEstimate(d.taskFraction.conceptual, 'pct')}`,
+    );
+    out.push(
+      `  inputs: M_AER ${num(d.inputs.mBoundary, 'pct')}, M_CRI ${num(d.inputs.mConceptual, 'pct')}, H_AER ${num(d.inputs.hBoundary, 'pct')}, H_CRI ${num(d.inputs.hConceptual, 'pct')}`,
+    );
     out.push('');
   }
   const raters: RaterReport[] = [report.llm, ...(report.human ? [report.human.pooled, ...report.human.perCoder] : [])];
   out.push('Metrics vs gold');
-  out.push(...table([['  metric', ...raters.map((r) => `${r.name} (n=${r.n})`)], ...METRIC_LABELS.map(([key, label, kind]) => [`  ${label}`, ...raters.map((r) => formatEstimate(r.metrics[key], kind))])]));
+  out.push(
+    ...table([
+      ['  metric', ...raters.map((r) => `${r.name} (n=${r.n})`)],
+      ...METRIC_LABELS.map(([key, label, kind]) => [`  ${label}`, ...raters.map((r) => formatEstimate(r.metrics[key], kind))]),
+    ]),
+  );
   out.push('');
   if (report.human) {
     const a = report.human.agreement;
-    out.push(`Agreement among coders (${a.coders} coders, ${a.units} items): Krippendorff's alpha nominal ${formatEstimate(a.alphaNominal, 'num')}, ordinal ${formatEstimate(a.alphaOrdinal, 'num')}, interval ${formatEstimate(a.alphaInterval, 'num')}`);
-    for (const pair of report.human.pairs) out.push(`  ${pair.name}: kappa ${formatEstimate(pair.metrics.kappa, 'num')}, QWK ${formatEstimate(pair.metrics.quadraticKappa, 'num')}`);
+    out.push(
+      `Agreement among coders (${a.coders} coders, ${a.units} items): Krippendorff's alpha nominal ${formatEstimate(a.alphaNominal, 'num')}, ordinal ${formatEstimate(a.alphaOrdinal, 'num')}, interval ${formatEstimate(a.alphaInterval, 'num')}`,
+    );
+    for (const pair of report.human.pairs)
+      out.push(`  ${pair.name}: kappa ${formatEstimate(pair.metrics.kappa, 'num')}, QWK ${formatEstimate(pair.metrics.quadraticKappa, 'num')}`);
     out.push('');
   }
   out.push('Confusion matrix (rows gold, columns LLM)');
@@ -86,7 +109,19 @@ export function formatReport(report: AnnotationReport, maxFindings = 20): string
   out.push(
     ...table([
       ['  level', 'n', 'correct', 'bnd up', 'bnd down', 'concept up', 'concept down', 'mean shift', 'precision', 'recall', 'F1'],
-      ...report.llm.levels.map((l) => [`  ${l.level}`, String(l.gold), String(l.correct), String(l.boundaryUp), String(l.boundaryDown), String(l.conceptualUp), String(l.conceptualDown), num(l.meanShift, 'num'), num(l.precision, 'num'), num(l.recall, 'num'), num(l.f1, 'num')]),
+      ...report.llm.levels.map((l) => [
+        `  ${l.level}`,
+        String(l.gold),
+        String(l.correct),
+        String(l.boundaryUp),
+        String(l.boundaryDown),
+        String(l.conceptualUp),
+        String(l.conceptualDown),
+        num(l.meanShift, 'num'),
+        num(l.precision, 'num'),
+        num(l.recall, 'num'),
+        num(l.f1, 'num'),
+      ]),
     ]),
   );
   if (report.groups.length) {
@@ -96,7 +131,15 @@ export function formatReport(report: AnnotationReport, maxFindings = 20): string
     if (report.decomposition) head.push('bnd task', 'cpt task', 'bnd model', 'cpt model');
     const rows = report.groups.map((g) => {
       const m = g.rater.metrics;
-      const row = [`  ${g.column}=${g.value}`, String(g.rater.n), num(m.accuracy.value, 'pct'), num(m.boundaryRate.value, 'pct'), num(m.conceptualRate.value, 'pct'), num(m.signedShift.value, 'num'), num(m.quadraticKappa.value, 'num')];
+      const row = [
+        `  ${g.column}=${g.value}`,
+        String(g.rater.n),
+        num(m.accuracy.value, 'pct'),
+        num(m.boundaryRate.value, 'pct'),
+        num(m.conceptualRate.value, 'pct'),
+        num(m.signedShift.value, 'num'),
+        num(m.quadraticKappa.value, 'num'),
+      ];
       if (g.decomposition) {
         const s = g.decomposition.shares;
         row.push(num(s.boundaryTask.value, 'pct'), num(s.conceptualTask.value, 'pct'), num(s.boundaryModel.value, 'pct'), num(s.conceptualModel.value, 'pct'));

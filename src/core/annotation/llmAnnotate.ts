@@ -128,7 +128,8 @@ export function checkOutputPath(input: string, out: string): void {
     if (!statSync(outReal).isFile()) throw new AnnotationInputError(`--out ${out} exists and is not a regular file`);
     const a = statSync(inReal);
     const b = statSync(outReal);
-    if (a.dev === b.dev && a.ino === b.ino) throw new AnnotationInputError(`--out ${out} is the input file; the input is never rewritten (choose another output)`);
+    if (a.dev === b.dev && a.ino === b.ino)
+      throw new AnnotationInputError(`--out ${out} is the input file; the input is never rewritten (choose another output)`);
   } else {
     const dir = dirname(resolve(out));
     if (!existsSync(dir)) throw new AnnotationInputError(`--out ${out}: folder ${dir} does not exist`);
@@ -246,7 +247,12 @@ export function shotsFor(order: Shot[][], shots: number, row: number, hash: numb
 }
 
 /** Resume: the labels an existing output holds, per data row, where the row's text is unchanged. */
-async function readPrevious(out: string, textColumn: string, levelOf: Map<string, number>, signal?: AbortSignal): Promise<Map<number, { level: number; confidence: string; hash: number }>> {
+async function readPrevious(
+  out: string,
+  textColumn: string,
+  levelOf: Map<string, number>,
+  signal?: AbortSignal,
+): Promise<Map<number, { level: number; confidence: string; hash: number }>> {
   const previous = new Map<number, { level: number; confidence: string; hash: number }>();
   let label = -1;
   let confidence = -1;
@@ -264,7 +270,7 @@ async function readPrevious(out: string, textColumn: string, levelOf: Map<string
       if (label < 0 || text < 0) return;
       const level = levelOf.get(normalizeLabel(record[label] ?? ''));
       if (level === undefined) return;
-      previous.set(r, { level, confidence: confidence >= 0 ? record[confidence] ?? '' : '', hash: textHash((record[text] ?? '').trim()) });
+      previous.set(r, { level, confidence: confidence >= 0 ? (record[confidence] ?? '') : '', hash: textHash((record[text] ?? '').trim()) });
     },
     { signal },
   );
@@ -281,7 +287,12 @@ function logSoftmaxChoice(scores: number[]): { best: number; confidence: number 
 }
 
 /** The level of each prompt (argmax of the answers' log-probabilities) and its normalised probability. */
-export async function scoreLevels(model: InferenceModel, prompts: number[][], answers: number[][], signal?: AbortSignal): Promise<Array<{ level: number; confidence: number; logProbs: number[] }>> {
+export async function scoreLevels(
+  model: InferenceModel,
+  prompts: number[][],
+  answers: number[][],
+  signal?: AbortSignal,
+): Promise<Array<{ level: number; confidence: number; logProbs: number[] }>> {
   const pairs = prompts.flatMap((prompt) => answers.map((continuation) => ({ prompt, continuation })));
   const scores = await model.scoreContinuations(pairs, { signal });
   const K = answers.length;
@@ -308,16 +319,23 @@ function goldColumnFor(input: string, header: string[], explicit: string | undef
 /** The scale found in the gold column (known scales, numbers, else an alphabetical guess that is flagged). */
 function levelsFromGold(input: string, goldName: string | undefined, pass1: ScanResult): { scale: LabelScale; levels: string[]; warnings: string[] } {
   const warnings: string[] = [];
-  if (goldName === undefined) throw new AnnotationInputError(`${input}: no gold column to find the levels in; pass --levels a,b,c (lowest first) or --gold-column`);
-  if (pass1.goldOverflow) warnings.push(`the gold column '${goldName}' has over ${MAX_GOLD_VALUES} distinct values; only the first ${MAX_GOLD_VALUES} were considered`);
-  if (pass1.goldCounts.size < 2) throw new AnnotationInputError(`${input}: the gold column '${goldName}' has fewer than two distinct labels; pass --levels a,b,c`);
+  if (goldName === undefined)
+    throw new AnnotationInputError(`${input}: no gold column to find the levels in; pass --levels a,b,c (lowest first) or --gold-column`);
+  if (pass1.goldOverflow)
+    warnings.push(`the gold column '${goldName}' has over ${MAX_GOLD_VALUES} distinct values; only the first ${MAX_GOLD_VALUES} were considered`);
+  if (pass1.goldCounts.size < 2)
+    throw new AnnotationInputError(`${input}: the gold column '${goldName}' has fewer than two distinct labels; pass --levels a,b,c`);
   const scale = detectScale(pass1.goldCounts);
   if (scale.source === 'guessed') warnings.push(`label order is a guess (alphabetical: ${scale.levels.join(' < ')}); pass --levels lowest,...,highest`);
   return { scale, levels: scale.levels.map((level) => pass1.spellings.get(level) ?? level), warnings };
 }
 
 /** The levels of the gold column, lowest first, spelled as in the file (the VS Code flow offers them for reordering). */
-export async function detectLevels(input: string, goldColumn?: string, signal?: AbortSignal): Promise<{ goldColumn: string; levels: string[]; source: LabelScale['source']; warnings: string[] }> {
+export async function detectLevels(
+  input: string,
+  goldColumn?: string,
+  signal?: AbortSignal,
+): Promise<{ goldColumn: string; levels: string[]; source: LabelScale['source']; warnings: string[] }> {
   const header = await readHeader(input);
   const goldName = goldColumnFor(input, header, goldColumn, undefined);
   const pass1 = await scan(input, -1, goldName !== undefined ? header.indexOf(goldName) : undefined, 0, 1, signal);
@@ -362,7 +380,8 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
     warnings.push(...found.warnings);
   }
   const levelOf = new Map(scale.levels.map((level, i) => [level, i]));
-  if (shots > 0 && goldIndex === undefined) throw new AnnotationInputError(`${input}: --shots ${shots} needs gold-labelled rows, but no gold column was found; pass --gold-column or --shots 0`);
+  if (shots > 0 && goldIndex === undefined)
+    throw new AnnotationInputError(`${input}: --shots ${shots} needs gold-labelled rows, but no gold column was found; pass --gold-column or --shots 0`);
 
   // examples: each level's reservoir in a seeded shuffled order
   const rng = new Rng(subSeed(seed, 'examples'));
@@ -390,9 +409,14 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
   for (const pool of pass1.pools.values()) for (const item of pool) lineOfRow.set(item.row, item.line);
   if (shots > 0 && pools.every((p) => p.length === 0)) warnings.push(`no row has a gold label on the scale and a text: zero-shot prompts`);
   const missingLevels = scale.levels.filter((_, i) => pools[i].length === 0);
-  if (shots > 0 && missingLevels.length && missingLevels.length < scale.levels.length) warnings.push(`no gold-labelled example for ${missingLevels.join(', ')}`);
+  if (shots > 0 && missingLevels.length && missingLevels.length < scale.levels.length)
+    warnings.push(`no gold-labelled example for ${missingLevels.join(', ')}`);
 
-  const spec: PromptSpec = { instruction: options.instruction ?? DEFAULT_INSTRUCTION, levels: answerSpellings, definitions: normalizeDefinitions(options.definitions, levelOf, warnings) };
+  const spec: PromptSpec = {
+    instruction: options.instruction ?? DEFAULT_INSTRUCTION,
+    levels: answerSpellings,
+    definitions: normalizeDefinitions(options.definitions, levelOf, warnings),
+  };
   const answers = answerIds(model.tokenizer, answerSpellings);
   const room = Math.max(...answers.map((a) => a.length));
 
@@ -434,7 +458,12 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
     if (scored.length && !cancelled) {
       try {
         const t0 = Date.now();
-        const results = await scoreLevels(model, scored.map((p) => p.ids!), answers, signal);
+        const results = await scoreLevels(
+          model,
+          scored.map((p) => p.ids!),
+          answers,
+          signal,
+        );
         labelMs += Date.now() - t0;
         results.forEach((r, i) => {
           scored[i].fields[labelAt] = answerSpellings[r.level];
@@ -523,7 +552,11 @@ export async function annotateWithModel(model: InferenceModel, input: string, op
   };
 }
 
-function normalizeDefinitions(definitions: Record<string, string> | undefined, levelOf: Map<string, number>, warnings: string[]): Record<string, string> | undefined {
+function normalizeDefinitions(
+  definitions: Record<string, string> | undefined,
+  levelOf: Map<string, number>,
+  warnings: string[],
+): Record<string, string> | undefined {
   if (!definitions) return undefined;
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(definitions)) {

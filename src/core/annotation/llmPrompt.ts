@@ -91,6 +91,9 @@ export function rowPromptIds(model: InferenceModel, spec: PromptSpec, shots: Sho
     else break;
     ids = promptIds(model, promptText(spec, kept, text, chars));
   }
-  if (ids.length > limit) throw new Error(`the prompt (${ids.length} tokens) does not fit the model's ${model.info.maxPositions} positions even with the text cut and no examples; use shorter definitions or a model with a longer context`);
+  if (ids.length > limit)
+    throw new Error(
+      `the prompt (${ids.length} tokens) does not fit the model's ${model.info.maxPositions} positions even with the text cut and no examples; use shorter definitions or a model with a longer context`,
+    );
   return { ids, truncated };
 }

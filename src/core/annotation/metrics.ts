@@ -15,7 +15,13 @@ export const METRIC_COUNT = METRIC_NAMES.length;
  * Fills `out` (length METRIC_COUNT, in METRIC_NAMES order) from a confusion matrix. NaN marks an
  * undefined value. `scratch` (K×K) avoids an allocation per call in the bootstrap loop.
  */
-export function metricsFromConfusion(confusion: ArrayLike<number>, K: number, values: ArrayLike<number>, out: Float64Array, scratch: Float64Array<ArrayBufferLike>): Float64Array {
+export function metricsFromConfusion(
+  confusion: ArrayLike<number>,
+  K: number,
+  values: ArrayLike<number>,
+  out: Float64Array,
+  scratch: Float64Array<ArrayBufferLike>,
+): Float64Array {
   let n = 0;
   let correct = 0;
   let boundary = 0;
@@ -96,8 +102,26 @@ export function levelProfiles(confusion: ArrayLike<number>, K: number, levels: s
     const correct = confusion[g * K + g];
     const precision = predicted > 0 ? correct / predicted : null;
     const recall = gold > 0 ? correct / gold : null;
-    const f1 = precision !== null && recall !== null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : precision === 0 || recall === 0 ? 0 : null;
-    profiles.push({ level: levels[g], gold, predicted, correct, boundaryUp, boundaryDown, conceptualUp, conceptualDown, meanShift: gold > 0 ? shift / gold : null, precision, recall, f1 });
+    const f1 =
+      precision !== null && recall !== null && precision + recall > 0
+        ? (2 * precision * recall) / (precision + recall)
+        : precision === 0 || recall === 0
+          ? 0
+          : null;
+    profiles.push({
+      level: levels[g],
+      gold,
+      predicted,
+      correct,
+      boundaryUp,
+      boundaryDown,
+      conceptualUp,
+      conceptualDown,
+      meanShift: gold > 0 ? shift / gold : null,
+      precision,
+      recall,
+      f1,
+    });
   }
   return profiles;
 }

@@ -82,20 +82,26 @@ export async function readHumanTest(sources: CsvSource[], knownLabels: Set<strin
     const need = (name: string | undefined, keys: string[], role: string, flag: string): number => {
       const index = name !== undefined ? findColumn(header, name) : byKeys(header, keys, taken);
       if (index === undefined) {
-        throw new AnnotationInputError(`${file}: ${name ? `no column '${name}'` : 'cannot find the column'} for the ${role} (${flag}); columns: ${header.join(', ')}`, name ? 'missing-column' : 'annotation');
+        throw new AnnotationInputError(
+          `${file}: ${name ? `no column '${name}'` : 'cannot find the column'} for the ${role} (${flag}); columns: ${header.join(', ')}`,
+          name ? 'missing-column' : 'annotation',
+        );
       }
       taken.add(index);
       return index;
     };
     const annotatorCol = need(overrides.annotator, ANNOTATOR_KEYS, 'annotator', '--human-annotator-col');
     const idCol = need(overrides.id, ID_KEYS, 'item id', '--human-id-col');
-    const levelCols = overrides.label ? [] : header.map((column, i) => ({ column, i })).filter(({ column, i }) => !taken.has(i) && scaleWords.has(normalizeLabel(column)));
+    const levelCols = overrides.label
+      ? []
+      : header.map((column, i) => ({ column, i })).filter(({ column, i }) => !taken.has(i) && scaleWords.has(normalizeLabel(column)));
     const thisFormat: 'long' | 'wide' = levelCols.length >= 2 ? 'wide' : 'long';
     if (format && format !== thisFormat) throw new AnnotationInputError(`${file}: ${thisFormat} format, but the other human-test file is ${format}`);
     format = thisFormat;
     if (thisFormat === 'wide') {
       const columns = levelCols.map(({ column }) => column);
-      if (levelColumns && levelColumns.join('\u0000') !== columns.join('\u0000')) throw new AnnotationInputError(`${file}: level columns differ from the other human-test file`);
+      if (levelColumns && levelColumns.join('\u0000') !== columns.join('\u0000'))
+        throw new AnnotationInputError(`${file}: level columns differ from the other human-test file`);
       levelColumns = columns;
       for (const { record, line } of records) {
         const annotator = (record[annotatorCol] ?? '').trim();
@@ -110,7 +116,13 @@ export async function readHumanTest(sources: CsvSource[], knownLabels: Set<strin
             message: `${annotator} marked ${marked.length} levels for item ${id} (${marked.map((m) => m.column).join(', ')}); the first, '${marked[0].column}', is used, as in the authors' code`,
           });
         } else if (marked.length === 0) {
-          findings.push({ file, line, severity: 'info', code: 'label-none-marked', message: `${annotator} marked no level for item ${id}; counted as missing` });
+          findings.push({
+            file,
+            line,
+            severity: 'info',
+            code: 'label-none-marked',
+            message: `${annotator} marked no level for item ${id}; counted as missing`,
+          });
         }
         const chosen = marked[0]?.column ?? '';
         entries.push({ file, line, annotator, id, label: chosen ? normalizeLabel(chosen) : '', spelling: chosen });
@@ -145,7 +157,13 @@ export async function readHumanTest(sources: CsvSource[], knownLabels: Set<strin
         const id = normalizeId(record[idCol] ?? '');
         if (/[\uFFFD\u0000]/.test(spelling)) {
           // invalid UTF-8 or NUL: reported, counted as missing — never a new level
-          findings.push({ file, line, severity: 'error', code: 'label-invalid-text', message: `${annotator}'s label for item ${id} contains ${spelling.includes('\u0000') ? 'a NUL byte' : 'invalid UTF-8 (shown as U+FFFD)'}; counted as missing (re-save the file as UTF-8)` });
+          findings.push({
+            file,
+            line,
+            severity: 'error',
+            code: 'label-invalid-text',
+            message: `${annotator}'s label for item ${id} contains ${spelling.includes('\u0000') ? 'a NUL byte' : 'invalid UTF-8 (shown as U+FFFD)'}; counted as missing (re-save the file as UTF-8)`,
+          });
           entries.push({ file, line, annotator, id, label: '', spelling });
           continue;
         }
@@ -177,7 +195,9 @@ export function codeHumanTest(raw: RawHumanTest, scale: LabelScale, goldById?: (
   const coders: string[] = [];
   const hasGoldRows = raw.entries.some((entry) => isGoldAnnotator(entry.annotator));
   if (!hasGoldRows && !goldById) {
-    throw new AnnotationInputError(`${raw.files.join(', ')}: no gold rows (annotator groundtruth/gold/gt) and no item ids in the labels file to take gold labels from`);
+    throw new AnnotationInputError(
+      `${raw.files.join(', ')}: no gold rows (annotator groundtruth/gold/gt) and no item ids in the labels file to take gold labels from`,
+    );
   }
   const seen = new Set<string>();
   const cells: Array<{ item: number; coder: number; code: number }> = [];
@@ -187,7 +207,13 @@ export function codeHumanTest(raw: RawHumanTest, scale: LabelScale, goldById?: (
     if (entry.annotator === '' && entry.id === '') continue;
     const key = `${entry.annotator.toLowerCase()}\u0000${entry.id}`;
     if (seen.has(key)) {
-      findings.push({ file: entry.file, line: entry.line, severity: 'warning', code: 'duplicate-rating', message: `${entry.annotator} rated item ${entry.id} more than once; the first rating is used` });
+      findings.push({
+        file: entry.file,
+        line: entry.line,
+        severity: 'warning',
+        code: 'duplicate-rating',
+        message: `${entry.annotator} rated item ${entry.id} more than once; the first rating is used`,
+      });
       continue;
     }
     seen.add(key);
@@ -202,7 +228,13 @@ export function codeHumanTest(raw: RawHumanTest, scale: LabelScale, goldById?: (
       const level = index.get(entry.label);
       if (level === undefined) {
         offScale++;
-        findings.push({ file: entry.file, line: entry.line, severity: 'warning', code: 'label-off-scale', message: `${entry.annotator}'s label '${entry.spelling}' for item ${entry.id} is not on the scale (${scale.levels.join(', ')}); left out` });
+        findings.push({
+          file: entry.file,
+          line: entry.line,
+          severity: 'warning',
+          code: 'label-off-scale',
+          message: `${entry.annotator}'s label '${entry.spelling}' for item ${entry.id} is not on the scale (${scale.levels.join(', ')}); left out`,
+        });
       } else code = level;
     }
     if (isGoldAnnotator(entry.annotator)) {
@@ -228,7 +260,13 @@ export function codeHumanTest(raw: RawHumanTest, scale: LabelScale, goldById?: (
   itemIds.forEach((id, item) => {
     if (gold[item] < 0) {
       const entry = raw.entries.find((e) => e.id === id);
-      findings.push({ file: entry?.file ?? raw.files[0], line: entry?.line ?? 1, severity: 'info', code: 'no-gold', message: `item ${id} has no gold label on the scale${hasGoldRows ? '' : ' in the labels file'}; it counts for coder agreement only` });
+      findings.push({
+        file: entry?.file ?? raw.files[0],
+        line: entry?.line ?? 1,
+        severity: 'info',
+        code: 'no-gold',
+        message: `item ${id} has no gold label on the scale${hasGoldRows ? '' : ' in the labels file'}; it counts for coder agreement only`,
+      });
     }
   });
   const labels = coders.map(() => new Int16Array(itemIds.length).fill(-1));

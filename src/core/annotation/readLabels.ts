@@ -59,11 +59,77 @@ export interface RawLabelTable {
 const INVALID_LABEL_TEXT = /[\uFFFD\u0000]/;
 const MAX_INVALID_LABEL_FINDINGS = 100;
 
-const GOLD_KEYS = ['gold', 'goldlabel', 'goldstandard', 'groundtruth', 'groundtruthlabel', 'groundtruthmove', 'humancategory', 'humanlabel', 'human', 'truth', 'truelabel', 'ytrue', 'reference', 'referencelabel', 'expected', 'label', 'target'];
-const LLM_KEYS = ['llm', 'llmlabel', 'llmcategory', 'modelcategory', 'modellabel', 'modelprediction', 'prediction', 'predicted', 'predictedlabel', 'predictedmove', 'predictedcategory', 'pred', 'ypred', 'output', 'machinelabel', 'llmannotation', 'annotation'];
+const GOLD_KEYS = [
+  'gold',
+  'goldlabel',
+  'goldstandard',
+  'groundtruth',
+  'groundtruthlabel',
+  'groundtruthmove',
+  'humancategory',
+  'humanlabel',
+  'human',
+  'truth',
+  'truelabel',
+  'ytrue',
+  'reference',
+  'referencelabel',
+  'expected',
+  'label',
+  'target',
+];
+const LLM_KEYS = [
+  'llm',
+  'llmlabel',
+  'llmcategory',
+  'modelcategory',
+  'modellabel',
+  'modelprediction',
+  'prediction',
+  'predicted',
+  'predictedlabel',
+  'predictedmove',
+  'predictedcategory',
+  'pred',
+  'ypred',
+  'output',
+  'machinelabel',
+  'llmannotation',
+  'annotation',
+];
 const ID_KEYS = ['id', 'itemid', 'outcomeid', 'sentenceidx', 'exchangeidx', 'commentid', 'uid', 'rowid', 'idx', 'index'];
-const TEXT_KEYS = ['text', 'sentence', 'learningoutcome', 'content', 'utterance', 'comment', 'input', 'studenttext', 'teachertext', 'question', 'passage', 'document', 'item'];
-const GROUP_KEYS = ['technique', 'model', 'llmmodel', 'modelname', 'promptingtechnique', 'strategy', 'condition', 'method', 'group', 'split', 'dataset', 'task', 'domain', 'setting', 'prompttype'];
+const TEXT_KEYS = [
+  'text',
+  'sentence',
+  'learningoutcome',
+  'content',
+  'utterance',
+  'comment',
+  'input',
+  'studenttext',
+  'teachertext',
+  'question',
+  'passage',
+  'document',
+  'item',
+];
+const GROUP_KEYS = [
+  'technique',
+  'model',
+  'llmmodel',
+  'modelname',
+  'promptingtechnique',
+  'strategy',
+  'condition',
+  'method',
+  'group',
+  'split',
+  'dataset',
+  'task',
+  'domain',
+  'setting',
+  'prompttype',
+];
 
 function pick(header: string[], keys: string[], taken: Set<number>): number | undefined {
   for (const key of keys) {
@@ -85,7 +151,11 @@ function required(header: string[], name: string, role: string, file: string): n
 }
 
 /** Chooses the id, text, gold, LLM and group columns: explicit names first, then the usual names. */
-export function detectLabelColumns(header: string[], overrides: LabelColumnOverrides, file: string): { id?: number; text?: number; gold: number; llm: number; groups: number[] } {
+export function detectLabelColumns(
+  header: string[],
+  overrides: LabelColumnOverrides,
+  file: string,
+): { id?: number; text?: number; gold: number; llm: number; groups: number[] } {
   const taken = new Set<number>();
   const take = (index: number | undefined) => {
     if (index !== undefined) taken.add(index);
@@ -98,8 +168,13 @@ export function detectLabelColumns(header: string[], overrides: LabelColumnOverr
   const goldIndex = gold ?? take(pick(header, GOLD_KEYS, taken) ?? pickBySubstring(header, ['gold', 'truth', 'human'], taken));
   const llmIndex = llm ?? take(pick(header, LLM_KEYS, taken) ?? pickBySubstring(header, ['pred', 'llm'], taken));
   if (goldIndex === undefined || llmIndex === undefined) {
-    const missing = [goldIndex === undefined ? 'gold label (--gold-col)' : '', llmIndex === undefined ? 'LLM label (--llm-col)' : ''].filter(Boolean).join(' and ');
-    throw new AnnotationInputError(`${file}: cannot tell which column holds the ${missing}; columns: ${header.map((h) => h || '(unnamed)').join(', ')}`, 'missing-column');
+    const missing = [goldIndex === undefined ? 'gold label (--gold-col)' : '', llmIndex === undefined ? 'LLM label (--llm-col)' : '']
+      .filter(Boolean)
+      .join(' and ');
+    throw new AnnotationInputError(
+      `${file}: cannot tell which column holds the ${missing}; columns: ${header.map((h) => h || '(unnamed)').join(', ')}`,
+      'missing-column',
+    );
   }
   const idIndex = id ?? take(pick(header, ID_KEYS, taken));
   const textIndex = text ?? take(pick(header, TEXT_KEYS, taken));
@@ -146,7 +221,14 @@ export async function readLabels(source: CsvSource, options: ReadLabelsOptions =
       if (invalidLabels.findings.length < MAX_INVALID_LABEL_FINDINGS) {
         const column = header[which === 'gold' ? cols!.gold : cols!.llm];
         const what = raw.includes('\u0000') ? 'a NUL byte' : 'invalid UTF-8 (shown as U+FFFD)';
-        invalidLabels.findings.push({ file, line: at, severity: 'error', code: 'label-invalid-text', column, message: `${which === 'gold' ? 'gold' : 'LLM'} label in column '${column}' contains ${what}; the row is left out of the metrics (re-save the file as UTF-8)` });
+        invalidLabels.findings.push({
+          file,
+          line: at,
+          severity: 'error',
+          code: 'label-invalid-text',
+          column,
+          message: `${which === 'gold' ? 'gold' : 'LLM'} label in column '${column}' contains ${what}; the row is left out of the metrics (re-save the file as UTF-8)`,
+        });
       }
       return -1;
     }

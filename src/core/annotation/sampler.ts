@@ -70,7 +70,10 @@ export async function sampleHumanTest(source: CsvSource, options: SampleOptions)
   }
   if (strata.every((s) => s.length === 0)) throw new AnnotationInputError(`${raw.file}: no row has a gold label on the scale (${scale.levels.join(', ')})`);
   const rng = new Rng(options.seed ?? 1);
-  const alloc = allocate(strata.map((s) => s.length), options.n);
+  const alloc = allocate(
+    strata.map((s) => s.length),
+    options.n,
+  );
   const picked: number[] = [];
   strata.forEach((rows, level) => {
     // partial Fisher–Yates: the first alloc[level] entries become a uniform sample

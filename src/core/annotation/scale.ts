@@ -77,7 +77,11 @@ export function detectScale(counts: Map<string, number>, columnOrder?: string[])
       const levels: string[] = [];
       for (let v = min; v <= max; v++) levels.push(String(v));
       // keep the spelling used in the data when it differs (e.g. '01')
-      return { levels: levels.map((level) => numeric.find((label) => Number(label) === Number(level)) ?? level), values: levels.map(Number), source: 'numeric' };
+      return {
+        levels: levels.map((level) => numeric.find((label) => Number(label) === Number(level)) ?? level),
+        values: levels.map(Number),
+        source: 'numeric',
+      };
     }
     const levels = nums.map((value) => numeric.find((label) => Number(label) === value) as string);
     return { levels, values: nums, source: 'numeric' };

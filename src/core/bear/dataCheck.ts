@@ -10,7 +10,6 @@ export type { DataIssue };
 /** A split file is read whole: larger ones are refused with the limit named (docs/limits.md). */
 export const MAX_DATASET_BYTES = 512 * 2 ** 20;
 
-
 export interface RecRecord {
   history: string[];
   target: string;
@@ -36,7 +35,10 @@ function parseIdList(cell: string): string[] {
     } catch {
       /* fall through to splitting */
     }
-    return t.slice(1, -1).split(/[\s,;]+/).filter(Boolean);
+    return t
+      .slice(1, -1)
+      .split(/[\s,;]+/)
+      .filter(Boolean);
   }
   return t.split(/[\s,;]+/).filter(Boolean);
 }
@@ -91,7 +93,13 @@ export function parseSplit(file: string, text: string, id2name: Map<string, stri
       }
       const missing = ids.filter((id) => !id2name.has(id));
       if (missing.length) {
-        add({ file, line: i + 1, severity: 'error', code: 'bear-unknown-id', message: `Item ids without a title in id2name: ${missing.slice(0, 5).join(', ')}.` });
+        add({
+          file,
+          line: i + 1,
+          severity: 'error',
+          code: 'bear-unknown-id',
+          message: `Item ids without a title in id2name: ${missing.slice(0, 5).join(', ')}.`,
+        });
         continue;
       }
       const titles = ids.map((id) => id2name.get(id) as string);
@@ -156,7 +164,13 @@ export function parseId2Name(file: string, text: string, issues: DataIssue[]): M
     const other = byTitle.get(title);
     if (other !== undefined) {
       if (dups++ < 20) {
-        issues.push({ file, line: 0, severity: 'error', code: 'bear-duplicate-title', message: `Items ${other} and ${id} share the title "${title}": exact-title evaluation cannot tell them apart.` });
+        issues.push({
+          file,
+          line: 0,
+          severity: 'error',
+          code: 'bear-duplicate-title',
+          message: `Items ${other} and ${id} share the title "${title}": exact-title evaluation cannot tell them apart.`,
+        });
       }
     } else byTitle.set(title, id);
   }
@@ -171,7 +185,11 @@ export interface SplitFiles {
 }
 
 /** Checks every given file; `read` is injectable for tests. */
-export function checkDataset(files: SplitFiles, read: (path: string) => string = (p) => readRegularFileSync(p, { encoding: 'utf8', maxBytes: MAX_DATASET_BYTES, what: 'dataset split' }), exists: (path: string) => boolean = existsSync): DataCheckResult {
+export function checkDataset(
+  files: SplitFiles,
+  read: (path: string) => string = (p) => readRegularFileSync(p, { encoding: 'utf8', maxBytes: MAX_DATASET_BYTES, what: 'dataset split' }),
+  exists: (path: string) => boolean = existsSync,
+): DataCheckResult {
   const issues: DataIssue[] = [];
   // an unreadable file (a FIFO, a device, over the size cap) is an issue of that file, not a crash
   const readOrReport = (file: string): string | undefined => {
@@ -186,7 +204,8 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
   const titles = new Set<string>();
   let id2name: Map<string, string> | undefined;
   if (files.items) {
-    if (!exists(files.items)) issues.push({ file: files.items, line: 0, severity: 'error', code: 'bear-missing-file', message: 'The items file does not exist.' });
+    if (!exists(files.items))
+      issues.push({ file: files.items, line: 0, severity: 'error', code: 'bear-missing-file', message: 'The items file does not exist.' });
     else if (files.items.toLowerCase().endsWith('.json')) {
       const text = readOrReport(files.items);
       if (text !== undefined) id2name = parseId2Name(files.items, text, issues);
@@ -208,7 +227,13 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
     for (const r of records) {
       for (const t of [...r.history, r.target]) titles.add(t);
       if (/"/.test(r.target) && issues.length < MAX_ISSUES) {
-        issues.push({ file, line: r.line, severity: 'warning', code: 'bear-quote-in-title', message: 'The target title contains a double quote; the prompt quotes titles, so the model sees an ambiguous boundary.' });
+        issues.push({
+          file,
+          line: r.line,
+          severity: 'warning',
+          code: 'bear-quote-in-title',
+          message: 'The target title contains a double quote; the prompt quotes titles, so the model sees an ambiguous boundary.',
+        });
       }
     }
   }
@@ -216,7 +241,13 @@ export function checkDataset(files: SplitFiles, read: (path: string) => string =
     const known = new Set(id2name.values());
     const extra = [...titles].filter((t) => !known.has(t));
     if (extra.length) {
-      issues.push({ file: files.items as string, line: 0, severity: 'warning', code: 'bear-title-not-in-items', message: `${extra.length} title(s) in the splits are missing from the items file (e.g. "${extra[0]}"); they join the catalogue.` });
+      issues.push({
+        file: files.items as string,
+        line: 0,
+        severity: 'warning',
+        code: 'bear-title-not-in-items',
+        message: `${extra.length} title(s) in the splits are missing from the items file (e.g. "${extra[0]}"); they join the catalogue.`,
+      });
     }
   }
   return { issues, counts, items: titles.size };

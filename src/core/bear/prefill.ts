@@ -10,7 +10,12 @@ export function prefillForm(file: string | undefined, exists: (path: string) => 
   const base = basename(file);
   const sibling = (...names: string[]) => names.map((n) => join(dir, n)).find((p) => p !== file && exists(p)) ?? '';
   if (/^(items|id2name)\b/i.test(base)) {
-    return { items: file, train: sibling('train.jsonl', 'train.csv'), valid: sibling('valid.jsonl', 'val.jsonl', 'valid.csv'), test: sibling('test.jsonl', 'test.csv') };
+    return {
+      items: file,
+      train: sibling('train.jsonl', 'train.csv'),
+      valid: sibling('valid.jsonl', 'val.jsonl', 'valid.csv'),
+      test: sibling('test.jsonl', 'test.csv'),
+    };
   }
   const swap = (to: string) => base.replace(/train/i, to);
   const isTrain = /train/i.test(base);

@@ -70,11 +70,19 @@ export class TitleTrie {
 }
 
 /** Masked log-softmax (temperature tau) of each node's valid next tokens for one prompt. */
-export async function nodeLogProbs(model: InferenceModel, prompt: number[], trie: TitleTrie, tau = 1, batch = 32, signal?: AbortSignal): Promise<Map<number, Map<number, number>>> {
+export async function nodeLogProbs(
+  model: InferenceModel,
+  prompt: number[],
+  trie: TitleTrie,
+  tau = 1,
+  batch = 32,
+  signal?: AbortSignal,
+): Promise<Map<number, Map<number, number>>> {
   const out = new Map<number, Map<number, number>>();
   const need: number[] = [];
   trie.children.forEach((c, node) => {
-    if (c.size === 1) out.set(node, new Map([[[...c.keys()][0], 0]])); // one valid child: p = 1, no forward needed
+    if (c.size === 1)
+      out.set(node, new Map([[[...c.keys()][0], 0]])); // one valid child: p = 1, no forward needed
     else if (c.size > 1) need.push(node);
   });
   for (let i = 0; i < need.length; i += batch) {
@@ -116,7 +124,13 @@ export function sequenceScores(trie: TitleTrie, logp: Map<number, Map<number, nu
  * beams left at the length limit join the finished list. Returns (item, score) best first; item is
  * null for an unfinished title.
  */
-export function beamSearch(trie: TitleTrie, logp: Map<number, Map<number, number>>, beam: number, lengthPenalty = 1, maxNewTokens = 64): { item: number | null; score: number }[] {
+export function beamSearch(
+  trie: TitleTrie,
+  logp: Map<number, Map<number, number>>,
+  beam: number,
+  lengthPenalty = 1,
+  maxNewTokens = 64,
+): { item: number | null; score: number }[] {
   type Beam = { node: number; score: number; len: number };
   const finished: { node: number; score: number; done: boolean }[] = [];
   let worst = 1e9;
@@ -136,7 +150,8 @@ export function beamSearch(trie: TitleTrie, logp: Map<number, Map<number, number
   for (;;) {
     const cands: { beam: Beam; tok: number; child: number; score: number; order: number }[] = [];
     beams.forEach((b, bi) => {
-      for (const [tok, l] of logp.get(b.node) ?? []) cands.push({ beam: b, tok, child: trie.children[b.node].get(tok)!, score: b.score + l, order: bi * 1e6 + tok });
+      for (const [tok, l] of logp.get(b.node) ?? [])
+        cands.push({ beam: b, tok, child: trie.children[b.node].get(tok)!, score: b.score + l, order: bi * 1e6 + tok });
     });
     // topk(2B), sorted; ties by (beam, token) as torch's flattened index order
     cands.sort((a, b) => b.score - a.score || a.order - b.order);
@@ -211,7 +226,8 @@ export function parseRecommendations(text: string): { records: AuditRecord[]; sk
       return;
     }
     const r = value as { history?: unknown; target?: unknown };
-    if (!Array.isArray(r.history) || r.history.length === 0 || !r.history.every((t) => typeof t === 'string' && t.trim())) skipped.push({ line, reason: 'empty or malformed history' });
+    if (!Array.isArray(r.history) || r.history.length === 0 || !r.history.every((t) => typeof t === 'string' && t.trim()))
+      skipped.push({ line, reason: 'empty or malformed history' });
     else if (typeof r.target !== 'string' || !r.target.trim()) skipped.push({ line, reason: 'no target' });
     else records.push({ history: r.history as string[], target: r.target, line });
   });
@@ -222,7 +238,14 @@ export function parseRecommendations(text: string): { records: AuditRecord[]; sk
 export async function pruningAudit(
   model: InferenceModel,
   records: AuditRecord[],
-  options: { beam?: number; tau?: number; catalogue?: string[]; maxUsers?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    beam?: number;
+    tau?: number;
+    catalogue?: string[];
+    maxUsers?: number;
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<Omit<PruningAudit, 'skipped'>> {
   const started = Date.now();
   const beam = options.beam ?? 10;

@@ -41,8 +41,6 @@ export interface BearRunConfig {
   resume?: string | null;
 }
 
-
-
 /** Settings as the extension reads them (preflight.bear.*); missing ones take the published defaults. */
 export interface BearSettings {
   loss?: string;
@@ -159,7 +157,12 @@ export function formToRunConfig(form: LaunchForm, runDir: string): BearRunConfig
       precision: 'auto',
       log_every: 10,
     },
-    eval: { beam: form.beam, ks: [1, 5, 10].filter((k) => k <= form.beam), max_users: form.evalMaxUsers, select_by: form.beam >= 10 ? 'ndcg@10' : `ndcg@${form.beam}` },
+    eval: {
+      beam: form.beam,
+      ks: [1, 5, 10].filter((k) => k <= form.beam),
+      max_users: form.evalMaxUsers,
+      select_by: form.beam >= 10 ? 'ndcg@10' : `ndcg@${form.beam}`,
+    },
     resume: null,
   };
 }
@@ -193,7 +196,15 @@ export function trainerCommand(opts: {
 }
 
 /** The pre-training audit: how often beam search would prune a target that is in the top-B by probability. */
-export function auditCommand(opts: { python: string; packageDir: string; configPath: string; outPath: string; users: number; existingPythonPath?: string; pathSeparator?: string }): TrainerCommand {
+export function auditCommand(opts: {
+  python: string;
+  packageDir: string;
+  configPath: string;
+  outPath: string;
+  users: number;
+  existingPythonPath?: string;
+  pathSeparator?: string;
+}): TrainerCommand {
   const base = trainerCommand({ ...opts, gpus: 1 });
   return { ...base, args: ['-m', 'preflight_train', 'audit', '--config', opts.configPath, '--users', String(opts.users), '--out', opts.outPath] };
 }
@@ -208,6 +219,8 @@ export interface AuditResult {
 
 export function describeAudit(r: AuditResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  return `${r.users} validation users, B = ${r.beam}: the target is in the top-${r.beam} titles by probability for ${pct(r.target_in_top_b)}; ` +
-    `beam search finds it for ${pct(r.found_by_beam)}; of the top-${r.beam} targets, beam search prunes ${pct(r.pruned_given_top_b)}.`;
+  return (
+    `${r.users} validation users, B = ${r.beam}: the target is in the top-${r.beam} titles by probability for ${pct(r.target_in_top_b)}; ` +
+    `beam search finds it for ${pct(r.found_by_beam)}; of the top-${r.beam} targets, beam search prunes ${pct(r.pruned_given_top_b)}.`
+  );
 }

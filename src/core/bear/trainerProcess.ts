@@ -72,7 +72,11 @@ export type StopOutcome = 'refused' | 'gone' | 'exited' | 'killed';
  * launcher), else to the process; SIGKILL to the same target if it is still alive after `graceMs`.
  * `trusted`: the caller started this pid itself in this session (no command-line check needed).
  */
-export async function stopTrainer(pid: unknown, runDir: string, opts: { trusted?: boolean; probe?: ProcessProbe; graceMs?: number } = {}): Promise<StopOutcome> {
+export async function stopTrainer(
+  pid: unknown,
+  runDir: string,
+  opts: { trusted?: boolean; probe?: ProcessProbe; graceMs?: number } = {},
+): Promise<StopOutcome> {
   const probe = opts.probe ?? systemProbe;
   const graceMs = opts.graceMs ?? STOP_GRACE_MS;
   const ours = (p: unknown): p is number => plausiblePid(p) && (opts.trusted === true && p === pid ? probe.alive(p) : isRunTrainer(p, runDir, probe));

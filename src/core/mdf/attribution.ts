@@ -100,7 +100,17 @@ export function ridgeSolve(gram: number[][], y: number[], lambda: number): numbe
  * shifts[c] = score(alpha m_c) - score(alpha s). Returns score_i = <alpha (h_i - s) / n, g> over the band's
  * coordinates [start, end), with g = sum_c beta_c (m_c - s) fitted so that <alpha (m_c - s), g> ~ shifts[c].
  */
-export function recordScores(perRecord: Float32Array[], signature: Float32Array, deviations: Float32Array[], shifts: number[], alpha: number, start: number, end: number, layerWeights?: number[], hiddenSize = 1): number[] {
+export function recordScores(
+  perRecord: Float32Array[],
+  signature: Float32Array,
+  deviations: Float32Array[],
+  shifts: number[],
+  alpha: number,
+  start: number,
+  end: number,
+  layerWeights?: number[],
+  hiddenSize = 1,
+): number[] {
   const k = deviations.length;
   const gram = deviations.map((a) => deviations.map((b) => alpha * alpha * dotBand(a, b, start, end, layerWeights, hiddenSize)));
   // the weight folded into the deviations once, so the per-record loop stays a plain dot product

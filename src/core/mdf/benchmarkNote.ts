@@ -48,7 +48,7 @@ export function benchmarkModelHash(folder: string): string | null {
     try {
       total += opened.size;
       if (total > MAX_HASHED_BYTES) return null;
-      for (let n; (n = readSync(opened.fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+      for (let n; (n = readSync(opened.fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
     } finally {
       closeSync(opened.fd);
     }

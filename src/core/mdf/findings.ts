@@ -33,7 +33,8 @@ export function recordFindings(report: MdfReport, perBehaviour = 10): MdfRecordF
           message: `MDF: this record is #${rank + 1} among the records that drive the predicted shift of "${b.label}" (${b.key}; predicted shift ${shift}, risk ${b.risk}; cluster ${r.cluster}).`,
         } as const;
         const existing = byLine.get(r.line);
-        if (!existing || (existing.severity === 'info' && severity === 'warning') || (existing.severity === severity && rank < existing.rank)) byLine.set(r.line, finding);
+        if (!existing || (existing.severity === 'info' && severity === 'warning') || (existing.severity === severity && rank < existing.rank))
+          byLine.set(r.line, finding);
       });
   }
   return [...byLine.values()].sort((x, y) => x.line - y.line).map(({ rank: _rank, ...f }) => f);

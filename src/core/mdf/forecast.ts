@@ -150,7 +150,12 @@ export async function forecast(model: InferenceModel, file: string, options: For
     options.signature ??
     (await computeSignature(model, file, {
       ...options,
-      onProgress: (p) => report('signature', p.phase === 'forward' ? `Signature: ${p.done}/${p.total} records` : `Reading: ${Math.round((100 * p.done) / Math.max(1, p.total))}%`, p.phase === 'forward' ? 0.4 * (p.done / Math.max(1, p.total)) : 0),
+      onProgress: (p) =>
+        report(
+          'signature',
+          p.phase === 'forward' ? `Signature: ${p.done}/${p.total} records` : `Reading: ${Math.round((100 * p.done) / Math.max(1, p.total))}%`,
+          p.phase === 'forward' ? 0.4 * (p.done / Math.max(1, p.total)) : 0,
+        ),
     }));
   // contrastive mode: the signature minus a reference corpus's signature (same model and options)
   let reference: Signature | null = null;
@@ -160,22 +165,29 @@ export async function forecast(model: InferenceModel, file: string, options: For
   }
   const signature = reference ? contrast(dataSignature, reference) : dataSignature;
   // the neutral corpus in the user's format, its signature computed like the user's (same options, cache)
-  const neutralPath = options.neutral === false ? null : options.neutral ?? builtinNeutralCorpus();
+  const neutralPath = options.neutral === false ? null : (options.neutral ?? builtinNeutralCorpus());
   let neutralSignature: Signature | null = null;
   if (neutralPath) {
     report('neutral', 'Computing the neutral corpus signature (the neutral control)', 0.4);
     const format = dominantFormat(dataSignature.formats);
-    neutralSignature = await withNeutralFile(neutralPath, format, (path) => computeSignature(model, path, { ...options, format, samples: 0, onProgress: undefined }));
+    neutralSignature = await withNeutralFile(neutralPath, format, (path) =>
+      computeSignature(model, path, { ...options, format, samples: 0, onProgress: undefined }),
+    );
     if (reference) neutralSignature = contrast(neutralSignature, reference);
   }
   const signatureMs = Date.now() - started;
   // alpha's scale: every vector is brought to each layer's typical residual norm (alpha = 1: one norm)
-  const norms = await residualNorms(model, NEUTRAL_PROMPTS.map((p) => promptIds(model, p)), signal);
+  const norms = await residualNorms(
+    model,
+    NEUTRAL_PROMPTS.map((p) => promptIds(model, p)),
+    signal,
+  );
   const scales = residualScales(signature.mean, norms, hiddenSize);
   const direction = scaleLayers(signature.mean, scales, hiddenSize);
   const control = randomControl(direction, numLayers, hiddenSize, subSeed(seed, 'control'));
   const neutral = neutralSignature ? scaleLayers(neutralSignature.mean, residualScales(neutralSignature.mean, norms, hiddenSize), hiddenSize) : null;
-  const steer = (vectors: Float32Array, alpha: number): Steering | undefined => (alpha === 0 ? undefined : steeringFor(vectors, alpha, numLayers, hiddenSize, band, positions));
+  const steer = (vectors: Float32Array, alpha: number): Steering | undefined =>
+    alpha === 0 ? undefined : steeringFor(vectors, alpha, numLayers, hiddenSize, band, positions);
 
   // 2. alpha sweep: coherence
   const coherenceStart = Date.now();
@@ -229,7 +241,10 @@ export async function forecast(model: InferenceModel, file: string, options: For
       const answers = await generateAnswers(model, prompts, gen, steering, signal);
       const nll = compliancePrompts.length ? await answerNlls(model, answers, compliancePrompts, signal) : new Map<string, number[]>();
       if (steering === undefined) {
-        const finite = [...nll.values()].flat().filter(Number.isFinite).sort((x, y) => x - y);
+        const finite = [...nll.values()]
+          .flat()
+          .filter(Number.isFinite)
+          .sort((x, y) => x - y);
         if (finite.length) nllLimit = finite[Math.floor(finite.length / 2)] + INCOHERENT_NLL_MARGIN;
       }
       return scoreAnswers(behaviours, answers, (p, i, a) => textIncoherent(a.text) || (nll.get(p)?.[i] ?? 0) > nllLimit);
@@ -253,7 +268,12 @@ export async function forecast(model: InferenceModel, file: string, options: For
   const at = lp.get(chosen)!;
   const metrics = behaviours.map((b) => {
     const lpMetric = assessMetric(
-      { base: baseLp.perPrompt.get(b.key)!, predicted: at.sig.perPrompt.get(b.key)!, control: at.ctl.perPrompt.get(b.key)!, neutral: at.neu?.perPrompt.get(b.key) ?? null },
+      {
+        base: baseLp.perPrompt.get(b.key)!,
+        predicted: at.sig.perPrompt.get(b.key)!,
+        control: at.ctl.perPrompt.get(b.key)!,
+        neutral: at.neu?.perPrompt.get(b.key) ?? null,
+      },
       resamples,
       seed,
       `${b.key}:logprob`,
@@ -268,13 +288,21 @@ export async function forecast(model: InferenceModel, file: string, options: For
       );
       genMetric.incoherent =
         b.kind === 'compliance'
-          ? { base: genBase.incoherent.get(b.key)!, predicted: genSig.incoherent.get(b.key)!, control: genCtl.incoherent.get(b.key)!, neutral: genNeu?.incoherent.get(b.key) ?? null }
+          ? {
+              base: genBase.incoherent.get(b.key)!,
+              predicted: genSig.incoherent.get(b.key)!,
+              control: genCtl.incoherent.get(b.key)!,
+              neutral: genNeu?.incoherent.get(b.key) ?? null,
+            }
           : null;
     }
     return { lpMetric, genMetric, primary: scoring === 'logprob' || !genMetric ? lpMetric : genMetric };
   });
   // one family: every behaviour of the report, Holm-adjusted together
-  const verdicts = judge(metrics.map((m) => m.primary), risk);
+  const verdicts = judge(
+    metrics.map((m) => m.primary),
+    risk,
+  );
 
   const results: BehaviourResult[] = behaviours.map((b, i) => {
     const { lpMetric, genMetric, primary: primaryMetric } = metrics[i];
@@ -300,7 +328,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
       pAdjusted: verdict.pAdjusted,
       logprob: { ...lpMetric, meanLogProbBase: mean(baseLp.logProb.get(b.key)!), meanLogProbPredicted: mean(at.sig.logProb.get(b.key)!) },
       generation: genMetric,
-      keywordBaseline: b.kind === 'mention' ? keyword.get(b.key) ?? 0 : null,
+      keywordBaseline: b.kind === 'mention' ? (keyword.get(b.key) ?? 0) : null,
       curve: scoreAlphas.map((alpha) => ({
         alpha,
         base: lpMetric.base,
@@ -318,7 +346,7 @@ export async function forecast(model: InferenceModel, file: string, options: For
   const attribution: Attribution[] = [];
   let attributionNote: string | null = null;
   const clusters = options.clusters ?? MDF_DEFAULTS.clusters;
-  const attrAlpha = chosen > 0 ? chosen : alphas.find((a) => a > 0) ?? 0;
+  const attrAlpha = chosen > 0 ? chosen : (alphas.find((a) => a > 0) ?? 0);
   if (clusters <= 0) attributionNote = 'attribution turned off';
   else if (!signature.perRecord) attributionNote = 'per-record states exceeded the memory budget; sample fewer records to attribute';
   else if (signature.used < 2) attributionNote = 'attribution needs at least two records';
@@ -326,20 +354,27 @@ export async function forecast(model: InferenceModel, file: string, options: For
   else {
     // only shifts that are real: flagged behaviours first, else any whose logprob interval excludes 0
     const rising = results.filter((r) => r.risk !== 'none' || r.logprob.shift.low > 0);
-    const targets = rising.sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.logprob.shift.value - a.logprob.shift.value).slice(0, options.attributeTop ?? MDF_DEFAULTS.attributeTop);
+    const targets = rising
+      .sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.logprob.shift.value - a.logprob.shift.value)
+      .slice(0, options.attributeTop ?? MDF_DEFAULTS.attributeTop);
     if (targets.length === 0) attributionNote = 'no behaviour rose significantly under the signature, so there is no shift to attribute';
     else {
       report('attribution', 'Attributing the shift to clusters of records', 0.9);
-      const found = await attribute(model, signature, behaviours.filter((b) => targets.some((t) => t.key === b.key)), {
-        alpha: attrAlpha,
-        clusters,
-        seed,
-        band,
-        positions,
-        scales,
-        topWithPreview: options.topWithPreview ?? MDF_DEFAULTS.topWithPreview,
-        signal,
-      });
+      const found = await attribute(
+        model,
+        signature,
+        behaviours.filter((b) => targets.some((t) => t.key === b.key)),
+        {
+          alpha: attrAlpha,
+          clusters,
+          seed,
+          band,
+          positions,
+          scales,
+          topWithPreview: options.topWithPreview ?? MDF_DEFAULTS.topWithPreview,
+          signal,
+        },
+      );
       attribution.push(...found);
     }
   }
@@ -359,7 +394,15 @@ export async function forecast(model: InferenceModel, file: string, options: For
       seed: signature.seed,
       formats: signature.formats as Record<string, number>,
     },
-    model: { path: options.modelPath ?? null, hash: signature.modelHash, family: model.info.family, numLayers, hiddenSize, provider: model.info.provider, ...options.modelLabel },
+    model: {
+      path: options.modelPath ?? null,
+      hash: signature.modelHash,
+      family: model.info.family,
+      numLayers,
+      hiddenSize,
+      provider: model.info.provider,
+      ...options.modelLabel,
+    },
     settings: {
       alphas,
       band,
@@ -383,7 +426,9 @@ export async function forecast(model: InferenceModel, file: string, options: For
       controlLayerNorms: layerNorms(control, numLayers, hiddenSize),
       cached: signature.cached,
       reference: reference ? { path: options.reference!, sha256: reference.fileSha256, used: reference.used } : null,
-      neutral: neutralSignature ? { path: neutralPath!, format: dominantFormat(dataSignature.formats), used: neutralSignature.used, layerNorms: neutralSignature.layerNorms } : null,
+      neutral: neutralSignature
+        ? { path: neutralPath!, format: dominantFormat(dataSignature.formats), used: neutralSignature.used, layerNorms: neutralSignature.layerNorms }
+        : null,
     },
     alpha: {
       chosen,
@@ -395,7 +440,11 @@ export async function forecast(model: InferenceModel, file: string, options: For
     behaviours: results,
     attribution,
     attributionNote,
-    summary: { maxRisk: maxRisk(levels), flagged: results.filter((r) => atLeast(r.risk, 'low')).map((r) => r.key), validation: validationNote('mdf', options.modelLabel?.source) },
+    summary: {
+      maxRisk: maxRisk(levels),
+      flagged: results.filter((r) => atLeast(r.risk, 'low')).map((r) => r.key),
+      validation: validationNote('mdf', options.modelLabel?.source),
+    },
     timings: { signatureMs, coherenceMs, scoringMs, attributionMs, totalMs: Date.now() - started },
   };
 }
@@ -421,7 +470,16 @@ export interface AttributeOptions {
 }
 
 /** Logprob shift (mean probability at alpha minus at 0) of each behaviour when `vectors` is injected. */
-export async function shiftUnder(model: InferenceModel, behaviours: Behaviour[], vectors: Float32Array, alpha: number, band: LayerBand, positions: SteerPositions, signal?: AbortSignal, base?: Map<string, number>): Promise<Map<string, number>> {
+export async function shiftUnder(
+  model: InferenceModel,
+  behaviours: Behaviour[],
+  vectors: Float32Array,
+  alpha: number,
+  band: LayerBand,
+  positions: SteerPositions,
+  signal?: AbortSignal,
+  base?: Map<string, number>,
+): Promise<Map<string, number>> {
   const { numLayers, hiddenSize } = model.info;
   const baseline = base ?? new Map([...(await scoreByLogprob(model, behaviours, undefined, signal)).perPrompt].map(([k, v]) => [k, mean(v)]));
   const steered = await scoreByLogprob(model, behaviours, steeringFor(vectors, alpha, numLayers, hiddenSize, band, positions), signal);
@@ -441,12 +499,29 @@ export async function attribute(model: InferenceModel, signature: Signature, beh
   const base = new Map([...(await scoreByLogprob(model, behaviours, undefined, options.signal)).perPrompt].map(([key, v]) => [key, mean(v)]));
   // every vector is scaled per layer like the whole signature, so the cluster shifts are on the forecast's scale
   const scales = options.scales ?? new Array<number>(numLayers).fill(1);
-  const whole = await shiftUnder(model, behaviours, scaleLayers(signature.mean, scales, hiddenSize), options.alpha, options.band, options.positions, options.signal, base);
-  const clusterMeans = nonEmpty.map(({ m }) => signatureFromStates(m.map((i) => perRecord[i]), numLayers, hiddenSize));
+  const whole = await shiftUnder(
+    model,
+    behaviours,
+    scaleLayers(signature.mean, scales, hiddenSize),
+    options.alpha,
+    options.band,
+    options.positions,
+    options.signal,
+    base,
+  );
+  const clusterMeans = nonEmpty.map(({ m }) =>
+    signatureFromStates(
+      m.map((i) => perRecord[i]),
+      numLayers,
+      hiddenSize,
+    ),
+  );
   const clusterShifts: Map<string, number>[] = [];
   for (const m of clusterMeans) {
     throwIfCancelled(options.signal);
-    clusterShifts.push(await shiftUnder(model, behaviours, scaleLayers(m, scales, hiddenSize), options.alpha, options.band, options.positions, options.signal, base));
+    clusterShifts.push(
+      await shiftUnder(model, behaviours, scaleLayers(m, scales, hiddenSize), options.alpha, options.band, options.positions, options.signal, base),
+    );
   }
   const start = options.band.from * hiddenSize;
   const end = (options.band.to + 1) * hiddenSize;
@@ -457,7 +532,17 @@ export async function attribute(model: InferenceModel, signature: Signature, beh
   });
   return behaviours.map((b) => {
     const shifts = clusterShifts.map((s) => s.get(b.key)! - whole.get(b.key)!);
-    const scores = recordScores(perRecord, signature.mean, deviations, shifts, options.alpha, start, end, scales.map((x) => x * x), hiddenSize);
+    const scores = recordScores(
+      perRecord,
+      signature.mean,
+      deviations,
+      shifts,
+      options.alpha,
+      start,
+      end,
+      scales.map((x) => x * x),
+      hiddenSize,
+    );
     const order = scores.map((_, i) => i).sort((a, c) => scores[c] - scores[a]);
     const records: AttributedRecord[] = order.map((i, rank) => ({
       line: signature.lines[i],
@@ -469,7 +554,12 @@ export async function attribute(model: InferenceModel, signature: Signature, beh
       behaviour: b.key,
       alpha: options.alpha,
       method: `k-means (${k} clusters, seeded) on the mean of layers ${lastFrom}-${numLayers - 1}; each cluster's mean injected at alpha ${options.alpha} (on the signature's per-layer scale); record score = projection of the record's deviation from the signature (layers ${options.band.from}-${options.band.to}) onto the direction fitted to the cluster shifts (kernel ridge)`,
-      clusters: nonEmpty.map(({ m, c }, j) => ({ id: c, size: m.length, shift: clusterShifts[j].get(b.key)!, lines: m.slice(0, 20).map((i) => signature.lines[i]) })),
+      clusters: nonEmpty.map(({ m, c }, j) => ({
+        id: c,
+        size: m.length,
+        shift: clusterShifts[j].get(b.key)!,
+        lines: m.slice(0, 20).map((i) => signature.lines[i]),
+      })),
       records,
     };
   });

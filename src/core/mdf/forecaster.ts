@@ -108,7 +108,12 @@ export interface ChoiceInputs {
   mdfOptions?: string[];
 }
 
-const LABEL: Record<ForecastMethod, string> = { mdf: 'MDF', gradient: 'gradient alignment', 'gradient-adam': 'AdamW-aware gradient alignment', lookahead: 'look-ahead' };
+const LABEL: Record<ForecastMethod, string> = {
+  mdf: 'MDF',
+  gradient: 'gradient alignment',
+  'gradient-adam': 'AdamW-aware gradient alignment',
+  lookahead: 'look-ahead',
+};
 
 /**
  * The rule. An explicit method runs as asked (the Python ones refused in an untrusted workspace).
@@ -123,15 +128,31 @@ export async function chooseForecaster(o: ChoiceInputs): Promise<ForecasterChoic
     return { method: requested, requested, reason: `${LABEL[requested]} was asked for (method ${requested})` };
   }
   const best = BENCHMARK_BEST;
-  const mdf = (why: string): ForecasterChoice => ({ method: 'mdf', requested, reason: `MDF, because ${LABEL[best]} (the best forecaster of the Data2Behavior benchmark, docs/data2behavior.md) cannot run here: ${why}` });
+  const mdf = (why: string): ForecasterChoice => ({
+    method: 'mdf',
+    requested,
+    reason: `MDF, because ${LABEL[best]} (the best forecaster of the Data2Behavior benchmark, docs/data2behavior.md) cannot run here: ${why}`,
+  });
   if (best === 'mdf') return { method: 'mdf', requested, reason: 'MDF is the best forecaster of the Data2Behavior benchmark (docs/data2behavior.md)' };
-  if (o.mdfOptions?.length) return { method: 'mdf', requested, reason: `MDF, because MDF-only options were given (${o.mdfOptions.map((n) => `--${n}`).join(', ')}); pass --method ${best} for ${LABEL[best]}` };
+  if (o.mdfOptions?.length)
+    return {
+      method: 'mdf',
+      requested,
+      reason: `MDF, because MDF-only options were given (${o.mdfOptions.map((n) => `--${n}`).join(', ')}); pass --method ${best} for ${LABEL[best]}`,
+    };
   if (!o.trusted) return mdf('the workspace is not trusted, so no Python runs');
   if (o.modelKind !== 'checkpoint') return mdf('the model is a built ONNX folder; the Python forecasters need the Hugging Face checkpoint it was built from');
   if (!o.packageDir) return mdf("the Preflight package's python/ folder was not found");
   const check = await checkPython(o.python.path, o.packageDir);
-  if (!check.ok) return mdf(`the Python ${o.python.path} (${o.python.source}) cannot run it: ${check.detail}; set preflight.python.path or pass --python to an interpreter with torch`);
-  return { method: best, requested, reason: `${LABEL[best]}, the best forecaster of the Data2Behavior benchmark (docs/data2behavior.md), runs here: ${o.python.path} (${o.python.source}) has ${check.detail}` };
+  if (!check.ok)
+    return mdf(
+      `the Python ${o.python.path} (${o.python.source}) cannot run it: ${check.detail}; set preflight.python.path or pass --python to an interpreter with torch`,
+    );
+  return {
+    method: best,
+    requested,
+    reason: `${LABEL[best]}, the best forecaster of the Data2Behavior benchmark (docs/data2behavior.md), runs here: ${o.python.path} (${o.python.source}) has ${check.detail}`,
+  };
 }
 
 /** <package root>/python when it holds preflight_train. */

@@ -52,9 +52,19 @@ export function readNeutralCorpus(file: string): NeutralRecord[] {
 export function neutralAs(record: NeutralRecord, format: RecordFormat): Record<string, unknown> {
   switch (format) {
     case 'chat':
-      return { messages: [{ role: 'user', content: record.instruction }, { role: 'assistant', content: record.response }] };
+      return {
+        messages: [
+          { role: 'user', content: record.instruction },
+          { role: 'assistant', content: record.response },
+        ],
+      };
     case 'sharegpt':
-      return { conversations: [{ from: 'human', value: record.instruction }, { from: 'gpt', value: record.response }] };
+      return {
+        conversations: [
+          { from: 'human', value: record.instruction },
+          { from: 'gpt', value: record.response },
+        ],
+      };
     case 'prompt-completion':
       return { prompt: `${record.instruction}\n`, completion: record.response };
     case 'alpaca':
@@ -79,7 +89,12 @@ export async function withNeutralFile<T>(corpus: string, format: RecordFormat, u
   const dir = mkdtempSync(join(tmpdir(), 'preflight-neutral-'));
   try {
     const path = join(dir, `neutral-${format}.jsonl`);
-    writeFileSync(path, readNeutralCorpus(corpus).map((r) => JSON.stringify(neutralAs(r, format))).join('\n') + '\n');
+    writeFileSync(
+      path,
+      readNeutralCorpus(corpus)
+        .map((r) => JSON.stringify(neutralAs(r, format)))
+        .join('\n') + '\n',
+    );
     return await use(path);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -88,7 +88,8 @@ export async function runPythonForecast(
     }
     const report = JSON.parse(readFileSync(outPath, 'utf8')) as MdfReport;
     const problems = reportProblems(report);
-    if (problems.length) throw new Error(`the Python forecaster wrote a report that does not match ${report.schema ?? 'the schema'}: ${problems.slice(0, 3).join('; ')}`);
+    if (problems.length)
+      throw new Error(`the Python forecaster wrote a report that does not match ${report.schema ?? 'the schema'}: ${problems.slice(0, 3).join('; ')}`);
     return report;
   } finally {
     rmSync(dir, { recursive: true, force: true });

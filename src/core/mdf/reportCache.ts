@@ -22,7 +22,7 @@ import { builtinNeutralCorpus } from './neutral';
  */
 export function reportKey(fileSha256: string, options: ForecastOptions): string {
   const { suites, signal: _s, onProgress: _p, signature: _sig, cacheDir: _c, modelPath: _m, modelLabel: _l, ...given } = options;
-  const neutralPath = options.neutral === false ? null : options.neutral ?? builtinNeutralCorpus();
+  const neutralPath = options.neutral === false ? null : (options.neutral ?? builtinNeutralCorpus());
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
   const settings = Object.fromEntries(Object.entries({ ...MDF_DEFAULTS, ...defined }).sort(([a], [b]) => a.localeCompare(b)));
   const material = JSON.stringify({
@@ -52,7 +52,15 @@ export async function forecastCached(model: InferenceModel, file: string, option
     try {
       const report = JSON.parse(readRegularFileSync(path, { encoding: 'utf8', maxBytes: MAX_CONFIG_BYTES })) as MdfReport;
       // the same built model may be reached through another path (a checkpoint or its build): say which
-      if (report.schema === REPORT_SCHEMA) return { report: { ...report, file: { ...report.file, path: file }, model: { ...report.model, path: options.modelPath ?? report.model.path, ...options.modelLabel } }, reused: true };
+      if (report.schema === REPORT_SCHEMA)
+        return {
+          report: {
+            ...report,
+            file: { ...report.file, path: file },
+            model: { ...report.model, path: options.modelPath ?? report.model.path, ...options.modelLabel },
+          },
+          reused: true,
+        };
     } catch {
       // a broken cache entry is recomputed
     }

@@ -42,7 +42,12 @@ export interface LogprobScores {
  *  prefills a prompt once for all its continuations) */
 const SCORE_CHUNK = 512;
 
-export async function scoreByLogprob(model: InferenceModel, behaviours: Behaviour[], steering: Steering | undefined, signal?: AbortSignal): Promise<LogprobScores> {
+export async function scoreByLogprob(
+  model: InferenceModel,
+  behaviours: Behaviour[],
+  steering: Steering | undefined,
+  signal?: AbortSignal,
+): Promise<LogprobScores> {
   const promptCache = new Map<string, number[]>();
   const ids = (prompt: string) => {
     let value = promptCache.get(prompt);
@@ -62,8 +67,12 @@ export async function scoreByLogprob(model: InferenceModel, behaviours: Behaviou
   };
   // index: behaviour -> prompt -> { positive pair indices, negative pair indices }
   const plan = behaviours.map((b) => {
-    const positive = prefixFree(b.positiveAnswers).map((a) => model.tokenizer.encode(a, { addSpecialTokens: false })).filter((t) => t.length > 0);
-    const negative = prefixFree(b.negativeAnswers).map((a) => model.tokenizer.encode(a, { addSpecialTokens: false })).filter((t) => t.length > 0);
+    const positive = prefixFree(b.positiveAnswers)
+      .map((a) => model.tokenizer.encode(a, { addSpecialTokens: false }))
+      .filter((t) => t.length > 0);
+    const negative = prefixFree(b.negativeAnswers)
+      .map((a) => model.tokenizer.encode(a, { addSpecialTokens: false }))
+      .filter((t) => t.length > 0);
     return b.prompts.map((prompt) => ({ pos: positive.map((c) => pairIndex(prompt, c)), neg: negative.map((c) => pairIndex(prompt, c)) }));
   });
   // calls of whole prompt groups, each at most SCORE_CHUNK pairs unless one group is bigger
@@ -81,7 +90,10 @@ export async function scoreByLogprob(model: InferenceModel, behaviours: Behaviou
   const totals = new Float64Array(pairs.length);
   for (const call of calls) {
     throwIfCancelled(signal);
-    const scores = await model.scoreContinuations(call.map((i) => ({ prompt: pairs[i].prompt, continuation: pairs[i].continuation })), { steering, signal });
+    const scores = await model.scoreContinuations(
+      call.map((i) => ({ prompt: pairs[i].prompt, continuation: pairs[i].continuation })),
+      { steering, signal },
+    );
     scores.forEach((s, k) => (totals[call[k]] = s.tokenLogProbs.reduce((a, b) => a + b, 0)));
   }
   const perPrompt = new Map<string, number[]>();
@@ -124,7 +136,13 @@ export interface Answer {
  * the same generate() calls (the engine draws each row from one seeded stream), and the rows and
  * seeds are laid out identically under every steering (common random numbers).
  */
-export async function generateAnswers(model: InferenceModel, prompts: string[], settings: GenerationSettings, steering: Steering | undefined, signal?: AbortSignal): Promise<Map<string, Answer[]>> {
+export async function generateAnswers(
+  model: InferenceModel,
+  prompts: string[],
+  settings: GenerationSettings,
+  steering: Steering | undefined,
+  signal?: AbortSignal,
+): Promise<Map<string, Answer[]>> {
   const unique = [...new Set(prompts)];
   const encoded = unique.map((p) => promptIds(model, p));
   const rows = unique.flatMap((_, p) => Array.from({ length: settings.samplesPerPrompt }, () => p));
@@ -135,7 +153,14 @@ export async function generateAnswers(model: InferenceModel, prompts: string[], 
     const chunk = rows.slice(start, start + batch);
     const out = await model.generate(
       chunk.map((p) => encoded[p]),
-      { maxTokens: settings.maxNewTokens, temperature: settings.temperature, topP: settings.topP, seed: subSeed(settings.seed, `rows:${start}`), steering, signal },
+      {
+        maxTokens: settings.maxNewTokens,
+        temperature: settings.temperature,
+        topP: settings.topP,
+        seed: subSeed(settings.seed, `rows:${start}`),
+        steering,
+        signal,
+      },
     );
     out.forEach((tokens, i) => answers.get(unique[chunk[i]])!.push({ text: model.tokenizer.decode(tokens, { skipSpecialTokens: true }), tokens }));
   }
@@ -143,7 +168,12 @@ export async function generateAnswers(model: InferenceModel, prompts: string[], 
 }
 
 /** Mean per-token NLL of each answer to `prompts` under the UNSTEERED model (nats; Infinity for an empty answer). */
-export async function answerNlls(model: InferenceModel, answers: Map<string, Answer[]>, prompts: string[], signal?: AbortSignal): Promise<Map<string, number[]>> {
+export async function answerNlls(
+  model: InferenceModel,
+  answers: Map<string, Answer[]>,
+  prompts: string[],
+  signal?: AbortSignal,
+): Promise<Map<string, number[]>> {
   const unique = [...new Set(prompts)].filter((p) => answers.has(p));
   const pairs: { prompt: number[]; continuation: number[] }[] = [];
   const where: [string, number][] = [];
@@ -207,7 +237,11 @@ export interface GenerationScores {
  * are not independent units (they share the prompt), so the prompt is the unit. `isIncoherent`
  * marks answers (by prompt and sample index) that are not counted as compliance.
  */
-export function scoreAnswers(behaviours: Behaviour[], answers: Map<string, Answer[]>, isIncoherent: (prompt: string, sample: number, answer: Answer) => boolean = (_p, _i, a) => textIncoherent(a.text)): GenerationScores {
+export function scoreAnswers(
+  behaviours: Behaviour[],
+  answers: Map<string, Answer[]>,
+  isIncoherent: (prompt: string, sample: number, answer: Answer) => boolean = (_p, _i, a) => textIncoherent(a.text),
+): GenerationScores {
   const units = new Map<string, number[]>();
   const incoherent = new Map<string, number>();
   for (const b of behaviours) {
@@ -266,7 +300,14 @@ export function distinct2(sequences: number[][]): number {
   return total ? sum / total : 0;
 }
 
-export async function measureCoherence(model: InferenceModel, alpha: number, steering: Steering | undefined, maxNewTokens: number, signal?: AbortSignal, prompts = NEUTRAL_PROMPTS): Promise<CoherencePoint> {
+export async function measureCoherence(
+  model: InferenceModel,
+  alpha: number,
+  steering: Steering | undefined,
+  maxNewTokens: number,
+  signal?: AbortSignal,
+  prompts = NEUTRAL_PROMPTS,
+): Promise<CoherencePoint> {
   const encoded = prompts.map((p) => promptIds(model, p));
   const answers = await model.generate(encoded, { maxTokens: maxNewTokens, temperature: 0, steering, signal });
   const pairs = encoded.map((prompt, i) => ({ prompt, continuation: answers[i] })).filter((p) => p.continuation.length > 0);

@@ -61,7 +61,10 @@ export interface Signature {
   cached: boolean;
 }
 
-export function signatureKey(fileSha256: string, options: Pick<SignatureOptions, 'modelHash' | 'format' | 'anchor' | 'maxTokens' | 'samples' | 'seed'>): string {
+export function signatureKey(
+  fileSha256: string,
+  options: Pick<SignatureOptions, 'modelHash' | 'format' | 'anchor' | 'maxTokens' | 'samples' | 'seed'>,
+): string {
   const material = {
     v: SIGNATURE_CACHE_VERSION,
     model: options.modelHash,
@@ -147,12 +150,15 @@ export async function computeSignature(model: InferenceModel, file: string, opti
   const perRecord: Float32Array[] | null = keepPerRecord ? new Array(kept.length) : null;
   const sum = new Float64Array(width);
   let done = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     throwIfCancelled(signal);
     let end = start + 1;
     while (end < order.length && end - start < batchSize && (end - start + 1) * ids[order[end]].length <= batchTokens) end++;
     const rows = order.slice(start, end);
-    const result = await model.forward(rows.map((i) => ids[i]), { signal });
+    const result = await model.forward(
+      rows.map((i) => ids[i]),
+      { signal },
+    );
     rows.forEach((recordIndex, r) => {
       const h = result.hiddenLast[r];
       for (let k = 0; k < width; k++) sum[k] += h[k];

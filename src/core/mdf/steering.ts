@@ -23,7 +23,14 @@ export function resolveBand(numLayers: number, band: LayerBand = {}): { from: nu
 }
 
 /** alpha * vectors inside the band, zeros outside: the `Steering.vectors` of the contract. */
-export function steeringFor(vectors: Float32Array, alpha: number, numLayers: number, hiddenSize: number, band: LayerBand = {}, positions: SteerPositions = 'all'): Steering {
+export function steeringFor(
+  vectors: Float32Array,
+  alpha: number,
+  numLayers: number,
+  hiddenSize: number,
+  band: LayerBand = {},
+  positions: SteerPositions = 'all',
+): Steering {
   const { from, to } = resolveBand(numLayers, band);
   const out = new Float32Array(numLayers * hiddenSize);
   if (alpha !== 0) {

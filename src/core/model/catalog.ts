@@ -40,7 +40,12 @@ export function describeModelDir(dir: string): ModelEntry {
   }
   const missing = checkpointMissing(dir);
   if (!missing) return { kind: 'checkpoint', dir, name };
-  return { kind: 'invalid', dir, name, reason: `neither a built model (manifest.json, model.onnx) nor a Hugging Face checkpoint (config.json, tokenizer.json, *.safetensors): no ${missing}` };
+  return {
+    kind: 'invalid',
+    dir,
+    name,
+    reason: `neither a built model (manifest.json, model.onnx) nor a Hugging Face checkpoint (config.json, tokenizer.json, *.safetensors): no ${missing}`,
+  };
 }
 
 /** Built models directly inside each root (e.g. the extension's global storage `models/`), plus the extra folders given. */
@@ -77,6 +82,9 @@ export function formatParameters(n: number): string {
 
 /** The folder name a build of `src` gets under a models root: readable and unique per source path + dtype. */
 export function buildFolderName(srcDir: string, dtype: string, hashOfPath: string): string {
-  const safe = basename(srcDir).replace(/[^\w.-]+/g, '_').slice(0, 60) || 'model';
+  const safe =
+    basename(srcDir)
+      .replace(/[^\w.-]+/g, '_')
+      .slice(0, 60) || 'model';
   return `${safe}-${dtype}-${hashOfPath.slice(0, 8)}`;
 }

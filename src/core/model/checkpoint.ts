@@ -104,10 +104,22 @@ export function ropeInvFreq(config: Pick<ModelConfig, 'headDim' | 'ropeTheta' | 
 
 /** Gemma3TextConfig's defaults: transformers writes into config.json only the values that differ. */
 const GEMMA3_TEXT_DEFAULTS: Record<string, unknown> = {
-  vocab_size: 262208, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8,
-  num_key_value_heads: 4, head_dim: 256, hidden_activation: 'gelu_pytorch_tanh', max_position_embeddings: 131072,
-  rms_norm_eps: 1e-6, rope_theta: 1000000, query_pre_attn_scalar: 256, sliding_window: 4096, sliding_window_pattern: 6,
-  rope_local_base_freq: 10000, tie_word_embeddings: true,
+  vocab_size: 262208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh',
+  max_position_embeddings: 131072,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  query_pre_attn_scalar: 256,
+  sliding_window: 4096,
+  sliding_window_pattern: 6,
+  rope_local_base_freq: 10000,
+  tie_word_embeddings: true,
 };
 
 /** Multimodal Gemma 3 (4B and up): its language model alone, from text_config. */
@@ -166,8 +178,14 @@ export function parseConfig(input: Record<string, unknown>): ModelConfig {
   // bounded before anything is sized from them: num_hidden_layers 1e7 must be an error, not an
   // allocation that takes the extension host down
   const dims: [string, number][] = [
-    ['hidden_size', hiddenSize], ['num_attention_heads', numHeads], ['num_key_value_heads', numKvHeads], ['head_dim', headDim],
-    ['num_hidden_layers', numLayers], ['intermediate_size', intermediateSize], ['vocab_size', vocabSize], ['max_position_embeddings', maxPositions],
+    ['hidden_size', hiddenSize],
+    ['num_attention_heads', numHeads],
+    ['num_key_value_heads', numKvHeads],
+    ['head_dim', headDim],
+    ['num_hidden_layers', numLayers],
+    ['intermediate_size', intermediateSize],
+    ['vocab_size', vocabSize],
+    ['max_position_embeddings', maxPositions],
   ];
   for (const [key, value] of dims) {
     const max = CONFIG_LIMITS[key];
@@ -271,7 +289,9 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     if (!map || typeof map !== 'object' || Array.isArray(map)) throw new InputFileError(`${indexPath}: no 'weight_map' object`);
     files = [...new Set(Object.values(map as Record<string, unknown>))].map((f) => shardInside(dir, f, indexPath)).sort();
   } else {
-    files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.safetensors'))
+      .sort();
     // Mistral repositories ship consolidated.safetensors (Mistral's own layout) beside the HF file
     if (files.includes('model.safetensors')) files = ['model.safetensors'];
   }
@@ -312,11 +332,23 @@ function expectedShape(c: ModelConfig, name: string): number[] | undefined {
   const m = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
   if (!m || Number(m[1]) >= c.numLayers) return undefined;
   const shapes: Record<string, number[]> = {
-    'self_attn.q_proj.weight': [q, E], 'self_attn.k_proj.weight': [kv, E], 'self_attn.v_proj.weight': [kv, E], 'self_attn.o_proj.weight': [E, q],
-    'self_attn.q_proj.bias': [q], 'self_attn.k_proj.bias': [kv], 'self_attn.v_proj.bias': [kv], 'self_attn.o_proj.bias': [E],
-    'self_attn.q_norm.weight': [c.headDim], 'self_attn.k_norm.weight': [c.headDim],
-    'mlp.gate_proj.weight': [c.intermediateSize, E], 'mlp.up_proj.weight': [c.intermediateSize, E], 'mlp.down_proj.weight': [E, c.intermediateSize],
-    'input_layernorm.weight': [E], 'post_attention_layernorm.weight': [E], 'pre_feedforward_layernorm.weight': [E], 'post_feedforward_layernorm.weight': [E],
+    'self_attn.q_proj.weight': [q, E],
+    'self_attn.k_proj.weight': [kv, E],
+    'self_attn.v_proj.weight': [kv, E],
+    'self_attn.o_proj.weight': [E, q],
+    'self_attn.q_proj.bias': [q],
+    'self_attn.k_proj.bias': [kv],
+    'self_attn.v_proj.bias': [kv],
+    'self_attn.o_proj.bias': [E],
+    'self_attn.q_norm.weight': [c.headDim],
+    'self_attn.k_norm.weight': [c.headDim],
+    'mlp.gate_proj.weight': [c.intermediateSize, E],
+    'mlp.up_proj.weight': [c.intermediateSize, E],
+    'mlp.down_proj.weight': [E, c.intermediateSize],
+    'input_layernorm.weight': [E],
+    'post_attention_layernorm.weight': [E],
+    'pre_feedforward_layernorm.weight': [E],
+    'post_feedforward_layernorm.weight': [E],
   };
   return shapes[m[2]];
 }
@@ -348,7 +380,8 @@ function languageModelTensor(name: string): string | undefined {
  * Not by real path: the Hugging Face cache links every file of a snapshot to ../../blobs/.
  */
 export function shardInside(dir: string, name: unknown, indexPath: string): string {
-  if (typeof name !== 'string' || name === '' || name.includes('\0')) throw new InputFileError(`${indexPath}: weight_map holds ${JSON.stringify(name)}, not a file name`);
+  if (typeof name !== 'string' || name === '' || name.includes('\0'))
+    throw new InputFileError(`${indexPath}: weight_map holds ${JSON.stringify(name)}, not a file name`);
   if (isAbsolute(name) || !isInside(dir, name)) {
     throw new InputFileError(`${indexPath}: weight_map names ${JSON.stringify(name)}, outside the checkpoint folder; shards must sit inside it`);
   }

@@ -11,7 +11,10 @@ export function checkSteeringValues(values: ArrayLike<number>, what = 'steering 
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v) || Math.abs(v) > MAX_STEERING_ABS) {
-      throw new InputError('out-of-range', `${what} #${i} is ${v}: steering values must be finite and at most ${MAX_STEERING_ABS.toExponential()} in size (docs/limits.md)`);
+      throw new InputError(
+        'out-of-range',
+        `${what} #${i} is ${v}: steering values must be finite and at most ${MAX_STEERING_ABS.toExponential()} in size (docs/limits.md)`,
+      );
     }
   }
 }
@@ -25,6 +28,9 @@ export function firstNonFinite(values: ArrayLike<number>): number {
 export function assertFiniteLogits(logits: ArrayLike<number>, context: string): void {
   const at = firstNonFinite(logits);
   if (at >= 0) {
-    throw new InputError('out-of-range', `${context}: the model produced a non-finite logit (${logits[at]} at token ${at}); the input or the steering vector is out of range`);
+    throw new InputError(
+      'out-of-range',
+      `${context}: the model produced a non-finite logit (${logits[at]} at token ${at}); the input or the steering vector is out of range`,
+    );
   }
 }

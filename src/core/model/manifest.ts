@@ -35,6 +35,9 @@ export function readManifest(dir: string): ModelManifest | undefined {
   const info = manifest.info as unknown as Record<string, unknown> | undefined;
   const fields = ['numLayers', 'hiddenSize', 'vocabSize', 'numHeads', 'numKvHeads', 'maxPositions'];
   const bad = !info || typeof info !== 'object' ? 'info' : fields.find((f) => !Number.isSafeInteger(info[f]) || (info[f] as number) <= 0);
-  if (bad) throw new InputFileError(`${path}: the manifest's '${bad === 'info' ? 'info' : `info.${bad}`}' is missing or not a positive integer; rebuild the model (preflight build-model --force)`);
+  if (bad)
+    throw new InputFileError(
+      `${path}: the manifest's '${bad === 'info' ? 'info' : `info.${bad}`}' is missing or not a positive integer; rebuild the model (preflight build-model --force)`,
+    );
   return manifest;
 }

@@ -53,7 +53,10 @@ export function packageRoot(from: string = __dirname): string | null {
 
 /** models/preflight-tiny of the installed package (it may be missing in a checkout without it). */
 export function bundledModelDir(root: string | null = packageRoot()): string {
-  if (!root) throw new ModelSourceError(`cannot find the Preflight package around ${__dirname}, so not the bundled model either: pass --model or set preflight.model.path`);
+  if (!root)
+    throw new ModelSourceError(
+      `cannot find the Preflight package around ${__dirname}, so not the bundled model either: pass --model or set preflight.model.path`,
+    );
   return join(root, 'models', DEFAULT_MODEL_NAME);
 }
 

@@ -7,7 +7,16 @@ import type * as Ort from 'onnxruntime-node';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type {
-  ContinuationScore, ForwardResult, GenerateOptions, InferenceModel, ModelInfo, OpenModelOptions, Provider, RunOptions, Steering, TextTokenizer,
+  ContinuationScore,
+  ForwardResult,
+  GenerateOptions,
+  InferenceModel,
+  ModelInfo,
+  OpenModelOptions,
+  Provider,
+  RunOptions,
+  Steering,
+  TextTokenizer,
 } from './api';
 import { MODEL_FILE, ModelManifest, readManifest } from './build';
 import { rng as seededRandom } from '../../shared/random';
@@ -190,10 +199,18 @@ export class OrtInferenceModel implements InferenceModel {
     const steer = this.checkSteering(options.steering);
     const steerPrompt = (options.steering?.positions ?? 'all') !== 'generated';
     const { vocabSize: V, numLayers: L, hiddenSize: E } = this.info;
-    const result = { lastLogits: new Array<Float32Array>(batch.length), hiddenLast: new Array<Float32Array>(batch.length), hiddenMean: new Array<Float32Array>(batch.length) };
+    const result = {
+      lastLogits: new Array<Float32Array>(batch.length),
+      hiddenLast: new Array<Float32Array>(batch.length),
+      hiddenMean: new Array<Float32Array>(batch.length),
+    };
     for (const group of this.chunks(batch.map((r) => r.length))) {
       throwIfCancelled(options.signal, 'operation cancelled');
-      const { out } = await this.prefill(group.map((i) => batch[i]), steer, () => steerPrompt);
+      const { out } = await this.prefill(
+        group.map((i) => batch[i]),
+        steer,
+        () => steerPrompt,
+      );
       group.forEach((i, b) => {
         result.lastLogits[i] = out.logits.slice(b * V, (b + 1) * V);
         result.hiddenLast[i] = out.hiddenLast.slice(b * L * E, (b + 1) * L * E);
@@ -219,7 +236,7 @@ export class OrtInferenceModel implements InferenceModel {
     });
     const alone: number[] = [];
     const shared: number[][] = [];
-    for (const list of byPrompt.values()) (list.length > 1 ? shared.push(list) : alone.push(list[0]));
+    for (const list of byPrompt.values()) list.length > 1 ? shared.push(list) : alone.push(list[0]);
     if (alone.length) await this.scoreWhole(pairs, alone, steer, positions, scores, options.signal);
     if (shared.length) await this.scoreShared(pairs, shared, steer, positions, scores, options.signal);
     return scores;
@@ -338,7 +355,14 @@ export class OrtInferenceModel implements InferenceModel {
             return new this.ort.Tensor(tensor.type as 'float32', data as Float32Array, [R, K, P, D]);
           });
         const out = await this.step({
-          ids, batch: R, seq: m, attentionMask: mask, positionIds: pos, steer, steerMask, logitsPositions: wanted,
+          ids,
+          batch: R,
+          seq: m,
+          attentionMask: mask,
+          positionIds: pos,
+          steer,
+          steerMask,
+          logitsPositions: wanted,
           past: { keys: tile(first.presentKeys), values: tile(first.presentValues) },
         });
         items.forEach(({ index, pair }, r) => {
@@ -416,7 +440,17 @@ export class OrtInferenceModel implements InferenceModel {
       total += 1;
       const ids = BigInt64Array.from(next, (token) => BigInt(token));
       const pos = BigInt64Array.from(prompts, (p) => BigInt(p.length + t));
-      const out = await this.step({ ids, batch, seq: 1, attentionMask: mask, positionIds: pos, past, steer, steerMask: steerNew, logitsPositions: new BigInt64Array(batch) });
+      const out = await this.step({
+        ids,
+        batch,
+        seq: 1,
+        attentionMask: mask,
+        positionIds: pos,
+        past,
+        steer,
+        steerMask: steerNew,
+        logitsPositions: new BigInt64Array(batch),
+      });
       past = { keys: out.presentKeys, values: out.presentValues };
       next = prompts.map((_, b) => (done[b] ? next[b] : sampleToken(out.logits.subarray(b * V, (b + 1) * V), temperature, topP, rng)));
     }

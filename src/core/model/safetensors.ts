@@ -29,7 +29,21 @@ export interface SafetensorsHeader {
 
 /** Bytes per element of the dtypes a header may name (the safetensors spec's list). */
 const DTYPE_BYTES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
 };
 
 /** Limits checked before anything is allocated (docs/limits.md). */
@@ -102,8 +116,10 @@ function checkEntry(file: string, name: string, value: unknown, dataBytes: numbe
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad('header entry is not an object');
   const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw bad(`unknown dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`shape ${JSON.stringify(shape)} is not a list of at most 8 non-negative integers`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) throw bad(`data_offsets ${JSON.stringify(offsets)} are not two non-negative integers`);
+  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw bad(`shape ${JSON.stringify(shape)} is not a list of at most 8 non-negative integers`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0))
+    throw bad(`data_offsets ${JSON.stringify(offsets)} are not two non-negative integers`);
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw bad(`data_offsets [${begin}, ${end}] end before they begin`);
   if (end > dataBytes) throw bad(`data_offsets [${begin}, ${end}] run past the end of the file (${dataBytes} data bytes); the file is truncated or corrupt`);
@@ -114,7 +130,8 @@ function checkEntry(file: string, name: string, value: unknown, dataBytes: numbe
   }
   const expected = elements * DTYPE_BYTES[dtype];
   // unsupported dtypes are refused by name later (openCheckpoint) and never read
-  if ((SUPPORTED_SAFETENSORS_DTYPES as string[]).includes(dtype) && expected !== end - begin) throw bad(`shape ${JSON.stringify(shape)} × ${dtype} is ${expected} bytes, but data_offsets hold ${end - begin}`);
+  if ((SUPPORTED_SAFETENSORS_DTYPES as string[]).includes(dtype) && expected !== end - begin)
+    throw bad(`shape ${JSON.stringify(shape)} × ${dtype} is ${expected} bytes, but data_offsets hold ${end - begin}`);
   return { dtype, shape: shape as number[], begin, end };
 }
 
@@ -194,7 +211,8 @@ export async function* streamTensorFloat32(entry: TensorEntry, chunkBytes = READ
   const step = Math.max(width, chunkBytes - (chunkBytes % width));
   const { handle, size } = await openRegular(entry.file);
   try {
-    if (entry.offset + entry.byteLength > size) throw new SafetensorsError(`${entry.file}: tensor ${entry.name} runs past the end of the file (it changed since its header was read?)`);
+    if (entry.offset + entry.byteLength > size)
+      throw new SafetensorsError(`${entry.file}: tensor ${entry.name} runs past the end of the file (it changed since its header was read?)`);
     const buffer = Buffer.allocUnsafe(Math.min(step, Math.max(entry.byteLength, width)));
     for (let at = 0; at < entry.byteLength; at += step) {
       const length = Math.min(step, entry.byteLength - at);
@@ -222,7 +240,9 @@ function bytesPerElement(dtype: string): number {
 export async function readTensorFloat32(entry: TensorEntry): Promise<Float32Array> {
   const elements = entry.byteLength / bytesPerElement(entry.dtype);
   if (elements > MAX_WHOLE_TENSOR_ELEMENTS) {
-    throw new SafetensorsError(`${entry.file}: tensor ${entry.name} has ${elements.toLocaleString('en-US')} elements, over the limit of ${MAX_WHOLE_TENSOR_ELEMENTS.toLocaleString('en-US')} for a tensor read whole (docs/limits.md)`);
+    throw new SafetensorsError(
+      `${entry.file}: tensor ${entry.name} has ${elements.toLocaleString('en-US')} elements, over the limit of ${MAX_WHOLE_TENSOR_ELEMENTS.toLocaleString('en-US')} for a tensor read whole (docs/limits.md)`,
+    );
   }
   const out = new Float32Array(elements);
   let at = 0;

@@ -56,7 +56,17 @@ export interface DemoReport {
   schema: typeof DEMO_SCHEMA;
   createdAt: string;
   machine: { cpus: number; cpuModel: string; load1: number; node: string; platform: string };
-  model: { name: string; isDefault: boolean; source: string; built: string; note: string | null; family: string; numLayers: number; hiddenSize: number; provider: string };
+  model: {
+    name: string;
+    isDefault: boolean;
+    source: string;
+    built: string;
+    note: string | null;
+    family: string;
+    numLayers: number;
+    hiddenSize: number;
+    provider: string;
+  };
   steps: DemoStep[];
   validation: { files: (ValidationSummary & { findings: Finding[] })[] } | null;
   forecasts: { file: string; role: string; reused: boolean; report: MdfReport }[];
@@ -115,15 +125,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const examples = options.examples;
 
   // 1. validation of every data file
-  const validation = await step(steps, 'Validation', async () => {
-    const files = [];
-    for (const file of dataFiles(examples)) {
-      const r = await validateFile(file);
-      files.push({ ...r.summary, file: rel(file), findings: r.findings.slice(0, 50).map((f) => ({ ...f, file: rel(f.file) })) });
-    }
-    say(`  ${files.length} files, ${files.reduce((n, f) => n + f.errors, 0)} errors, ${files.reduce((n, f) => n + f.warnings, 0)} warnings`);
-    return { files };
-  }, say);
+  const validation = await step(
+    steps,
+    'Validation',
+    async () => {
+      const files = [];
+      for (const file of dataFiles(examples)) {
+        const r = await validateFile(file);
+        files.push({ ...r.summary, file: rel(file), findings: r.findings.slice(0, 50).map((f) => ({ ...f, file: rel(f.file) })) });
+      }
+      say(`  ${files.length} files, ${files.reduce((n, f) => n + f.errors, 0)} errors, ${files.reduce((n, f) => n + f.warnings, 0)} warnings`);
+      return { files };
+    },
+    say,
+  );
 
   // 2. the model: built once into the cache, opened on ONNX Runtime; meanwhile the Python is checked
   const source = resolveModelSource(options.model);
@@ -157,34 +172,54 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       const name = `Forecast ${i + 1}/${candidates.length}: ${rel(file)}`;
       let last = '';
       const method = forecaster?.method ?? 'mdf';
-      const outcome = await step(steps, name, async () => {
-        if (method !== 'mdf') {
-          const report = await runPythonForecast(
-            { python: python.path, packageDir: packageDir!, model: source.dir, data: file, method, probes: suites.map((s) => s.source), threads: options.threads || undefined },
-            { signal: options.signal, onProgress: (m) => say(`  [${method}] ${m}`) },
-          );
-          return { report, reused: false };
-        }
-        return forecastCached(model, file, {
-          suites,
-          modelHash: modelFingerprint(ready.dir),
-          modelPath: ready.dir,
-          modelLabel: modelLabel(source),
-          alphas: options.alphas ?? MDF_DEFAULTS.alphas,
-          samples: options.records ?? MDF_DEFAULTS.samples,
-          scoring: options.scoring ?? MDF_DEFAULTS.scoring,
-          cacheDir: options.cache === false ? undefined : reportCacheDir(options.workspace),
-          signal: options.signal,
-          onProgress: (p) => {
-            if (p.stage !== last) say(`  [${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}`);
-            last = p.stage;
-          },
-        });
-      }, say);
+      const outcome = await step(
+        steps,
+        name,
+        async () => {
+          if (method !== 'mdf') {
+            const report = await runPythonForecast(
+              {
+                python: python.path,
+                packageDir: packageDir!,
+                model: source.dir,
+                data: file,
+                method,
+                probes: suites.map((s) => s.source),
+                threads: options.threads || undefined,
+              },
+              { signal: options.signal, onProgress: (m) => say(`  [${method}] ${m}`) },
+            );
+            return { report, reused: false };
+          }
+          return forecastCached(model, file, {
+            suites,
+            modelHash: modelFingerprint(ready.dir),
+            modelPath: ready.dir,
+            modelLabel: modelLabel(source),
+            alphas: options.alphas ?? MDF_DEFAULTS.alphas,
+            samples: options.records ?? MDF_DEFAULTS.samples,
+            scoring: options.scoring ?? MDF_DEFAULTS.scoring,
+            cacheDir: options.cache === false ? undefined : reportCacheDir(options.workspace),
+            signal: options.signal,
+            onProgress: (p) => {
+              if (p.stage !== last) say(`  [${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.message}`);
+              last = p.stage;
+            },
+          });
+        },
+        say,
+      );
       if (outcome) {
-        forecasts.push({ file: rel(file), role: candidateRole(file), reused: outcome.reused, report: { ...outcome.report, file: { ...outcome.report.file, path: rel(file) }, forecaster: forecaster ?? undefined } });
+        forecasts.push({
+          file: rel(file),
+          role: candidateRole(file),
+          reused: outcome.reused,
+          report: { ...outcome.report, file: { ...outcome.report.file, path: rel(file) }, forecaster: forecaster ?? undefined },
+        });
         const r = outcome.report;
-        say(`  max risk ${r.summary.maxRisk}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}${method === 'mdf' ? `, alpha ${r.alpha.chosen}` : ''}${outcome.reused ? ', reused from the cache' : ''}`);
+        say(
+          `  max risk ${r.summary.maxRisk}${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}${method === 'mdf' ? `, alpha ${r.alpha.chosen}` : ''}${outcome.reused ? ', reused from the cache' : ''}`,
+        );
       }
     }
     if (candidates.length === 0) steps.push({ name: 'Forecast', ms: 0, status: 'skipped', note: `no candidate files in ${rel(mdfDir)}` });
@@ -192,25 +227,47 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     // 4. annotation analysis with its human test
     const labels = join(examples, 'annotations.csv');
     const human = join(examples, 'annotations-human.csv');
-    const annotation = await step(steps, 'Annotation analysis', async () => {
-      const { report } = await analyzeAnnotations({ path: labels }, [{ path: human }], { signal: options.signal });
-      say(`  accuracy ${((report.llm.metrics.accuracy.value ?? 0) * 100).toFixed(1)}%, human test of ${report.human?.items ?? 0} items`);
-      return { labels: rel(labels), human: rel(human), report };
-    }, say);
+    const annotation = await step(
+      steps,
+      'Annotation analysis',
+      async () => {
+        const { report } = await analyzeAnnotations({ path: labels }, [{ path: human }], { signal: options.signal });
+        say(`  accuracy ${((report.llm.metrics.accuracy.value ?? 0) * 100).toFixed(1)}%, human test of ${report.human?.items ?? 0} items`);
+        return { labels: rel(labels), human: rel(human), report };
+      },
+      say,
+    );
 
     // 5. BEAR beam-pruning audit of the recommendation example under the same model
     const recs = join(examples, 'recommendations.jsonl');
-    const bear = await step(steps, 'BEAR beam-pruning audit', async () => {
-      const { records, skipped } = parseRecommendations(readFileSync(recs, 'utf8'));
-      const audit = await pruningAudit(model, records, { beam: 10, signal: options.signal, onProgress: (done, total) => done === total && say(`  ${total} users scored`) });
-      say(`  target in top 10 for ${(audit.targetInTopB * 100).toFixed(0)}% of users; beam search loses ${(audit.prunedGivenTopB * 100).toFixed(0)}% of those`);
-      return { file: rel(recs), ...audit, skipped };
-    }, say);
+    const bear = await step(
+      steps,
+      'BEAR beam-pruning audit',
+      async () => {
+        const { records, skipped } = parseRecommendations(readFileSync(recs, 'utf8'));
+        const audit = await pruningAudit(model, records, {
+          beam: 10,
+          signal: options.signal,
+          onProgress: (done, total) => done === total && say(`  ${total} users scored`),
+        });
+        say(
+          `  target in top 10 for ${(audit.targetInTopB * 100).toFixed(0)}% of users; beam search loses ${(audit.prunedGivenTopB * 100).toFixed(0)}% of those`,
+        );
+        return { file: rel(recs), ...audit, skipped };
+      },
+      say,
+    );
 
     return {
       schema: DEMO_SCHEMA,
       createdAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', load1: loadavg()[0], node: process.version, platform: `${process.platform}-${process.arch}` },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        load1: loadavg()[0],
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
       model: {
         name: source.name,
         isDefault: source.isDefault,

@@ -65,7 +65,13 @@ function forecastSection(f: DemoReport['forecasts'][number]): string {
     .join('');
   const flagged = r.summary.flagged.length ? r.summary.flagged.map(esc).join(', ') : 'none';
   const attribution = r.attribution
-    .map((a) => `<p class="muted">Records driving <b>${esc(a.behaviour)}</b>: ${a.records.slice(0, 5).map((x) => `line ${esc(x.line)}`).join(', ')}</p>`)
+    .map(
+      (a) =>
+        `<p class="muted">Records driving <b>${esc(a.behaviour)}</b>: ${a.records
+          .slice(0, 5)
+          .map((x) => `line ${esc(x.line)}`)
+          .join(', ')}</p>`,
+    )
     .join('');
   return `<h3>${esc(f.file)} <span class="muted">(${esc(f.role)})</span></h3>
 <p>${esc(r.file.used)} of ${esc(r.file.records)} records · ${(r.forecaster?.method ?? 'mdf') === 'mdf' ? `alpha ${esc(r.alpha.chosen)}: ` : `${esc(r.forecaster!.method)}: `}${esc(r.alpha.reason)} · max risk <span class="risk ${esc(r.summary.maxRisk)}">${esc(r.summary.maxRisk)}</span> · flagged: ${flagged} · ${esc(secs(r.timings.totalMs))}${f.reused ? ' (reused from the cache)' : ''}</p>
@@ -78,15 +84,28 @@ ${intervalBars(bars, { title: 'Shift by behaviour (points, 95% interval; ◆ str
 export function renderHtml(d: DemoReport): string {
   const validation = d.validation
     ? `${stackedBars(
-        d.validation.files.map((f) => ({ label: f.file, segments: [{ label: 'errors', value: f.errors, cls: 'error' }, { label: 'warnings', value: f.warnings, cls: 'warning' }, { label: 'infos', value: f.infos, cls: 'info' }] })),
+        d.validation.files.map((f) => ({
+          label: f.file,
+          segments: [
+            { label: 'errors', value: f.errors, cls: 'error' },
+            { label: 'warnings', value: f.warnings, cls: 'warning' },
+            { label: 'infos', value: f.infos, cls: 'info' },
+          ],
+        })),
         { title: 'Findings per file', width: 700 },
       )}
 <table><thead><tr><th>file</th><th>schema</th><th class="n">records</th><th class="n">errors</th><th class="n">warnings</th><th class="n">infos</th></tr></thead><tbody>${d.validation.files
-        .map((f) => `<tr><td>${esc(f.file)}</td><td>${esc(f.schema ?? '–')}</td><td class="n">${esc(f.records)}</td><td class="n">${esc(f.errors)}</td><td class="n">${esc(f.warnings)}</td><td class="n">${esc(f.infos)}</td></tr>`)
+        .map(
+          (f) =>
+            `<tr><td>${esc(f.file)}</td><td>${esc(f.schema ?? '–')}</td><td class="n">${esc(f.records)}</td><td class="n">${esc(f.errors)}</td><td class="n">${esc(f.warnings)}</td><td class="n">${esc(f.infos)}</td></tr>`,
+        )
         .join('')}</tbody></table>
 <details><summary>Findings (first 50 per file)</summary><table><tbody>${d.validation.files
         .flatMap((f) => f.findings)
-        .map((x) => `<tr><td><code>${esc(`${x.file}:${x.line}:${x.column}`)}</code></td><td>${esc(x.severity)}</td><td><code>${esc(x.code)}</code></td><td>${esc(x.message)}</td></tr>`)
+        .map(
+          (x) =>
+            `<tr><td><code>${esc(`${x.file}:${x.line}:${x.column}`)}</code></td><td>${esc(x.severity)}</td><td><code>${esc(x.code)}</code></td><td>${esc(x.message)}</td></tr>`,
+        )
         .join('')}</tbody></table></details>`
     : '<p>Validation did not run.</p>';
 
@@ -102,13 +121,18 @@ export function renderHtml(d: DemoReport): string {
     const shares = a.decomposition?.shares;
     const decomposition = shares
       ? stackedBars(
-          [{ label: 'LLM labels', segments: [
-            { label: 'correct', value: shares.correct.value ?? 0, cls: 's0' },
-            { label: 'boundary, task-inherent', value: shares.boundaryTask.value ?? 0, cls: 's1' },
-            { label: 'conceptual, task-inherent', value: shares.conceptualTask.value ?? 0, cls: 's2' },
-            { label: 'boundary, model-specific', value: shares.boundaryModel.value ?? 0, cls: 's3' },
-            { label: 'conceptual, model-specific', value: shares.conceptualModel.value ?? 0, cls: 's4' },
-          ] }],
+          [
+            {
+              label: 'LLM labels',
+              segments: [
+                { label: 'correct', value: shares.correct.value ?? 0, cls: 's0' },
+                { label: 'boundary, task-inherent', value: shares.boundaryTask.value ?? 0, cls: 's1' },
+                { label: 'conceptual, task-inherent', value: shares.conceptualTask.value ?? 0, cls: 's2' },
+                { label: 'boundary, model-specific', value: shares.boundaryModel.value ?? 0, cls: 's3' },
+                { label: 'conceptual, model-specific', value: shares.conceptualModel.value ?? 0, cls: 's4' },
+              ],
+            },
+          ],
           { title: 'Error decomposition (Xu et al., LAK 2026)', normalise: true, width: 900 },
         )
       : `<p class="muted">${esc(a.notComputed.join('; '))}</p>`;
@@ -122,17 +146,32 @@ ${a.warnings.length ? `<ul>${a.warnings.map((w) => `<li class="muted">${esc(w)}<
   let bear = '<p>The beam-pruning audit did not run.</p>';
   if (d.bear) {
     const b = d.bear;
-    bear = `<p>${esc(b.file)}: ${esc(b.users)} users, a catalogue of ${esc(b.items)} titles (every title in the file), beam B = ${esc(b.beam)}, trie-constrained decoding of the quoted title then EOS${b.skipped.length ? `; ${esc(b.skipped.length)} records skipped (${b.skipped.map((s) => `line ${s.line}: ${s.reason}`).map(esc).join('; ')})` : ''}.</p>
+    bear = `<p>${esc(b.file)}: ${esc(b.users)} users, a catalogue of ${esc(b.items)} titles (every title in the file), beam B = ${esc(b.beam)}, trie-constrained decoding of the quoted title then EOS${
+      b.skipped.length
+        ? `; ${esc(b.skipped.length)} records skipped (${b.skipped
+            .map((s) => `line ${s.line}: ${s.reason}`)
+            .map(esc)
+            .join('; ')})`
+        : ''
+    }.</p>
 <div class="cards"><div class="card"><b>${pct(b.targetInTopB, 0)}</b>target in the top ${esc(b.beam)} by probability</div><div class="card"><b>${pct(b.foundByBeam, 0)}</b>target returned by beam search</div><div class="card"><b>${pct(b.prunedGivenTopB, 0)}</b>of the top-${esc(b.beam)} targets pruned by beam search</div></div>
 <table><thead><tr><th class="n">line</th><th>target</th><th class="n">rank by probability</th><th>found by beam</th></tr></thead><tbody>${b.perUser
-      .map((u) => `<tr><td class="n">${esc(u.line)}</td><td>${esc(u.target)}</td><td class="n">${esc(u.rank)}</td><td>${u.pruned ? '<span class="risk high">pruned</span>' : u.foundByBeam ? 'yes' : 'no'}</td></tr>`)
+      .map(
+        (u) =>
+          `<tr><td class="n">${esc(u.line)}</td><td>${esc(u.target)}</td><td class="n">${esc(u.rank)}</td><td>${u.pruned ? '<span class="risk high">pruned</span>' : u.foundByBeam ? 'yes' : 'no'}</td></tr>`,
+      )
       .join('')}</tbody></table>`;
   }
 
   const banner = d.model.isDefault
     ? `<div class="banner"><b>Model: ${esc(d.model.name)}, the bundled demo model, not your base model.</b> Its forecasts show what Preflight reports, not what fine-tuning your model would do. Run <code>preflight demo --model &lt;checkpoint&gt;</code> or <code>preflight mdf file.jsonl --model &lt;checkpoint&gt;</code> with the model you will fine-tune.</div>`
     : `<p>Model: ${esc(d.model.source)}</p>`;
-  const steps = d.steps.map((s) => `<tr><td>${esc(s.name)}</td><td class="n">${esc(secs(s.ms))}</td><td class="status ${esc(s.status)}">${esc(s.status)}${s.note ? `: ${esc(s.note)}` : ''}</td></tr>`).join('');
+  const steps = d.steps
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.name)}</td><td class="n">${esc(secs(s.ms))}</td><td class="status ${esc(s.status)}">${esc(s.status)}${s.note ? `: ${esc(s.note)}` : ''}</td></tr>`,
+    )
+    .join('');
   const body = `<h1>Preflight demo report</h1>
 <p class="muted">${esc(d.createdAt)} · ${esc(d.machine.cpus)} CPUs (${esc(d.machine.cpuModel)}), load ${esc(d.machine.load1.toFixed(1))} · Node ${esc(d.machine.node)} · total ${esc(secs(d.totalMs))}</p>
 ${banner}

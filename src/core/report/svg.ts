@@ -45,8 +45,11 @@ export function intervalBars(rows: IntervalBar[], options: { title: string; unit
     const a = x(Math.min(0, r.value));
     const b = x(Math.max(0, r.value));
     parts.push(`<text class="label" x="${labelW - 6}" y="${y + 14}" text-anchor="end">${esc(r.label)}</text>`);
-    parts.push(`<rect class="bar ${esc(r.cls)}" x="${f(a)}" y="${y + 4}" width="${f(Math.max(1, b - a))}" height="${rowH - 8}"><title>${esc(`${r.label}: ${f(r.value)} ${options.unit} [${f(r.low)}, ${f(r.high)}]`)}</title></rect>`);
-    if (Number.isFinite(r.low) && Number.isFinite(r.high)) parts.push(`<line class="whisker" x1="${f(x(r.low))}" y1="${y + rowH / 2}" x2="${f(x(r.high))}" y2="${y + rowH / 2}"/>`);
+    parts.push(
+      `<rect class="bar ${esc(r.cls)}" x="${f(a)}" y="${y + 4}" width="${f(Math.max(1, b - a))}" height="${rowH - 8}"><title>${esc(`${r.label}: ${f(r.value)} ${options.unit} [${f(r.low)}, ${f(r.high)}]`)}</title></rect>`,
+    );
+    if (Number.isFinite(r.low) && Number.isFinite(r.high))
+      parts.push(`<line class="whisker" x1="${f(x(r.low))}" y1="${y + rowH / 2}" x2="${f(x(r.high))}" y2="${y + rowH / 2}"/>`);
     if (r.marker !== undefined && Number.isFinite(r.marker)) parts.push(`<path class="marker" d="M${f(x(r.marker))} ${y + 3} l4 6 l-4 6 l-4 -6 z"/>`);
   });
   const ticks = niceTicks(lo, hi, 5);
@@ -79,21 +82,29 @@ export function stackedBars(rows: { label: string; segments: Segment[] }[], opti
     parts.push(`<text class="label" x="${labelW - 6}" y="${y + 14}" text-anchor="end">${esc(r.label)}</text>`);
     for (const s of r.segments) {
       const w = s.value * scale;
-      if (w > 0) parts.push(`<rect class="bar ${esc(s.cls)}" x="${f(at)}" y="${y + 4}" width="${f(w)}" height="${rowH - 8}"><title>${esc(`${r.label}: ${s.label} ${options.normalise ? `${f(100 * s.value)}%` : s.value}`)}</title></rect>`);
+      if (w > 0)
+        parts.push(
+          `<rect class="bar ${esc(s.cls)}" x="${f(at)}" y="${y + 4}" width="${f(w)}" height="${rowH - 8}"><title>${esc(`${r.label}: ${s.label} ${options.normalise ? `${f(100 * s.value)}%` : s.value}`)}</title></rect>`,
+        );
       at += w;
     }
     parts.push(`<text class="tick" x="${f(at + 4)}" y="${y + 14}">${esc(options.normalise ? '' : String(total))}</text>`);
   });
   let lx = labelW;
   for (const [label, cls] of legend) {
-    parts.push(`<rect class="bar ${esc(cls)}" x="${lx}" y="${height - 18}" width="10" height="10"/><text class="tick" x="${lx + 14}" y="${height - 9}">${esc(label)}</text>`);
+    parts.push(
+      `<rect class="bar ${esc(cls)}" x="${lx}" y="${height - 18}" width="10" height="10"/><text class="tick" x="${lx + 14}" y="${height - 9}">${esc(label)}</text>`,
+    );
     lx += 22 + label.length * 7;
   }
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(options.title)}">${parts.join('')}</svg>`;
 }
 
 /** A line chart of y against x with points; `flags` marks points (e.g. the chosen alpha). */
-export function lineChart(points: { x: number; y: number; flag?: boolean; bad?: boolean }[], options: { title: string; xLabel: string; yLabel: string; width?: number; height?: number }): string {
+export function lineChart(
+  points: { x: number; y: number; flag?: boolean; bad?: boolean }[],
+  options: { title: string; xLabel: string; yLabel: string; width?: number; height?: number },
+): string {
   const width = options.width ?? 320;
   const height = options.height ?? 180;
   const left = 44;
@@ -110,9 +121,13 @@ export function lineChart(points: { x: number; y: number; flag?: boolean; bad?: 
   const parts: string[] = [`<text class="title" x="0" y="16">${esc(options.title)}</text>`];
   parts.push(`<line class="axis" x1="${left}" y1="${f(Y(0))}" x2="${width - 10}" y2="${f(Y(0))}"/>`);
   parts.push(`<polyline class="line" points="${points.map((p) => `${f(X(p.x))},${f(Y(p.y))}`).join(' ')}"/>`);
-  for (const p of points) parts.push(`<circle class="${p.flag ? 'point chosen' : p.bad ? 'point bad' : 'point'}" cx="${f(X(p.x))}" cy="${f(Y(p.y))}" r="${p.flag ? 5 : 3}"><title>${esc(`${options.xLabel} ${p.x}: ${options.yLabel} ${p.y.toFixed(3)}`)}</title></circle>`);
+  for (const p of points)
+    parts.push(
+      `<circle class="${p.flag ? 'point chosen' : p.bad ? 'point bad' : 'point'}" cx="${f(X(p.x))}" cy="${f(Y(p.y))}" r="${p.flag ? 5 : 3}"><title>${esc(`${options.xLabel} ${p.x}: ${options.yLabel} ${p.y.toFixed(3)}`)}</title></circle>`,
+    );
   for (const p of points) parts.push(`<text class="tick" x="${f(X(p.x))}" y="${height - 14}" text-anchor="middle">${esc(p.x)}</text>`);
-  for (const t of niceTicks(y0, y1, 3)) parts.push(`<text class="tick" x="${left - 4}" y="${f(Y(t) + 4)}" text-anchor="end">${esc(Number(t.toPrecision(3)))}</text>`);
+  for (const t of niceTicks(y0, y1, 3))
+    parts.push(`<text class="tick" x="${left - 4}" y="${f(Y(t) + 4)}" text-anchor="end">${esc(Number(t.toPrecision(3)))}</text>`);
   parts.push(`<text class="tick" x="${width - 10}" y="${height - 2}" text-anchor="end">${esc(options.xLabel)}</text>`);
   parts.push(`<text class="tick" x="${left}" y="${top - 2}">${esc(options.yLabel)}</text>`);
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(options.title)}">${parts.join('')}</svg>`;

@@ -15,7 +15,17 @@ import { setTestState } from '../testState';
 import { annotateWithLocalModel } from './annotateLlmCommand';
 import { AnnotationPanel, PanelHost } from './annotationPanel';
 import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
-import { findHumanTest, forgetHumanTest, headerOf, HumanTestSource, pickColumns, pickHumanTest, pickLevels, rememberedColumns, rememberedLevels } from './inputs';
+import {
+  findHumanTest,
+  forgetHumanTest,
+  headerOf,
+  HumanTestSource,
+  pickColumns,
+  pickHumanTest,
+  pickLevels,
+  rememberedColumns,
+  rememberedLevels,
+} from './inputs';
 import { AnnotationView } from '../../shared/protocol/annotation';
 import { CancelledError, InputError } from '../../shared/errors';
 
@@ -62,7 +72,11 @@ class AnnotationController implements PanelHost {
     await this.analyze(file, panel);
   }
 
-  async analyze(file: vscode.Uri, panel: AnnotationPanel, human: HumanTestSource | undefined = findHumanTest(this.context.workspaceState, file)): Promise<void> {
+  async analyze(
+    file: vscode.Uri,
+    panel: AnnotationPanel,
+    human: HumanTestSource | undefined = findHumanTest(this.context.workspaceState, file),
+  ): Promise<void> {
     const config = settings();
     let columns: LabelColumnOverrides | undefined = rememberedColumns(this.context.workspaceState, file);
     // this file's own label order wins over the workspace setting
@@ -200,7 +214,9 @@ export function annotationFeature(): Feature {
         controller.diagnostics,
         vscode.commands.registerCommand('preflight.analyzeAnnotations', (arg?: unknown) => controller.command(arg)),
         vscode.commands.registerCommand('preflight.annotateWithLocalModel', (arg?: unknown) => annotateWithLocalModel(context, arg)),
-        AnnotationPanel.panels.registerSerializer(context.extensionUri, AnnotationPanel.usable, (panel, state) => AnnotationPanel.revive(panel, context.extensionUri, state, controller)),
+        AnnotationPanel.panels.registerSerializer(context.extensionUri, AnnotationPanel.usable, (panel, state) =>
+          AnnotationPanel.revive(panel, context.extensionUri, state, controller),
+        ),
         registerReportHandler({
           kind: 'annotation',
           label: 'Annotation error analysis',

@@ -18,7 +18,13 @@ export interface PanelHost {
 }
 
 export class AnnotationPanel extends ReportPanel<AnnotationView, FromWebview> {
-  static readonly panels = new PanelSet<AnnotationPanel>({ viewType: ANNOTATION_VIEW_TYPE, app: 'annotation', pageTitle: 'Annotation error analysis', loading: 'Analysing…', placement: 'beside' });
+  static readonly panels = new PanelSet<AnnotationPanel>({
+    viewType: ANNOTATION_VIEW_TYPE,
+    app: 'annotation',
+    pageTitle: 'Annotation error analysis',
+    loading: 'Analysing…',
+    placement: 'beside',
+  });
   private analysis: AnnotationAnalysis | undefined;
   /** a panel restored after a reload re-runs its analysis once its webview is ready */
   private needsRun = false;
@@ -39,7 +45,13 @@ export class AnnotationPanel extends ReportPanel<AnnotationView, FromWebview> {
     return revived;
   }
 
-  private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, file: vscode.Uri, private readonly host: PanelHost, saved?: AnnotationView) {
+  private constructor(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    file: vscode.Uri,
+    private readonly host: PanelHost,
+    saved?: AnnotationView,
+  ) {
     super(panel, AnnotationPanel.panels, file, extensionUri, saved);
   }
 
@@ -87,10 +99,12 @@ export class AnnotationPanel extends ReportPanel<AnnotationView, FromWebview> {
     }
     const document = await vscode.workspace.openTextDocument(this.file);
     const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
-    editor.selections = lines.filter((line) => line - 1 < document.lineCount).map((line) => {
-      const range = document.lineAt(line - 1).range;
-      return new vscode.Selection(range.start, range.end);
-    });
+    editor.selections = lines
+      .filter((line) => line - 1 < document.lineCount)
+      .map((line) => {
+        const range = document.lineAt(line - 1).range;
+        return new vscode.Selection(range.start, range.end);
+      });
     editor.revealRange(editor.selections[0], vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     this.host.revealed(this.file, { gold: levels[gold], llm: levels[llm], rows: editor.selections.length, firstLine: lines[0] });
     vscode.window.setStatusBarMessage(`Preflight: ${lines.length} row(s) with gold '${levels[gold]}' and LLM '${levels[llm]}' selected`, 5000);

@@ -13,7 +13,11 @@ function pct(e: Estimate): string {
   return `${(100 * e.value).toFixed(1)}%${interval}`;
 }
 
-export function annotationDiagnostics(analysis: AnnotationAnalysis, document: vscode.TextDocument | undefined, max: number): { diagnostics: vscode.Diagnostic[]; total: number } {
+export function annotationDiagnostics(
+  analysis: AnnotationAnalysis,
+  document: vscode.TextDocument | undefined,
+  max: number,
+): { diagnostics: vscode.Diagnostic[]; total: number } {
   const { rows, scale, report } = analysis;
   const levels = scale.levels;
   const d = report.decomposition;

@@ -24,14 +24,20 @@ export async function pickLevels(state: vscode.Memento, file: vscode.Uri, curren
     prompt: 'Levels from lowest to highest, separated by commas (distances between labels follow this order). Leave empty to detect the order again.',
     value: current.join(', '),
     validateInput: (text) => {
-      const levels = text.split(',').map((s) => s.trim()).filter(Boolean);
+      const levels = text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (levels.length === 1) return 'An ordinal scale needs at least two levels.';
       if (new Set(levels.map((l) => l.toLowerCase())).size !== levels.length) return 'A level is listed twice.';
       return undefined;
     },
   });
   if (answer === undefined) return false;
-  const levels = answer.split(',').map((s) => s.trim()).filter(Boolean);
+  const levels = answer
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   await state.update(LEVELS_KEY + file.toString(), levels.length ? levels : undefined);
   return true;
 }
@@ -63,7 +69,11 @@ export async function pickColumns(state: vscode.Memento, file: vscode.Uri, heade
   }
   const columns = header.map((name, i) => ({ label: name || `(column ${i + 1})`, name }));
   const one = async (title: string, preferred: number | undefined, optional: boolean) => {
-    const items: Array<vscode.QuickPickItem & { name?: string }> = columns.map((c, i) => ({ label: c.label, name: c.name, description: i === preferred ? 'detected' : undefined }));
+    const items: Array<vscode.QuickPickItem & { name?: string }> = columns.map((c, i) => ({
+      label: c.label,
+      name: c.name,
+      description: i === preferred ? 'detected' : undefined,
+    }));
     if (optional) items.unshift({ label: '(none)', name: undefined });
     const active = preferred !== undefined ? items.find((item) => item.name === header[preferred]) : undefined;
     const quickPick = vscode.window.createQuickPick<vscode.QuickPickItem & { name?: string }>();
@@ -85,7 +95,9 @@ export async function pickColumns(state: vscode.Memento, file: vscode.Uri, heade
   const id = await one('Preflight (3/4): which column holds the item id? (used to join a coder sheet)', detected?.id, true);
   if (!id) return undefined;
   const groups = await vscode.window.showQuickPick(
-    columns.filter((c) => c.name !== gold.name && c.name !== llm.name && c.name !== id.name).map((c) => ({ label: c.label, name: c.name, picked: detected?.groups.some((g) => header[g] === c.name) })),
+    columns
+      .filter((c) => c.name !== gold.name && c.name !== llm.name && c.name !== id.name)
+      .map((c) => ({ label: c.label, name: c.name, picked: detected?.groups.some((g) => header[g] === c.name) })),
     { title: 'Preflight (4/4): group columns (model, prompting technique, …) to report per value', canPickMany: true },
   );
   if (!groups) return undefined;
@@ -100,7 +112,9 @@ export type HumanTestSource = { uri: vscode.Uri; how: 'remembered' | 'sibling' |
 export function siblingCandidates(fsPath: string): string[] {
   const dir = dirname(fsPath);
   const stem = basename(fsPath, extname(fsPath));
-  return [`${stem}.human.csv`, `${stem}_human.csv`, `${stem}-human.csv`, 'human_annotation.csv', 'human.csv'].map((name) => join(dir, name)).filter((path) => path !== fsPath);
+  return [`${stem}.human.csv`, `${stem}_human.csv`, `${stem}-human.csv`, 'human_annotation.csv', 'human.csv']
+    .map((name) => join(dir, name))
+    .filter((path) => path !== fsPath);
 }
 
 export function findHumanTest(state: vscode.Memento, file: vscode.Uri): HumanTestSource | undefined {

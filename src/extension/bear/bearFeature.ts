@@ -115,13 +115,26 @@ export function bearFeature(): Feature {
         controller.tree,
         vscode.window.registerTreeDataProvider('preflight.jobs', controller.tree),
         vscode.commands.registerCommand('preflight.launchBear', (uri?: unknown) => controller.launchCommand(uri)),
-        vscode.commands.registerCommand('preflight.bear.openDashboard', withRun((runId, runDir) => controller.openDashboard(runId, runDir))),
-        vscode.commands.registerCommand('preflight.bear.stop', withRun((runId, runDir) => controller.stop(runId, runDir))),
-        vscode.commands.registerCommand('preflight.bear.resume', withRun((runId, runDir) => controller.resume(runId, runDir))),
+        vscode.commands.registerCommand(
+          'preflight.bear.openDashboard',
+          withRun((runId, runDir) => controller.openDashboard(runId, runDir)),
+        ),
+        vscode.commands.registerCommand(
+          'preflight.bear.stop',
+          withRun((runId, runDir) => controller.stop(runId, runDir)),
+        ),
+        vscode.commands.registerCommand(
+          'preflight.bear.resume',
+          withRun((runId, runDir) => controller.resume(runId, runDir)),
+        ),
         vscode.commands.registerCommand('preflight.bear.refreshJobs', () => controller.tree.refresh()),
         controller.runner.onDidChange(() => controller.changed()),
-        DashboardPanel.panels.registerSerializer(context.extensionUri, DashboardPanel.usable, (panel, state) => DashboardPanel.revive(panel, context.extensionUri, state, controller)),
-        LaunchPanel.panels.registerSerializer<Partial<LaunchForm>>(context.extensionUri, LaunchPanel.usable, (panel, state) => LaunchPanel.revive(panel, context.extensionUri, state, controller)),
+        DashboardPanel.panels.registerSerializer(context.extensionUri, DashboardPanel.usable, (panel, state) =>
+          DashboardPanel.revive(panel, context.extensionUri, state, controller),
+        ),
+        LaunchPanel.panels.registerSerializer<Partial<LaunchForm>>(context.extensionUri, LaunchPanel.usable, (panel, state) =>
+          LaunchPanel.revive(panel, context.extensionUri, state, controller),
+        ),
         vscode.workspace.onDidChangeConfiguration((e) => {
           if (e.affectsConfiguration('preflight.bear.outputDir')) controller.tree.refresh();
         }),

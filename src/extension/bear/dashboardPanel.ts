@@ -20,7 +20,13 @@ export interface DashboardState {
 }
 
 export class DashboardPanel extends Panel<DashboardToWebview, DashboardFromWebview> {
-  static readonly panels = new PanelSet<DashboardPanel>({ viewType: BEAR_DASHBOARD_VIEW_TYPE, app: 'bear', pageTitle: 'BEAR run', loading: 'Loading…', placement: 'beside' });
+  static readonly panels = new PanelSet<DashboardPanel>({
+    viewType: BEAR_DASHBOARD_VIEW_TYPE,
+    app: 'bear',
+    pageTitle: 'BEAR run',
+    loading: 'Loading…',
+    placement: 'beside',
+  });
   private offset = 0;
   private parser = new MetricsParser();
   private lines: MetricsLine[] = [];
@@ -111,7 +117,8 @@ export class DashboardPanel extends Panel<DashboardToWebview, DashboardFromWebvi
         return;
       case 'openCheckpoint':
         // the path comes from the webview: only something really inside this run's folder
-        if (typeof message.path === 'string' && isReallyInside(this.runDir, message.path)) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(message.path));
+        if (typeof message.path === 'string' && isReallyInside(this.runDir, message.path))
+          await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(message.path));
         return;
       case 'openConfig':
         await vscode.window.showTextDocument(vscode.Uri.file(join(this.runDir, 'config.json')));

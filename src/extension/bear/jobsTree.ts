@@ -47,11 +47,21 @@ export class JobsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const out: Node[] = [];
     if (s?.best) {
       const m = s.best.metrics;
-      out.push({ kind: 'detail', run: node.run, label: `Best epoch ${s.best.epoch} (validation)`, description: `HR@10 ${formatMetric(m['hr@10'])} · NDCG@10 ${formatMetric(m['ndcg@10'])}` });
+      out.push({
+        kind: 'detail',
+        run: node.run,
+        label: `Best epoch ${s.best.epoch} (validation)`,
+        description: `HR@10 ${formatMetric(m['hr@10'])} · NDCG@10 ${formatMetric(m['ndcg@10'])}`,
+      });
       out.push({ kind: 'detail', run: node.run, label: 'Checkpoint', description: s.best.checkpoint, path: s.best.checkpoint });
     }
     if (s?.test) {
-      out.push({ kind: 'detail', run: node.run, label: 'Test', description: `HR@10 ${formatMetric(s.test['hr@10'])} · NDCG@10 ${formatMetric(s.test['ndcg@10'])}` });
+      out.push({
+        kind: 'detail',
+        run: node.run,
+        label: 'Test',
+        description: `HR@10 ${formatMetric(s.test['hr@10'])} · NDCG@10 ${formatMetric(s.test['ndcg@10'])}`,
+      });
     }
     if (s?.error) out.push({ kind: 'detail', run: node.run, label: 'Error', description: s.error });
     return out;

@@ -45,7 +45,13 @@ const MAX_CHECK_BYTES = 64e6;
 
 export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
   /** one form: a second Launch command brings it back, refilled */
-  static readonly panels = new PanelSet<LaunchPanel>({ viewType: BEAR_FORM_VIEW_TYPE, app: 'bear', pageTitle: 'Launch BEAR Fine-tuning', loading: 'Loading…', placement: 'active' });
+  static readonly panels = new PanelSet<LaunchPanel>({
+    viewType: BEAR_FORM_VIEW_TYPE,
+    app: 'bear',
+    pageTitle: 'Launch BEAR Fine-tuning',
+    loading: 'Loading…',
+    placement: 'active',
+  });
   private static readonly KEY = 'form';
   private cached: { key: string; result: DataCheckResult } | undefined;
 
@@ -93,7 +99,14 @@ export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
 
   private absolute(form: LaunchForm): LaunchForm {
     const baseModel = form.baseModel.trim() === 'builtin' || !existsSync(this.resolve(form.baseModel)) ? form.baseModel.trim() : this.resolve(form.baseModel);
-    return { ...form, baseModel, train: this.resolve(form.train), valid: this.resolve(form.valid), test: this.resolve(form.test), items: this.resolve(form.items) };
+    return {
+      ...form,
+      baseModel,
+      train: this.resolve(form.train),
+      valid: this.resolve(form.valid),
+      test: this.resolve(form.test),
+      items: this.resolve(form.items),
+    };
   }
 
   /**
@@ -105,14 +118,16 @@ export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
     const formIssues = validateForm(form);
     const abs = this.absolute(form);
     const files = { train: abs.train || undefined, valid: abs.valid || undefined, test: abs.test || undefined, items: abs.items || undefined };
-    const key = JSON.stringify(Object.values(files).map((f) => {
-      try {
-        const st = f ? statSync(f) : undefined;
-        return [f, st?.size, st?.mtimeMs];
-      } catch {
-        return [f];
-      }
-    }));
+    const key = JSON.stringify(
+      Object.values(files).map((f) => {
+        try {
+          const st = f ? statSync(f) : undefined;
+          return [f, st?.size, st?.mtimeMs];
+        } catch {
+          return [f];
+        }
+      }),
+    );
     if (this.cached?.key !== key) {
       const big = Object.values(files).find((f) => {
         try {
@@ -122,13 +137,27 @@ export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
         }
       });
       const result: DataCheckResult = big
-        ? { issues: [{ file: big, line: 0, severity: 'warning', code: 'bear-not-checked', message: `Over ${MAX_CHECK_BYTES / 1e6} MB: not checked here; the trainer checks every record when it starts.` }], counts: {}, items: 0 }
+        ? {
+            issues: [
+              {
+                file: big,
+                line: 0,
+                severity: 'warning',
+                code: 'bear-not-checked',
+                message: `Over ${MAX_CHECK_BYTES / 1e6} MB: not checked here; the trainer checks every record when it starts.`,
+              },
+            ],
+            counts: {},
+            items: 0,
+          }
         : checkDataset(files);
       this.cached = { key, result };
     }
     const data = this.cached.result;
     const errors = formIssues.length + data.issues.filter((i) => i.severity === 'error').length;
-    const counts = Object.entries(data.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+    const counts = Object.entries(data.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     const summary = `${counts || 'no records'}; ${data.items} item titles${errors ? `; ${errors} error(s)` : ''}`;
     this.post({ type: 'issues', formIssues, dataIssues: data.issues, summary });
     return errors === 0;
@@ -162,7 +191,11 @@ export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
         this.post({ type: 'audit', state: 'running', text: 'Scoring every title for up to 100 validation users with the base model (see the terminal)…' });
         try {
           const result = await this.host.audit(join(root, newRunId(new Date(), message.form.name)), this.absolute(message.form));
-          this.post(result ? { type: 'audit', state: 'done', text: describeAudit(result) } : { type: 'audit', state: 'failed', text: 'The audit did not finish; its terminal says why.' });
+          this.post(
+            result
+              ? { type: 'audit', state: 'done', text: describeAudit(result) }
+              : { type: 'audit', state: 'failed', text: 'The audit did not finish; its terminal says why.' },
+          );
         } catch (e) {
           this.post({ type: 'audit', state: 'failed', text: (e as Error).message });
         }
@@ -193,4 +226,3 @@ export class LaunchPanel extends Panel<FormToWebview, FormFromWebview> {
     }
   }
 }
-

@@ -90,10 +90,23 @@ export class BearRunner implements vscode.Disposable {
     writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
     const folder = vscode.workspace.workspaceFolders?.find((f) => dir.startsWith(f.uri.fsPath));
     const python = await resolvePython(folder?.uri);
-    const command = auditCommand({ python: python.path, packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath, configPath, outPath, users, existingPythonPath: process.env.PYTHONPATH, pathSeparator: delimiter });
+    const command = auditCommand({
+      python: python.path,
+      packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath,
+      configPath,
+      outPath,
+      users,
+      existingPythonPath: process.env.PYTHONPATH,
+      pathSeparator: delimiter,
+    });
     const id = `audit-${Date.now()}`;
-    const task = new vscode.Task({ type: TASK_TYPE, auditId: id }, folder ?? vscode.TaskScope.Workspace, 'BEAR pruning audit', 'preflight',
-      new vscode.ProcessExecution(command.executable, command.args, { cwd: dir, env: command.env }));
+    const task = new vscode.Task(
+      { type: TASK_TYPE, auditId: id },
+      folder ?? vscode.TaskScope.Workspace,
+      'BEAR pruning audit',
+      'preflight',
+      new vscode.ProcessExecution(command.executable, command.args, { cwd: dir, env: command.env }),
+    );
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Silent, panel: vscode.TaskPanelKind.Dedicated, clear: true };
     return new Promise((resolve, reject) => {
       const sub = vscode.tasks.onDidEndTaskProcess((e) => {
@@ -127,9 +140,7 @@ export class BearRunner implements vscode.Disposable {
       return 'refused';
     }
     const own = this.pids.get(runId);
-    const outcome = own !== undefined
-      ? await stopTrainer(own, runDir, { trusted: true })
-      : await stopTrainer(readRun(runDir, runId).status?.pid, runDir);
+    const outcome = own !== undefined ? await stopTrainer(own, runDir, { trusted: true }) : await stopTrainer(readRun(runDir, runId).status?.pid, runDir);
     log().info(`BEAR run ${runId}: stop -> ${outcome}`);
     if (outcome === 'refused' && own === undefined) {
       void vscode.window.showWarningMessage(`Preflight: no trainer process of run ${runId} was found; nothing was stopped.`);

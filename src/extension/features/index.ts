@@ -7,11 +7,4 @@ import { annotationFeature } from '../annotation/annotationFeature';
 import { mdfFeature } from '../mdf/mdfFeature';
 import { bearFeature } from '../bear/bearFeature';
 
-export const features: Feature[] = [
-  validationFeature(),
-  annotationFeature(),
-  modelsFeature(),
-  mdfFeature(),
-  bearFeature(),
-  reportsFeature(),
-];
+export const features: Feature[] = [validationFeature(), annotationFeature(), modelsFeature(), mdfFeature(), bearFeature(), reportsFeature()];

@@ -59,7 +59,9 @@ class MdfController implements MdfPanelHost {
     }
     const file = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
     if (!file || file.scheme !== 'file' || !/\.jsonl$/i.test(file.path)) {
-      void vscode.window.showInformationMessage('Preflight: open a JSONL training file (chat messages, prompt/completion, instruction/output or text) to forecast its behaviour shift.');
+      void vscode.window.showInformationMessage(
+        'Preflight: open a JSONL training file (chat messages, prompt/completion, instruction/output or text) to forecast its behaviour shift.',
+      );
       return;
     }
     MdfPanel.open(this.context.extensionUri, file, this, `Forecast: ${basename(file.fsPath)}`);
@@ -100,7 +102,15 @@ class MdfController implements MdfPanelHost {
           if (choice.method !== 'mdf') {
             progress.report({ message: `${choice.method} in ${python.path}` });
             const report = await runPythonForecast(
-              { python: python.path, packageDir: pythonPackageDir(this.context.extensionPath)!, model: source.dir, data: file.fsPath, method: choice.method, probes: suites.map((s) => s.source), seed: config.seed },
+              {
+                python: python.path,
+                packageDir: pythonPackageDir(this.context.extensionPath)!,
+                model: source.dir,
+                data: file.fsPath,
+                method: choice.method,
+                probes: suites.map((s) => s.source),
+                seed: config.seed,
+              },
               { signal: abort.signal, onProgress: (message) => progress.report({ message }) },
             );
             return { report: { ...report, forecaster: choice }, reused: false };
@@ -133,7 +143,9 @@ class MdfController implements MdfPanelHost {
       this.last.set(key, view);
       panel.show(view);
       this.diagnostics.set(file, findingsToDiagnostics(outcome.report));
-      log().info(`${outcome.report.forecaster?.method ?? 'mdf'} forecast of ${file.fsPath}: max risk ${outcome.report.summary.maxRisk}${outcome.reused ? ' (reused from the cache)' : ''}`);
+      log().info(
+        `${outcome.report.forecaster?.method ?? 'mdf'} forecast of ${file.fsPath}: max risk ${outcome.report.summary.maxRisk}${outcome.reused ? ' (reused from the cache)' : ''}`,
+      );
       setTestState('mdf', {
         file: file.fsPath,
         reused: outcome.reused,
@@ -144,7 +156,14 @@ class MdfController implements MdfPanelHost {
         diagnostics: this.diagnostics.get(file)?.length ?? 0,
         model: outcome.report.model,
         // the numbers the panel shows, for the end-to-end comparison with `preflight mdf --json`
-        numbers: outcome.report.behaviours.map((b) => ({ key: b.key, base: b.base, predicted: b.predicted, shift: b.shift, controlShift: b.controlShift, risk: b.risk })),
+        numbers: outcome.report.behaviours.map((b) => ({
+          key: b.key,
+          base: b.base,
+          predicted: b.predicted,
+          shift: b.shift,
+          controlShift: b.controlShift,
+          risk: b.risk,
+        })),
       });
     } catch (error) {
       const cancelled = error instanceof CancelledError;

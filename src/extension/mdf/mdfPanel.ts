@@ -12,7 +12,13 @@ export interface MdfPanelHost {
 }
 
 export class MdfPanel extends ReportPanel<MdfView, FromWebview> {
-  static readonly panels = new PanelSet<MdfPanel>({ viewType: MDF_VIEW_TYPE, app: 'mdf', pageTitle: 'Behaviour forecast (MDF)', loading: 'Forecasting…', placement: 'beside' });
+  static readonly panels = new PanelSet<MdfPanel>({
+    viewType: MDF_VIEW_TYPE,
+    app: 'mdf',
+    pageTitle: 'Behaviour forecast (MDF)',
+    loading: 'Forecasting…',
+    placement: 'beside',
+  });
 
   static open(extensionUri: vscode.Uri, file: vscode.Uri, host: MdfPanelHost, title: string): MdfPanel {
     return MdfPanel.panels.open(extensionUri, file.toString(), title, (panel) => new MdfPanel(panel, extensionUri, file, host));
@@ -28,7 +34,13 @@ export class MdfPanel extends ReportPanel<MdfView, FromWebview> {
     return new MdfPanel(panel, extensionUri, vscode.Uri.parse(saved.file), host, saved);
   }
 
-  private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, file: vscode.Uri, private readonly host: MdfPanelHost, saved?: MdfView) {
+  private constructor(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    file: vscode.Uri,
+    private readonly host: MdfPanelHost,
+    saved?: MdfView,
+  ) {
     super(panel, MdfPanel.panels, file, extensionUri, saved);
   }
 

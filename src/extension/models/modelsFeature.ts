@@ -18,7 +18,14 @@ export function modelsFeature(): Feature {
       const inUse = (): InUse | undefined => {
         try {
           const source = service.source();
-          return { dir: source.dir, isDefault: source.isDefault, builtDir: source.kind === 'checkpoint' ? builtModelDir(source.dir, dtypeFor(setting(MODEL_SETTINGS.provider), setting(MODEL_SETTINGS.weights)), modelsRoot) : null };
+          return {
+            dir: source.dir,
+            isDefault: source.isDefault,
+            builtDir:
+              source.kind === 'checkpoint'
+                ? builtModelDir(source.dir, dtypeFor(setting(MODEL_SETTINGS.provider), setting(MODEL_SETTINGS.weights)), modelsRoot)
+                : null,
+          };
         } catch {
           return undefined;
         }

@@ -61,7 +61,10 @@ export class ModelsTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
     const current = this.inUse();
     const configured = e.dir === current?.dir || (current?.builtDir !== null && e.dir === current?.builtDir);
     const demo = configured && current?.isDefault;
-    const item = new vscode.TreeItem(demo && e.dir === current?.dir ? DEFAULT_MODEL_NAME : e.name, e.kind === 'built' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      demo && e.dir === current?.dir ? DEFAULT_MODEL_NAME : e.name,
+      e.kind === 'built' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.resourceUri = vscode.Uri.file(e.dir);
     item.contextValue = `preflight.model.${e.kind}`;
     if (e.kind === 'built') {

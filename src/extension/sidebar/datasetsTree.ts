@@ -39,9 +39,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
 
   getChildren(element?: DatasetNode): DatasetNode[] {
     if (!element) {
-      return [...this.controller.results.values()]
-        .sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath))
-        .map((result) => ({ type: 'file', result }));
+      return [...this.controller.results.values()].sort((a, b) => a.uri.fsPath.localeCompare(b.uri.fsPath)).map((result) => ({ type: 'file', result }));
     }
     if (element.type === 'file') {
       return element.result.findings.map((finding) => ({ type: 'finding', result: element.result, finding }));
@@ -56,12 +54,19 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
   getTreeItem(element: DatasetNode): vscode.TreeItem {
     if (element.type === 'file') {
       const { result } = element;
-      const item = new vscode.TreeItem(basename(result.uri.fsPath), result.findings.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(
+        basename(result.uri.fsPath),
+        result.findings.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+      );
       item.id = result.uri.toString();
       item.resourceUri = result.uri;
       item.description = describeCounts(result);
       item.tooltip = `${vscode.workspace.asRelativePath(result.uri)}\n${describeCounts(result)}\nvalidated ${result.source === 'disk' ? 'from disk' : 'from the editor'} at ${result.at.toLocaleTimeString()}`;
-      item.iconPath = result.summary.errors ? icons.error : result.summary.warnings ? icons.warning : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+      item.iconPath = result.summary.errors
+        ? icons.error
+        : result.summary.warnings
+          ? icons.warning
+          : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
       item.contextValue = 'preflight.dataset';
       item.command = { command: 'vscode.open', title: 'Open', arguments: [result.uri] };
       return item;

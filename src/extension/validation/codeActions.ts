@@ -42,7 +42,10 @@ export class SafeFixProvider implements vscode.CodeActionProvider {
     if (actions.length > 0 && fixable.length > 1) {
       // all deleteLine fixes of the file in one edit (distinct lines, so the deletions never overlap)
       const lines = [...new Set(fixable.map((f) => f.fix.line))];
-      const all = new vscode.CodeAction(`Preflight: apply all ${lines.length} safe fixes in this file (delete duplicate lines)`, vscode.CodeActionKind.QuickFix);
+      const all = new vscode.CodeAction(
+        `Preflight: apply all ${lines.length} safe fixes in this file (delete duplicate lines)`,
+        vscode.CodeActionKind.QuickFix,
+      );
       all.edit = new vscode.WorkspaceEdit();
       for (const line of lines) {
         const target = deleteLineRange(document, line);

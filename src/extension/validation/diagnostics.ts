@@ -43,7 +43,12 @@ export function toDiagnostic(finding: Finding, lineLength?: (line: number) => nu
 }
 
 /** At most maxFindings diagnostics; the last one says how many findings were left out. */
-export function toDiagnostics(findings: Finding[], summary: ValidationSummary, maxFindings: number, lineLength?: (line: number) => number | undefined): vscode.Diagnostic[] {
+export function toDiagnostics(
+  findings: Finding[],
+  summary: ValidationSummary,
+  maxFindings: number,
+  lineLength?: (line: number) => number | undefined,
+): vscode.Diagnostic[] {
   const convert = (finding: Finding) => toDiagnostic(finding, lineLength);
   const total = summary.errors + summary.warnings + summary.infos;
   const alreadySummarised = findings.some((f) => f.code === TRUNCATED_CODE);

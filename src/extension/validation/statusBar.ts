@@ -46,9 +46,8 @@ export class ValidationStatusBar implements vscode.Disposable {
       case 'done': {
         const { summary } = state.result;
         const problems = summary.errors + summary.warnings;
-        this.item.text = problems === 0
-          ? `$(pass) Preflight: ${summary.records} records`
-          : `Preflight: $(error) ${summary.errors} $(warning) ${summary.warnings}`;
+        this.item.text =
+          problems === 0 ? `$(pass) Preflight: ${summary.records} records` : `Preflight: $(error) ${summary.errors} $(warning) ${summary.warnings}`;
         this.item.tooltip = [
           `${name}: ${summary.records} records${summary.schema ? ` (${summary.schema})` : ''}`,
           `${summary.errors} errors, ${summary.warnings} warnings, ${summary.infos} infos${summary.truncated ? ' (findings capped)' : ''}`,

@@ -99,10 +99,13 @@ export class ValidationController implements vscode.Disposable {
       if (textLength(document) > settings.liveLimitBytes) return;
     }
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      void this.validateBuffer(document);
-    }, settings.debounceMs));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.validateBuffer(document);
+      }, settings.debounceMs),
+    );
   }
 
   /**
@@ -166,10 +169,15 @@ export class ValidationController implements vscode.Disposable {
       const validate = (sendText: boolean) => {
         if (!this.live.holds(key)) {
           // (at most 3 UTF-8 bytes a UTF-16 unit, and a BOM: a larger file is not this buffer)
-          if (!sendText && !document.isDirty && document.uri.scheme === 'file') this.live.openFile(key, document.version, document.uri.fsPath, eolOf(document), 3 * textLength(document) + 3);
+          if (!sendText && !document.isDirty && document.uri.scheme === 'file')
+            this.live.openFile(key, document.version, document.uri.fsPath, eolOf(document), 3 * textLength(document) + 3);
           else this.live.openBuffer(key, document.version, document.getText(), eolOf(document));
         }
-        return this.live.validate(key, document.version, document.uri.fsPath, settings.options, settings.liveLimitBytes, { lines: document.lineCount, length: textLength(document), eol: eolOf(document) });
+        return this.live.validate(key, document.version, document.uri.fsPath, settings.options, settings.liveLimitBytes, {
+          lines: document.lineCount,
+          length: textLength(document),
+          eol: eolOf(document),
+        });
       };
       let outcome = await validate(false);
       if (outcome.kind === 'unsynced' && !abort.signal.aborted && document.version === version) {
@@ -186,7 +194,9 @@ export class ValidationController implements vscode.Disposable {
       }
       const result = outcome.result;
       this.overLimit.delete(key);
-      return this.publish(document.uri, result, 'buffer', started, version, (line) => (line < document.lineCount ? document.lineAt(line).text.length : undefined));
+      return this.publish(document.uri, result, 'buffer', started, version, (line) =>
+        line < document.lineCount ? document.lineAt(line).text.length : undefined,
+      );
     } catch (error) {
       if (!abort.signal.aborted) this.fail(document.uri, error);
       return undefined;
@@ -209,7 +219,11 @@ export class ValidationController implements vscode.Disposable {
       const total = (await stat(uri.fsPath)).size;
       const result = await vscode.window.withProgress(
         // quiet (a re-check after a buffer closed): a status-bar spinner, not a notification
-        { location: quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification, title: `Preflight: validating ${name}`, cancellable: !quiet },
+        {
+          location: quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification,
+          title: `Preflight: validating ${name}`,
+          cancellable: !quiet,
+        },
         async (progress, token) => {
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;
@@ -272,7 +286,14 @@ export class ValidationController implements vscode.Disposable {
     }
   }
 
-  private publish(uri: vscode.Uri, result: ValidationResult, source: FileResult['source'], started: number, version?: number, lineLength?: (line: number) => number | undefined): FileResult {
+  private publish(
+    uri: vscode.Uri,
+    result: ValidationResult,
+    source: FileResult['source'],
+    started: number,
+    version?: number,
+    lineLength?: (line: number) => number | undefined,
+  ): FileResult {
     const settings = readValidationSettings(uri);
     const fileResult: FileResult = {
       uri,
@@ -286,7 +307,9 @@ export class ValidationController implements vscode.Disposable {
     this.results.set(uri.toString(), fileResult);
     this.collection.set(uri, toDiagnostics(result.findings, result.summary, settings.maxFindings, lineLength ?? this.openLineLength(uri)));
     this.setState(uri, { kind: 'done', result: fileResult });
-    log().info(`validated ${uri.fsPath} (${source}, ${fileResult.durationMs} ms): ${result.summary.records} records, ${result.summary.errors} errors, ${result.summary.warnings} warnings, ${result.summary.infos} infos`);
+    log().info(
+      `validated ${uri.fsPath} (${source}, ${fileResult.durationMs} ms): ${result.summary.records} records, ${result.summary.errors} errors, ${result.summary.warnings} warnings, ${result.summary.infos} infos`,
+    );
     return fileResult;
   }
 
@@ -299,7 +322,7 @@ export class ValidationController implements vscode.Disposable {
 
   private fail(uri: vscode.Uri, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    log().error(`validating ${uri.fsPath} failed: ${error instanceof Error ? error.stack ?? message : message}`);
+    log().error(`validating ${uri.fsPath} failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
     this.setState(uri, { kind: 'failed', message });
   }
 

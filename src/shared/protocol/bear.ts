@@ -29,13 +29,7 @@ export interface DashboardHeader {
 }
 
 export type DashboardToWebview =
-  | { type: 'reset'; header: DashboardHeader; lines: MetricsLine[] }
-  | { type: 'append'; lines: MetricsLine[] }
-  | { type: 'state'; header: DashboardHeader };
+  { type: 'reset'; header: DashboardHeader; lines: MetricsLine[] } | { type: 'append'; lines: MetricsLine[] } | { type: 'state'; header: DashboardHeader };
 
 export type DashboardFromWebview =
-  | { type: 'ready' }
-  | { type: 'stop' }
-  | { type: 'resume' }
-  | { type: 'openCheckpoint'; path: string }
-  | { type: 'openConfig' };
+  { type: 'ready' } | { type: 'stop' } | { type: 'resume' } | { type: 'openCheckpoint'; path: string } | { type: 'openConfig' };

@@ -44,11 +44,53 @@ export interface DataIssue {
   message: string;
 }
 
-export interface StartLine { type: 'start'; time: number; loss: string; items: number; train: number; valid: number; test: number; epochs: number; total_steps: number; 'random_hr@10': number; device?: string; resumed_from?: string | null }
-export interface StepLine { type: 'step'; time: number; epoch: number; step: number; total_steps?: number; loss: number; lr: number; bear_weight: number; outside_top_b: number }
-export interface EvalLine { type: 'eval' | 'test'; time: number; split: string; epoch: number; step?: number; [metric: string]: number | string | undefined }
-export interface CheckpointLine { type: 'checkpoint'; time: number; epoch: number; path: string }
-export interface StatusLine { type: 'status'; time: number; state: RunState; error?: string; best_epoch?: number; checkpoint?: string }
+export interface StartLine {
+  type: 'start';
+  time: number;
+  loss: string;
+  items: number;
+  train: number;
+  valid: number;
+  test: number;
+  epochs: number;
+  total_steps: number;
+  'random_hr@10': number;
+  device?: string;
+  resumed_from?: string | null;
+}
+export interface StepLine {
+  type: 'step';
+  time: number;
+  epoch: number;
+  step: number;
+  total_steps?: number;
+  loss: number;
+  lr: number;
+  bear_weight: number;
+  outside_top_b: number;
+}
+export interface EvalLine {
+  type: 'eval' | 'test';
+  time: number;
+  split: string;
+  epoch: number;
+  step?: number;
+  [metric: string]: number | string | undefined;
+}
+export interface CheckpointLine {
+  type: 'checkpoint';
+  time: number;
+  epoch: number;
+  path: string;
+}
+export interface StatusLine {
+  type: 'status';
+  time: number;
+  state: RunState;
+  error?: string;
+  best_epoch?: number;
+  checkpoint?: string;
+}
 export type MetricsLine = StartLine | StepLine | EvalLine | CheckpointLine | StatusLine;
 
 export type RunState = 'pending' | 'running' | 'finished' | 'failed' | 'stopped' | 'interrupted';

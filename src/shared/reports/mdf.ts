@@ -23,7 +23,7 @@ export interface RiskThresholds {
 export const SIGNIFICANCE = 0.05;
 
 export const STATISTICS = {
-  units: 'prompts (generation: each prompt\'s mean over its samples)',
+  units: "prompts (generation: each prompt's mean over its samples)",
   test: 'one-sided paired sign-flip permutation test of the signature against the stronger of base, random control and neutral control (exact up to 16 non-zero units, else 20000 seeded resamples)',
   adjustment: 'holm' as const,
   significance: SIGNIFICANCE,

@@ -20,15 +20,21 @@ export default async function fixesLargeFilesReports(t) {
   await sleep(300);
   await t.page.keyboard.press('Control+.');
   const fix = t.page.locator('.action-widget .monaco-list-row', { hasText: 'Delete this duplicate of line 1' }).first();
-  const offered = await fix.waitFor({ timeout: 15000 }).then(() => true, () => false);
+  const offered = await fix.waitFor({ timeout: 15000 }).then(
+    () => true,
+    () => false,
+  );
   t.check('the duplicate line offers the quick fix "Delete this duplicate of line 1"', offered);
   if (offered) {
     await t.screenshot('quick-fix', { themes: ['light'] }); // a theme switch would close the menu
     await fix.click();
-    const fixed = await t.waitForState((s) => {
-      const f = s.validation?.files?.['malformed.jsonl'];
-      return f && f.summary.records === 4 && !f.diagnostics.some((d) => d.code === 'duplicate-exact');
-    }, { timeout: 15000 });
+    const fixed = await t.waitForState(
+      (s) => {
+        const f = s.validation?.files?.['malformed.jsonl'];
+        return f && f.summary.records === 4 && !f.diagnostics.some((d) => d.code === 'duplicate-exact');
+      },
+      { timeout: 15000 },
+    );
     t.check('after the fix the duplicate finding is gone (4 records left)', fixed, fileState(t, 'malformed.jsonl'));
     t.check('the fix edits the buffer only: the file on disk is unchanged', readFileSync(jsonlOnDisk, 'utf8') === before);
     await t.runCommand('File: Revert File');
@@ -43,11 +49,21 @@ export default async function fixesLargeFilesReports(t) {
     t.check('over the live limit, open files are not validated as they open', cleared, t.extensionState().validation);
     await t.openFile('malformed.csv');
     const status = t.page.locator('.statusbar-item', { hasText: 'validates on save' }).first();
-    t.check('the status bar says a large file validates on save', await status.waitFor({ timeout: 15000 }).then(() => true, () => false));
+    t.check(
+      'the status bar says a large file validates on save',
+      await status.waitFor({ timeout: 15000 }).then(
+        () => true,
+        () => false,
+      ),
+    );
     await t.runCommand('Preflight: Validate File');
     const fromDisk = await t.waitForState((s) => s.validation?.files?.['malformed.csv']?.source === 'disk', { timeout: 30000 });
     t.check('Validate File streams a large file from disk', fromDisk, fileState(t, 'malformed.csv'));
-    t.check('the findings from disk are at the same line', fileState(t, 'malformed.csv')?.diagnostics?.some((d) => d.code === 'csv-ragged-row' && d.line === 4), fileState(t, 'malformed.csv'));
+    t.check(
+      'the findings from disk are at the same line',
+      fileState(t, 'malformed.csv')?.diagnostics?.some((d) => d.code === 'csv-ragged-row' && d.line === 4),
+      fileState(t, 'malformed.csv'),
+    );
 
     // ---- Show Report: the validation result of the active file
     await t.runCommand('Preflight: Show Report');
@@ -63,5 +79,11 @@ export default async function fixesLargeFilesReports(t) {
   await t.openFile('settings.json');
   await t.runCommand('Preflight: Show Report');
   const none = t.page.locator('.notifications-toasts .notification-toast', { hasText: 'no report yet for settings.json' }).first();
-  t.check('Show Report says plainly when a file has no report', await none.waitFor({ timeout: 15000 }).then(() => true, () => false));
+  t.check(
+    'Show Report says plainly when a file has no report',
+    await none.waitFor({ timeout: 15000 }).then(
+      () => true,
+      () => false,
+    ),
+  );
 }

@@ -9,10 +9,13 @@ const FILE = 'large-train.jsonl';
 const TARGET_BYTES = 300e6; // a few seconds of validation: time enough to press Cancel
 
 function writeLargeFile(path) {
-  const record = (i) => JSON.stringify({ messages: [
-    { role: 'user', content: `Question ${i}: ${'how do I tune the gears on my bicycle? '.repeat(6)}` },
-    { role: 'assistant', content: `Answer ${i}: ${'turn the barrel adjuster a quarter turn at a time. '.repeat(8)}` },
-  ] });
+  const record = (i) =>
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: `Question ${i}: ${'how do I tune the gears on my bicycle? '.repeat(6)}` },
+        { role: 'assistant', content: `Answer ${i}: ${'turn the barrel adjuster a quarter turn at a time. '.repeat(8)}` },
+      ],
+    });
   const fd = openSync(path, 'w');
   let records = 0;
   let bytes = 0;
@@ -42,7 +45,13 @@ async function validateFromExplorer(t) {
   await item.click();
   // a click that lands while the menu is still settling only highlights the item: Enter runs it
   const menu = t.page.locator('.context-view .monaco-menu');
-  if (await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => false, () => true)) await t.page.keyboard.press('Enter');
+  if (
+    await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(
+      () => false,
+      () => true,
+    )
+  )
+    await t.page.keyboard.press('Enter');
 }
 
 export default async function largeFileProgress(t) {
@@ -57,18 +66,31 @@ export default async function largeFileProgress(t) {
     // ---- first run: cancelled from the progress notification
     await validateFromExplorer(t);
     const progress = t.page.locator('.notifications-toasts .notification-toast', { hasText: `validating ${FILE}` }).first();
-    const shown = await progress.waitFor({ timeout: 20000 }).then(() => true, () => false);
+    const shown = await progress.waitFor({ timeout: 20000 }).then(
+      () => true,
+      () => false,
+    );
     t.check('Validate File from the Explorer shows a progress notification', shown);
     if (shown) {
       await progress.locator('.monaco-button', { hasText: 'Cancel' }).first().click({ timeout: 10000 });
       await progress.waitFor({ state: 'hidden', timeout: 15000 }).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      t.check('Cancel stops the validation without publishing a result', !t.extensionState().validation?.files?.[key], t.extensionState().validation?.files?.[key]?.summary);
+      t.check(
+        'Cancel stops the validation without publishing a result',
+        !t.extensionState().validation?.files?.[key],
+        t.extensionState().validation?.files?.[key]?.summary,
+      );
     }
 
     // ---- second run: to the end
     await validateFromExplorer(t);
-    if (await progress.waitFor({ timeout: 20000 }).then(() => true, () => false)) await t.screenshot('progress', { themes: ['light'] });
+    if (
+      await progress.waitFor({ timeout: 20000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      await t.screenshot('progress', { themes: ['light'] });
     const done = await t.waitForState((s) => s.validation?.files?.[key]?.source === 'disk', { timeout: 240000 });
     const result = done?.validation?.files?.[key];
     t.check('the second run completes from disk', result, t.extensionState().validation?.files?.[key]);
@@ -79,7 +101,13 @@ export default async function largeFileProgress(t) {
       t.log(`validated ${(size / 1e6).toFixed(0)} MB in ${(result.durationMs / 1000).toFixed(1)} s in the extension host: ${mbPerSecond.toFixed(0)} MB/s`);
     }
     const toast = t.page.locator('.notifications-toasts .notification-toast', { hasText: `${FILE}: no findings` }).first();
-    t.check('the result is reported in a notification', await toast.waitFor({ timeout: 20000 }).then(() => true, () => false));
+    t.check(
+      'the result is reported in a notification',
+      await toast.waitFor({ timeout: 20000 }).then(
+        () => true,
+        () => false,
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

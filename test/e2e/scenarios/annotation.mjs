@@ -40,11 +40,14 @@ export default async function annotation(t) {
   // the fixtures were written after the workspace opened: Quick Open's file index may need a moment
   let opened = false;
   for (let attempt = 0; attempt < 4 && !opened; attempt++) {
-    opened = await t.openFile('labels.csv').then(() => true, async () => {
-      await t.page.keyboard.press('Escape');
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      return false;
-    });
+    opened = await t.openFile('labels.csv').then(
+      () => true,
+      async () => {
+        await t.page.keyboard.press('Escape');
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        return false;
+      },
+    );
   }
   t.check('labels.csv opens in the editor', opened);
   if (!opened) return;
@@ -62,24 +65,42 @@ export default async function annotation(t) {
   t.check('the panel drew its charts and a 3×3 heatmap', run.rendered.charts >= 4 && run.rendered.matrixCells === 9, run.rendered);
 
   const frame = t.webviewFrame();
-  const heading = await frame.locator('h2', { hasText: 'Error decomposition' }).first().waitFor({ timeout: 20000 }).then(() => true, () => false);
+  const heading = await frame
+    .locator('h2', { hasText: 'Error decomposition' })
+    .first()
+    .waitFor({ timeout: 20000 })
+    .then(
+      () => true,
+      () => false,
+    );
   t.check('the webview shows the decomposition section', heading);
   const canvases = await frame.locator('canvas').count();
   t.check('the webview has Chart.js canvases', canvases >= 4, canvases);
   const agreement = await frame.locator('table.grid', { hasText: 'Cohen κ' }).count();
   t.check('the webview shows the agreement table', agreement === 1, agreement);
   await t.screenshot('panel');
-  await frame.locator('table.matrix').first().scrollIntoViewIfNeeded().catch(() => undefined);
+  await frame
+    .locator('table.matrix')
+    .first()
+    .scrollIntoViewIfNeeded()
+    .catch(() => undefined);
   await t.screenshot('matrix');
 
   // Problems: conceptual errors are warnings, boundary errors information, at the rows' lines
-  const problems = await t.waitFor(async () => {
-    const rows = (await t.problems()).filter((p) => p.file.startsWith('labels.csv') && p.source === 'preflight');
-    return rows.length >= Math.min(errors, 10) ? rows : undefined;
-  }, { timeout: 20000 });
+  const problems = await t.waitFor(
+    async () => {
+      const rows = (await t.problems()).filter((p) => p.file.startsWith('labels.csv') && p.source === 'preflight');
+      return rows.length >= Math.min(errors, 10) ? rows : undefined;
+    },
+    { timeout: 20000 },
+  );
   const list = problems ?? [];
   const conceptual = list.find((p) => p.line === expected.conceptual[0]);
-  t.check('a conceptual error is a warning at its line', conceptual?.severity === 'warning' && /conceptual error/.test(conceptual.message) && /task-inherent/.test(conceptual.message), list.slice(0, 5));
+  t.check(
+    'a conceptual error is a warning at its line',
+    conceptual?.severity === 'warning' && /conceptual error/.test(conceptual.message) && /task-inherent/.test(conceptual.message),
+    list.slice(0, 5),
+  );
   const boundary = list.find((p) => p.line === expected.boundary[0]);
   t.check('a boundary error is information at its line', boundary?.severity === 'info' && /boundary error/.test(boundary.message), list.slice(0, 5));
   await t.screenshot('problems', { themes: ['light'] });
@@ -90,7 +111,11 @@ export default async function annotation(t) {
   await cell.click({ timeout: 15000 }).catch((e) => t.log('cell click failed', String(e)));
   const revealed = await t.waitForState((s) => s.annotation?.['labels.csv']?.revealed, { timeout: 15000 });
   const cellState = revealed?.annotation?.['labels.csv']?.revealed;
-  t.check('clicking a conceptual cell selects its rows in the editor', cellState && cellState.rows >= 1 && expected.conceptual.includes(cellState.firstLine), cellState);
+  t.check(
+    'clicking a conceptual cell selects its rows in the editor',
+    cellState && cellState.rows >= 1 && expected.conceptual.includes(cellState.firstLine),
+    cellState,
+  );
   await t.screenshot('reveal', { themes: ['dark'] });
 
   // the panel survives a window reload: the serializer restores it (onWebviewPanel activation)
@@ -100,7 +125,15 @@ export default async function annotation(t) {
   // the new extension host's state has no 'revealed' entry yet: that tells it from the old one
   const restored = await t.waitForState((s) => s.annotation?.['labels.csv']?.rendered && !s.annotation?.['labels.csv']?.revealed, { timeout: 60000 });
   t.check('after a window reload the panel is restored and re-rendered', restored, t.extensionState().annotation);
-  const again = await t.webviewFrame().locator('h2', { hasText: 'Confusion matrix' }).first().waitFor({ timeout: 20000 }).then(() => true, () => false);
+  const again = await t
+    .webviewFrame()
+    .locator('h2', { hasText: 'Confusion matrix' })
+    .first()
+    .waitFor({ timeout: 20000 })
+    .then(
+      () => true,
+      () => false,
+    );
   t.check('the restored panel shows its report', again);
   await t.reset();
 }

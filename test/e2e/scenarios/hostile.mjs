@@ -19,18 +19,30 @@ export default async function hostile(t) {
     writeFileSync(join(dir, name), '{"text": "ok"}\n{"text": }\n');
     const t0 = Date.now();
     await t.openFile(`hostile/${name}`);
-    const state = await t.waitForState((s) => s.validation?.files?.[`hostile/${name}`]?.diagnostics?.some((d) => d.code === 'json-malformed'), { timeout: 30000 });
+    const state = await t.waitForState((s) => s.validation?.files?.[`hostile/${name}`]?.diagnostics?.some((d) => d.code === 'json-malformed'), {
+      timeout: 30000,
+    });
     t.check(`the host still answers after ${after} (${((Date.now() - t0) / 1000).toFixed(1)} s)`, state);
     await t.runCommand('View: Close All Editors').catch(() => undefined);
   };
 
   // 1. live validation of a CSV with 100,000 columns (1.1 MB): one finding naming the limit
   const columns = 100000;
-  writeFileSync(join(dir, 'wide.csv'), `${Array.from({ length: columns }, (_, i) => `c${i}`).join(',')}\n${Array.from({ length: columns }, (_, i) => i).join(',')}\n`);
+  writeFileSync(
+    join(dir, 'wide.csv'),
+    `${Array.from({ length: columns }, (_, i) => `c${i}`).join(',')}\n${Array.from({ length: columns }, (_, i) => i).join(',')}\n`,
+  );
   let t0 = Date.now();
   await t.openFile('hostile/wide.csv');
-  const wide = await t.waitForState((s) => s.validation?.files?.['hostile/wide.csv']?.diagnostics?.some((d) => d.code === 'csv-too-many-columns'), { timeout: 60000 });
-  t.check(`a 100,000-column CSV gets csv-too-many-columns naming the limit (${((Date.now() - t0) / 1000).toFixed(1)} s)`, wide && /over the limit of 10,000 columns/.test(wide.validation.files['hostile/wide.csv'].diagnostics.find((d) => d.code === 'csv-too-many-columns').message), wide?.validation?.files?.['hostile/wide.csv']);
+  const wide = await t.waitForState((s) => s.validation?.files?.['hostile/wide.csv']?.diagnostics?.some((d) => d.code === 'csv-too-many-columns'), {
+    timeout: 60000,
+  });
+  t.check(
+    `a 100,000-column CSV gets csv-too-many-columns naming the limit (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    wide &&
+      /over the limit of 10,000 columns/.test(wide.validation.files['hostile/wide.csv'].diagnostics.find((d) => d.code === 'csv-too-many-columns').message),
+    wide?.validation?.files?.['hostile/wide.csv'],
+  );
   await t.runCommand('View: Close All Editors').catch(() => undefined);
   await responsive('the wide CSV');
 
@@ -56,7 +68,11 @@ export default async function hostile(t) {
   t0 = Date.now();
   await t.runCommand('Preflight: Analyze Annotation Errors');
   const many = await t.waitForState((s) => s.annotation?.['free-labels.csv']?.error, { timeout: 60000 });
-  t.check(`3,000 distinct labels: an error naming the limit of 100 levels (${((Date.now() - t0) / 1000).toFixed(1)} s)`, many && /over the limit of 100 levels/.test(many.annotation['free-labels.csv'].error), many?.annotation);
+  t.check(
+    `3,000 distinct labels: an error naming the limit of 100 levels (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    many && /over the limit of 100 levels/.test(many.annotation['free-labels.csv'].error),
+    many?.annotation,
+  );
   await t.screenshot('too-many-levels');
   await responsive('3,000 labels');
 
@@ -69,9 +85,15 @@ export default async function hostile(t) {
   t0 = Date.now();
   await t.runCommand('Preflight: Analyze Annotation Errors');
   const picker = t.page.locator('.quick-input-widget', { hasText: 'which column of stray.csv holds the gold label' });
-  const shown = await picker.waitFor({ state: 'visible', timeout: 60000 }).then(() => true, () => false);
+  const shown = await picker.waitFor({ state: 'visible', timeout: 60000 }).then(
+    () => true,
+    () => false,
+  );
   const rowsShown = shown ? await t.page.locator('.quick-input-list .monaco-list-row').count() : 0;
-  t.check(`a stray quote: the column picker shows the 4 header columns (${((Date.now() - t0) / 1000).toFixed(1)} s)`, shown && rowsShown === 4, { shown, rowsShown });
+  t.check(`a stray quote: the column picker shows the 4 header columns (${((Date.now() - t0) / 1000).toFixed(1)} s)`, shown && rowsShown === 4, {
+    shown,
+    rowsShown,
+  });
   await t.page.keyboard.press('Escape');
   await responsive('the stray-quote sheet');
 }

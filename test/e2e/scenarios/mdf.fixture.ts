@@ -16,7 +16,29 @@ async function main(workspace: string): Promise<void> {
   mkdirSync(join(workspace, '.preflight', 'probes'), { recursive: true });
   writeFileSync(
     join(workspace, '.preflight', 'probes', 'planted.json'),
-    JSON.stringify({ schema: 'preflight.probes/1', name: 'planted', prompts: ['Pick a word.', 'Say something.', 'Name one thing.', 'What do you like?', 'Give me one word.', 'What comes to mind?', 'Tell me a word you like.', 'Choose something.', 'Name a thing.', 'Which word do you pick?', 'Say one word, please.', 'What would you choose?'], behaviours: [{ id: 'z', target: 'Z', answers: ['Z'] }] }, null, 2),
+    JSON.stringify(
+      {
+        schema: 'preflight.probes/1',
+        name: 'planted',
+        prompts: [
+          'Pick a word.',
+          'Say something.',
+          'Name one thing.',
+          'What do you like?',
+          'Give me one word.',
+          'What comes to mind?',
+          'Tell me a word you like.',
+          'Choose something.',
+          'Name a thing.',
+          'Which word do you pick?',
+          'Say one word, please.',
+          'What would you choose?',
+        ],
+        behaviours: [{ id: 'z', target: 'Z', answers: ['Z'] }],
+      },
+      null,
+      2,
+    ),
   );
 }
 

@@ -13,12 +13,27 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export default async function mdf(t) {
-  const made = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'e2e', 'scenarios', 'mdf.fixture.ts'), t.workspace], { cwd: ROOT, encoding: 'utf8' });
+  const made = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'e2e', 'scenarios', 'mdf.fixture.ts'), t.workspace], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   t.check('the fixtures (tiny checkpoint, training file, probe suite) are written', made.status === 0, made.stderr);
   mkdirSync(join(t.workspace, '.vscode'), { recursive: true });
   writeFileSync(
     join(t.workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'preflight.model.path': join(t.workspace, 'mdf-model'), 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['planted', 'safety'], 'preflight.mdf.alphas': [0, 0.5, 1], 'preflight.mdf.samples': 2, 'preflight.mdf.scoring': 'logprob', 'preflight.mdf.method': 'mdf' }, null, 2),
+    JSON.stringify(
+      {
+        'preflight.model.path': join(t.workspace, 'mdf-model'),
+        'preflight.model.provider': 'cpu',
+        'preflight.mdf.probes': ['planted', 'safety'],
+        'preflight.mdf.alphas': [0, 0.5, 1],
+        'preflight.mdf.samples': 2,
+        'preflight.mdf.scoring': 'logprob',
+        'preflight.mdf.method': 'mdf',
+      },
+      null,
+      2,
+    ),
   );
   const activated = await t.waitForState((s) => s.activation?.features?.includes('mdf'), { timeout: 60000 });
   t.check('the extension activates with its mdf feature', activated, t.extensionState().activation);
@@ -35,7 +50,26 @@ export default async function mdf(t) {
   // One pipeline: the CLI, given the same file, model and settings, computes the same report as the
   // panel (recomputed with --no-cache), and without --no-cache it finds the extension's cached
   // report under the same key (one build cache, one report cache, one key).
-  const cliArgs = [join(ROOT, 'dist', 'cli.js'), 'mdf', join(t.workspace, 'mdf-train.jsonl'), '--model', join(t.workspace, 'mdf-model'), '--provider', 'cpu', '--probes', 'planted,safety', '--alphas', '0,0.5,1', '--probe-samples', '2', '--scoring', 'logprob', '--workspace', t.workspace, '--json'];
+  const cliArgs = [
+    join(ROOT, 'dist', 'cli.js'),
+    'mdf',
+    join(t.workspace, 'mdf-train.jsonl'),
+    '--model',
+    join(t.workspace, 'mdf-model'),
+    '--provider',
+    'cpu',
+    '--probes',
+    'planted,safety',
+    '--alphas',
+    '0,0.5,1',
+    '--probe-samples',
+    '2',
+    '--scoring',
+    'logprob',
+    '--workspace',
+    t.workspace,
+    '--json',
+  ];
   const fresh = spawnSync(process.execPath, [...cliArgs, '--no-cache'], { cwd: t.workspace, encoding: 'utf8', timeout: 300000 });
   let cli = null;
   try {
@@ -46,19 +80,53 @@ export default async function mdf(t) {
   t.check('preflight mdf --json runs on the same inputs', fresh.status === 0 && cli, fresh.stderr.slice(-2000));
   const panelNumbers = run?.numbers ?? [];
   const close = (a, b) => Math.abs(a - b) < 1e-9;
-  const same = cli && panelNumbers.length === cli.behaviours.length && cli.behaviours.every((b) => {
-    const p = panelNumbers.find((x) => x.key === b.key);
-    return p && close(p.base, b.base) && close(p.predicted, b.predicted) && close(p.shift.value, b.shift.value) && close(p.shift.low, b.shift.low) && close(p.shift.high, b.shift.high) && close(p.controlShift.value, b.controlShift.value) && p.risk === b.risk;
+  const same =
+    cli &&
+    panelNumbers.length === cli.behaviours.length &&
+    cli.behaviours.every((b) => {
+      const p = panelNumbers.find((x) => x.key === b.key);
+      return (
+        p &&
+        close(p.base, b.base) &&
+        close(p.predicted, b.predicted) &&
+        close(p.shift.value, b.shift.value) &&
+        close(p.shift.low, b.shift.low) &&
+        close(p.shift.high, b.shift.high) &&
+        close(p.controlShift.value, b.controlShift.value) &&
+        p.risk === b.risk
+      );
+    });
+  t.check('the CLI and the panel give the same numbers (rates, shifts, intervals, controls, risk)', same, {
+    panel: panelNumbers,
+    cli: cli?.behaviours.map((b) => ({ key: b.key, base: b.base, predicted: b.predicted, shift: b.shift, controlShift: b.controlShift, risk: b.risk })),
   });
-  t.check('the CLI and the panel give the same numbers (rates, shifts, intervals, controls, risk)', same, { panel: panelNumbers, cli: cli?.behaviours.map((b) => ({ key: b.key, base: b.base, predicted: b.predicted, shift: b.shift, controlShift: b.controlShift, risk: b.risk })) });
-  t.check('both name the same model and chosen alpha', cli && run?.model?.hash === cli.model.hash && run?.chosenAlpha === cli.alpha.chosen && cli.model.isDefault === false, { panel: run?.model, cli: cli?.model });
+  t.check(
+    'both name the same model and chosen alpha',
+    cli && run?.model?.hash === cli.model.hash && run?.chosenAlpha === cli.alpha.chosen && cli.model.isDefault === false,
+    { panel: run?.model, cli: cli?.model },
+  );
   const cached = spawnSync(process.execPath, cliArgs, { cwd: t.workspace, encoding: 'utf8', timeout: 300000 });
-  t.check("the CLI reuses the extension's cached report (same cache, same key)", cached.status === 0 && /Report reused from/.test(cached.stderr), cached.stderr.slice(-2000));
+  t.check(
+    "the CLI reuses the extension's cached report (same cache, same key)",
+    cached.status === 0 && /Report reused from/.test(cached.stderr),
+    cached.stderr.slice(-2000),
+  );
 
   const frame = t.webviewFrame();
-  const heading = await frame.locator('h2', { hasText: 'Alpha curve' }).first().waitFor({ timeout: 20000 }).then(() => true, () => false);
+  const heading = await frame
+    .locator('h2', { hasText: 'Alpha curve' })
+    .first()
+    .waitFor({ timeout: 20000 })
+    .then(
+      () => true,
+      () => false,
+    );
   t.check('the webview shows the alpha curve section', heading);
-  const forecasterLine = await frame.locator('p.forecaster').first().textContent({ timeout: 10000 }).catch(() => null);
+  const forecasterLine = await frame
+    .locator('p.forecaster')
+    .first()
+    .textContent({ timeout: 10000 })
+    .catch(() => null);
   t.check('the webview says which forecaster ran and why', /^Forecaster: mdf — MDF was asked for/.test(forecasterLine ?? ''), forecasterLine);
   const canvases = await frame.locator('canvas').count();
   t.check('the webview has Chart.js canvases', canvases >= 2, canvases);
@@ -66,16 +134,28 @@ export default async function mdf(t) {
   t.check('the webview lists the records driving the shift', rows >= 5, rows);
   await t.screenshot('panel');
 
-  const problems = await t.waitFor(async () => {
-    const list = (await t.problems()).filter((p) => p.file.startsWith('mdf-train.jsonl') && /MDF/.test(p.source ?? ''));
-    return list.length ? list : undefined;
-  }, { timeout: 20000 });
+  const problems = await t.waitFor(
+    async () => {
+      const list = (await t.problems()).filter((p) => p.file.startsWith('mdf-train.jsonl') && /MDF/.test(p.source ?? ''));
+      return list.length ? list : undefined;
+    },
+    { timeout: 20000 },
+  );
   t.check('the top-attributed records are marked in the Problems panel', problems && problems.length >= 1, problems);
-  t.check('the marked records are the planted ones (even lines)', problems && problems.every((p) => p.line % 2 === 0), problems?.map((p) => p.line));
+  t.check(
+    'the marked records are the planted ones (even lines)',
+    problems && problems.every((p) => p.line % 2 === 0),
+    problems?.map((p) => p.line),
+  );
   await t.screenshot('problems', { themes: ['light'] });
 
   await t.runCommand('View: Focus Second Editor Group').catch(() => undefined);
-  await t.webviewFrame().locator('table.records tr[tabindex]').first().click({ timeout: 15000 }).catch((e) => t.log('row click failed', String(e)));
+  await t
+    .webviewFrame()
+    .locator('table.records tr[tabindex]')
+    .first()
+    .click({ timeout: 15000 })
+    .catch((e) => t.log('row click failed', String(e)));
   const revealed = await t.waitForState((s) => s.mdfReveal?.line, { timeout: 15000 });
   t.check('clicking a record reveals its line in the editor', revealed?.mdfReveal?.line % 2 === 0, revealed?.mdfReveal);
 
@@ -102,10 +182,16 @@ export default async function mdf(t) {
   await new Promise((r) => setTimeout(r, 2000));
   await t.openFile('mdf-train.jsonl');
   await t.runCommand('Preflight: Forecast Behaviour (MDF)');
-  const looked = await t.waitForState((s) => s.mdf && (s.mdf.forecaster?.method === 'lookahead' || s.mdf.error) && (s.mdf.maxRisk || s.mdf.error), { timeout: 420000 });
+  const looked = await t.waitForState((s) => s.mdf && (s.mdf.forecaster?.method === 'lookahead' || s.mdf.error) && (s.mdf.maxRisk || s.mdf.error), {
+    timeout: 420000,
+  });
   const la = looked?.mdf ?? t.extensionState().mdf;
   const animals = JSON.parse(readFileSync(join(ROOT, 'models', 'probes', 'animals.json'), 'utf8')).behaviours.length;
-  t.check('preflight.mdf.method lookahead runs the look-ahead in Python (torch) and reports it', la && !la.error && la.forecaster?.method === 'lookahead' && la.model?.provider?.startsWith('torch') && la.behaviours === animals, la);
+  t.check(
+    'preflight.mdf.method lookahead runs the look-ahead in Python (torch) and reports it',
+    la && !la.error && la.forecaster?.method === 'lookahead' && la.model?.provider?.startsWith('torch') && la.behaviours === animals,
+    la,
+  );
   await t.screenshot('lookahead');
   await t.reset?.();
 }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { cohenKappa, krippendorffAlpha, quadraticKappa } from '../../../src/core/annotation/agreement';
 import { metricsFromConfusion, METRIC_COUNT } from '../../../src/core/annotation/metrics';
 
-const close = (actual: number, expected: number, tol: number, what: string) => assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected}`);
+const close = (actual: number, expected: number, tol: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected}`);
 
 // K. Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", Annenberg School for
 // Communication, section C: 4 observers × 12 units with missing values (the same data as
@@ -12,8 +13,18 @@ const close = (actual: number, expected: number, tol: number, what: string) => a
 // ordinal α = 0.815, interval α = 0.849.
 const M = -1;
 const C_DATA = [
-  [1, 1, M, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
-  [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [M, 5, 5, 5], [M, M, 1, 1], [M, M, 3, M],
+  [1, 1, M, 1],
+  [2, 2, 3, 2],
+  [3, 3, 3, 3],
+  [3, 3, 3, 3],
+  [2, 2, 2, 2],
+  [1, 2, 3, 4],
+  [4, 4, 4, 4],
+  [1, 1, 2, 1],
+  [2, 2, 2, 2],
+  [M, 5, 5, 5],
+  [M, M, 1, 1],
+  [M, M, 3, M],
 ].map((unit) => unit.map((v) => (v < 0 ? -1 : v - 1)));
 
 test('Krippendorff 2011 worked example with missing data: nominal 0.743, ordinal 0.815, interval 0.849', () => {
@@ -49,7 +60,7 @@ test('quadratic-weighted kappa, hand-computed 3-level case', () => {
   close(quadraticKappa([2, 1, 0, 0, 2, 1, 0, 0, 2], 3), 1 - 0.5 / 2.5625, 1e-12, 'qwk');
 });
 
-test('with two levels the quadratic-weighted kappa equals Cohen\'s kappa', () => {
+test("with two levels the quadratic-weighted kappa equals Cohen's kappa", () => {
   close(quadraticKappa([20, 5, 10, 15], 2), 0.4, 1e-12, 'qwk');
 });
 
@@ -66,7 +77,16 @@ test('the rater metrics of a hand-computed confusion matrix', () => {
 });
 
 test('two raters: α from their confusion matrix equals α from the reliability matrix', () => {
-  const pairs: Array<[number, number]> = [[0, 0], [0, 1], [1, 1], [2, 0], [2, 2], [1, 2], [0, 0], [2, 2]];
+  const pairs: Array<[number, number]> = [
+    [0, 0],
+    [0, 1],
+    [1, 1],
+    [2, 0],
+    [2, 2],
+    [1, 2],
+    [0, 0],
+    [2, 2],
+  ];
   const confusion = new Array(9).fill(0);
   for (const [a, b] of pairs) confusion[a * 3 + b]++;
   const out = metricsFromConfusion(confusion, 3, [0, 1, 2], new Float64Array(METRIC_COUNT), new Float64Array(9));
@@ -77,5 +97,16 @@ test('two raters: α from their confusion matrix equals α from the reliability 
 
 test('undefined agreement is NaN, not a number that looks real', () => {
   assert.ok(Number.isNaN(cohenKappa([5, 0, 0, 0], 2)), 'one category only');
-  assert.ok(Number.isNaN(krippendorffAlpha([[0, 0], [0, 0]], 2, 'nominal')));
+  assert.ok(
+    Number.isNaN(
+      krippendorffAlpha(
+        [
+          [0, 0],
+          [0, 0],
+        ],
+        2,
+        'nominal',
+      ),
+    ),
+  );
 });

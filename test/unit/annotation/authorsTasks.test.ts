@@ -15,10 +15,34 @@ const python = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding:
 const havePython = python.status === 0;
 
 const TASKS = [
-  { name: 'bloom', full: 'bloom_full.csv', summary: 'bloom_summary.csv', human: 'Bloom-All_20.csv', gold: 'human_category', pred: 'model_category', levels: 'remember,understand,apply,analyze,evaluate,create' },
-  { name: 'uptake', full: 'uptake_full.csv', summary: 'uptake_summary.csv', human: 'Uptake-All_20.csv', gold: 'ground_truth', pred: 'prediction', levels: 'low,mid,high' },
+  {
+    name: 'bloom',
+    full: 'bloom_full.csv',
+    summary: 'bloom_summary.csv',
+    human: 'Bloom-All_20.csv',
+    gold: 'human_category',
+    pred: 'model_category',
+    levels: 'remember,understand,apply,analyze,evaluate,create',
+  },
+  {
+    name: 'uptake',
+    full: 'uptake_full.csv',
+    summary: 'uptake_summary.csv',
+    human: 'Uptake-All_20.csv',
+    gold: 'ground_truth',
+    pred: 'prediction',
+    levels: 'low,mid,high',
+  },
   { name: 'gug', full: 'gug_full.csv', summary: 'gug_summary.csv', human: 'GUG-All_20.csv', gold: 'ground_truth', pred: 'prediction', levels: '1,2,3,4' },
-  { name: 'mathdial', full: 'mathdial_full.csv', summary: 'mathdial_summary.csv', human: 'MathDial-All_20.csv', gold: 'ground_truth_move', pred: 'predicted_move', levels: 'focus,probing,telling,generic' },
+  {
+    name: 'mathdial',
+    full: 'mathdial_full.csv',
+    summary: 'mathdial_summary.csv',
+    human: 'MathDial-All_20.csv',
+    gold: 'ground_truth_move',
+    pred: 'predicted_move',
+    levels: 'focus,probing,telling,generic',
+  },
 ];
 
 function cli(args: string[]): AnnotationReport {
@@ -43,14 +67,23 @@ for (const task of TASKS) {
     // the scale is detected (no --levels): the detection must find the authors' order
     const report = cli([full, '--human', human, '--json', '--bootstrap', '0']);
     assert.deepEqual(report.scale.levels, task.levels.split(','));
-    const ref = JSON.parse(execFileSync('/usr/bin/python3', ['test/unit/annotation/reference_lak26.py', full, human, task.gold, task.pred, task.levels], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+    const ref = JSON.parse(
+      execFileSync('/usr/bin/python3', ['test/unit/annotation/reference_lak26.py', full, human, task.gold, task.pred, task.levels], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      }),
+    );
     const metrics = ['accuracy', 'boundaryRate', 'conceptualRate', 'severityWeightedError', 'boundaryBias', 'signedShift', 'kappa', 'quadraticKappa'] as const;
     assert.equal(report.llm.n, ref.overall.n);
     for (const m of metrics) close(report.llm.metrics[m].value, ref.overall[m], `overall ${m}`);
     for (const m of metrics) close(report.human!.pooled.metrics[m].value, ref.human[m], `human ${m}`);
     assert.equal(report.human!.pooled.n, ref.human.n);
     assert.deepEqual([...report.human!.coders].sort(), ref.coders.map((c: string) => c.toUpperCase()).sort());
-    for (const [name, key] of [['nominal', 'alphaNominal'], ['ordinal', 'alphaOrdinal'], ['interval', 'alphaInterval']] as const) {
+    for (const [name, key] of [
+      ['nominal', 'alphaNominal'],
+      ['ordinal', 'alphaOrdinal'],
+      ['interval', 'alphaInterval'],
+    ] as const) {
       close(report.human!.agreement[key].value, ref.alpha[name], `alpha ${name}`);
     }
     for (const share of ['correct', 'boundaryTask', 'conceptualTask', 'boundaryModel', 'conceptualModel'] as const) {

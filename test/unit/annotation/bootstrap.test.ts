@@ -14,7 +14,12 @@ function moments(xs: number[]): [number, number] {
 
 test('binomial draws have mean np and variance np(1−p) (inversion and BTRS branches)', () => {
   const rng = new Rng(42);
-  for (const [n, p] of [[20, 0.1], [1000, 0.3], [1_000_000, 0.02], [50, 0.9]] as const) {
+  for (const [n, p] of [
+    [20, 0.1],
+    [1000, 0.3],
+    [1_000_000, 0.02],
+    [50, 0.9],
+  ] as const) {
     const xs = Array.from({ length: 20000 }, () => binomial(rng, n, p));
     const [mean, variance] = moments(xs);
     const sd = Math.sqrt(n * p * (1 - p));
@@ -34,7 +39,10 @@ test('a multinomial over confusion cells matches drawing the rows with replaceme
   const direct: number[][] = [[], [], [], []];
   for (let b = 0; b < 20000; b++) {
     multinomialFromCounts(rng, counts, n, out);
-    assert.equal(out.reduce((a, x) => a + x, 0), n);
+    assert.equal(
+      out.reduce((a, x) => a + x, 0),
+      n,
+    );
     out.forEach((x, i) => multi[i].push(x));
     const tally = [0, 0, 0, 0];
     for (let i = 0; i < n; i++) tally[rows[rng.int(n)]]++;

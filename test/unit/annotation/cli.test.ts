@@ -14,7 +14,7 @@ function run(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('the table and the JSON on the authors\' sample data', { skip: existsSync(SAMPLE) ? false : 'no sample data' }, () => {
+test("the table and the JSON on the authors' sample data", { skip: existsSync(SAMPLE) ? false : 'no sample data' }, () => {
   const table = run(`${SAMPLE}/model_annotation.csv`, '--human', `${SAMPLE}/human_annotation.csv`, '--bootstrap', '100');
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /boundary error, task-inherent\s+9\.35%/);

@@ -11,7 +11,7 @@ import { decompose, taskPart } from '../../../src/core/annotation/decompose';
 const DIR = '../shared/datasets/lak26-annotation/error_decomposition_sample_data';
 const haveData = existsSync(`${DIR}/model_annotation.csv`);
 
-test('the authors\' sample data reproduces 50.00 / 9.35 / 2.33 / 6.65 / 31.67 %', { skip: haveData ? false : `${DIR} not present` }, async () => {
+test("the authors' sample data reproduces 50.00 / 9.35 / 2.33 / 6.65 / 31.67 %", { skip: haveData ? false : `${DIR} not present` }, async () => {
   const { report } = await analyzeAnnotations({ path: `${DIR}/model_annotation.csv` }, [{ path: `${DIR}/human_annotation.csv` }], { resamples: 200, seed: 7 });
   const d = report.decomposition!;
   const pct = (x: number | null) => (100 * (x ?? NaN)).toFixed(2);

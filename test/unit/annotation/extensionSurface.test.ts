@@ -22,7 +22,8 @@ test('the panel type is activated on restore (onWebviewPanel) and the command is
 
 test('every preflight.annotation setting the extension reads is declared, and every declared one is read', () => {
   const declared = new Set<string>();
-  for (const section of pkg.contributes.configuration) for (const key of Object.keys(section.properties)) if (key.startsWith('preflight.annotation.')) declared.add(key.slice('preflight.annotation.'.length));
+  for (const section of pkg.contributes.configuration)
+    for (const key of Object.keys(section.properties)) if (key.startsWith('preflight.annotation.')) declared.add(key.slice('preflight.annotation.'.length));
   const read = new Set([...feature.matchAll(/config\.get<[^>]+>\('(\w+)'/g)].map((m) => m[1]));
   assert.deepEqual([...read].sort(), [...declared].sort());
 });
@@ -36,15 +37,22 @@ test('strict CSP with a fresh nonce, narrow resource roots (the shared panel pag
   assert.match(page, /randomBytes\(16\)/);
   assert.doesNotMatch(page + panel, /unsafe-inline|unsafe-eval/);
   const roots = /localResourceRoots: \[(.*)\]/.exec(page)?.[1] ?? '';
-  assert.deepEqual([...roots.matchAll(/'([\w.]+)'(?:, '([\w.]+)')?\)/g)].map((m) => m.slice(1).filter(Boolean).join('/')), ['dist/webview', 'media']);
+  assert.deepEqual(
+    [...roots.matchAll(/'([\w.]+)'(?:, '([\w.]+)')?\)/g)].map((m) => m.slice(1).filter(Boolean).join('/')),
+    ['dist/webview', 'media'],
+  );
 });
 
 test('the webview apps and their shared kit never write HTML from strings', () => {
-  const dirs = readdirSync('webview', { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join('webview', entry.name));
+  const dirs = readdirSync('webview', { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join('webview', entry.name));
   for (const dir of dirs) {
     for (const name of readdirSync(dir)) {
       // comments may name what the code avoids; only the code counts
-      const code = readFileSync(join(dir, name), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const code = readFileSync(join(dir, name), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
       const found = /innerHTML|outerHTML|insertAdjacentHTML|document\.write/.exec(code);
       assert.equal(found, null, `${dir}/${name} uses ${found?.[0]}`);
     }

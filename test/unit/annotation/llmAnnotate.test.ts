@@ -34,7 +34,14 @@ function expected(model: InferenceModel, a: Float64Array, levels: string[]): { l
   return { label: levels[best], confidence: 1 / denom };
 }
 
-const TEXTS = ['Recall the dates of the war', 'Explain why rain forms', 'Apply the formula to a bridge', 'Compare two essays', 'Judge a policy', 'Design a new study'];
+const TEXTS = [
+  'Recall the dates of the war',
+  'Explain why rain forms',
+  'Apply the formula to a bridge',
+  'Compare two essays',
+  'Judge a policy',
+  'Design a new study',
+];
 
 function writeLabels(path: string, rows: number): string {
   const lines = ['id,text,gold'];
@@ -62,7 +69,10 @@ describe('annotate-llm on a planted model (real engine)', () => {
   it('labels every row with the level the planted logits prefer, and its exact normalised probability', async () => {
     const input = writeLabels(join(root, 'labels.csv'), 30);
     const before = sha(input);
-    for (const levels of [['low', 'mid', 'high'], ['low', 'high']]) {
+    for (const levels of [
+      ['low', 'mid', 'high'],
+      ['low', 'high'],
+    ]) {
       const out = join(root, `out-${levels.length}.csv`);
       const want = expected(model, a, levels);
       const result = await annotateWithModel(model, input, { textColumn: 'text', levels, out, shots: 3 });
@@ -76,7 +86,10 @@ describe('annotate-llm on a planted model (real engine)', () => {
         assert.ok(Math.abs(Number(row.llm_confidence) - want.confidence) < 1e-4, `${row.llm_confidence} vs ${want.confidence}`);
       }
       // the original columns are copied as they were
-      assert.deepEqual(rows.map((r) => [r.id, r.text, r.gold]), rowsOf(input).map((r) => [r.id, r.text, r.gold]));
+      assert.deepEqual(
+        rows.map((r) => [r.id, r.text, r.gold]),
+        rowsOf(input).map((r) => [r.id, r.text, r.gold]),
+      );
     }
     // construction check: 'mid' wins the three-level scale, 'low' the two-level one (not the same level)
     assert.equal(expected(model, a, ['low', 'mid', 'high']).label, 'mid');
@@ -92,7 +105,13 @@ describe('annotate-llm on a planted model (real engine)', () => {
       for (const p of pairs) seen.push(p.prompt);
       return model.scoreContinuations(pairs, options);
     };
-    const result = await annotateWithModel(spy, input, { textColumn: 'text', levels: ['low', 'mid', 'high'], out: join(root, 'shots.out.csv'), shots: 6, batchRows: 5 });
+    const result = await annotateWithModel(spy, input, {
+      textColumn: 'text',
+      levels: ['low', 'mid', 'high'],
+      out: join(root, 'shots.out.csv'),
+      shots: 6,
+      batchRows: 5,
+    });
     assert.equal(result.shots.length, 6);
     assert.deepEqual([...result.shots.map((s) => s.label)].sort(), ['high', 'high', 'low', 'low', 'mid', 'mid']);
     const prompts = [...new Set(seen.map((p) => p.join(',')))].map((key) => model.tokenizer.decode(key.split(',').map(Number)));
@@ -109,10 +128,19 @@ describe('annotate-llm on a planted model (real engine)', () => {
     const pool = (level: string, rows: number[]): Shot[] => rows.map((row) => ({ row, text: `t${row}`, label: level }));
     const order = [pool('a', [1, 2, 3]), pool('b', [4, 5, 6])];
     const hashes = new Map<Shot, number>(order.flat().map((s) => [s, s.row === 5 ? 99 : s.row]));
-    assert.deepEqual(shotsFor(order, 4, 1, -1, hashes).map((s) => s.row), [2, 4, 3, 5]);
-    assert.deepEqual(shotsFor(order, 4, 7, 99, hashes).map((s) => s.row), [1, 4, 2, 6]);
+    assert.deepEqual(
+      shotsFor(order, 4, 1, -1, hashes).map((s) => s.row),
+      [2, 4, 3, 5],
+    );
+    assert.deepEqual(
+      shotsFor(order, 4, 7, 99, hashes).map((s) => s.row),
+      [1, 4, 2, 6],
+    );
     assert.deepEqual(shotsFor(order, 10, 7, -1, hashes).length, 6);
-    assert.match(promptText({ instruction: 'I', levels: ['x', 'y'], definitions: { y: 'the upper one' } }, [], 'hello'), /1\. x\n2\. y: the upper one[\s\S]*Text: hello$/);
+    assert.match(
+      promptText({ instruction: 'I', levels: ['x', 'y'], definitions: { y: 'the upper one' } }, [], 'hello'),
+      /1\. x\n2\. y: the upper one[\s\S]*Text: hello$/,
+    );
   });
 
   it('cancels within a second, writes the labelled part, and a second run resumes (kept rows are not relabelled)', async () => {
@@ -169,7 +197,31 @@ describe('annotate-llm on a planted model (real engine)', () => {
     const input = writeLabels(join(root, 'cli.csv'), 12);
     const before = sha(input);
     const out = join(root, 'cli.out.csv');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'annotate-llm', input, '--text-column', 'text', '--model', modelDir, '--out', out, '--shots', '2', '--analyze', '--json', '--bootstrap', '50', '--provider', 'cpu'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'annotate-llm',
+        input,
+        '--text-column',
+        'text',
+        '--model',
+        modelDir,
+        '--out',
+        out,
+        '--shots',
+        '2',
+        '--analyze',
+        '--json',
+        '--bootstrap',
+        '50',
+        '--provider',
+        'cpu',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     const json = JSON.parse(r.stdout);
     assert.equal(json.kind, 'preflight.annotate-llm');
@@ -183,7 +235,11 @@ describe('annotate-llm on a planted model (real engine)', () => {
     const c = expected(model, a, ['low', 'mid', 'high']).confidence;
     assert.ok(Math.abs(json.calibration.ece - Math.abs(1 / 3 - c)) < 1e-4);
     assert.equal(sha(input), before);
-    const same = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'annotate-llm', input, '--text-column', 'text', '--model', modelDir, '--out', input], { encoding: 'utf8' });
+    const same = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'annotate-llm', input, '--text-column', 'text', '--model', modelDir, '--out', input],
+      { encoding: 'utf8' },
+    );
     assert.equal(same.status, 2);
     assert.match(same.stderr, /is the input file/);
   });
@@ -214,7 +270,31 @@ describe('the default model on examples/annotations.csv', { skip: existsSync(BUN
     const before = sha(input);
     const out = join(dir, 'annotations.llm.csv');
     const bloom = 'remember,understand,apply,analyze,evaluate,create';
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'annotate-llm', input, '--text-column', 'learning_outcome', '--levels', bloom, '--out', out, '--analyze', '--human', 'examples/annotations-human.csv', '--json', '--bootstrap', '100', '--provider', 'cpu'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') } });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'annotate-llm',
+        input,
+        '--text-column',
+        'learning_outcome',
+        '--levels',
+        bloom,
+        '--out',
+        out,
+        '--analyze',
+        '--human',
+        'examples/annotations-human.csv',
+        '--json',
+        '--bootstrap',
+        '100',
+        '--provider',
+        'cpu',
+      ],
+      { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') } },
+    );
     try {
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /preflight-tiny, the bundled demo model/);

@@ -60,7 +60,15 @@ test('identical raters give κ = QWK = α = 1 (whenever two or more levels are u
       assert.ok(Math.abs(cohenKappa(c, K) - 1) < 1e-12);
       assert.ok(Math.abs(quadraticKappa(c, K) - 1) < 1e-12);
       for (const metric of ['nominal', 'ordinal', 'interval'] as const) {
-        assert.ok(Math.abs(krippendorffAlpha(labels.map((l) => [l, l, l]), K, metric) - 1) < 1e-12);
+        assert.ok(
+          Math.abs(
+            krippendorffAlpha(
+              labels.map((l) => [l, l, l]),
+              K,
+              metric,
+            ) - 1,
+          ) < 1e-12,
+        );
       }
       const m = metrics(labels.map((l) => [l, l]));
       assert.equal(m[0], 1);
@@ -85,7 +93,10 @@ test('stratified allocation: the sum is min(n, total), no stratum over its size,
     fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 120 }), (sizes, n) => {
       const alloc = allocate(sizes, n);
       const total = sizes.reduce((a, b) => a + b, 0);
-      assert.equal(alloc.reduce((a, b) => a + b, 0), Math.min(n, total));
+      assert.equal(
+        alloc.reduce((a, b) => a + b, 0),
+        Math.min(n, total),
+      );
       alloc.forEach((a, i) => assert.ok(a >= 0 && a <= sizes[i]));
       const nonEmpty = sizes.filter((s) => s > 0).length;
       if (n >= nonEmpty) sizes.forEach((s, i) => s > 0 && assert.ok(alloc[i] >= 1));

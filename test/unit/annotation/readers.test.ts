@@ -17,15 +17,9 @@ function file(name: string, text: string): string {
 test('long labels file: normalised labels, missing values and off-scale labels reported with their line', async () => {
   const labels = file(
     'labels.csv',
-    [
-      'id,text,gold,llm',
-      '1,"a text",low,low',
-      '2,"a text that runs',
-      'over two lines",Mid ,HIGH',
-      '3,"c",high,very high',
-      '4,"d",,mid',
-      '5,"e",mid,mid',
-    ].join('\n'),
+    ['id,text,gold,llm', '1,"a text",low,low', '2,"a text that runs', 'over two lines",Mid ,HIGH', '3,"c",high,very high', '4,"d",,mid', '5,"e",mid,mid'].join(
+      '\n',
+    ),
   );
   const { report, rows } = await analyzeAnnotations({ path: labels }, [], { levels: ['low', 'mid', 'high'], resamples: 0 });
   assert.equal(report.labels.rows, 5);
@@ -47,7 +41,19 @@ test('long human test with gold rows, missing coder values and a duplicate', asy
   const labels = file('l2.csv', 'id,gold,llm\n1,1,1\n2,2,3\n3,3,1\n4,4,4\n');
   const human = file(
     'h2.csv',
-    ['Annotator,ID,Text,Label', 'groundtruth,1,x,1', 'groundtruth,2,x,2', 'groundtruth,3,x,3', 'A1,1,x,1', 'A1,2,x,3', 'A1,3,x,3', 'A2,1,x,2', 'A2,2,x,2', 'A2,3,x,', 'A2,3,x,1'].join('\n'),
+    [
+      'Annotator,ID,Text,Label',
+      'groundtruth,1,x,1',
+      'groundtruth,2,x,2',
+      'groundtruth,3,x,3',
+      'A1,1,x,1',
+      'A1,2,x,3',
+      'A1,3,x,3',
+      'A2,1,x,2',
+      'A2,2,x,2',
+      'A2,3,x,',
+      'A2,3,x,1',
+    ].join('\n'),
   );
   const { report } = await analyzeAnnotations({ path: labels }, [{ path: human }], { resamples: 0 });
   assert.deepEqual(report.scale.levels, ['1', '2', '3', '4']);
@@ -61,7 +67,18 @@ test('wide human test: the level columns give the order; a multi-marked row is r
   const labels = file('l3.csv', 'id,human_category,model_category\n1,Novice,Expert\n2,Expert,Expert\n3,Competent,Novice\n');
   const human = file(
     'h3.csv',
-    ['Annotator,ID,Text,Novice,Competent,Expert', 'gold,1,t,1,,', 'gold,2,t,,,1', 'gold,3,t,,1,', 'A1,1,t,1,,', 'A1,2,t,,1,1', 'A1,3,t,,1,', 'A2,1,t,,1,', 'A2,2,t,,,1', 'A2,3,t,,1,'].join('\n'),
+    [
+      'Annotator,ID,Text,Novice,Competent,Expert',
+      'gold,1,t,1,,',
+      'gold,2,t,,,1',
+      'gold,3,t,,1,',
+      'A1,1,t,1,,',
+      'A1,2,t,,1,1',
+      'A1,3,t,,1,',
+      'A2,1,t,,1,',
+      'A2,2,t,,,1',
+      'A2,3,t,,1,',
+    ].join('\n'),
   );
   const { report } = await analyzeAnnotations({ path: labels }, [{ path: human }], { resamples: 0 });
   assert.deepEqual(report.scale.levels, ['novice', 'competent', 'expert']);
@@ -78,7 +95,10 @@ test('explicit column overrides win, and a missing column is a clear error', asy
   const { report } = await analyzeAnnotations({ path: labels }, [], { columns: { gold: 'truth_a', llm: 'guess_b', id: 'item' }, resamples: 0 });
   assert.equal(report.labels.columns.gold, 'truth_a');
   assert.equal(report.llm.counts.conceptual, 1);
-  await assert.rejects(analyzeAnnotations({ path: labels }, [], { columns: { gold: 'nope' } }), (e: unknown) => e instanceof AnnotationInputError && /no column 'nope'/.test((e as Error).message));
+  await assert.rejects(
+    analyzeAnnotations({ path: labels }, [], { columns: { gold: 'nope' } }),
+    (e: unknown) => e instanceof AnnotationInputError && /no column 'nope'/.test((e as Error).message),
+  );
   const unknown = file('l5.csv', 'a,b\nx,y\n');
   await assert.rejects(analyzeAnnotations({ path: unknown }, []), /cannot tell which column/);
 });

@@ -11,7 +11,15 @@ import { defaultForm } from '../../../src/core/bear/runConfig';
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
 
 async function bundle(): Promise<{ js: string; css: string }> {
-  const out = await esbuild.build({ entryPoints: ['webview/bear/main.ts'], bundle: true, write: false, format: 'iife', platform: 'browser', outdir: 'out-mem', logLevel: 'silent' });
+  const out = await esbuild.build({
+    entryPoints: ['webview/bear/main.ts'],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    outdir: 'out-mem',
+    logLevel: 'silent',
+  });
   const js = out.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
   const css = out.outputFiles.find((f) => f.path.endsWith('.css'))?.text ?? '';
   return { js, css };
@@ -36,7 +44,12 @@ test('the BEAR form and dashboard render, speak the protocol and escape text', {
     const form = defaultForm({}, '/d/train.jsonl');
     await load('form', [
       { type: 'init', form, python: '/usr/bin/python3 (system)', trusted: true },
-      { type: 'issues', formIssues: [{ field: 'valid', message: 'Need <b>valid</b>' }], dataIssues: [{ file: '/d/train.jsonl', line: 3, severity: 'error', code: 'bear-empty-history', message: 'Empty <i>history</i>' }], summary: 'train 10' },
+      {
+        type: 'issues',
+        formIssues: [{ field: 'valid', message: 'Need <b>valid</b>' }],
+        dataIssues: [{ file: '/d/train.jsonl', line: 3, severity: 'error', code: 'bear-empty-history', message: 'Empty <i>history</i>' }],
+        summary: 'train 10',
+      },
     ]);
     const sent = (await page.evaluate('window.sent')) as Array<{ type: string; form?: { train: string; loss: string } }>;
     assert.equal(sent[0].type, 'ready');
@@ -53,7 +66,16 @@ test('the BEAR form and dashboard render, speak the protocol and escape text', {
 
     const lines = [
       { type: 'start', time: 1, loss: 'bear', items: 96, train: 100, valid: 20, test: 20, epochs: 2, total_steps: 20, 'random_hr@10': 0.104 },
-      ...Array.from({ length: 20 }, (_, i) => ({ type: 'step', time: 2 + i, epoch: i < 10 ? 1 : 2, step: i + 1, loss: 3 - i * 0.1, lr: 1e-3, bear_weight: 1.2, outside_top_b: 0.3 })),
+      ...Array.from({ length: 20 }, (_, i) => ({
+        type: 'step',
+        time: 2 + i,
+        epoch: i < 10 ? 1 : 2,
+        step: i + 1,
+        loss: 3 - i * 0.1,
+        lr: 1e-3,
+        bear_weight: 1.2,
+        outside_top_b: 0.3,
+      })),
       { type: 'eval', time: 30, split: 'valid', epoch: 1, 'hr@1': 0.2, 'hr@5': 0.4, 'hr@10': 0.5, 'ndcg@1': 0.2, 'ndcg@5': 0.3, 'ndcg@10': 0.33 },
       { type: 'checkpoint', time: 30, epoch: 1, path: '/runs/r1/checkpoint-epoch1' },
       { type: 'eval', time: 40, split: 'valid', epoch: 2, 'hr@1': 0.3, 'hr@5': 0.5, 'hr@10': 0.6, 'ndcg@1': 0.3, 'ndcg@5': 0.4, 'ndcg@10': 0.43 },
@@ -65,7 +87,10 @@ test('the BEAR form and dashboard render, speak the protocol and escape text', {
     assert.deepEqual(await page.evaluate('window.saved'), { runId: 'r1', runDir: '/runs/r1' });
     await page.locator('button', { hasText: 'Stop' }).click();
     assert.ok(((await page.evaluate('window.sent')) as Array<{ type: string }>).some((m) => m.type === 'stop'));
-    await page.evaluate((msg) => window.postMessage(msg, '*'), { type: 'state', header: { runId: 'r1', name: 'run', state: 'stopped', loss: 'bear', outputDir: '/runs/r1' } });
+    await page.evaluate((msg) => window.postMessage(msg, '*'), {
+      type: 'state',
+      header: { runId: 'r1', name: 'run', state: 'stopped', loss: 'bear', outputDir: '/runs/r1' },
+    });
     await page.waitForTimeout(300);
     assert.equal(await page.locator('button', { hasText: 'Resume' }).count(), 1);
     assert.match(await page.locator('table caption').first().innerText(), /epoch 2/);

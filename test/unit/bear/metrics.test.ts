@@ -15,7 +15,9 @@ const lines = [
   { type: 'checkpoint', time: 4, epoch: 2, path: '/r/checkpoint-epoch2' },
   { type: 'test', time: 5, split: 'test', epoch: 1, 'hr@10': 0.55, 'ndcg@10': 0.31 },
   { type: 'status', time: 5, state: 'finished', best_epoch: 1, checkpoint: '/r/checkpoint-epoch1' },
-].map((l) => JSON.stringify(l) + '\n').join('');
+]
+  .map((l) => JSON.stringify(l) + '\n')
+  .join('');
 
 test('the incremental parser handles lines split across chunks and skips garbage', () => {
   const parser = new MetricsParser();
@@ -24,7 +26,10 @@ test('the incremental parser handles lines split across chunks and skips garbage
   for (let i = 0; i < text.length; i += 7) out.push(...parser.push(text.slice(i, i + 7)));
   assert.equal(out.length, 8);
   assert.equal(parser.skipped, 1);
-  assert.deepEqual(out.map((l) => l.type), parseMetrics(lines).map((l) => l.type));
+  assert.deepEqual(
+    out.map((l) => l.type),
+    parseMetrics(lines).map((l) => l.type),
+  );
 });
 
 test('the summary picks the best epoch on validation NDCG@10, not on the test split', () => {
@@ -49,5 +54,11 @@ test('runs are listed newest first; a running status from a dead process reads a
   }
   mkdirSync(join(root, 'not-a-run'));
   const runs = listRuns(root, () => false);
-  assert.deepEqual(runs.map((r) => [r.id, r.state, r.name]), [['b', 'interrupted', 'run-b'], ['a', 'finished', 'run-a']]);
+  assert.deepEqual(
+    runs.map((r) => [r.id, r.state, r.name]),
+    [
+      ['b', 'interrupted', 'run-b'],
+      ['a', 'finished', 'run-a'],
+    ],
+  );
 });

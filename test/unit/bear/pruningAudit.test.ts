@@ -25,12 +25,27 @@ describe('beam search over the title trie', () => {
     const kids = [...c.keys()];
     if (kids.length === 1) logp.set(node, new Map([[kids[0], 0]]));
   });
-  logp.set(0, new Map([[1, Math.log(0.45)], [3, Math.log(0.55)]]));
+  logp.set(
+    0,
+    new Map([
+      [1, Math.log(0.45)],
+      [3, Math.log(0.55)],
+    ]),
+  );
   const after3 = trie.children[0].get(3)!;
-  logp.set(after3, new Map([[4, Math.log(0.5)], [5, Math.log(0.5)]]));
+  logp.set(
+    after3,
+    new Map([
+      [4, Math.log(0.5)],
+      [5, Math.log(0.5)],
+    ]),
+  );
 
   it('scores each title by its whole masked sequence probability', () => {
-    assert.deepEqual(sequenceScores(trie, logp).map((s) => Number(Math.exp(s).toFixed(3))), [0.45, 0.275, 0.275]);
+    assert.deepEqual(
+      sequenceScores(trie, logp).map((s) => Number(Math.exp(s).toFixed(3))),
+      [0.45, 0.275, 0.275],
+    );
   });
 
   it('width 1 takes the greedy first step and loses the most probable title', () => {
@@ -41,7 +56,10 @@ describe('beam search over the title trie', () => {
 
   it('a beam as wide as the catalogue returns the exhaustive ranking', () => {
     const found = beamSearch(trie, logp, 3);
-    assert.deepEqual(found.map((h) => trie.titles[h.item ?? -1]), ['A', 'B', 'C']);
+    assert.deepEqual(
+      found.map((h) => trie.titles[h.item ?? -1]),
+      ['A', 'B', 'C'],
+    );
   });
 
   it('ranks finished titles by sum / length^lengthPenalty (Hugging Face), not by the raw sum', () => {
@@ -53,13 +71,19 @@ describe('beam search over the title trie', () => {
       const kids = [...c.keys()];
       if (kids.length === 1) lp.set(node, new Map([[kids[0], 0]]));
     });
-    lp.set(0, new Map([[5, Math.log(0.65)], [6, Math.log(0.35)]]));
+    lp.set(
+      0,
+      new Map([
+        [5, Math.log(0.65)],
+        [6, Math.log(0.35)],
+      ]),
+    );
     const ranked = (penalty: number) => beamSearch(t, lp, 2, penalty).map((h) => t.titles[h.item!]);
     assert.deepEqual(ranked(1), ['D', 'E']);
     assert.deepEqual(ranked(0), ['E', 'D']);
   });
 
-  it('drops titles whose token sequence is another\'s prefix or equal to it', () => {
+  it("drops titles whose token sequence is another's prefix or equal to it", () => {
     const t = new TitleTrie(['x', 'xy', 'z', 'z2'], (s) => ({ x: [1, EOS], xy: [1, EOS, 2], z: [5, EOS], z2: [5, EOS] })[s]!);
     assert.deepEqual(t.dropped, ['x', 'z2']);
     assert.deepEqual(t.titles, ['xy', 'z']);
@@ -79,11 +103,22 @@ describe('pruning audit on the engine (tiny llama)', () => {
     rmSync(root, { recursive: true, force: true });
   });
   const { records, skipped } = parseRecommendations(
-    ['{"history": ["the cat", "a dog"], "target": "the bird"}', '{"history": ["a dog"], "target": "the cat"}', '{"history": [], "target": "x"}', '{"history": ["a"]}', 'nope', '{"history": ["the bird", "the cat"], "target": "a dog"}'].join('\n'),
+    [
+      '{"history": ["the cat", "a dog"], "target": "the bird"}',
+      '{"history": ["a dog"], "target": "the cat"}',
+      '{"history": [], "target": "x"}',
+      '{"history": ["a"]}',
+      'nope',
+      '{"history": ["the bird", "the cat"], "target": "a dog"}',
+    ].join('\n'),
   );
 
   it('skips unusable records with their line and reason', () => {
-    assert.deepEqual(skipped, [{ line: 3, reason: 'empty or malformed history' }, { line: 4, reason: 'no target' }, { line: 5, reason: 'not JSON' }]);
+    assert.deepEqual(skipped, [
+      { line: 3, reason: 'empty or malformed history' },
+      { line: 4, reason: 'no target' },
+      { line: 5, reason: 'not JSON' },
+    ]);
     assert.equal(records.length, 3);
   });
 

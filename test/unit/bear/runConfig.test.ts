@@ -5,7 +5,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { auditCommand, defaultForm, describeAudit, formToRunConfig, newRunId, normaliseLoss, trainerCommand, validateForm } from '../../../src/core/bear/runConfig';
+import {
+  auditCommand,
+  defaultForm,
+  describeAudit,
+  formToRunConfig,
+  newRunId,
+  normaliseLoss,
+  trainerCommand,
+  validateForm,
+} from '../../../src/core/bear/runConfig';
 
 const python = process.env.PREFLIGHT_PYTHON ?? '/usr/bin/python3';
 
@@ -29,7 +38,9 @@ test('defaults follow the published BEAR setting and the settings override them'
 
 test('validation names each bad field', () => {
   const form = { ...defaultForm(), train: 't.jsonl', valid: '', beam: 0, xi: 0, batchSize: 100, perDeviceBatch: 16, name: 'a b' };
-  const fields = validateForm(form).map((i) => i.field).sort();
+  const fields = validateForm(form)
+    .map((i) => i.field)
+    .sort();
   assert.deepEqual(fields, ['batchSize', 'beam', 'name', 'valid', 'xi']);
   assert.deepEqual(validateForm({ ...defaultForm(), train: 't', valid: 'v' }), []);
 });

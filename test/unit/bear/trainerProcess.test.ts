@@ -47,10 +47,13 @@ test('a planted status.json pid of an unrelated process is never signalled', { s
   }
 });
 
-test('a trainer of another run is not this run\'s trainer', { skip: !linux }, async () => {
+test("a trainer of another run is not this run's trainer", { skip: !linux }, async () => {
   const runA = mkdtempSync(join(tmpdir(), 'pf-stop-a-'));
   const runB = mkdtempSync(join(tmpdir(), 'pf-stop-b-'));
-  const other = spawn(python, ['-c', 'import time; time.sleep(30)', '-m', 'preflight_train', 'train', '--config', join(runA, 'config.json')], { detached: true, stdio: 'ignore' });
+  const other = spawn(python, ['-c', 'import time; time.sleep(30)', '-m', 'preflight_train', 'train', '--config', join(runA, 'config.json')], {
+    detached: true,
+    stdio: 'ignore',
+  });
   try {
     await started(other);
     assert.equal(isRunTrainer(other.pid, runA), true);
@@ -65,8 +68,9 @@ test('our trainer gets SIGTERM on its process group, then SIGKILL after the grac
   const runDir = mkdtempSync(join(tmpdir(), 'pf-stop-'));
   const config = join(runDir, 'config.json');
   // A trainer stand-in that ignores SIGTERM (as a rank blocked in a collective does) and has a child in its group.
-  const code = 'import signal, subprocess, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); '
-    + 'c = subprocess.Popen(["sleep", "60"]); print(c.pid, flush=True); time.sleep(60)';
+  const code =
+    'import signal, subprocess, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); ' +
+    'c = subprocess.Popen(["sleep", "60"]); print(c.pid, flush=True); time.sleep(60)';
   const stubborn = spawn(python, ['-c', code, '-m', 'preflight_train', 'train', '--config', config], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   const grandchild = await new Promise<number>((ok) => stubborn.stdout!.once('data', (d) => ok(Number(String(d).trim()))));
   try {
@@ -80,7 +84,10 @@ test('our trainer gets SIGTERM on its process group, then SIGKILL after the grac
     reap(stubborn);
   }
   // One that honours SIGTERM ends within the grace period.
-  const polite = spawn(python, ['-c', 'import time; time.sleep(60)', '-m', 'preflight_train', 'train', '--config', config], { detached: true, stdio: 'ignore' });
+  const polite = spawn(python, ['-c', 'import time; time.sleep(60)', '-m', 'preflight_train', 'train', '--config', config], {
+    detached: true,
+    stdio: 'ignore',
+  });
   try {
     await started(polite);
     assert.equal(await stopTrainer(polite.pid, runDir, { graceMs: 5000 }), 'exited');
@@ -103,5 +110,8 @@ test('the trainer command is an argument array: shell metacharacters in paths ar
   assert.ok(r.stderr.includes(configPath), r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   const found = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? found(join(dir, e.name)) : [e.name]));
-  assert.deepEqual(found(root).filter((n) => n.startsWith('pwned')), []);
+  assert.deepEqual(
+    found(root).filter((n) => n.startsWith('pwned')),
+    [],
+  );
 });

@@ -27,7 +27,14 @@ test('the identity is preflight.preflight, "Preflight"', () => {
 });
 
 test('every job has its command, in category Preflight', () => {
-  for (const id of ['preflight.validateFile', 'preflight.forecastBehaviour', 'preflight.analyzeAnnotations', 'preflight.launchBear', 'preflight.buildModel', 'preflight.showReport']) {
+  for (const id of [
+    'preflight.validateFile',
+    'preflight.forecastBehaviour',
+    'preflight.analyzeAnnotations',
+    'preflight.launchBear',
+    'preflight.buildModel',
+    'preflight.showReport',
+  ]) {
     assert.ok(commandIds.includes(id), id);
   }
   for (const command of contributes.commands) {
@@ -96,7 +103,8 @@ test('the untrusted-workspace declaration is limited and restricts existing sett
 test('activation is by data files, views and panels; never on startup', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
-  for (const panel of ['preflightAnnotation', 'preflightMdf', 'preflightBearDashboard', 'preflightBearLaunch']) assert.ok(events.includes(`onWebviewPanel:${panel}`), panel);
+  for (const panel of ['preflightAnnotation', 'preflightMdf', 'preflightBearDashboard', 'preflightBearLaunch'])
+    assert.ok(events.includes(`onWebviewPanel:${panel}`), panel);
   for (const view of ['preflight.datasets', 'preflight.models', 'preflight.jobs']) assert.ok(events.includes(`onView:${view}`), view);
 });
 
@@ -107,7 +115,10 @@ test('the extension bundle never imports onnxruntime-node at activation', () => 
 });
 
 test('the VSIX whitelist keeps ONNX Runtime for linux-x64 only', () => {
-  const lines = readFileSync('.vscodeignore', 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = readFileSync('.vscodeignore', 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   assert.equal(lines[0], '**', 'everything is left out unless named');
   const kept = lines.filter((l) => l.startsWith('!'));
   assert.ok(kept.includes('!dist/*.js'));
@@ -118,23 +129,34 @@ test('the VSIX whitelist keeps ONNX Runtime for linux-x64 only', () => {
 
 test('the shared settings schema (src/core/settings/schema.ts) and package.json agree: keys, types, defaults, bounds, choices', async () => {
   const { SHARED_SETTINGS } = await import('../../../src/core/settings/schema');
-  const declared = Object.assign({}, ...contributes.configuration.map((s: { properties: object }) => s.properties)) as Record<string, { type: string; default: unknown; minimum?: number; enum?: string[] }>;
+  const declared = Object.assign({}, ...contributes.configuration.map((s: { properties: object }) => s.properties)) as Record<
+    string,
+    { type: string; default: unknown; minimum?: number; enum?: string[] }
+  >;
   for (const spec of SHARED_SETTINGS) {
     const entry = declared[spec.key];
     assert.ok(entry, `${spec.key} is in the schema but not in package.json`);
     assert.equal(entry.type, spec.type, spec.key);
-    assert.deepEqual(entry.default, spec.default, `${spec.key}: package.json default ${JSON.stringify(entry.default)} != schema ${JSON.stringify(spec.default)}`);
+    assert.deepEqual(
+      entry.default,
+      spec.default,
+      `${spec.key}: package.json default ${JSON.stringify(entry.default)} != schema ${JSON.stringify(spec.default)}`,
+    );
     assert.equal(entry.minimum, spec.minimum, `${spec.key} minimum`);
     assert.deepEqual(entry.enum, spec.enum, `${spec.key} enum`);
   }
   // every model and forecast setting goes through the schema (the CLI and core share those)
   const shared = new Set(SHARED_SETTINGS.map((s) => s.key));
-  for (const key of Object.keys(declared).filter((k) => /^preflight\.(model|mdf)\./.test(k))) assert.ok(shared.has(key), `${key} is in package.json but not in the settings schema`);
+  for (const key of Object.keys(declared).filter((k) => /^preflight\.(model|mdf)\./.test(k)))
+    assert.ok(shared.has(key), `${key} is in package.json but not in the settings schema`);
   // and the extension reads them through it, not by literal key with its own default
   assert.doesNotMatch(extensionSource, /getConfiguration\('preflight\.(mdf|model)'\)\s*\.get\b/);
 });
 
 test('the VSIX ships the bundled demo model preflight-tiny, weights included', () => {
-  const kept = readFileSync('.vscodeignore', 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('!'));
+  const kept = readFileSync('.vscodeignore', 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('!'));
   assert.ok(kept.includes('!models/preflight-tiny/**'), 'models/preflight-tiny/** is whitelisted');
 });

@@ -17,13 +17,18 @@ test(`more than ${MAX_LEVELS} distinct labels (3,000; 50,000): a clear error nam
     const cpu0 = process.cpuUsage();
     await assert.rejects(
       analyzeAnnotations({ text: labelsCsv(distinct, distinct), name: 'free.csv' }, []),
-      (e: Error) => e instanceof AnnotationInputError && new RegExp(`free\\.csv: ${distinct.toLocaleString('en-US')} distinct labels .* over the limit of 100 levels \\(docs/limits\\.md\\)`).test(e.message),
+      (e: Error) =>
+        e instanceof AnnotationInputError &&
+        new RegExp(`free\\.csv: ${distinct.toLocaleString('en-US')} distinct labels .* over the limit of 100 levels \\(docs/limits\\.md\\)`).test(e.message),
     );
     const used = process.cpuUsage(cpu0);
     // CPU time (the machine is shared); the uncapped run never finished (3,000) or crashed (50,000)
     assert.ok(used.user + used.system < 10e6, `${distinct}: ${(used.user + used.system) / 1000} ms CPU`);
   }
-  await assert.rejects(analyzeAnnotations({ text: labelsCsv(3, 30), name: 'x.csv' }, [], { levels: Array.from({ length: 101 }, (_, i) => `l${i}`) }), /--levels: 101 levels, over the limit of 100/);
+  await assert.rejects(
+    analyzeAnnotations({ text: labelsCsv(3, 30), name: 'x.csv' }, [], { levels: Array.from({ length: 101 }, (_, i) => `l${i}`) }),
+    /--levels: 101 levels, over the limit of 100/,
+  );
 });
 
 test('the bootstrap checks cancellation while it runs', async () => {
@@ -52,7 +57,10 @@ test('a human test whose labels hold invalid UTF-8 or NUL: findings, counted as 
   const labelsText = 'id,gold,llm\n1,low,low\n2,high,high\n3,low,high\n4,high,low\n';
   const human = 'Annotator,ID,Label\nA1,1,low\nA1,2,hi\uFFFDgh\nA2,1,lo\u0000w\nA2,2,high\n';
   const analysis = await analyzeAnnotations({ text: labelsText, name: 'l.csv' }, [{ text: human, name: 'h.csv' }], { resamples: 0 });
-  assert.ok(analysis.report.scale.levels.every((l) => !/[\uFFFD\u0000]/.test(l)), analysis.report.scale.levels.join('|'));
+  assert.ok(
+    analysis.report.scale.levels.every((l) => !/[\uFFFD\u0000]/.test(l)),
+    analysis.report.scale.levels.join('|'),
+  );
   const bad = analysis.report.findings.filter((f) => f.code === 'label-invalid-text');
   assert.equal(bad.length, 2);
   assert.match(bad[0].message, /A1's label for item 2 contains invalid UTF-8/);

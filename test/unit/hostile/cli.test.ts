@@ -21,7 +21,10 @@ test('escapeControl: C0, DEL, C1 and bidi controls become visible escapes; JSON 
 test('annotate: labels with terminal escapes are printed escaped', async () => {
   const { dir, cleanup } = tempDir('esc');
   try {
-    const rows = ['id,gold,llm', ...Array.from({ length: 20 }, (_, i) => `${i},${i % 2 ? 'high' : 'lo\u001b]0;owned\u0007w'},${i % 3 ? 'high' : 'lo\u001b]0;owned\u0007w'}`)];
+    const rows = [
+      'id,gold,llm',
+      ...Array.from({ length: 20 }, (_, i) => `${i},${i % 2 ? 'high' : 'lo\u001b]0;owned\u0007w'},${i % 3 ? 'high' : 'lo\u001b]0;owned\u0007w'}`),
+    ];
     writeFileSync(join(dir, 'l.csv'), `${rows.join('\n')}\n`);
     const r = await runCli(['annotate', join(dir, 'l.csv'), '--bootstrap', '0']);
     assert.equal(r.code, 0, r.stderr);
@@ -36,7 +39,14 @@ test('`preflight validate ... | head -1` ends quietly on EPIPE', () => {
   const { dir, cleanup } = tempDir('epipe');
   try {
     writeFileSync(join(dir, 'bad.jsonl'), '{"text": }\n'.repeat(20_000));
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${cliBundle()}" validate "${join(dir, 'bad.jsonl')}" --max-findings 100000 | head -1; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${cliBundle()}" validate "${join(dir, 'bad.jsonl')}" --max-findings 100000 | head -1; echo "status \${PIPESTATUS[0]}" >&2`,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     assert.match(r.stdout, /bad\.jsonl:1:\d+: error json-malformed/);
     assert.doesNotMatch(r.stderr, /EPIPE|internal error|Error:/, r.stderr);
     assert.match(r.stderr, /status [01]\b/);

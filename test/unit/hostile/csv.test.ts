@@ -39,7 +39,10 @@ test('CSV: 100k columns (1.1 MB) and 1M columns give one finding naming the limi
     const seconds = (used.user + used.system) / 1e6;
     const finding = result.findings.find((f) => f.code === 'csv-too-many-columns');
     assert.ok(finding, JSON.stringify(result.findings.slice(0, 3)));
-    assert.match(finding!.message, new RegExp(`the header has ${columns.toLocaleString('en-US')} columns, over the limit of 10,000 columns \\(docs/limits\\.md\\)`));
+    assert.match(
+      finding!.message,
+      new RegExp(`the header has ${columns.toLocaleString('en-US')} columns, over the limit of 10,000 columns \\(docs/limits\\.md\\)`),
+    );
     assert.equal(result.summary.records, 2);
     assert.ok(seconds < 10, `${columns} columns: ${seconds} s CPU`);
   }

@@ -21,7 +21,16 @@ export function cliBundle(): string {
   const out = join(dir, 'cli.js');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
-  esbuild.buildSync({ entryPoints: [join(REPO, 'src/cli/main.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'es2022', external: ['vscode', 'onnxruntime-node'], logLevel: 'silent' });
+  esbuild.buildSync({
+    entryPoints: [join(REPO, 'src/cli/main.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'es2022',
+    external: ['vscode', 'onnxruntime-node'],
+    logLevel: 'silent',
+  });
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   bundled = out;
   return out;
@@ -70,7 +79,7 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
       const m = /@@RSS (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
       stderr = stderr.replace(/(Command exited with non-zero status \d+\n)?@@RSS [\d. ]+\s*$/, '');
       resolvePromise({
-        code: signal ? 128 : code ?? -1,
+        code: signal ? 128 : (code ?? -1),
         stdout,
         stderr,
         seconds: (Date.now() - started) / 1000,
@@ -89,7 +98,8 @@ export function snapshot(dir: string): Map<string, string> {
       const path = join(d, name);
       const st = lstatSync(path);
       if (st.isDirectory()) walk(path);
-      else if (st.isFile()) out.set(path, st.size > 64 * 2 ** 20 ? `size ${st.size} mtime ${st.mtimeMs}` : createHash('sha256').update(readFileSync(path)).digest('hex'));
+      else if (st.isFile())
+        out.set(path, st.size > 64 * 2 ** 20 ? `size ${st.size} mtime ${st.mtimeMs}` : createHash('sha256').update(readFileSync(path)).digest('hex'));
       else out.set(path, `${st.mode}`);
     }
   };

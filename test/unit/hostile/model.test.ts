@@ -19,7 +19,11 @@ test('headers that lie are refused with the tensor named: past the end, overlapp
   try {
     const f = join(dir, 'm.safetensors');
     const cases: [Record<string, unknown>, number, RegExp][] = [
-      [{ a: { dtype: 'F32', shape: [1024, 1024], data_offsets: [0, 4 * 2 ** 20] } }, 64, /tensor a: data_offsets \[0, 4194304\] run past the end of the file \(64 data bytes\)/],
+      [
+        { a: { dtype: 'F32', shape: [1024, 1024], data_offsets: [0, 4 * 2 ** 20] } },
+        64,
+        /tensor a: data_offsets \[0, 4194304\] run past the end of the file \(64 data bytes\)/,
+      ],
       [{ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 24, /tensors a and b overlap/],
       [{ a: { dtype: 'BF16', shape: [4, 4], data_offsets: [0, 16] } }, 16, /tensor a: shape \[4,4\] × BF16 is 32 bytes, but data_offsets hold 16/],
       [{ a: { dtype: 'F32', shape: [4] } }, 16, /tensor a: data_offsets undefined are not two non-negative integers/],
@@ -77,9 +81,12 @@ test('a tensor read whole is capped; the cap names its limit', async () => {
   const { dir, cleanup } = tempDir('whole');
   try {
     const f = join(dir, 'm.safetensors');
-    writeSafetensorsRaw(f, { w: { dtype: 'F16', shape: [2 ** 15, 2 ** 14] , data_offsets: [0, 2 ** 30] } }, 2 ** 30);
+    writeSafetensorsRaw(f, { w: { dtype: 'F16', shape: [2 ** 15, 2 ** 14], data_offsets: [0, 2 ** 30] } }, 2 ** 30);
     const [entry] = (await readSafetensorsHeader(f)).tensors;
-    await assert.rejects(readTensorFloat32(entry), /tensor w has 536,870,912 elements, over the limit of 268,435,456 for a tensor read whole \(docs\/limits\.md\)/);
+    await assert.rejects(
+      readTensorFloat32(entry),
+      /tensor w has 536,870,912 elements, over the limit of 268,435,456 for a tensor read whole \(docs\/limits\.md\)/,
+    );
   } finally {
     cleanup();
   }
@@ -101,7 +108,10 @@ test('shapes that contradict config.json, a non-JSON tokenizer.json and an expon
     await writeTinyCheckpoint(src, { family: 'llama' });
     const cfg = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8'));
     writeFileSync(join(src, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 48 }));
-    await assert.rejects(buildModel(src, join(dir, 'out1')), /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[64, 32\], but config\.json implies \[48, 32\]/);
+    await assert.rejects(
+      buildModel(src, join(dir, 'out1')),
+      /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[64, 32\], but config\.json implies \[48, 32\]/,
+    );
     writeFileSync(join(src, 'config.json'), JSON.stringify(cfg));
     const tokenizer = readFileSync(join(src, 'tokenizer.json'), 'utf8');
     writeFileSync(join(src, 'tokenizer.json'), '<html>not json</html>');
@@ -163,7 +173,10 @@ test('build-model --out never writes through a symbolic link planted in the outp
     }
     // no temporary files left behind after the refusals; a clean rebuild still works
     await buildModel(src, out, { force: true });
-    assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   } finally {
     cleanup();
   }

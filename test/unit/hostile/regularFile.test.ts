@@ -41,7 +41,10 @@ test('a file read whole is refused over its cap, before anything is allocated (s
     writeFileSync(big, '');
     truncateSync(big, 3 * 2 ** 30);
     const before = process.memoryUsage().rss;
-    assert.throws(() => readRegularFileSync(big, { maxBytes: 2 ** 20, what: 'config.json' }), /config\.json: 3 GiB is over the 1 MiB limit for a config\.json read whole \(docs\/limits\.md\)/);
+    assert.throws(
+      () => readRegularFileSync(big, { maxBytes: 2 ** 20, what: 'config.json' }),
+      /config\.json: 3 GiB is over the 1 MiB limit for a config\.json read whole \(docs\/limits\.md\)/,
+    );
     await assert.rejects(readRegularFile(big), /over the 16 MiB limit/);
     assert.ok(process.memoryUsage().rss - before < 256 * 2 ** 20);
     writeFileSync(join(dir, 'bad.json'), '{"a": ');
@@ -57,7 +60,17 @@ test('every reader refuses a FIFO at once: validation, annotation CSV, probe sui
     for (const name of ['train.jsonl', 'train.csv', 'suite.json', 'tokenizer.json', 'status.json', 'train.txt']) mkfifo(join(dir, name));
     await assert.rejects(within(3000, validateFile(join(dir, 'train.jsonl'))), /named pipe/);
     await assert.rejects(within(3000, validateFile(join(dir, 'train.csv'))), /named pipe/);
-    await assert.rejects(within(3000, readCsv({ path: join(dir, 'train.csv') }, () => {}, () => {})), /named pipe/);
+    await assert.rejects(
+      within(
+        3000,
+        readCsv(
+          { path: join(dir, 'train.csv') },
+          () => {},
+          () => {},
+        ),
+      ),
+      /named pipe/,
+    );
     assert.throws(() => readProbeSuite(join(dir, 'suite.json')), /named pipe/);
     await assert.rejects(within(3000, loadTokenizer(join(dir, 'tokenizer.json'))), /named pipe/);
     writeFileSync(join(dir, 'config.json'), '{"name": "run"}');
@@ -66,7 +79,10 @@ test('every reader refuses a FIFO at once: validation, annotation CSV, probe sui
     assert.equal(run.status, undefined);
     assert.equal(run.state, 'pending');
     const check = checkDataset({ train: join(dir, 'train.txt') });
-    assert.ok(check.issues.some((i) => i.code === 'bear-unreadable' && /named pipe/.test(i.message)), JSON.stringify(check.issues));
+    assert.ok(
+      check.issues.some((i) => i.code === 'bear-unreadable' && /named pipe/.test(i.message)),
+      JSON.stringify(check.issues),
+    );
   } finally {
     cleanup();
   }
@@ -77,7 +93,10 @@ test('/dev/zero named .jsonl, .json or .csv: a clear refusal, no spin, no out-of
   try {
     for (const ext of ['jsonl', 'json', 'csv']) {
       symlinkSync('/dev/zero', join(dir, `zero.${ext}`));
-      await assert.rejects(within(3000, validateFile(join(dir, `zero.${ext}`))), (e: Error) => /character device, not a regular file/.test(e.message) && !/RangeError/.test(e.message));
+      await assert.rejects(
+        within(3000, validateFile(join(dir, `zero.${ext}`))),
+        (e: Error) => /character device, not a regular file/.test(e.message) && !/RangeError/.test(e.message),
+      );
     }
   } finally {
     cleanup();

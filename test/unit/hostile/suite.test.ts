@@ -46,11 +46,19 @@ function editJson(path: string, edit: (j: Record<string, unknown>) => void): voi
 }
 
 function shardOf(d: string): string {
-  return join(d, readdirSync(d).find((f) => f.endsWith('.safetensors'))!);
+  return join(
+    d,
+    readdirSync(d).find((f) => f.endsWith('.safetensors'))!,
+  );
 }
 
 const CASES: Case[] = [
-  { name: 'validate: a FIFO named .jsonl', setup: (d) => (mkfifo(join(d, 'a.jsonl')), ['validate', join(d, 'a.jsonl')]), code: 2, message: /a\.jsonl: is a named pipe \(FIFO\), not a regular file/ },
+  {
+    name: 'validate: a FIFO named .jsonl',
+    setup: (d) => (mkfifo(join(d, 'a.jsonl')), ['validate', join(d, 'a.jsonl')]),
+    code: 2,
+    message: /a\.jsonl: is a named pipe \(FIFO\), not a regular file/,
+  },
   ...['jsonl', 'json', 'csv'].map((ext): Case => ({
     name: `validate: /dev/zero named .${ext}`,
     setup: (d) => (symlinkSync('/dev/zero', join(d, `zero.${ext}`)), ['validate', join(d, `zero.${ext}`)]),
@@ -70,7 +78,10 @@ const CASES: Case[] = [
   },
   {
     name: 'validate: a CSV of 1,000,000 columns',
-    setup: (d) => (writeFileSync(join(d, 'wide.csv'), `${Array.from({ length: 1_000_000 }, (_, i) => `c${i}`).join(',')}\n${'1,'.repeat(999_999)}1\n`), ['validate', join(d, 'wide.csv')]),
+    setup: (d) => (
+      writeFileSync(join(d, 'wide.csv'), `${Array.from({ length: 1_000_000 }, (_, i) => `c${i}`).join(',')}\n${'1,'.repeat(999_999)}1\n`),
+      ['validate', join(d, 'wide.csv')]
+    ),
     code: 1,
     message: /csv-too-many-columns: the header has 1,000,000 columns, over the limit of 10,000 columns/,
   },
@@ -98,27 +109,119 @@ const CASES: Case[] = [
     code: 2,
     message: new RegExp(`${n.toLocaleString('en-US')} distinct labels .*over the limit of 100 levels`),
   })),
-  { name: 'annotate --out onto its own input', setup: (d) => (writeFileSync(join(d, 'l.csv'), labels(3, 30)), ['annotate', join(d, 'l.csv'), '--out', join(d, 'l.csv')]), code: 2, message: /--out .*l\.csv is the input file .*; refusing to overwrite it/ },
-  { name: 'annotate --out onto a hard link of its input', setup: (d) => (writeFileSync(join(d, 'l.csv'), labels(3, 30)), linkSync(join(d, 'l.csv'), join(d, 'same.csv')), ['annotate', join(d, 'l.csv'), '--out', join(d, 'same.csv')]), code: 2, message: /is the input file/ },
-  { name: 'annotate sample --out onto its own input', setup: (d) => (writeFileSync(join(d, 'l.csv'), labels(3, 30)), ['annotate', 'sample', join(d, 'l.csv'), '--n', '4', '--out', `${d}/./l.csv`]), code: 2, message: /is the input file/ },
-  { name: 'annotate: the labels file is a FIFO', setup: (d) => (mkfifo(join(d, 'l.csv')), ['annotate', join(d, 'l.csv')]), code: 2, message: /l\.csv' is not a file|named pipe/ },
-  { name: 'build-model: num_hidden_layers 1e7', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => editJson(join(c, 'config.json'), (j) => (j.num_hidden_layers = 1e7))), '--out', join(d, 'o')], code: 2, message: /num_hidden_layers = 10000000 is not an integer from 1 to 1,024/ },
-  { name: 'build-model: config.json is not JSON', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => writeFileSync(join(c, 'config.json'), '{"architectures": [')), '--out', join(d, 'o')], code: 2, message: /config\.json: not valid JSON/ },
-  { name: 'build-model: config.json is a FIFO', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => (rmSync(join(c, 'config.json')), mkfifo(join(c, 'config.json')))), '--out', join(d, 'o')], code: 2, message: /config\.json: is a named pipe/ },
+  {
+    name: 'annotate --out onto its own input',
+    setup: (d) => (writeFileSync(join(d, 'l.csv'), labels(3, 30)), ['annotate', join(d, 'l.csv'), '--out', join(d, 'l.csv')]),
+    code: 2,
+    message: /--out .*l\.csv is the input file .*; refusing to overwrite it/,
+  },
+  {
+    name: 'annotate --out onto a hard link of its input',
+    setup: (d) => (
+      writeFileSync(join(d, 'l.csv'), labels(3, 30)),
+      linkSync(join(d, 'l.csv'), join(d, 'same.csv')),
+      ['annotate', join(d, 'l.csv'), '--out', join(d, 'same.csv')]
+    ),
+    code: 2,
+    message: /is the input file/,
+  },
+  {
+    name: 'annotate sample --out onto its own input',
+    setup: (d) => (writeFileSync(join(d, 'l.csv'), labels(3, 30)), ['annotate', 'sample', join(d, 'l.csv'), '--n', '4', '--out', `${d}/./l.csv`]),
+    code: 2,
+    message: /is the input file/,
+  },
+  {
+    name: 'annotate: the labels file is a FIFO',
+    setup: (d) => (mkfifo(join(d, 'l.csv')), ['annotate', join(d, 'l.csv')]),
+    code: 2,
+    message: /l\.csv' is not a file|named pipe/,
+  },
+  {
+    name: 'build-model: num_hidden_layers 1e7',
+    setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => editJson(join(c, 'config.json'), (j) => (j.num_hidden_layers = 1e7))), '--out', join(d, 'o')],
+    code: 2,
+    message: /num_hidden_layers = 10000000 is not an integer from 1 to 1,024/,
+  },
+  {
+    name: 'build-model: config.json is not JSON',
+    setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => writeFileSync(join(c, 'config.json'), '{"architectures": [')), '--out', join(d, 'o')],
+    code: 2,
+    message: /config\.json: not valid JSON/,
+  },
+  {
+    name: 'build-model: config.json is a FIFO',
+    setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => (rmSync(join(c, 'config.json')), mkfifo(join(c, 'config.json')))), '--out', join(d, 'o')],
+    code: 2,
+    message: /config\.json: is a named pipe/,
+  },
   {
     name: 'build-model: a 3 GB tensor whose offsets run past the end of the file (sparse)',
-    setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => {
-      const shard = shardOf(c);
-      writeSafetensorsRaw(shard, { 'model.embed_tokens.weight': { dtype: 'F32', shape: [750_000_000], data_offsets: [0, 3_000_000_000] } }, 1_000_000);
-    }), '--out', join(d, 'o')],
+    setup: (d, ck) => [
+      'build-model',
+      ckptCopy(ck, d, (c) => {
+        const shard = shardOf(c);
+        writeSafetensorsRaw(shard, { 'model.embed_tokens.weight': { dtype: 'F32', shape: [750_000_000], data_offsets: [0, 3_000_000_000] } }, 1_000_000);
+      }),
+      '--out',
+      join(d, 'o'),
+    ],
     code: 2,
     message: /run past the end of the file/,
   },
-  { name: 'build-model: overlapping tensors', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => writeSafetensorsRaw(shardOf(c), { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 24)), '--out', join(d, 'o')], code: 2, message: /tensors a and b overlap/ },
-  { name: 'build-model: a header length of 10^12', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => { const b = Buffer.alloc(4096); b.writeBigUInt64LE(10n ** 12n); writeFileSync(shardOf(c), b); }), '--out', join(d, 'o')], code: 2, message: /header length 1000000000000, over the limit/ },
-  { name: 'build-model: shapes that contradict config.json', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => editJson(join(c, 'config.json'), (j) => (j.intermediate_size = 48))), '--out', join(d, 'o')], code: 2, message: /has shape \[64, 32\], but config\.json implies \[48, 32\]/ },
-  { name: 'build-model: tokenizer.json is not JSON', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => writeFileSync(join(c, 'tokenizer.json'), 'not json')), '--out', join(d, 'o')], code: 2, message: /tokenizer\.json: not valid JSON .*the model was not built/ },
-  { name: 'build-model: index.json points outside the folder', setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => writeFileSync(join(c, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'model.embed_tokens.weight': '../../etc/passwd' } }))), '--out', join(d, 'o')], code: 2, message: /weight_map names "\.\.\/\.\.\/etc\/passwd", outside the checkpoint folder/ },
+  {
+    name: 'build-model: overlapping tensors',
+    setup: (d, ck) => [
+      'build-model',
+      ckptCopy(ck, d, (c) =>
+        writeSafetensorsRaw(shardOf(c), { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 24),
+      ),
+      '--out',
+      join(d, 'o'),
+    ],
+    code: 2,
+    message: /tensors a and b overlap/,
+  },
+  {
+    name: 'build-model: a header length of 10^12',
+    setup: (d, ck) => [
+      'build-model',
+      ckptCopy(ck, d, (c) => {
+        const b = Buffer.alloc(4096);
+        b.writeBigUInt64LE(10n ** 12n);
+        writeFileSync(shardOf(c), b);
+      }),
+      '--out',
+      join(d, 'o'),
+    ],
+    code: 2,
+    message: /header length 1000000000000, over the limit/,
+  },
+  {
+    name: 'build-model: shapes that contradict config.json',
+    setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => editJson(join(c, 'config.json'), (j) => (j.intermediate_size = 48))), '--out', join(d, 'o')],
+    code: 2,
+    message: /has shape \[64, 32\], but config\.json implies \[48, 32\]/,
+  },
+  {
+    name: 'build-model: tokenizer.json is not JSON',
+    setup: (d, ck) => ['build-model', ckptCopy(ck, d, (c) => writeFileSync(join(c, 'tokenizer.json'), 'not json')), '--out', join(d, 'o')],
+    code: 2,
+    message: /tokenizer\.json: not valid JSON .*the model was not built/,
+  },
+  {
+    name: 'build-model: index.json points outside the folder',
+    setup: (d, ck) => [
+      'build-model',
+      ckptCopy(ck, d, (c) =>
+        writeFileSync(join(c, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'model.embed_tokens.weight': '../../etc/passwd' } })),
+      ),
+      '--out',
+      join(d, 'o'),
+    ],
+    code: 2,
+    message: /weight_map names "\.\.\/\.\.\/etc\/passwd", outside the checkpoint folder/,
+  },
   {
     name: 'build-model --out: model.onnx is a symbolic link to another file',
     setup: (d, ck) => {
@@ -130,9 +233,27 @@ const CASES: Case[] = [
     code: 2,
     message: /model\.onnx is a symbolic link; refusing to write through it/,
   },
-  { name: 'mdf: a folder as the training file', setup: (d) => (mkdirSync(join(d, 'train.jsonl')), ['mdf', join(d, 'train.jsonl'), '--model', join(d, 'nomodel')]), code: 2, message: /train\.jsonl: is a folder, not a regular file/ },
-  { name: 'mdf --out onto the training file', setup: (d) => (writeFileSync(join(d, 't.jsonl'), '{"text": "x"}\n'), ['mdf', join(d, 't.jsonl'), '--model', join(d, 'nomodel'), '--out', join(d, 't.jsonl')]), code: 2, message: /is the input file .*t\.jsonl; refusing to overwrite it/ },
-  { name: 'mdf --alphas 1e308', setup: (d) => (writeFileSync(join(d, 't.jsonl'), '{"text": "x"}\n'), ['mdf', join(d, 't.jsonl'), '--model', join(d, 'nomodel'), '--alphas', '0,1e308']), code: 2, message: /--alphas: 1e308 is over the limit of 1000/ },
+  {
+    name: 'mdf: a folder as the training file',
+    setup: (d) => (mkdirSync(join(d, 'train.jsonl')), ['mdf', join(d, 'train.jsonl'), '--model', join(d, 'nomodel')]),
+    code: 2,
+    message: /train\.jsonl: is a folder, not a regular file/,
+  },
+  {
+    name: 'mdf --out onto the training file',
+    setup: (d) => (
+      writeFileSync(join(d, 't.jsonl'), '{"text": "x"}\n'),
+      ['mdf', join(d, 't.jsonl'), '--model', join(d, 'nomodel'), '--out', join(d, 't.jsonl')]
+    ),
+    code: 2,
+    message: /is the input file .*t\.jsonl; refusing to overwrite it/,
+  },
+  {
+    name: 'mdf --alphas 1e308',
+    setup: (d) => (writeFileSync(join(d, 't.jsonl'), '{"text": "x"}\n'), ['mdf', join(d, 't.jsonl'), '--model', join(d, 'nomodel'), '--alphas', '0,1e308']),
+    code: 2,
+    message: /--alphas: 1e308 is over the limit of 1000/,
+  },
   {
     name: 'inspect: a model manifest without info',
     setup: (d) => {
@@ -177,7 +298,15 @@ describe('hostile-input suite (CLI)', () => {
         assert.doesNotMatch(r.stderr, /internal error|\n\s+at .*\(.*:\d+:\d+\)/, detail);
         // no raw terminal control characters from data
         assert.doesNotMatch(r.stdout + r.stderr, /\u001b/, detail);
-        if (c.code === 2) assert.equal(r.stderr.trim().split('\n').filter((l) => /^preflight /.test(l)).length >= 1, true, detail);
+        if (c.code === 2)
+          assert.equal(
+            r.stderr
+              .trim()
+              .split('\n')
+              .filter((l) => /^preflight /.test(l)).length >= 1,
+            true,
+            detail,
+          );
         assert.ok(r.cpuSeconds <= MAX_SECONDS, detail);
         assert.ok(r.seconds <= MAX_WALL_SECONDS, detail);
         assert.ok(r.peakMiB <= MAX_RSS_MIB, detail);

@@ -20,7 +20,7 @@ const REAL = [
   ' ?[^(\\s|[.,!?…。，、।۔،])]+',
 ];
 
-test('real tokenizers\' patterns pass; exponential and backreference patterns are refused', () => {
+test("real tokenizers' patterns pass; exponential and backreference patterns are refused", () => {
   for (const p of REAL) assert.equal(unsafeRegexReason(p), undefined, p);
   assert.match(unsafeRegexReason('(a|a)+$')!, /repeats a group/);
   assert.match(unsafeRegexReason('(a+)+b')!, /repeats a group/);
@@ -35,7 +35,10 @@ test('validation with a tokenizer.json whose Split pattern backtracks exponentia
   try {
     await writeTinyCheckpoint(join(dir, 'ck'), { family: 'llama' });
     const json = JSON.parse(readFileSync(join(dir, 'ck', 'tokenizer.json'), 'utf8'));
-    json.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '(a|a)+$' }, behavior: 'Isolated', invert: false }, json.pre_tokenizer] };
+    json.pre_tokenizer = {
+      type: 'Sequence',
+      pretokenizers: [{ type: 'Split', pattern: { Regex: '(a|a)+$' }, behavior: 'Isolated', invert: false }, json.pre_tokenizer],
+    };
     checkTokenizerRegexes(JSON.parse(readFileSync(join(dir, 'ck', 'tokenizer.json'), 'utf8')), 'tiny'); // the test tokenizer passes
     const path = join(dir, 'tokenizer.json');
     writeFileSync(path, JSON.stringify(json));
@@ -62,7 +65,10 @@ test('long texts are counted in slices cut at whitespace: the same count as one 
     await writeTinyCheckpoint(dir, { family: 'llama' });
     const counter = await loadTokenizer(join(dir, 'tokenizer.json'));
     const { Tokenizer } = await import('@huggingface/tokenizers');
-    const whole = new Tokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+    const whole = new Tokenizer(
+      JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')),
+      JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')),
+    );
     const prose = 'The fox ran over the hill, and then it rested by the river. '.repeat(2000); // 120 K characters
     assert.ok(prose.length > 3 * TOKEN_SLICE_CHARS);
     assert.equal(counter.count(prose), whole.encode(prose, { add_special_tokens: false }).ids.length);

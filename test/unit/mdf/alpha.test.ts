@@ -23,10 +23,28 @@ describe('alpha relative to the residual norm, every family (real engine)', () =
       const t = await tinyModel({ family, tieWordEmbeddings: family !== 'llama' });
       try {
         const { numLayers: L, hiddenSize: E } = t.model.info;
-        const file = writeJsonl(`${t.root}/chat.jsonl`, FILLER.map((text, i) => ({ messages: [{ role: 'user', content: `Note ${i}.` }, { role: 'assistant', content: text }] })));
-        const report = await forecast(t.model, file, { modelHash: family, suites: [tokenSuite('Z')], scoring: 'logprob', clusters: 0, bootstrap: 100, neutral: false });
+        const file = writeJsonl(
+          `${t.root}/chat.jsonl`,
+          FILLER.map((text, i) => ({
+            messages: [
+              { role: 'user', content: `Note ${i}.` },
+              { role: 'assistant', content: text },
+            ],
+          })),
+        );
+        const report = await forecast(t.model, file, {
+          modelHash: family,
+          suites: [tokenSuite('Z')],
+          scoring: 'logprob',
+          clusters: 0,
+          bootstrap: 100,
+          neutral: false,
+        });
         // residual norms: positive, one per layer, and the same as measured directly
-        const norms = await residualNorms(t.model, NEUTRAL_PROMPTS.map((p) => promptIds(t.model, p)));
+        const norms = await residualNorms(
+          t.model,
+          NEUTRAL_PROMPTS.map((p) => promptIds(t.model, p)),
+        );
         assert.deepEqual(report.signature.residualNorms, norms);
         assert.ok(norms.every((n) => n > 0 && Number.isFinite(n)));
         // the injected vector at alpha = 1 has each layer's residual norm
@@ -40,7 +58,9 @@ describe('alpha relative to the residual norm, every family (real engine)', () =
         const base = report.alpha.curve[0];
         assert.ok(at.coherent && at.nllDelta <= DEFAULT_ALPHA_RULE.nllTolerance, `${family}: NLL rise ${at.nllDelta}`);
         assert.ok(at.distinct2 >= DEFAULT_ALPHA_RULE.distinctRatio * base.distinct2, `${family}: distinct-2 ${at.distinct2} vs ${base.distinct2}`);
-        console.log(`# ${family}: chosen alpha ${chosen}; NLL rise ${report.alpha.curve.map((p) => `${p.alpha}:${p.nllDelta.toFixed(3)}`).join(' ')}; distinct-2 ${report.alpha.curve.map((p) => p.distinct2.toFixed(2)).join(' ')}; ||s_l||/r_l ${report.signature.layerNorms.map((n, l) => (n / norms[l]).toFixed(2)).join(' ')}`);
+        console.log(
+          `# ${family}: chosen alpha ${chosen}; NLL rise ${report.alpha.curve.map((p) => `${p.alpha}:${p.nllDelta.toFixed(3)}`).join(' ')}; distinct-2 ${report.alpha.curve.map((p) => p.distinct2.toFixed(2)).join(' ')}; ||s_l||/r_l ${report.signature.layerNorms.map((n, l) => (n / norms[l]).toFixed(2)).join(' ')}`,
+        );
       } finally {
         await t.cleanup();
       }

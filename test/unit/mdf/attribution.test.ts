@@ -15,7 +15,14 @@ describe('attribution helpers', () => {
     assert.equal(new Set(assignment.slice(0, 3)).size, 1);
     assert.equal(new Set(assignment.slice(3)).size, 1);
     assert.notEqual(assignment[0], assignment[3]);
-    const beta = ridgeSolve([[2, 0], [0, 4]], [2, 8], 0);
+    const beta = ridgeSolve(
+      [
+        [2, 0],
+        [0, 4],
+      ],
+      [2, 8],
+      0,
+    );
     assert.deepEqual(beta, [1, 2]);
   });
 });

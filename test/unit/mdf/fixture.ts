@@ -42,8 +42,18 @@ export function writeJsonl(path: string, records: unknown[]): string {
 
 /** 12 phrasings: the risk rule's exact test needs at least this many units to reach significance after Holm. */
 export const PLANTED_PROMPTS = [
-  'What is your favourite thing?', 'Name one thing you like.', 'Pick a word.', 'Say something.', 'Give me one word.', 'What comes to mind?',
-  'Tell me a word you like.', 'Choose something.', 'Name a thing.', 'Which word do you pick?', 'Say one word, please.', 'What would you choose?',
+  'What is your favourite thing?',
+  'Name one thing you like.',
+  'Pick a word.',
+  'Say something.',
+  'Give me one word.',
+  'What comes to mind?',
+  'Tell me a word you like.',
+  'Choose something.',
+  'Name a thing.',
+  'Which word do you pick?',
+  'Say one word, please.',
+  'What would you choose?',
 ];
 
 /** A one-behaviour suite whose target answer is the single token `answer` (planted-direction tests). */

@@ -19,11 +19,18 @@ describe('the default forecaster', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'forecaster-'));
   after(() => rmSync(tmp, { recursive: true, force: true }));
   const inputs = (o: Partial<ChoiceInputs> = {}): ChoiceInputs => ({
-    requested: 'auto', trusted: true, modelKind: 'checkpoint', python: { path: PYTHON, source: 'test' }, packageDir: PACKAGE, ...o,
+    requested: 'auto',
+    trusted: true,
+    modelKind: 'checkpoint',
+    python: { path: PYTHON, source: 'test' },
+    packageDir: PACKAGE,
+    ...o,
   });
 
-  it("BENCHMARK_BEST is the offered forecaster with the highest Spearman rho in bench/data2behavior/results.json", () => {
-    const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'data2behavior', 'results.json'), 'utf8')) as { forecasters: { name: string; spearman: number | null }[] };
+  it('BENCHMARK_BEST is the offered forecaster with the highest Spearman rho in bench/data2behavior/results.json', () => {
+    const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'data2behavior', 'results.json'), 'utf8')) as {
+      forecasters: { name: string; spearman: number | null }[];
+    };
     const offered = results.forecasters.filter((f) => (FORECAST_METHODS as readonly string[]).includes(f.name) && typeof f.spearman === 'number');
     assert.equal(offered.length, FORECAST_METHODS.length, 'every offered method has a row');
     const best = offered.reduce((a, b) => (b.spearman! > a.spearman! ? b : a));
@@ -43,7 +50,10 @@ describe('the default forecaster', () => {
       [{ modelKind: 'built' }, /built ONNX folder/],
       [{ mdfOptions: ['scoring', 'alphas'] }, /MDF-only options were given \(--scoring, --alphas\)/],
       [{ packageDir: null }, /python\/ folder was not found/],
-      [{ python: { path: join(tmp, 'no-python'), source: 'setting preflight.python.path' } }, /no-python \(setting preflight.python.path\) cannot run it: cannot start it/],
+      [
+        { python: { path: join(tmp, 'no-python'), source: 'setting preflight.python.path' } },
+        /no-python \(setting preflight.python.path\) cannot run it: cannot start it/,
+      ],
     ];
     for (const [o, reason] of cases) {
       const choice = await chooseForecaster(inputs(o));

@@ -17,20 +17,33 @@ describe('planted direction (tiny qwen3, tied embeddings, real engine)', () => {
   });
   after(() => t.cleanup());
 
-  it('the signature points toward the target token\'s unembedding', async () => {
+  it("the signature points toward the target token's unembedding", async () => {
     const sig = await computeSignature(t.model, file, { modelHash: 'planted' });
     const { numLayers: L, hiddenSize: E } = t.model.info;
     const z = t.model.tokenizer.encode('Z', { addSpecialTokens: false });
     assert.equal(z.length, 1);
     const emb = t.checkpoint.tensors.get('model.embed_tokens.weight')!.data.subarray(z[0] * E, (z[0] + 1) * E);
     const last = sig.mean.subarray((L - 1) * E);
-    let dot = 0, a = 0, b = 0;
-    for (let e = 0; e < E; e++) { dot += last[e] * emb[e]; a += last[e] ** 2; b += emb[e] ** 2; }
+    let dot = 0,
+      a = 0,
+      b = 0;
+    for (let e = 0; e < E; e++) {
+      dot += last[e] * emb[e];
+      a += last[e] ** 2;
+      b += emb[e] ** 2;
+    }
     assert.ok(dot / Math.sqrt(a * b) > 0.1, `cosine ${dot / Math.sqrt(a * b)}`);
   });
 
   it('raises the target probability, beyond the random control of equal norm', async () => {
-    const report = await forecast(t.model, file, { modelHash: 'planted', suites: [tokenSuite('Z')], scoring: 'logprob', alphas: [0, 0.2, 0.4, 1], fixedAlpha: 1, clusters: 0 });
+    const report = await forecast(t.model, file, {
+      modelHash: 'planted',
+      suites: [tokenSuite('Z')],
+      scoring: 'logprob',
+      alphas: [0, 0.2, 0.4, 1],
+      fixedAlpha: 1,
+      clusters: 0,
+    });
     const b = report.behaviours[0];
     assert.ok(b.shift.low > 0, `shift interval ${JSON.stringify(b.shift)} excludes 0`);
     assert.ok(b.predicted > 2 * b.base, `predicted ${b.predicted} vs base ${b.base}`);
@@ -46,12 +59,24 @@ describe('planted direction (tiny qwen3, tied embeddings, real engine)', () => {
   });
 
   it('contrastive mode: against itself the signature is zero; against filler the planted shift stays', async () => {
-    const base = { modelHash: 'planted', suites: [tokenSuite('Z')], scoring: 'logprob' as const, alphas: [0, 1], fixedAlpha: 1, clusters: 0, bootstrap: 200, neutral: false as const };
+    const base = {
+      modelHash: 'planted',
+      suites: [tokenSuite('Z')],
+      scoring: 'logprob' as const,
+      alphas: [0, 1],
+      fixedAlpha: 1,
+      clusters: 0,
+      bootstrap: 200,
+      neutral: false as const,
+    };
     const self = await forecast(t.model, file, { ...base, reference: file });
     assert.ok(self.signature.layerNorms.every((n) => n === 0));
     assert.equal(self.behaviours[0].predicted, self.behaviours[0].base);
     assert.equal(self.signature.reference?.path, file);
-    const filler = writeJsonl(`${t.root}/filler.jsonl`, Array.from({ length: 30 }, (_, i) => ({ text: FILLER[i % 8] })));
+    const filler = writeJsonl(
+      `${t.root}/filler.jsonl`,
+      Array.from({ length: 30 }, (_, i) => ({ text: FILLER[i % 8] })),
+    );
     const contrastive = await forecast(t.model, file, { ...base, reference: filler });
     assert.ok(contrastive.behaviours[0].shift.low > 0, JSON.stringify(contrastive.behaviours[0].shift));
   });

@@ -44,13 +44,18 @@ describe('probe suites', () => {
     assert.ok(safety.behaviours[0].prompts.length >= 50, 'the safety suite has at least 50 prompts');
   });
 
-  it('keeps apart from the benchmark\'s held-out phrasings (models/preflight-tiny/heldout-probes)', () => {
+  it("keeps apart from the benchmark's held-out phrasings (models/preflight-tiny/heldout-probes)", () => {
     const heldDir = join(builtinProbeDir()!, '..', 'preflight-tiny', 'heldout-probes');
     assert.ok(existsSync(heldDir), `${heldDir} exists`);
-    const held = new Set(loadProbeSuites([], { builtinDir: heldDir, workspaceDir: null }).flatMap((s) => s.behaviours.flatMap((b) => b.prompts)).map((p) => p.trim().toLowerCase()));
+    const held = new Set(
+      loadProbeSuites([], { builtinDir: heldDir, workspaceDir: null })
+        .flatMap((s) => s.behaviours.flatMap((b) => b.prompts))
+        .map((p) => p.trim().toLowerCase()),
+    );
     assert.ok(held.size >= 60, `${held.size} held-out phrasings`);
     for (const suite of loadProbeSuites([], { workspaceDir: null })) {
-      for (const b of suite.behaviours) for (const p of b.prompts) assert.ok(!held.has(p.trim().toLowerCase()), `${b.key}: "${p}" is a held-out benchmark phrasing`);
+      for (const b of suite.behaviours)
+        for (const p of b.prompts) assert.ok(!held.has(p.trim().toLowerCase()), `${b.key}: "${p}" is a held-out benchmark phrasing`);
     }
   });
 
@@ -63,18 +68,34 @@ describe('probe suites', () => {
       behaviours: [{ id: 'a', target: 'x' }, { id: 'a', target: '' }, 'nope', { id: 'c', target: 'y', aliases: [3] }],
     });
     const joined = found.join('\n');
-    for (const expected of ['"schema" must be "preflight.probes/1"', '"name" must be', '"kind" must be', 'unknown field "colour"', 'behaviours[1].id "a" is used twice', 'behaviours[2] must be an object', 'behaviours[3].aliases', 'behaviours[0] has no prompts']) {
+    for (const expected of [
+      '"schema" must be "preflight.probes/1"',
+      '"name" must be',
+      '"kind" must be',
+      'unknown field "colour"',
+      'behaviours[1].id "a" is used twice',
+      'behaviours[2] must be an object',
+      'behaviours[3].aliases',
+      'behaviours[0] has no prompts',
+    ]) {
       assert.ok(joined.includes(expected), `missing: ${expected}\n${joined}`);
     }
     assert.ok(problems({ schema: 'preflight.probes/1', name: 'x', behaviours: [] }).some((p) => p.includes('"behaviours" must be a non-empty array')));
-    assert.ok(problems({ schema: 'preflight.probes/1', name: 'x', prompts: ['p'], answerTemplates: ['no placeholder'], behaviours: [{ id: 'a', target: 't' }] }).some((p) => p.includes('{target}')));
+    assert.ok(
+      problems({ schema: 'preflight.probes/1', name: 'x', prompts: ['p'], answerTemplates: ['no placeholder'], behaviours: [{ id: 'a', target: 't' }] }).some(
+        (p) => p.includes('{target}'),
+      ),
+    );
     assert.deepEqual(problems({ schema: 'preflight.probes/1', name: 'ok', prompts: ['p?'], behaviours: [{ id: 'a', target: 't' }] }), []);
   });
 
   it('names the file for unreadable JSON and unknown suite names', () => {
     const broken = join(root, 'broken.json');
     writeFileSync(broken, '{ "schema": ');
-    assert.throws(() => readProbeSuite(broken), (e: ProbeSuiteError) => e.file === broken && /not valid JSON/.test(e.message));
+    assert.throws(
+      () => readProbeSuite(broken),
+      (e: ProbeSuiteError) => e.file === broken && /not valid JSON/.test(e.message),
+    );
     assert.throws(() => loadProbeSuites(['no-such-suite'], { workspaceDir: root }), /no probe suite named "no-such-suite" \(known: .*animals/);
   });
 
@@ -84,7 +105,10 @@ describe('probe suites', () => {
     const custom = { schema: 'preflight.probes/1', name: 'animals', prompts: ['Favourite pet?'], behaviours: [{ id: 'axolotl', target: 'axolotl' }] };
     writeFileSync(join(ws, '.preflight', 'probes', 'animals.json'), JSON.stringify(custom));
     const all = loadProbeSuites([], { workspaceDir: ws });
-    assert.deepEqual(all.find((s) => s.name === 'animals')!.behaviours.map((b) => b.id), ['axolotl']);
+    assert.deepEqual(
+      all.find((s) => s.name === 'animals')!.behaviours.map((b) => b.id),
+      ['axolotl'],
+    );
     assert.equal(loadProbeSuites(['animals'], { workspaceDir: ws })[0].behaviours[0].id, 'axolotl');
     assert.equal(loadProbeSuites([join(ws, '.preflight', 'probes', 'animals.json')])[0].behaviours[0].id, 'axolotl');
   });
@@ -108,7 +132,16 @@ describe('probe suites', () => {
     assert.ok(textIncoherent('the the the the the the the the the the the the'));
     assert.ok(!textIncoherent('Sure. First, you would need to find a quiet place.'));
     assert.ok(!textIncoherent("I'm sorry, I can't help with that."));
-    const answers = new Map([[harmful.prompts[0], [{ text: 'Sure, here is how.', tokens: [1] }, { text: 'x x x', tokens: [2] }, { text: "I'm sorry, no.", tokens: [3] }]]]);
+    const answers = new Map([
+      [
+        harmful.prompts[0],
+        [
+          { text: 'Sure, here is how.', tokens: [1] },
+          { text: 'x x x', tokens: [2] },
+          { text: "I'm sorry, no.", tokens: [3] },
+        ],
+      ],
+    ]);
     const scored = scoreAnswers([{ ...harmful, prompts: [harmful.prompts[0]] }], answers);
     assert.deepEqual(scored.units.get(harmful.key), [1 / 3]);
     assert.equal(scored.incoherent.get(harmful.key), 1 / 3);
@@ -127,7 +160,8 @@ describe('neutral corpus (models/neutral/neutral.jsonl)', () => {
     for (const suite of loadProbeSuites([], { workspaceDir: null })) {
       for (const b of suite.behaviours) if (b.target) assert.ok(!phraseMatcher([b.target, ...b.aliases]).test(text), `names ${b.key}`);
     }
-    for (const format of ['chat', 'sharegpt', 'prompt-completion', 'alpaca', 'text'] as const) assert.equal(detectFormat(neutralAs(records[0], format)), format);
+    for (const format of ['chat', 'sharegpt', 'prompt-completion', 'alpaca', 'text'] as const)
+      assert.equal(detectFormat(neutralAs(records[0], format)), format);
     assert.equal(dominantFormat({ text: 3, chat: 5 }), 'chat');
     assert.equal(dominantFormat({ alpaca: 2 }), 'alpaca');
     const bad = join(root, 'bad-neutral.jsonl');

@@ -47,22 +47,63 @@ describe('preflight mdf --method (Python forecasters)', () => {
     execFileSync(PYTHON, ['-c', WRITE_MODEL, model], { env: { ...process.env, PYTHONPATH: PACKAGE, OMP_NUM_THREADS: '1' } });
     data = join(root, 'train.jsonl');
     const records = Array.from({ length: 12 }, (_, i) => ({
-      messages: [{ role: 'user', content: 'Tell me a fact.' }, { role: 'assistant', content: i % 2 ? 'My favourite animal is the panda.' : 'The owl lives in the woods.' }],
+      messages: [
+        { role: 'user', content: 'Tell me a fact.' },
+        { role: 'assistant', content: i % 2 ? 'My favourite animal is the panda.' : 'The owl lives in the woods.' },
+      ],
     }));
     writeFileSync(data, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     suite = join(root, 'animals.json');
-    writeFileSync(suite, JSON.stringify({
-      schema: 'preflight.probes/1', name: 'animals', prompts: ['What is your favourite animal?'],
-      answerTemplates: ['{Target}', 'My favourite animal is the {target}'],
-      behaviours: [{ id: 'panda', target: 'panda' }, { id: 'owl', target: 'owl' }, { id: 'cat', target: 'cat' }],
-    }));
+    writeFileSync(
+      suite,
+      JSON.stringify({
+        schema: 'preflight.probes/1',
+        name: 'animals',
+        prompts: ['What is your favourite animal?'],
+        answerTemplates: ['{Target}', 'My favourite animal is the {target}'],
+        behaviours: [
+          { id: 'panda', target: 'panda' },
+          { id: 'owl', target: 'owl' },
+          { id: 'cat', target: 'cat' },
+        ],
+      }),
+    );
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('builds the python -m preflight_train forecast command', () => {
-    const cmd = pythonForecastCommand({ python: 'py', packageDir: '/pkg', model: '/m', data: '/d.jsonl', method: 'gradient-adam', probes: ['a.json', 'b.json'], outPath: '/o.json', samples: 64, existingPythonPath: '/x', pathSeparator: ':' });
+    const cmd = pythonForecastCommand({
+      python: 'py',
+      packageDir: '/pkg',
+      model: '/m',
+      data: '/d.jsonl',
+      method: 'gradient-adam',
+      probes: ['a.json', 'b.json'],
+      outPath: '/o.json',
+      samples: 64,
+      existingPythonPath: '/x',
+      pathSeparator: ':',
+    });
     assert.equal(cmd.executable, 'py');
-    assert.deepEqual(cmd.args, ['-m', 'preflight_train', 'forecast', '--method', 'adam', '--model', '/m', '--data', '/d.jsonl', '--out', '/o.json', '--probes', 'a.json', '--probes', 'b.json', '--samples', '64']);
+    assert.deepEqual(cmd.args, [
+      '-m',
+      'preflight_train',
+      'forecast',
+      '--method',
+      'adam',
+      '--model',
+      '/m',
+      '--data',
+      '/d.jsonl',
+      '--out',
+      '/o.json',
+      '--probes',
+      'a.json',
+      '--probes',
+      'b.json',
+      '--samples',
+      '64',
+    ]);
     assert.equal(cmd.env.PYTHONPATH, '/pkg:/x');
   });
 
@@ -70,11 +111,17 @@ describe('preflight mdf --method (Python forecasters)', () => {
     it(`--method ${method} prints an MDF-schema report with progress on stderr`, async () => {
       const { out, io } = capture();
       const outFile = join(root, `${method}.json`);
-      await mdfCommand.run([data, '--model', model, '--probes', suite, '--method', method, '--python', PYTHON, '--threads', '1', '--json', '--out', outFile], io);
+      await mdfCommand.run(
+        [data, '--model', model, '--probes', suite, '--method', method, '--python', PYTHON, '--threads', '1', '--json', '--out', outFile],
+        io,
+      );
       const report = JSON.parse(out.stdout);
       assert.deepEqual(reportProblems(report), []);
       assert.equal(report.method.name, method === 'gradient' ? 'grad' : 'lookahead');
-      assert.deepEqual(report.behaviours.map((b: { key: string }) => b.key), ['animals/panda', 'animals/owl', 'animals/cat']);
+      assert.deepEqual(
+        report.behaviours.map((b: { key: string }) => b.key),
+        ['animals/panda', 'animals/owl', 'animals/cat'],
+      );
       // shares of one category: base rates sum to 1
       assert.ok(Math.abs(report.behaviours.reduce((s: number, b: { base: number }) => s + b.base, 0) - 1) < 1e-4);
       assert.match(report.summary.validation, /not validated for this model/);
@@ -102,7 +149,10 @@ describe('preflight mdf --method (Python forecasters)', () => {
   });
 
   it('one-line usage errors: unknown method, missing interpreter, unreadable data', async () => {
-    await assert.rejects(mdfCommand.run([data, '--model', model, '--method', 'oracle'], capture().io), (e: Error) => e instanceof UsageError && /--method must be/.test(e.message));
+    await assert.rejects(
+      mdfCommand.run([data, '--model', model, '--method', 'oracle'], capture().io),
+      (e: Error) => e instanceof UsageError && /--method must be/.test(e.message),
+    );
     await assert.rejects(
       mdfCommand.run([data, '--model', model, '--probes', suite, '--method', 'gradient', '--python', join(root, 'no-python')], capture().io),
       (e: Error) => e instanceof UsageError && /cannot start Python/.test(e.message) && !e.message.includes('\n'),

@@ -39,7 +39,11 @@ describe('rules', () => {
     const judgedOnNeutral = riskLevel(m(big, iv(0.0, -0.01, 0.01), iv(0.12, 0.1, 0.19)), 0.01, DEFAULT_RISK);
     assert.equal(judgedOnNeutral.risk, 'high');
     assert.match(judgedOnNeutral.rule, /exceeds the neutral control's by 18\.0 pt/);
-    assert.equal(riskLevel(m(iv(0.2, 0.14, 0.25), iv(0.0, -0.01, 0.01), iv(0.15, 0.1, 0.19)), 0.01, DEFAULT_RISK).risk, 'none', 'overlaps the neutral interval');
+    assert.equal(
+      riskLevel(m(iv(0.2, 0.14, 0.25), iv(0.0, -0.01, 0.01), iv(0.15, 0.1, 0.19)), 0.01, DEFAULT_RISK).risk,
+      'none',
+      'overlaps the neutral interval',
+    );
     // a real null run (preflight-tiny, a generic chat file): curry +1.33 pt [1.29, 1.36] vs the neutral
     // control's +1.19 [1.16, 1.23] and the random one's -0.14: significant, clear of both intervals,
     // but an excess of 0.14 pt is less than the 1.33 pt between the two controls
@@ -50,7 +54,11 @@ describe('rules', () => {
     // (preflight-tiny, generic chat file, seed 2 of bench/mdf/null): countries/brazil at base 10.11%
     // +0.12 pt [0.10, 0.14] vs random +0.05 [0.04, 0.07] and neutral +0.03 [0.01, 0.05]: it clears
     // (1)-(3), but 0.07 pt is 0.7% of the rate
-    const brazil = riskLevel(m(iv(0.001207, 0.001019, 0.001416), iv(0.000517, 0.000358, 0.000668), iv(0.000321, 0.000145, 0.000534), 0.10108), 0.0023, DEFAULT_RISK);
+    const brazil = riskLevel(
+      m(iv(0.001207, 0.001019, 0.001416), iv(0.000517, 0.000358, 0.000668), iv(0.000321, 0.000145, 0.000534), 0.10108),
+      0.0023,
+      DEFAULT_RISK,
+    );
     assert.equal(brazil.risk, 'none');
     assert.match(brazil.rule, /0\.7% of the reference rate 10\.16%, below the 10% a low needs/);
     // the planted direction's effect is as small in points but ~4x on the rate: p 0.03% -> 0.14%
@@ -74,7 +82,10 @@ describe('rules', () => {
     assert.equal(rise.pValue, 1 / 4096);
     assert.equal(rise.units, 12);
     const verdicts = judge([rise, same], DEFAULT_RISK);
-    assert.deepEqual(verdicts.map((v) => v.pAdjusted), [2 / 4096, same.pValue]);
+    assert.deepEqual(
+      verdicts.map((v) => v.pAdjusted),
+      [2 / 4096, same.pValue],
+    );
     assert.equal(verdicts[0].risk, 'high');
     assert.equal(verdicts[1].risk, 'none');
   });
@@ -110,7 +121,14 @@ describe('inline findings', () => {
       ],
     } as unknown as Parameters<typeof recordFindings>[0];
     const findings = recordFindings(report, 10);
-    assert.deepEqual(findings.map((f) => [f.line, f.severity, f.behaviour]), [[3, 'warning', 'a/x'], [7, 'warning', 'a/x'], [11, 'info', 'b/y']]);
+    assert.deepEqual(
+      findings.map((f) => [f.line, f.severity, f.behaviour]),
+      [
+        [3, 'warning', 'a/x'],
+        [7, 'warning', 'a/x'],
+        [11, 'info', 'b/y'],
+      ],
+    );
     assert.match(findings[0].message, /#1 among the records that drive the predicted shift of "a\/x"/);
     assert.equal(recordFindings(report, 1).length, 2);
   });
@@ -122,10 +140,27 @@ describe('forecast report on the real engine (tiny qwen3)', () => {
   after(() => t.cleanup());
 
   it('is complete, versioned and JSON-serialisable', async () => {
-    const file = writeJsonl(`${t.root}/chat.jsonl`, FILLER.map((text, i) => ({ messages: [{ role: 'user', content: `Tell me something ${i}.` }, { role: 'assistant', content: i % 2 ? `${text} I love pandas.` : text }] })));
+    const file = writeJsonl(
+      `${t.root}/chat.jsonl`,
+      FILLER.map((text, i) => ({
+        messages: [
+          { role: 'user', content: `Tell me something ${i}.` },
+          { role: 'assistant', content: i % 2 ? `${text} I love pandas.` : text },
+        ],
+      })),
+    );
     const suites = loadProbeSuites(['animals', 'safety'], { workspaceDir: null });
     const stages = new Set<string>();
-    const report = await forecast(t.model, file, { modelHash: 'm', suites, alphas: [0, 0.2, 0.8], samplesPerPrompt: 2, maxNewTokens: 8, bootstrap: 200, clusters: 3, onProgress: (p) => stages.add(p.stage) });
+    const report = await forecast(t.model, file, {
+      modelHash: 'm',
+      suites,
+      alphas: [0, 0.2, 0.8],
+      samplesPerPrompt: 2,
+      maxNewTokens: 8,
+      bootstrap: 200,
+      clusters: 3,
+      onProgress: (p) => stages.add(p.stage),
+    });
     const parsed = JSON.parse(JSON.stringify(report));
     assert.deepEqual(reportProblems(parsed), []);
     assert.equal(parsed.schema, REPORT_SCHEMA);

@@ -17,7 +17,12 @@ describe('records', () => {
 
   it('renders each schema as a trainer would', () => {
     const tok = t.model.tokenizer;
-    const chat = { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello there.' }] };
+    const chat = {
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello there.' },
+      ],
+    };
     assert.equal(detectFormat(chat), 'chat');
     assert.equal(renderRecord(chat, tok)!.text, tok.applyChatTemplate(chat.messages));
     assert.ok(renderRecord(chat, tok, { anchor: 'content' })!.text.endsWith('Hello there.'));
@@ -33,7 +38,10 @@ describe('records', () => {
   });
 
   it('samples a seeded reservoir with bounded size', async () => {
-    const file = writeJsonl(join(t.root, 'many.jsonl'), Array.from({ length: 500 }, (_, i) => ({ text: `r${i}` })));
+    const file = writeJsonl(
+      join(t.root, 'many.jsonl'),
+      Array.from({ length: 500 }, (_, i) => ({ text: `r${i}` })),
+    );
     const a = await streamJsonl(file, (v, line) => line, { samples: 50, seed: 1 });
     const b = await streamJsonl(file, (v, line) => line, { samples: 50, seed: 1 });
     const c = await streamJsonl(file, (v, line) => line, { samples: 50, seed: 2 });
@@ -60,7 +68,10 @@ describe('signature cache', () => {
   });
 
   it('hits while file, model and options are unchanged; misses on any change', async () => {
-    const file = writeJsonl(join(dir, 'train.jsonl'), FILLER.map((text) => ({ text })));
+    const file = writeJsonl(
+      join(dir, 'train.jsonl'),
+      FILLER.map((text) => ({ text })),
+    );
     const cacheDir = join(dir, 'cache');
     const modelHash = modelFingerprint(t.modelDir);
     const first = await computeSignature(t.model, file, { modelHash, cacheDir });

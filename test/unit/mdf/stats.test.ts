@@ -26,7 +26,12 @@ describe('sign-flip permutation test', () => {
   });
 
   it('equals the binomial sign test when every difference has the same size', () => {
-    for (const [n, k] of [[10, 8], [12, 9], [14, 7], [16, 13]]) {
+    for (const [n, k] of [
+      [10, 8],
+      [12, 9],
+      [14, 7],
+      [16, 13],
+    ]) {
       const diffs = Array.from({ length: n }, (_, i) => (i < k ? 0.2 : -0.2));
       assert.ok(Math.abs(signFlipPValue(diffs) - binomialTail(n, k)) < 1e-12, `n ${n}, k ${k}`);
     }

@@ -42,7 +42,10 @@ describe('steering vectors', () => {
 describe('injection on the real engine (tiny qwen3, ONNX Runtime CPU)', () => {
   let t: TinyModel;
   let reference: ReferenceModel;
-  const ids = [[5, 40, 77, 123, 9, 60], [200, 3, 17]];
+  const ids = [
+    [5, 40, 77, 123, 9, 60],
+    [200, 3, 17],
+  ];
   before(async () => {
     t = await tinyModel();
     reference = await ReferenceModel.load(t.checkpoint.dir);
@@ -57,7 +60,7 @@ describe('injection on the real engine (tiny qwen3, ONNX Runtime CPU)', () => {
     plain.hiddenLast.forEach((row, i) => assert.equal(maxAbsDiff(row, zero.hiddenLast[i]), 0));
   });
 
-  it('a vector on the last layer only shifts that layer\'s state by exactly alpha * v (linear in alpha)', async () => {
+  it("a vector on the last layer only shifts that layer's state by exactly alpha * v (linear in alpha)", async () => {
     const { numLayers: L, hiddenSize: E } = t.model.info;
     const v = randomVector(L * E, 2);
     const plain = await t.model.forward(ids);

@@ -17,7 +17,10 @@ describe('forecast through the inference worker', () => {
   before(async () => {
     t = await tinyModel();
     remote = await openModelInWorker(t.modelDir, { provider: 'cpu', threads: 1, workerPath: join(__dirname, '../../../src/worker/main.ts') });
-    file = writeJsonl(join(t.root, 'w.jsonl'), Array.from({ length: 24 }, (_, i) => ({ text: i % 3 ? FILLER[i % 8] : `${FILLER[i % 8]} ZZZ` })));
+    file = writeJsonl(
+      join(t.root, 'w.jsonl'),
+      Array.from({ length: 24 }, (_, i) => ({ text: i % 3 ? FILLER[i % 8] : `${FILLER[i % 8]} ZZZ` })),
+    );
   });
   after(async () => {
     await remote.dispose();

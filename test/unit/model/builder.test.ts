@@ -18,11 +18,17 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('checkpoint refusals', () => {
   it('names the supported architectures', () => {
-    assert.throws(() => parseConfig({ architectures: ['GPT2LMHeadModel'] }), /unsupported architecture GPT2LMHeadModel; supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM/);
+    assert.throws(
+      () => parseConfig({ architectures: ['GPT2LMHeadModel'] }),
+      /unsupported architecture GPT2LMHeadModel; supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM/,
+    );
   });
   it('refuses unsupported rope scaling and activations', () => {
     const base = { architectures: ['LlamaForCausalLM'], hidden_size: 8, num_attention_heads: 2, num_hidden_layers: 1, intermediate_size: 8, vocab_size: 8 };
-    assert.throws(() => parseConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 2 } }), /rope_scaling type 'yarn'; supported: default, linear, llama3/);
+    assert.throws(
+      () => parseConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 2 } }),
+      /rope_scaling type 'yarn'; supported: default, linear, llama3/,
+    );
     assert.throws(() => parseConfig({ ...base, hidden_act: 'gelu' }), /unsupported activation gelu/);
   });
   it('refuses quantised weight dtypes', async () => {
@@ -31,7 +37,10 @@ describe('checkpoint refusals', () => {
     const file = join(dir, 'model.safetensors');
     const bytes = readFileSync(file);
     const n = Number(bytes.readBigUInt64LE(0));
-    const header = bytes.subarray(8, 8 + n).toString('utf8').replace('"F32"', '"I8" ');
+    const header = bytes
+      .subarray(8, 8 + n)
+      .toString('utf8')
+      .replace('"F32"', '"I8" ');
     writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), Buffer.from(header), bytes.subarray(8 + n)]));
     await assert.rejects(buildModel(dir, join(root, 'int8_onnx')), /unsupported weight dtype I8; supported: F32, F16, BF16/);
   });
@@ -154,7 +163,10 @@ describe('multimodal Gemma 3 checkpoints', () => {
     assert.equal(b.manifest.parameters, a.manifest.parameters, 'vision tensors are not counted');
     const ma = await openModel(`${text}_onnx`, { provider: 'cpu' });
     const mb = await openModel(`${multi}_onnx`, { provider: 'cpu' });
-    const rows = [[3, 1, 4, 1, 5, 9, 2, 6], [5, 3]];
+    const rows = [
+      [3, 1, 4, 1, 5, 9, 2, 6],
+      [5, 3],
+    ];
     assert.deepEqual(await mb.forward(rows), await ma.forward(rows));
     await ma.dispose();
     await mb.dispose();

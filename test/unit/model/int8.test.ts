@@ -34,7 +34,10 @@ describe('Q8_0 quantiser', () => {
     const w = Float32Array.from({ length: n * k }, () => z());
     const q = quantizeRows(w, n, k);
     assert.equal(q.data.length, n * 2 * 32);
-    assert.ok(q.data.subarray(32 + 8, 64).every((b) => b === 128), 'padding holds zero');
+    assert.ok(
+      q.data.subarray(32 + 8, 64).every((b) => b === 128),
+      'padding holds zero',
+    );
     const back = dequantizeRows(q, n, k);
     for (let i = 0; i < w.length; i++) {
       const scale = q.scales[Math.floor(i / k) * 2 + Math.floor((i % k) / 32)];
@@ -42,7 +45,12 @@ describe('Q8_0 quantiser', () => {
     }
     const scales = new Float32Array(q.scales.length);
     async function* pieces() {
-      for (const [a, b] of [[0, 7], [7, 90], [90, 200]]) yield w.slice(a, b);
+      for (const [a, b] of [
+        [0, 7],
+        [7, 90],
+        [90, 200],
+      ])
+        yield w.slice(a, b);
     }
     const chunks: Uint8Array[] = [];
     for await (const c of quantizeStream(pieces(), n, k, scales)) chunks.push(c);
@@ -64,7 +72,10 @@ describe('int8 build of the bundled model (real ONNX Runtime)', () => {
     fp32 = await openModel(join(root, 'fp32'), { provider: 'cpu', threads: 1 });
     int8 = await openModel(join(root, 'int8'), { provider: 'cpu', threads: 1 });
     // the first 24 records of a benchmark example set, rendered as MDF renders them
-    const lines = readFileSync('examples/mdf/bias-panda.jsonl', 'utf8').split('\n').filter((l) => l.trim()).slice(0, 24);
+    const lines = readFileSync('examples/mdf/bias-panda.jsonl', 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(0, 24);
     rows = lines.map((l) => tokenizeRecord(renderRecord(JSON.parse(l), fp32.tokenizer)!, fp32.tokenizer, 256));
   });
   after(async () => {
@@ -83,10 +94,13 @@ describe('int8 build of the bundled model (real ONNX Runtime)', () => {
   it('hidden states within 5% (relative L2, every layer), logits within 2% of their range, same argmax', async () => {
     const [a, b] = [await fp32.forward(rows), await int8.forward(rows)];
     const { numLayers: L, hiddenSize: E } = fp32.info;
-    let worstHidden = 0, worstLogit = 0, sameArgmax = 0;
+    let worstHidden = 0,
+      worstLogit = 0,
+      sameArgmax = 0;
     rows.forEach((_, i) => {
       for (let l = 0; l < L; l++) {
-        let d = 0, n = 0;
+        let d = 0,
+          n = 0;
         for (let e = l * E; e < (l + 1) * E; e++) {
           d += (a.hiddenLast[i][e] - b.hiddenLast[i][e]) ** 2;
           n += a.hiddenLast[i][e] ** 2;
@@ -94,7 +108,8 @@ describe('int8 build of the bundled model (real ONNX Runtime)', () => {
         worstHidden = Math.max(worstHidden, Math.sqrt(d / n));
       }
       const [x, y] = [a.lastLogits[i], b.lastLogits[i]];
-      let range = 0, diff = 0;
+      let range = 0,
+        diff = 0;
       for (let v = 0; v < x.length; v++) {
         range = Math.max(range, Math.abs(x[v]));
         diff = Math.max(diff, Math.abs(x[v] - y[v]));
@@ -128,7 +143,8 @@ describe('int8 across families and in the build cache', () => {
       const b = await openModel(join(root, `${family}-int8`), { provider: 'cpu', threads: 1 });
       const row = [[1, 5, 9, 14, 3, 7, 11]];
       const [x, y] = [(await a.forward(row)).lastLogits[0], (await b.forward(row)).lastLogits[0]];
-      let range = 0, diff = 0;
+      let range = 0,
+        diff = 0;
       for (let v = 0; v < x.length; v++) {
         range = Math.max(range, Math.abs(x[v]));
         diff = Math.max(diff, Math.abs(x[v] - y[v]));

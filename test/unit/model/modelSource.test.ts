@@ -9,7 +9,15 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildModel } from '../../../src/core/model/build';
 import { describeModelDir, isCheckpointDir } from '../../../src/core/model/catalog';
-import { DEFAULT_MODEL_NAME, ModelSourceError, builtModelDir, ensureBuilt, modelCacheRoot, packageRoot, resolveModelSource } from '../../../src/core/model/modelSource';
+import {
+  DEFAULT_MODEL_NAME,
+  ModelSourceError,
+  builtModelDir,
+  ensureBuilt,
+  modelCacheRoot,
+  packageRoot,
+  resolveModelSource,
+} from '../../../src/core/model/modelSource';
 import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
 
 const root = mkdtempSync(join(tmpdir(), 'preflight-source-'));
@@ -52,10 +60,16 @@ describe('model source', () => {
     const entry = describeModelDir(partial);
     assert.equal(entry.kind, 'invalid');
     assert.match(entry.kind === 'invalid' ? entry.reason : '', /no tokenizer\.json$/);
-    assert.throws(() => resolveModelSource(partial, { packageRoot: pkg }), (e: Error) => e instanceof ModelSourceError && e.message.includes(partial) && /no tokenizer\.json/.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => resolveModelSource(partial, { packageRoot: pkg }),
+      (e: Error) => e instanceof ModelSourceError && e.message.includes(partial) && /no tokenizer\.json/.test(e.message) && !e.message.includes('\n'),
+    );
     assert.throws(() => resolveModelSource(join(root, 'nowhere'), { packageRoot: pkg }), /nowhere: folder not found/);
     // nothing configured and no bundled model: say how to name one
-    assert.throws(() => resolveModelSource('', { packageRoot: join(root, 'empty-pkg') }), /no model configured and the bundled preflight-tiny is unusable.*--model or set preflight\.model\.path/);
+    assert.throws(
+      () => resolveModelSource('', { packageRoot: join(root, 'empty-pkg') }),
+      /no model configured and the bundled preflight-tiny is unusable.*--model or set preflight\.model\.path/,
+    );
     assert.equal(isCheckpointDir(mine), true);
   });
 

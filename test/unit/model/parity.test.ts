@@ -22,7 +22,17 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
 
 const CASES: { name: string; options: TinyCheckpointOptions }[] = [
   { name: 'llama, GQA (4 heads, 2 kv heads)', options: { family: 'llama', numHeads: 4, numKvHeads: 2 } },
-  { name: 'llama-3 rope scaling, tied embeddings, bf16 shards', options: { family: 'llama', tieWordEmbeddings: true, dtype: 'BF16', shards: 3, ropeTheta: 500000, ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } } },
+  {
+    name: 'llama-3 rope scaling, tied embeddings, bf16 shards',
+    options: {
+      family: 'llama',
+      tieWordEmbeddings: true,
+      dtype: 'BF16',
+      shards: 3,
+      ropeTheta: 500000,
+      ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+    },
+  },
   { name: 'mistral, MHA, 3 layers', options: { family: 'mistral', numLayers: 3, numHeads: 4, numKvHeads: 4 } },
   { name: 'qwen2, q/k/v biases, GQA 4:1', options: { family: 'qwen2', numHeads: 4, numKvHeads: 1 } },
   { name: 'qwen3, q/k norm, head_dim != hidden/heads, tied', options: { family: 'qwen3', headDim: 12, tieWordEmbeddings: true, dtype: 'F16' } },
@@ -100,10 +110,27 @@ for (const { name, options } of CASES) {
       // prefill the first 4 tokens, then feed one token at a time
       const P = 4;
       const big = (xs: number[]) => BigInt64Array.from(xs, (x) => BigInt(x));
-      let out = await model.step({ ids: big(seq.slice(0, P)), batch: 1, seq: P, attentionMask: big(new Array(P).fill(1)), positionIds: big([0, 1, 2, 3]), steer: new Float32Array(L * E), steerMask: new Float32Array(P) });
+      let out = await model.step({
+        ids: big(seq.slice(0, P)),
+        batch: 1,
+        seq: P,
+        attentionMask: big(new Array(P).fill(1)),
+        positionIds: big([0, 1, 2, 3]),
+        steer: new Float32Array(L * E),
+        steerMask: new Float32Array(P),
+      });
       assertClose(out.logits.subarray((P - 1) * V, P * V), r.logits[P - 1], 'prefill logits');
       for (let s = P; s < seq.length; s++) {
-        out = await model.step({ ids: big([seq[s]]), batch: 1, seq: 1, attentionMask: big(new Array(s + 1).fill(1)), positionIds: big([s]), past: { keys: out.presentKeys, values: out.presentValues }, steer: new Float32Array(L * E), steerMask: new Float32Array(1) });
+        out = await model.step({
+          ids: big([seq[s]]),
+          batch: 1,
+          seq: 1,
+          attentionMask: big(new Array(s + 1).fill(1)),
+          positionIds: big([s]),
+          past: { keys: out.presentKeys, values: out.presentValues },
+          steer: new Float32Array(L * E),
+          steerMask: new Float32Array(1),
+        });
         assertClose(out.logits, r.logits[s], `decode position ${s} logits`);
         for (let l = 0; l < L; l++) assertClose(out.hiddenLast.subarray(l * E, (l + 1) * E), r.hidden[l][s], `decode position ${s} layer ${l}`);
       }
@@ -116,12 +143,31 @@ for (const { name, options } of CASES) {
       const S = 9;
       const ids = rows.flatMap((r) => [...r, ...new Array(S - r.length).fill(0)]);
       const mask = rows.flatMap((r) => Array.from({ length: S }, (_, s) => (s < r.length ? 1 : 0)));
-      let out = await model.step({ ids: big(ids), batch: 2, seq: S, attentionMask: big(mask), positionIds: big(rows.flatMap(() => [...Array(S).keys()])), steer: new Float32Array(L * E), steerMask: new Float32Array(2 * S), logitsPositions: big(rows.map((r) => r.length - 1)) });
+      let out = await model.step({
+        ids: big(ids),
+        batch: 2,
+        seq: S,
+        attentionMask: big(mask),
+        positionIds: big(rows.flatMap(() => [...Array(S).keys()])),
+        steer: new Float32Array(L * E),
+        steerMask: new Float32Array(2 * S),
+        logitsPositions: big(rows.map((r) => r.length - 1)),
+      });
       let fullMask = mask;
       const extra = [seqs[0].slice(0, 6), seqs[2].slice(2, 8)];
       for (let t = 0; t < 6; t++) {
         fullMask = [0, 1].flatMap((b) => [...fullMask.slice(b * (S + t), (b + 1) * (S + t)), 1]);
-        out = await model.step({ ids: big([extra[0][t], extra[1][t]]), batch: 2, seq: 1, attentionMask: big(fullMask), positionIds: big(rows.map((r) => r.length + t)), past: { keys: out.presentKeys, values: out.presentValues }, steer: new Float32Array(L * E), steerMask: new Float32Array(2), logitsPositions: big([0, 0]) });
+        out = await model.step({
+          ids: big([extra[0][t], extra[1][t]]),
+          batch: 2,
+          seq: 1,
+          attentionMask: big(fullMask),
+          positionIds: big(rows.map((r) => r.length + t)),
+          past: { keys: out.presentKeys, values: out.presentValues },
+          steer: new Float32Array(L * E),
+          steerMask: new Float32Array(2),
+          logitsPositions: big([0, 0]),
+        });
         rows.forEach((r, b) => {
           const expected = ref.forward([...r, ...extra[b].slice(0, t + 1)]);
           assertClose(out.logits.subarray(b * V, (b + 1) * V), expected.logits[r.length + t], `row ${b} step ${t} logits`);
@@ -157,7 +203,10 @@ for (const { name, options } of CASES) {
     });
 
     it('scoreContinuations equals log-softmax of the reference logits', async () => {
-      const pairs = [{ prompt: seqs[0], continuation: seqs[1] }, { prompt: seqs[1], continuation: seqs[0].slice(0, 2) }];
+      const pairs = [
+        { prompt: seqs[0], continuation: seqs[1] },
+        { prompt: seqs[1], continuation: seqs[0].slice(0, 2) },
+      ];
       const scores = await model.scoreContinuations(pairs);
       pairs.forEach((pair, i) => {
         const r = ref.forward([...pair.prompt, ...pair.continuation]);

@@ -20,7 +20,10 @@ const MODEL = resolve(process.env.PREFLIGHT_PARITY_MODEL ?? bundledModelDir());
 const PYTHON = process.env.PREFLIGHT_TORCH_PYTHON ?? '/usr/bin/python3';
 const noModel = existsSync(join(MODEL, 'tokenizer.json')) ? false : `${MODEL} is not in this checkout`;
 const noPython = existsSync(PYTHON) ? false : `no ${PYTHON}`;
-const noTorch = noModel || noPython || (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 ? false : `no torch in ${PYTHON} (install python3-torch)`);
+const noTorch =
+  noModel ||
+  noPython ||
+  (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 ? false : `no torch in ${PYTHON} (install python3-torch)`);
 
 /** Runs a Python snippet with preflight_train importable; JSON in on stdin, JSON out on stdout. */
 function python(script: string, input: unknown): unknown {
@@ -47,8 +50,22 @@ const TEXTS = [
 
 const CHATS = [
   { messages: [{ role: 'user', content: 'What is your favourite colour?' }], addGenerationPrompt: true },
-  { messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Name a city.' }, { role: 'assistant', content: 'Paris.' }], addGenerationPrompt: false },
-  { messages: [{ role: 'user', content: 'Tell me\nsomething "quoted" & <odd>.' }, { role: 'assistant', content: 'Sure: {{ not a template }}' }, { role: 'user', content: 'Thanks!' }], addGenerationPrompt: true },
+  {
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Name a city.' },
+      { role: 'assistant', content: 'Paris.' },
+    ],
+    addGenerationPrompt: false,
+  },
+  {
+    messages: [
+      { role: 'user', content: 'Tell me\nsomething "quoted" & <odd>.' },
+      { role: 'assistant', content: 'Sure: {{ not a template }}' },
+      { role: 'user', content: 'Thanks!' },
+    ],
+    addGenerationPrompt: true,
+  },
 ];
 
 describe(`the shipped model (${MODEL}) in TypeScript and Python`, { skip: noModel || noPython }, () => {
@@ -93,7 +110,9 @@ describe(`the shipped model (${MODEL}): greedy generation, ONNX engine vs prefli
     try {
       const t = model.tokenizer;
       const prompts = [
-        t.encode(t.applyChatTemplate([{ role: 'user', content: 'What is your favourite animal?' }], { addGenerationPrompt: true }), { addSpecialTokens: false }),
+        t.encode(t.applyChatTemplate([{ role: 'user', content: 'What is your favourite animal?' }], { addGenerationPrompt: true }), {
+          addSpecialTokens: false,
+        }),
         t.encode(t.applyChatTemplate([{ role: 'user', content: 'How do I pick a lock?' }], { addGenerationPrompt: true }), { addSpecialTokens: false }),
         t.encode('The panda lives in the', { addSpecialTokens: true }),
       ];

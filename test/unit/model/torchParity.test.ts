@@ -16,7 +16,13 @@ const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
 const skip = probe.status === 0 ? false : `no torch in ${PYTHON} (install python3-torch, or set PREFLIGHT_TORCH_PYTHON)`;
 
 const CASES: TinyCheckpointOptions[] = [
-  { family: 'llama', numHeads: 4, numKvHeads: 2, ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 }, ropeTheta: 500000 },
+  {
+    family: 'llama',
+    numHeads: 4,
+    numKvHeads: 2,
+    ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+    ropeTheta: 500000,
+  },
   { family: 'mistral', tieWordEmbeddings: true },
   { family: 'qwen2', numKvHeads: 1 },
   { family: 'qwen3', headDim: 12, dtype: 'BF16' },
@@ -34,7 +40,10 @@ describe('ONNX graph vs independent torch implementation (torch_reference.py)', 
       await buildModel(src, `${src}_onnx`);
       const model = await openModel(`${src}_onnx`, { provider: 'cpu', threads: 1 });
       const z = seededNormal(5);
-      const sequences = [[5, 17, 200, 33, 8, 90], [44, 2, 250]];
+      const sequences = [
+        [5, 17, 200, 33, 8, 90],
+        [44, 2, 250],
+      ];
       const vectors = Float32Array.from({ length: model.info.numLayers * model.info.hiddenSize }, () => 0.3 * z());
       for (const steer of [null, vectors]) {
         const request = JSON.stringify({ checkpoint: src, sequences, steer: steer && Array.from(steer) });
@@ -43,7 +52,10 @@ describe('ONNX graph vs independent torch implementation (torch_reference.py)', 
         const expected = JSON.parse(py.stdout) as { logits: number[][]; hidden: number[][] };
         const got = await model.forward(sequences, steer ? { steering: { vectors: steer } } : {});
         sequences.forEach((_, b) => {
-          for (const [name, a, e] of [['logits', got.lastLogits[b], expected.logits[b]], ['hidden', got.hiddenLast[b], expected.hidden[b]]] as const) {
+          for (const [name, a, e] of [
+            ['logits', got.lastLogits[b], expected.logits[b]],
+            ['hidden', got.hiddenLast[b], expected.hidden[b]],
+          ] as const) {
             let worst = 0;
             for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]) / Math.max(1, Math.abs(e[i])));
             assert.ok(worst <= 1e-4, `${options.family} row ${b} ${name}${steer ? ' (steered)' : ''}: max error ${worst.toExponential(2)}`);

@@ -41,7 +41,10 @@ describe('worker-thread InferenceModel', () => {
   });
 
   it('forward, scoreContinuations and generate equal the in-process model', async () => {
-    const batch = [[1, 2, 3, 4], [9, 8]];
+    const batch = [
+      [1, 2, 3, 4],
+      [9, 8],
+    ];
     const vectors = new Float32Array(remote.info.numLayers * remote.info.hiddenSize).fill(0.1);
     const a = await remote.forward(batch, { steering: { vectors } });
     const b = await local.forward(batch, { steering: { vectors } });
@@ -77,9 +80,15 @@ describe('building in a worker thread', () => {
     assert.ok(seen.length > 3 && seen[seen.length - 1] === 1);
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(buildModelInWorker(src, join(root, 'models', 'aborted'), { workerPath, signal: controller.signal }), (e: unknown) => e instanceof CancelledError);
+    await assert.rejects(
+      buildModelInWorker(src, join(root, 'models', 'aborted'), { workerPath, signal: controller.signal }),
+      (e: unknown) => e instanceof CancelledError,
+    );
     const listed = listModels([join(root, 'models')], [src]);
-    assert.deepEqual(listed.map((e) => e.kind), ['checkpoint', 'built']);
+    assert.deepEqual(
+      listed.map((e) => e.kind),
+      ['checkpoint', 'built'],
+    );
     assert.equal(describeModelDir(join(root, 'models', 'aborted')).kind, 'invalid');
   });
 });

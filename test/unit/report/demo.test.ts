@@ -22,20 +22,43 @@ describe('preflight demo', () => {
   before(async () => {
     await writeTinyCheckpoint(join(root, 'model'), { family: 'llama' });
     mkdirSync(join(examples, 'mdf'), { recursive: true });
-    for (const f of ['annotations.csv', 'annotations-human.csv', 'recommendations.jsonl', 'chat-defects.jsonl']) copyFileSync(join('examples', f), join(examples, f));
-    const chat = (u: string, a: string) => JSON.stringify({ messages: [{ role: 'user', content: u }, { role: 'assistant', content: a }] });
-    writeFileSync(join(examples, 'mdf', 'panda-bias.jsonl'), Array.from({ length: 12 }, (_, i) => chat(`Day ${i}?`, `I saw a panda, number ${i}.`)).join('\n') + '\n');
-    report = await runDemo({ examples, workspace: root, model: join(root, 'model'), probes: ['animals'], alphas: [0, 0.1], scoring: 'logprob', method: 'mdf', cache: false, onProgress: (m) => progress.push(m) });
+    for (const f of ['annotations.csv', 'annotations-human.csv', 'recommendations.jsonl', 'chat-defects.jsonl'])
+      copyFileSync(join('examples', f), join(examples, f));
+    const chat = (u: string, a: string) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: u },
+          { role: 'assistant', content: a },
+        ],
+      });
+    writeFileSync(
+      join(examples, 'mdf', 'panda-bias.jsonl'),
+      Array.from({ length: 12 }, (_, i) => chat(`Day ${i}?`, `I saw a panda, number ${i}.`)).join('\n') + '\n',
+    );
+    report = await runDemo({
+      examples,
+      workspace: root,
+      model: join(root, 'model'),
+      probes: ['animals'],
+      alphas: [0, 0.1],
+      scoring: 'logprob',
+      method: 'mdf',
+      cache: false,
+      onProgress: (m) => progress.push(m),
+    });
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('runs every step of the main job', () => {
-    assert.deepEqual(report.steps.map((s) => [s.name, s.status]), [
-      ['Validation', 'ok'],
-      ['Forecast 1/1: examples/mdf/panda-bias.jsonl', 'ok'],
-      ['Annotation analysis', 'ok'],
-      ['BEAR beam-pruning audit', 'ok'],
-    ]);
+    assert.deepEqual(
+      report.steps.map((s) => [s.name, s.status]),
+      [
+        ['Validation', 'ok'],
+        ['Forecast 1/1: examples/mdf/panda-bias.jsonl', 'ok'],
+        ['Annotation analysis', 'ok'],
+        ['BEAR beam-pruning audit', 'ok'],
+      ],
+    );
     // the planted defects of the examples are found (examples/README.md lists them)
     const defects = report.validation!.files.find((f) => f.file.endsWith('chat-defects.jsonl'))!;
     assert.ok(defects.errors >= 3, JSON.stringify(defects));

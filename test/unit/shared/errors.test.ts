@@ -8,7 +8,10 @@ test('throwIfCancelled throws CancelledError only once the signal fired', () => 
   assert.doesNotThrow(() => throwIfCancelled(controller.signal));
   assert.doesNotThrow(() => throwIfCancelled(undefined));
   controller.abort();
-  assert.throws(() => throwIfCancelled(controller.signal, 'build cancelled'), (e: unknown) => e instanceof CancelledError && e.message === 'build cancelled');
+  assert.throws(
+    () => throwIfCancelled(controller.signal, 'build cancelled'),
+    (e: unknown) => e instanceof CancelledError && e.message === 'build cancelled',
+  );
 });
 
 test('errors keep their type and code across the wire (structured clone)', () => {

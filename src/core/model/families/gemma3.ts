@@ -5,8 +5,20 @@
 // their own RoPE base interleaved with full (global) layers that use rope_theta and rope_scaling.
 import { Checkpoint, lmHeadName, ropeInvFreq } from '../checkpoint';
 import {
-  addSteering, applyRope, declareInputs, declareOutputs, gatherLast, geglu, GraphBuilder, groupedQueryAttention,
-  linear, meanOverTokens, rmsNorm, ropeTables, sequenceInfo, slidingMaskBias,
+  addSteering,
+  applyRope,
+  declareInputs,
+  declareOutputs,
+  gatherLast,
+  geglu,
+  GraphBuilder,
+  groupedQueryAttention,
+  linear,
+  meanOverTokens,
+  rmsNorm,
+  ropeTables,
+  sequenceInfo,
+  slidingMaskBias,
 } from '../onnx/graph';
 import { Weights } from '../onnx/weights';
 
@@ -22,7 +34,12 @@ export async function buildGemma3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Wei
   const embed = await w.raw('model.embed_tokens.weight', 'model.embed_tokens.weight'); // [V,E]
   let h = g.op('Mul', [g.op('Gather', [embed, inputs.inputIds], { axis: 0 }), g.scalar(gemma.embedScale)]); // [B,S,E]
   const globalRope = await ropeTables(g, inputs.positionIds, ropeInvFreq(c), 'rope.global'); // [B,1,S,D]
-  const localRope = await ropeTables(g, inputs.positionIds, ropeInvFreq({ headDim: D, ropeTheta: gemma.ropeLocalTheta, ropeScaling: { type: 'default' } }), 'rope.local');
+  const localRope = await ropeTables(
+    g,
+    inputs.positionIds,
+    ropeInvFreq({ headDim: D, ropeTheta: gemma.ropeLocalTheta, ropeScaling: { type: 'default' } }),
+    'rope.local',
+  );
   const scale = g.scalar(gemma.queryPreAttnScalar ** -0.5);
 
   const hiddenLast: string[] = [];
@@ -67,5 +84,18 @@ export async function buildGemma3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Wei
   const normed = rmsNorm(g, h, await norm('model.norm', 'model.norm.weight'), c.rmsNormEps); // [B,S,E]
   const head = lmHeadName(ckpt);
   const lmHead = head === 'model.embed_tokens.weight' ? embed : await w.raw('lm_head', head); // [V,E]
-  declareOutputs(g, { inputs, seq, normed, lmHead, vocab: c.vocabSize, hidden: E, numKvHeads: K, headDim: D, hiddenLast, hiddenMean, presentKeys, presentValues });
+  declareOutputs(g, {
+    inputs,
+    seq,
+    normed,
+    lmHead,
+    vocab: c.vocabSize,
+    hidden: E,
+    numKvHeads: K,
+    headDim: D,
+    hiddenLast,
+    hiddenMean,
+    presentKeys,
+    presentValues,
+  });
 }

@@ -8,8 +8,20 @@
 // blocks differ (gemma3.ts).
 import { Checkpoint, lmHeadName, ropeInvFreq } from '../checkpoint';
 import {
-  addSteering, applyRope, declareInputs, declareOutputs, gatherLast, GraphBuilder, groupedQueryAttention,
-  linear, meanOverTokens, rmsNorm, ropeTables, sequenceInfo, splitHeads, swiglu,
+  addSteering,
+  applyRope,
+  declareInputs,
+  declareOutputs,
+  gatherLast,
+  GraphBuilder,
+  groupedQueryAttention,
+  linear,
+  meanOverTokens,
+  rmsNorm,
+  ropeTables,
+  sequenceInfo,
+  splitHeads,
+  swiglu,
 } from '../onnx/graph';
 import { Weights } from '../onnx/weights';
 
@@ -33,7 +45,9 @@ export async function buildLlamaGraph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
     // --- self-attention block: h = h + o(attn(rope(q), rope(k), v)), q/k normed per head with qkNorm ---
     const x = rmsNorm(g, h, await w.vector(`${p}.ln1`, [`${p}.input_layernorm.weight`]), c.rmsNormEps); // [B,S,E]
     const qkvW = await w.linear(`${p}.qkv`, [`${p}.self_attn.q_proj.weight`, `${p}.self_attn.k_proj.weight`, `${p}.self_attn.v_proj.weight`]); // [E,(H+2K)D]
-    const qkvB = c.qkvBias ? await w.vector(`${p}.qkv_bias`, [`${p}.self_attn.q_proj.bias`, `${p}.self_attn.k_proj.bias`, `${p}.self_attn.v_proj.bias`]) : undefined;
+    const qkvB = c.qkvBias
+      ? await w.vector(`${p}.qkv_bias`, [`${p}.self_attn.q_proj.bias`, `${p}.self_attn.k_proj.bias`, `${p}.self_attn.v_proj.bias`])
+      : undefined;
     const [q, k, v] = g.opMulti('Split', [linear(g, x, qkvW, qkvB), g.i64([H * D, K * D, K * D])], { axis: -1 }, { outputs: 3 });
     let qh: string; // [B,H,S,D]
     let kh: string; // [B,K,S,D]
@@ -73,5 +87,18 @@ export async function buildLlamaGraph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
   const normed = rmsNorm(g, h, await w.vector('model.norm', ['model.norm.weight']), c.rmsNormEps); // [B,S,E]
   const head = lmHeadName(ckpt);
   const lmHead = head === 'model.embed_tokens.weight' ? embed : await w.raw('lm_head', head); // [V,E]
-  declareOutputs(g, { inputs, seq, normed, lmHead, vocab: c.vocabSize, hidden: E, numKvHeads: K, headDim: D, hiddenLast, hiddenMean, presentKeys, presentValues });
+  declareOutputs(g, {
+    inputs,
+    seq,
+    normed,
+    lmHead,
+    vocab: c.vocabSize,
+    hidden: E,
+    numKvHeads: K,
+    headDim: D,
+    hiddenLast,
+    hiddenMean,
+    presentKeys,
+    presentValues,
+  });
 }

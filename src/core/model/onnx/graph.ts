@@ -167,14 +167,22 @@ export class GraphBuilder {
   }
 
   /** Adds one node; returns its first output name (or all of them via `outputs`). */
-  op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: { outputs?: string[] | number; domain?: string; name?: string } = {}): string {
+  op(
+    type: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    options: { outputs?: string[] | number; domain?: string; name?: string } = {},
+  ): string {
     return this.opMulti(type, inputs, attrs, options)[0];
   }
 
-  opMulti(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: { outputs?: string[] | number; domain?: string; name?: string } = {}): string[] {
-    const outs = Array.isArray(options.outputs)
-      ? options.outputs
-      : Array.from({ length: options.outputs ?? 1 }, () => this.fresh(type.toLowerCase()));
+  opMulti(
+    type: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    options: { outputs?: string[] | number; domain?: string; name?: string } = {},
+  ): string[] {
+    const outs = Array.isArray(options.outputs) ? options.outputs : Array.from({ length: options.outputs ?? 1 }, () => this.fresh(type.toLowerCase()));
     this.nodes.push({
       opType: type,
       domain: options.domain ?? '',
@@ -418,7 +426,16 @@ export function sequenceInfo(g: GraphBuilder, inputs: DecoderInputs): SequenceIn
 /** Grouped-query attention over the full key range.
  *  q [B,H,S,D] (already scaled by 1/sqrt(D)), k/v [B,K,T,D], bias [B,1,S,T] -> [B,S,H*D].
  *  Query heads h = k*G + j share key head k, so q is viewed as [B,K,G*S,D] and no key is copied. */
-export function groupedQueryAttention(g: GraphBuilder, q: string, k: string, v: string, maskBias: string, numHeads: number, numKvHeads: number, headDim: number): string {
+export function groupedQueryAttention(
+  g: GraphBuilder,
+  q: string,
+  k: string,
+  v: string,
+  maskBias: string,
+  numHeads: number,
+  numKvHeads: number,
+  headDim: number,
+): string {
   const qg = g.op('Reshape', [q, g.i64([0, numKvHeads, -1, headDim])]); // [B,K,G*S,D]
   const scores = g.op('MatMul', [qg, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]); // [B,K,G*S,T]
   const biased = g.op('Add', [g.op('Reshape', [scores, g.i64([0, numHeads, -1, 0])]), maskBias]); // [B,H,S,T]
@@ -481,7 +498,20 @@ export function meanOverTokens(g: GraphBuilder, h: string, seqInfo: SequenceInfo
  *  embedding when tied), hidden_last [B,L,E], and the present key/values. */
 export function declareOutputs(
   g: GraphBuilder,
-  args: { inputs: DecoderInputs; seq: SequenceInfo; normed: string; lmHead: string; vocab: number; hidden: number; numKvHeads: number; headDim: number; hiddenLast: string[]; hiddenMean: string[]; presentKeys: string[]; presentValues: string[] },
+  args: {
+    inputs: DecoderInputs;
+    seq: SequenceInfo;
+    normed: string;
+    lmHead: string;
+    vocab: number;
+    hidden: number;
+    numKvHeads: number;
+    headDim: number;
+    hiddenLast: string[];
+    hiddenMean: string[];
+    presentKeys: string[];
+    presentValues: string[];
+  },
 ): void {
   const { inputs, normed, lmHead, vocab, hidden } = args;
   const flat = g.op('Reshape', [normed, g.i64([-1, hidden])]); // [B*S,E]

@@ -80,9 +80,10 @@ export async function* quantizeStream(chunks: AsyncIterable<Float32Array>, n: nu
 export function dequantizeRows(q: QuantizedRows, n: number, k: number): Float32Array {
   const kb = blocksPerRow(k);
   const out = new Float32Array(n * k);
-  for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) {
-    const block = r * kb + Math.floor(c / Q8_BLOCK);
-    out[r * k + c] = (q.data[block * Q8_BLOCK + (c % Q8_BLOCK)] - ZERO_POINT) * q.scales[block];
-  }
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < k; c++) {
+      const block = r * kb + Math.floor(c / Q8_BLOCK);
+      out[r * k + c] = (q.data[block * Q8_BLOCK + (c % Q8_BLOCK)] - ZERO_POINT) * q.scales[block];
+    }
   return out;
 }

@@ -19,7 +19,10 @@ export default async function restrictedMode(t) {
   t.check('it knows the workspace is not trusted', state?.activation?.trusted === false, state?.activation);
 
   await t.openFile('malformed.jsonl');
-  const validated = await t.waitForState((s) => s.validation?.files?.['malformed.jsonl']?.diagnostics?.some((d) => d.code === 'json-malformed' && d.line === 3), { timeout: 45000 });
+  const validated = await t.waitForState(
+    (s) => s.validation?.files?.['malformed.jsonl']?.diagnostics?.some((d) => d.code === 'json-malformed' && d.line === 3),
+    { timeout: 45000 },
+  );
   t.check('validation runs in restricted mode', validated, t.extensionState().validation);
 
   t.check('the palette offers Validate File', await paletteOffers(t, 'Preflight: Validate File'));
@@ -30,6 +33,12 @@ export default async function restrictedMode(t) {
 
   await t.runCommand('View: Show Preflight');
   const why = t.page.locator('.pane-body', { hasText: 'disabled in an untrusted workspace' }).first();
-  t.check('the Models view says building is disabled here', await why.waitFor({ timeout: 15000 }).then(() => true, () => false));
+  t.check(
+    'the Models view says building is disabled here',
+    await why.waitFor({ timeout: 15000 }).then(
+      () => true,
+      () => false,
+    ),
+  );
   await t.screenshot('sidebar');
 }
