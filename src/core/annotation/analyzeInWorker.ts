@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { fromWire, type WireError } from '../../shared/errors';
+import { CancelledError, fromWire, type WireError } from '../../shared/errors';
 import { analyzeAnnotations, type AnalyzeOptions, type AnnotationAnalysis } from './analyze';
 import type { CsvSource } from './csv';
 
@@ -19,6 +19,7 @@ function entry(): { file: string; eval: boolean } | undefined {
 }
 
 export function analyzeAnnotationsInWorker(labels: CsvSource, humans: CsvSource[], options: AnalyzeOptions = {}): Promise<AnnotationAnalysis> {
+  if (options.signal?.aborted) return Promise.reject(new CancelledError());
   const where = entry();
   if (!where) return analyzeAnnotations(labels, humans, options); // no worker bundle beside this one
   const { signal, onProgress, ...plain } = options;

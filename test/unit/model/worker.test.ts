@@ -59,8 +59,9 @@ describe('worker-thread InferenceModel', () => {
 
   it('cancels a running generation between steps', async () => {
     const controller = new AbortController();
-    const run = remote.generate([[1, 2, 3]], { maxTokens: 100000, stopTokenIds: [], temperature: 1, seed: 1, signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    // ignoreEos: a sampled end-of-text must not finish the run before the cancel arrives (it did, by seed)
+    const run = remote.generate([[1, 2, 3]], { maxTokens: 100000, stopTokenIds: [], ignoreEos: true, temperature: 1, seed: 1, signal: controller.signal });
+    setImmediate(() => controller.abort());
     await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
     // the worker is still usable
     assert.equal((await remote.forward([[1]])).lastLogits.length, 1);
