@@ -154,8 +154,9 @@ export const mdfCommand: CliCommand = {
 
     // which forecaster: the one rule of core/mdf/forecaster.ts (a shell is trusted: the user runs it)
     let modelKind: 'checkpoint' | 'built';
+    let modelDir: string;
     try {
-      modelKind = resolveModelSource(values.model).kind;
+      ({ kind: modelKind, dir: modelDir } = resolveModelSource(values.model));
     } catch (error) {
       throw new UsageError(error instanceof ModelSourceError ? error.message : String(error));
     }
@@ -168,6 +169,7 @@ export const mdfCommand: CliCommand = {
         requested,
         trusted: true,
         modelKind,
+        modelDir,
         python,
         packageDir: pythonPackageDir(packageRoot()),
         mdfOptions: MDF_ONLY_FLAGS.filter((f) => values[f] !== undefined),

@@ -1,7 +1,7 @@
 // Which forecaster a behaviour forecast runs: one rule for the CLI (`preflight mdf`, `preflight demo`)
 // and the extension, so the product defaults to the best forecaster that can run where the user is.
 // The ranking comes from the Data2Behavior benchmark (docs/data2behavior.md, section 3): on
-// preflight-tiny the look-ahead (Python with torch) predicts real fine-tunes best; MDF (ONNX Runtime)
+// preflight-tiny the AdamW-aware gradient alignment (Python with torch) predicts real fine-tunes best; MDF (ONNX Runtime)
 // runs anywhere but showed no predictive value there. Every report says which forecaster ran and why.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -45,25 +45,34 @@ const checks = new Map<string, Promise<PythonCheck>>();
 
 /**
  * Can `python` run `python -m preflight_train forecast`? Imports torch and preflight_train (from
- * `packageDir`, run there so that nothing is imported from the user's folder); answered once per
- * interpreter and process.
+ * `packageDir`, run there so that nothing is imported from the user's folder) and, given the
+ * checkpoint, loads its tokenizer with preflight_train's own rule (a Hugging Face tokenizer needs
+ * transformers); answered once per interpreter, checkpoint and process.
  */
-export function checkPython(python: string, packageDir: string, timeoutMs = CHECK_TIMEOUT_MS): Promise<PythonCheck> {
-  const key = `${python}\0${packageDir}`;
+export function checkPython(python: string, packageDir: string, modelDir?: string, timeoutMs = CHECK_TIMEOUT_MS): Promise<PythonCheck> {
+  const key = `${python}\0${packageDir}\0${modelDir ?? ''}`;
   let check = checks.get(key);
   if (!check) {
-    check = probe(python, packageDir, timeoutMs);
+    check = probe(python, packageDir, modelDir, timeoutMs);
     checks.set(key, check);
   }
   return check;
 }
 
-function probe(python: string, packageDir: string, timeoutMs: number): Promise<PythonCheck> {
+const PROBE = [
+  'import sys, torch, preflight_train',
+  'if len(sys.argv) > 1:',
+  '    from preflight_train.tokenizer import load_tokenizer',
+  '    load_tokenizer(sys.argv[1])',
+  'print(torch.__version__)',
+].join('\n');
+
+function probe(python: string, packageDir: string, modelDir: string | undefined, timeoutMs: number): Promise<PythonCheck> {
   return new Promise((resolvePromise) => {
     const existing = process.env.PYTHONPATH;
     let child;
     try {
-      child = spawn(python, ['-c', 'import torch, preflight_train; print(torch.__version__)'], {
+      child = spawn(python, ['-c', PROBE, ...(modelDir ? [modelDir] : [])], {
         cwd: packageDir,
         env: { ...process.env, PYTHONPATH: existing ? `${packageDir}${delimiter}${existing}` : packageDir },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,7 +97,7 @@ function probe(python: string, packageDir: string, timeoutMs: number): Promise<P
       else {
         const last = err.trim().split('\n').pop() ?? '';
         const missing = /No module named '([^']+)'/.exec(last);
-        resolvePromise({ ok: false, detail: missing ? `it has no ${missing[1]}` : `it failed to import torch (${last.slice(0, 200)})` });
+        resolvePromise({ ok: false, detail: missing ? `it has no ${missing[1]}` : `it cannot load the forecasters (${last.slice(0, 200)})` });
       }
     });
   });
@@ -100,6 +109,8 @@ export interface ChoiceInputs {
   trusted: boolean;
   /** the model's folder: a Hugging Face checkpoint (what the Python forecasters load) or a built ONNX model */
   modelKind: 'checkpoint' | 'built';
+  /** that folder (the check loads its tokenizer the way the forecasters do) */
+  modelDir?: string;
   /** the interpreter and where its path came from (a setting, --python, the system default) */
   python: { path: string; source: string };
   /** <package root>/python, the folder that holds preflight_train; null when the package is not found */
@@ -143,7 +154,7 @@ export async function chooseForecaster(o: ChoiceInputs): Promise<ForecasterChoic
   if (!o.trusted) return mdf('the workspace is not trusted, so no Python runs');
   if (o.modelKind !== 'checkpoint') return mdf('the model is a built ONNX folder; the Python forecasters need the Hugging Face checkpoint it was built from');
   if (!o.packageDir) return mdf("the Preflight package's python/ folder was not found");
-  const check = await checkPython(o.python.path, o.packageDir);
+  const check = await checkPython(o.python.path, o.packageDir, o.modelDir);
   if (!check.ok)
     return mdf(
       `the Python ${o.python.path} (${o.python.source}) cannot run it: ${check.detail}; set preflight.python.path or pass --python to an interpreter with torch`,

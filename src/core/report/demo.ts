@@ -145,7 +145,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const root = packageRoot();
   const python = options.python ? { path: options.python, source: '--python' } : { path: systemPython(), source: 'the system Python' };
   const packageDir = pythonPackageDir(root);
-  if (packageDir && source.kind === 'checkpoint' && (options.method ?? 'auto') === 'auto') void checkPython(python.path, packageDir);
+  if (packageDir && source.kind === 'checkpoint' && (options.method ?? 'auto') === 'auto') void checkPython(python.path, packageDir, source.dir);
   if (source.isDefault) say(`Model: ${DEFAULT_MODEL_NOTE}.`);
   let shown = -1;
   const ready = await ensureBuilt(source, buildModel, {
@@ -165,7 +165,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const suites = loadProbeSuites(options.probes ?? [], { workspaceDir: options.workspace });
     // the product's rule picks the forecaster; the demo says which and why (a shell is trusted)
     const forecaster = candidates.length
-      ? await chooseForecaster({ requested: options.method ?? 'auto', trusted: true, modelKind: source.kind, python, packageDir })
+      ? await chooseForecaster({ requested: options.method ?? 'auto', trusted: true, modelKind: source.kind, modelDir: source.dir, python, packageDir })
       : null;
     if (forecaster) say(`Forecaster: ${forecaster.reason}.`);
     for (const [i, file] of candidates.entries()) {

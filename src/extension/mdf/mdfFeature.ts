@@ -95,6 +95,7 @@ class MdfController implements MdfPanelHost {
             requested: setting(MDF_SETTINGS.method),
             trusted: vscode.workspace.isTrusted,
             modelKind: source.kind,
+            modelDir: source.dir,
             python,
             packageDir: pythonPackageDir(this.context.extensionPath),
           });

@@ -4,7 +4,7 @@
 // the committed benchmark results.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -69,6 +69,20 @@ describe('the default forecaster', () => {
     const choice = await chooseForecaster(inputs({ python: { path: 'python3', source: 'PATH' } }));
     assert.equal(choice.method, 'mdf');
     assert.match(choice.reason, /python3 \(PATH\) cannot run it: it has no torch/);
+  });
+
+  it("the check loads the checkpoint's tokenizer as the forecasters do: the bundled model's runs, a Hugging Face one needs transformers", async (t) => {
+    const bundled = await chooseForecaster(inputs({ modelDir: join(ROOT, 'models', 'preflight-tiny') }));
+    assert.equal(bundled.method, BENCHMARK_BEST, bundled.reason);
+    const hasTransformers = spawnSync(PYTHON, ['-c', 'import transformers'], { encoding: 'utf8' }).status === 0;
+    if (hasTransformers) return t.skip('this Python has transformers: any tokenizer loads');
+    // a tokenizer.json that is not Preflight's own word tokenizer (a BPE model, as Llama/Qwen ship)
+    const hf = join(tmp, 'hf-checkpoint');
+    mkdirSync(hf, { recursive: true });
+    writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab: {}, merges: [] } }));
+    const choice = await chooseForecaster(inputs({ modelDir: hf }));
+    assert.equal(choice.method, 'mdf');
+    assert.match(choice.reason, /cannot run it: it has no transformers/);
   });
 
   it('an explicit method runs as asked; a Python one is refused in an untrusted workspace', async () => {
