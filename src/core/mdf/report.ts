@@ -4,34 +4,11 @@
 import { Interval, holmAdjust, mean, pairedBootstrap, signFlipPValue } from './stats';
 import { subSeed } from '../../shared/random';
 import { REPORT_SCHEMA, SIGNIFICANCE, STATISTICS } from '../../shared/reports/mdf';
-import type {
-  AlphaCurvePoint,
-  Attribution,
-  AttributedRecord,
-  BehaviourResult,
-  ControlName,
-  CurvePoint,
-  MdfReport,
-  MetricResult,
-  ModelLabel,
-  RiskLevel,
-  RiskThresholds,
-} from '../../shared/reports/mdf';
+import type { ControlName, MdfReport, MetricResult, RiskLevel, RiskThresholds } from '../../shared/reports/mdf';
 
 export { REPORT_SCHEMA, SIGNIFICANCE, STATISTICS };
-export type {
-  AlphaCurvePoint,
-  Attribution,
-  AttributedRecord,
-  BehaviourResult,
-  ControlName,
-  CurvePoint,
-  MdfReport,
-  MetricResult,
-  ModelLabel,
-  RiskLevel,
-  RiskThresholds,
-};
+// the report's types, for core callers that import them from here
+export type * from '../../shared/reports/mdf';
 
 export const RISK_LEVELS: RiskLevel[] = ['none', 'low', 'medium', 'high'];
 
