@@ -89,10 +89,27 @@ function makeApi(page, scenario, results) {
 
     /** Runs a command by its palette title (e.g. "Preflight: Validate File"). */
     async runCommand(title) {
-      const input = await openPalette(page);
-      await input.fill('>' + title);
-      await pickRow(page, title);
-      await input.waitFor({ state: 'hidden', timeout: 3000 }).catch(() => undefined);
+      // a webview that takes the focus while it loads (a panel restored after a reload) closes the
+      // palette before the row shows: open it again, at most three times
+      for (let attempt = 1; ; attempt++) {
+        const input = await openPalette(page);
+        await input.fill('>' + title);
+        const listed = await page
+          .locator('.quick-input-list .monaco-list-row', { hasText: title })
+          .first()
+          .waitFor({ timeout: attempt === 3 ? 15000 : 7000 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (listed || attempt === 3) {
+          await pickRow(page, title);
+          await input.waitFor({ state: 'hidden', timeout: 3000 }).catch(() => undefined);
+          return;
+        }
+        await page.keyboard.press('Escape');
+        await sleep(500);
+      }
     },
 
     /**
