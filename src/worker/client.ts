@@ -14,7 +14,7 @@ import type {
 } from '../core/model/api';
 import type { BuildProgress, BuildResult } from '../core/model/build';
 import { loadTokenizer } from '../core/model/tokenizer';
-import type { Method, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
+import type { Method, WorkerMethods, WorkerRequest, WorkerResponse } from '../shared/protocol/worker';
 import { CancelledError, fromWire } from '../shared/errors';
 
 export interface WorkerModelOptions extends OpenModelOptions {

@@ -1,10 +1,10 @@
 // The inference worker thread: hosts ONNX Runtime (whose run() would otherwise block the extension
-// host) and serves the requests of protocol.ts with the in-process model of src/core/model.
+// host) and serves the requests of src/shared/protocol/worker.ts with the in-process model of src/core/model.
 import { parentPort } from 'node:worker_threads';
 import type { InferenceModel } from '../core/model/api';
 import { buildModel } from '../core/model/build';
 import { openModel } from '../core/model/runtime';
-import { transferables, WorkerRequest, WorkerResponse } from './protocol';
+import { transferables, WorkerRequest, WorkerResponse } from '../shared/protocol/worker';
 import { toWire } from '../shared/errors';
 
 const port = parentPort;

@@ -2,23 +2,12 @@
 // generate/inspect program against. Implemented in-process on ONNX Runtime (runtime.ts: CLI, tests)
 // and by a worker-thread client (src/worker/client.ts: extension), so callers never know where the
 // model runs. Arrays are plain typed arrays: results cross the worker boundary transferred, not
-// copied; steering vectors are copied (callers reuse them across calls).
+// copied; steering vectors are copied (callers reuse them across calls). The plain data (ModelInfo,
+// results, settings) lives in src/shared/model.ts, since it crosses the worker boundary; this file
+// adds what does not: the tokenizer, the AbortSignal, callbacks.
+import type { ContinuationScore, ForwardResult, GenerateSettings, ModelInfo, OpenSettings, RunSettings } from '../../shared/model';
 
-export type Provider = 'cpu' | 'cuda';
-
-export interface ModelInfo {
-  family: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma3';
-  numLayers: number;
-  hiddenSize: number;
-  vocabSize: number;
-  numHeads: number;
-  numKvHeads: number;
-  maxPositions: number;
-  /** int8: int8 linear weights, float32 activations (docs/engine.md, Weight formats) */
-  dtype: 'fp32' | 'fp16' | 'int8';
-  /** where sessions actually run (after any CUDA -> CPU fallback) */
-  provider: Provider;
-}
+export type { ContinuationScore, ForwardResult, ModelInfo, Provider, Steering } from '../../shared/model';
 
 export interface ChatMessage {
   role: string;
@@ -34,47 +23,11 @@ export interface TextTokenizer {
   readonly bosTokenId?: number;
 }
 
-/**
- * Steering per the model contract: `vectors` is [numLayers * hiddenSize] row-major, already scaled
- * (alpha * s_l); it is added to each layer's residual output at the positions selected.
- */
-export interface Steering {
-  vectors: Float32Array;
-  /** 'all' (default): every position; 'prompt': prompt positions only; 'generated': new tokens only */
-  positions?: 'all' | 'prompt' | 'generated';
-}
-
-export interface RunOptions {
-  steering?: Steering;
+export interface RunOptions extends RunSettings {
   signal?: AbortSignal;
 }
 
-export interface ForwardResult {
-  /** per row: logits at the last real (non-padding) token, [vocabSize] */
-  lastLogits: Float32Array[];
-  /** per row: each layer's residual output at the last real token, [numLayers * hiddenSize] */
-  hiddenLast: Float32Array[];
-  /** per row: each layer's residual output averaged over the row's tokens, [numLayers * hiddenSize]
-   *  (the mean-over-tokens signature variant; optional so that test doubles may omit it) */
-  hiddenMean?: Float32Array[];
-}
-
-export interface GenerateOptions extends RunOptions {
-  maxTokens: number;
-  /** 0 = greedy */
-  temperature?: number;
-  topP?: number;
-  seed?: number;
-  /** extra stop ids besides the tokenizer's EOS ids */
-  stopTokenIds?: number[];
-  /** generate exactly maxTokens, not stopping at EOS (benchmarks) */
-  ignoreEos?: boolean;
-}
-
-export interface ContinuationScore {
-  /** log p(continuation[t] | prompt, continuation[<t]) for each continuation token (natural log) */
-  tokenLogProbs: Float64Array;
-}
+export interface GenerateOptions extends GenerateSettings, RunOptions {}
 
 export interface InferenceModel {
   readonly info: ModelInfo;
@@ -88,13 +41,7 @@ export interface InferenceModel {
   dispose(): Promise<void>;
 }
 
-export interface OpenModelOptions {
-  provider?: 'auto' | Provider;
-  /** intra-op threads; 0 = ONNX Runtime's default */
-  threads?: number;
+export interface OpenModelOptions extends OpenSettings {
   /** called once if CUDA was asked for (or 'auto') but could not be used */
   onNotice?: (message: string) => void;
-  /** let ONNX Runtime's idle pool threads spin (default false: on a shared or busy machine spinning
-   *  threads slowed decoding about 3x in the engine benchmark; they also burn CPU while idle) */
-  spinning?: boolean;
 }

@@ -17,17 +17,12 @@ import { GraphBuilder, WeightDtype } from './onnx/graph';
 import { Weights } from './onnx/weights';
 import { BUILDER_VERSION, MANIFEST_FILE, MODEL_FILE, DATA_FILE, ModelManifest, readManifest } from './manifest';
 import { throwIfCancelled } from '../../shared/errors';
+import type { BuildProgress, BuildResult } from '../../shared/model';
 
 export { BUILDER_VERSION, MANIFEST_FILE, MODEL_FILE, DATA_FILE, readManifest };
-export type { ModelManifest };
+export type { BuildProgress, BuildResult, ModelManifest };
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'generation_config.json', 'special_tokens_map.json'];
-
-export interface BuildProgress {
-  /** 0..1 */
-  fraction: number;
-  message: string;
-}
 
 export interface BuildOptions {
   dtype?: WeightDtype;
@@ -35,12 +30,6 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** rebuild even when the cached model matches the source */
   force?: boolean;
-}
-
-export interface BuildResult {
-  manifest: ModelManifest;
-  /** true when an up-to-date build already existed */
-  reused: boolean;
 }
 
 export function sourceHash(ckpt: Checkpoint, dtype: WeightDtype): string {

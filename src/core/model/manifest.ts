@@ -3,28 +3,15 @@
 import { existsSync } from 'node:fs';
 import { InputFileError, MAX_CONFIG_BYTES, readJsonFileSync } from '../io/regularFile';
 import { join } from 'node:path';
-import type { ModelInfo } from './api';
+import type { ModelManifest } from '../../shared/model';
+
+export type { ModelManifest };
 
 /** Bump when the graph changes: built models with another version are rebuilt. */
 export const BUILDER_VERSION = '6';
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
-
-export interface ModelManifest {
-  format: 'preflight-onnx-model';
-  builderVersion: string;
-  sourceHash: string;
-  sourceDir: string;
-  architecture: string;
-  info: Omit<ModelInfo, 'provider'>;
-  headDim: number;
-  intermediateSize: number;
-  parameters: number;
-  storedDtype: string;
-  bytes: number;
-  createdAt: string;
-}
 
 export function readManifest(dir: string): ModelManifest | undefined {
   const path = join(dir, MANIFEST_FILE);

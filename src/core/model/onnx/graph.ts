@@ -9,10 +9,10 @@ import { promises as fsp } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { floatToHalf } from '../safetensors';
 import { blocksPerRow, Q8_BLOCK, quantizeStream } from './quantize';
+import type { WeightDtype } from '../../../shared/model';
 
-/** fp32 (CPU), fp16 (CUDA), or int8: the linear layers and the LM head as blockwise int8 weights
- *  (MatMulNBits, CPU), everything else — activations, norms, embeddings, KV cache — fp32. */
-export type WeightDtype = 'fp32' | 'fp16' | 'int8';
+// fp32, fp16 or int8 (src/shared/model.ts: the worker's build request names it too)
+export type { WeightDtype };
 
 export const OPSET = 17;
 const ELEM_FLOAT = onnx.TensorProto.DataType.FLOAT;

@@ -1,20 +1,27 @@
-// The one message protocol between the inference worker (main.ts) and its client (client.ts).
-// Every request carries an id; the worker answers each with exactly one result or error. Typed
-// arrays in results are transferred, not copied.
-import type { ContinuationScore, ForwardResult, GenerateOptions, ModelInfo, OpenModelOptions, RunOptions } from '../core/model/api';
-import type { BuildProgress, BuildResult } from '../core/model/build';
-import type { WireError } from '../shared/errors';
-
-type Plain<T> = Omit<T, 'signal'>;
+// The one message protocol between the inference worker (src/worker/main.ts) and its client
+// (src/worker/client.ts). Every request carries an id; the worker answers each with exactly one
+// result or error. Typed arrays in results are transferred, not copied.
+import type { WireError } from '../errors';
+import type {
+  BuildProgress,
+  BuildResult,
+  ContinuationScore,
+  ForwardResult,
+  GenerateSettings,
+  ModelInfo,
+  OpenSettings,
+  RunSettings,
+  WeightDtype,
+} from '../model';
 
 /** method -> [params, result] */
 export interface WorkerMethods {
-  open: [{ dir: string; options: Omit<OpenModelOptions, 'onNotice'> }, ModelInfo];
-  forward: [{ batch: number[][]; options: Plain<RunOptions> }, ForwardResult];
-  score: [{ pairs: { prompt: number[]; continuation: number[] }[]; options: Plain<RunOptions> }, ContinuationScore[]];
-  generate: [{ prompts: number[][]; options: Plain<GenerateOptions> }, number[][]];
+  open: [{ dir: string; options: OpenSettings }, ModelInfo];
+  forward: [{ batch: number[][]; options: RunSettings }, ForwardResult];
+  score: [{ pairs: { prompt: number[]; continuation: number[] }[]; options: RunSettings }, ContinuationScore[]];
+  generate: [{ prompts: number[][]; options: GenerateSettings }, number[][]];
   /** HF checkpoint -> ONNX model folder, off the caller's thread; progress arrives as 'progress' messages */
-  build: [{ src: string; out: string; dtype: 'fp32' | 'fp16' | 'int8'; force?: boolean }, BuildResult];
+  build: [{ src: string; out: string; dtype: WeightDtype; force?: boolean }, BuildResult];
   /** aborts the request `target` (its AbortSignal fires; it stops between steps) */
   cancel: [{ target: number }, void];
   dispose: [Record<string, never>, void];
