@@ -9,7 +9,9 @@ import type { TextEdit } from './textMirror';
 import type { ValidationOptions, ValidationResult } from './types';
 
 export type LiveRequest =
-  | { kind: 'open'; key: string; version: number; text: string; eol: '\n' | '\r\n' }
+  /** the buffer's text; with `more`, its first slice: 'append's with the same `seq` follow, the last without `more` */
+  | { kind: 'open'; key: string; version: number; text: string; eol: '\n' | '\r\n'; seq?: number; more?: boolean }
+  | { kind: 'append'; key: string; seq: number; text: string; more: boolean }
   /** the buffer is the saved file: the worker reads it (UTF-8, BOM dropped, as the editor shows it) */
   | { kind: 'open-file'; key: string; version: number; path: string; eol: '\n' | '\r\n'; maxBytes: number }
   | { kind: 'edit'; key: string; version: number; edits: TextEdit[] }
@@ -35,6 +37,22 @@ export type LiveOutcome =
 
 export type LiveResponse = { id: number } & (LiveOutcome | { kind: 'error'; message: string });
 
+/** What openBufferInSlices reads of an editor document (core has no vscode types). */
+export interface SliceSource {
+  /** the document's version now (it changes with every edit) */
+  readonly version: number;
+  readonly lineCount: number;
+  /** the line that holds UTF-16 offset `offset` (the last line past the end) */
+  lineAt(offset: number): number;
+  /** UTF-16 offset of the start of `line` */
+  offsetOf(line: number): number;
+  /** the text of lines [start, end), each with its line break except the document's last line */
+  text(start: number, end: number): string;
+}
+
+/** UTF-16 units a slice (about 2 MB to join and copy: a few ms of the editor thread) */
+export const SLICE_CHARS = 1 << 20;
+
 /** The client: one worker thread for every open buffer, started on first use. */
 export class LiveValidator {
   private worker: Worker | undefined;
@@ -42,6 +60,8 @@ export class LiveValidator {
   private readonly pending = new Map<number, { resolve: (o: LiveOutcome) => void; reject: (e: Error) => void }>();
   /** the buffers the worker holds a copy of */
   private readonly open = new Set<string>();
+  /** the buffers being sent in slices: key -> that sending's seq (a newer one takes over) */
+  private readonly sending = new Map<string, number>();
 
   constructor(private readonly entry: { file: string; eval?: boolean } = liveWorkerEntry()) {}
 
@@ -53,6 +73,39 @@ export class LiveValidator {
   openBuffer(key: string, version: number, text: string, eol: '\n' | '\r\n'): void {
     this.post({ kind: 'open', key, version, text, eol });
     this.open.add(key);
+  }
+
+  /**
+   * Sends a buffer's text in slices of lines of about `sliceChars` UTF-16 units, one slice per turn
+   * of the event loop, so the editor thread never joins or copies the whole text at once. Stops
+   * (false) when the document changes or `signal` fires before the last slice: the copy is then
+   * dropped and the next validation sends the text again. True once the worker holds the copy.
+   */
+  async openBufferInSlices(key: string, source: SliceSource, eol: '\n' | '\r\n', signal?: AbortSignal, sliceChars = SLICE_CHARS): Promise<boolean> {
+    const version = source.version;
+    const seq = this.nextId++;
+    this.close(key);
+    this.sending.set(key, seq);
+    const stop = () => {
+      // a newer sending of this key owns the worker's partial copy: leave it alone
+      if (this.sending.get(key) === seq) {
+        this.sending.delete(key);
+        this.post({ kind: 'close', key });
+      }
+      return false;
+    };
+    for (let start = 0; start < source.lineCount;) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted || source.version !== version || this.sending.get(key) !== seq) return stop();
+      const end = Math.min(source.lineCount, Math.max(start + 1, source.lineAt(source.offsetOf(start) + sliceChars) + 1));
+      const text = source.text(start, end);
+      const more = end < source.lineCount;
+      this.post(start === 0 ? { kind: 'open', key, version, text, eol, seq, more } : { kind: 'append', key, seq, text, more });
+      start = end;
+    }
+    this.sending.delete(key);
+    this.open.add(key);
+    return true;
   }
 
   /**
@@ -71,7 +124,8 @@ export class LiveValidator {
   }
 
   close(key: string): void {
-    if (!this.open.delete(key)) return;
+    const sending = this.sending.delete(key);
+    if (!this.open.delete(key) && !sending) return;
     this.post({ kind: 'close', key });
   }
 
@@ -79,7 +133,14 @@ export class LiveValidator {
     for (const key of [...this.open]) this.close(key);
   }
 
-  validate(key: string, version: number, file: string, options: ValidationOptions, limitBytes: number, expect: { lines: number; length: number; eol: '\n' | '\r\n' }): Promise<LiveOutcome> {
+  validate(
+    key: string,
+    version: number,
+    file: string,
+    options: ValidationOptions,
+    limitBytes: number,
+    expect: { lines: number; length: number; eol: '\n' | '\r\n' },
+  ): Promise<LiveOutcome> {
     const id = this.nextId++;
     return new Promise<LiveOutcome>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -99,7 +160,9 @@ export class LiveValidator {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = this.entry.eval ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(this.entry.file)});`, { eval: true }) : new Worker(this.entry.file);
+    const worker = this.entry.eval
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(this.entry.file)});`, { eval: true })
+      : new Worker(this.entry.file);
     worker.unref(); // an idle worker never keeps a process alive
     worker.on('message', (msg: LiveResponse) => {
       const p = this.pending.get(msg.id);
@@ -113,6 +176,7 @@ export class LiveValidator {
       // its copies are gone with it: the next validation of each buffer sends it whole
       this.worker = undefined;
       this.open.clear();
+      this.sending.clear();
       this.failAll(error);
     };
     worker.on('error', lost);

@@ -8,14 +8,30 @@ import { TextMirror } from './textMirror';
 import { validateText } from './validate';
 
 const buffers = new Map<string, TextMirror>();
+/** buffers arriving in slices: key -> the slices so far (LiveValidator.openBufferInSlices) */
+const partial = new Map<string, { seq: number; version: number; eol: '\n' | '\r\n'; parts: string[] }>();
 const utf8 = new TextDecoder('utf-8'); // drops a BOM and shows invalid bytes as U+FFFD, as the editor does
 
 async function handle(request: LiveRequest): Promise<LiveResponse | undefined> {
   switch (request.kind) {
     case 'open':
-      buffers.set(request.key, new TextMirror(request.text, request.version, request.eol));
+      buffers.delete(request.key);
+      partial.delete(request.key);
+      if (request.more) partial.set(request.key, { seq: request.seq ?? 0, version: request.version, eol: request.eol, parts: [request.text] });
+      else buffers.set(request.key, new TextMirror(request.text, request.version, request.eol));
       return undefined;
+    case 'append': {
+      const sending = partial.get(request.key);
+      if (!sending || sending.seq !== request.seq) return undefined; // a stale sending: a newer 'open' replaced it
+      sending.parts.push(request.text);
+      if (!request.more) {
+        partial.delete(request.key);
+        buffers.set(request.key, new TextMirror(sending.parts.join(''), sending.version, sending.eol));
+      }
+      return undefined;
+    }
     case 'open-file':
+      partial.delete(request.key);
       try {
         // a file larger than the buffer can be (it changed on disk) is not read: the text is sent
         if (statSync(request.path).size > request.maxBytes) throw new RangeError('the file is larger than the buffer');
@@ -36,6 +52,7 @@ async function handle(request: LiveRequest): Promise<LiveResponse | undefined> {
     }
     case 'close':
       buffers.delete(request.key);
+      partial.delete(request.key);
       return undefined;
     case 'validate': {
       const mirror = buffers.get(request.key);

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { LiveValidator } from '../../core/data/liveValidation';
+import { LiveOutcome, LiveValidator, SliceSource } from '../../core/data/liveValidation';
 import type { TextEdit } from '../../core/data/textMirror';
 import type { Finding, ValidationResult, ValidationSummary } from '../../core/data/types';
 import type { ValidationEngine } from './engine';
@@ -163,16 +163,18 @@ export class ValidationController implements vscode.Disposable {
     const abort = this.begin(document.uri);
     const started = Date.now();
     try {
-      // version, copy and request in one synchronous step: no edit can come in between. An
-      // unmodified local file is read by the worker itself (no 20 MB join and copy on this thread);
-      // when that copy differs from the buffer, the text is sent.
-      const validate = (sendText: boolean) => {
+      // An unmodified local file is read by the worker itself (no 20 MB join and copy on this
+      // thread); any other buffer is sent in slices of lines, a turn of the event loop each. The
+      // version is checked before each slice and the request, and the worker compares its copy
+      // with the editor's line count and length: a copy that differs is sent again.
+      const validate = async (sendText: boolean): Promise<LiveOutcome | undefined> => {
         if (!this.live.holds(key)) {
           // (at most 3 UTF-8 bytes a UTF-16 unit, and a BOM: a larger file is not this buffer)
           if (!sendText && !document.isDirty && document.uri.scheme === 'file')
             this.live.openFile(key, document.version, document.uri.fsPath, eolOf(document), 3 * textLength(document) + 3);
-          else this.live.openBuffer(key, document.version, document.getText(), eolOf(document));
+          else if (!(await this.live.openBufferInSlices(key, sliceSource(document), eolOf(document), abort.signal))) return undefined;
         }
+        if (abort.signal.aborted || document.version !== version) return undefined;
         return this.live.validate(key, document.version, document.uri.fsPath, settings.options, settings.liveLimitBytes, {
           lines: document.lineCount,
           length: textLength(document),
@@ -180,12 +182,12 @@ export class ValidationController implements vscode.Disposable {
         });
       };
       let outcome = await validate(false);
-      if (outcome.kind === 'unsynced' && !abort.signal.aborted && document.version === version) {
+      if (outcome?.kind === 'unsynced' && !abort.signal.aborted && document.version === version) {
         log().info(`live validation: the copy of ${document.uri.fsPath} was out of step; sent again`);
         this.live.close(key);
         outcome = await validate(true);
       }
-      if (abort.signal.aborted || document.version !== version || outcome.kind === 'unsynced') return undefined;
+      if (!outcome || abort.signal.aborted || document.version !== version || outcome.kind === 'unsynced') return undefined;
       if (outcome.kind === 'too-large') {
         this.live.close(key);
         this.overLimit.add(key);
@@ -344,6 +346,24 @@ function toEdit(change: vscode.TextDocumentContentChangeEvent): TextEdit {
 
 function eolOf(document: vscode.TextDocument): '\n' | '\r\n' {
   return document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+}
+
+/** The document as openBufferInSlices reads it: lines by offset from VS Code's line index. */
+function sliceSource(document: vscode.TextDocument): SliceSource {
+  return {
+    get version() {
+      return document.version;
+    },
+    get lineCount() {
+      return document.lineCount;
+    },
+    lineAt: (offset) => document.positionAt(offset).line,
+    offsetOf: (line) => document.offsetAt(new vscode.Position(line, 0)),
+    text: (start, end) =>
+      document.getText(
+        end < document.lineCount ? new vscode.Range(start, 0, end, 0) : new vscode.Range(start, 0, end - 1, document.lineAt(end - 1).text.length),
+      ),
+  };
 }
 
 /** UTF-16 length of the document, from the line index (no text is joined) */

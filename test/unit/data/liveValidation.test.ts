@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { LiveValidator } from '../../../src/core/data/liveValidation';
+import { LiveValidator, type SliceSource } from '../../../src/core/data/liveValidation';
 import { TextMirror, type TextEdit } from '../../../src/core/data/textMirror';
 import { validateText } from '../../../src/core/data/validate';
 import { rng } from '../../../src/shared/random';
@@ -68,7 +68,14 @@ const live = new LiveValidator();
 after(() => live.dispose());
 
 test('the worker validates its copy: the findings of validateText on the edited buffer', async () => {
-  const records = Array.from({ length: 300 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `question ${i % 250}` }, { role: 'assistant', content: `answer ${i % 250}` }] }));
+  const records = Array.from({ length: 300 }, (_, i) =>
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: `question ${i % 250}` },
+        { role: 'assistant', content: `answer ${i % 250}` },
+      ],
+    }),
+  );
   let text = `${records.join('\n')}\n`;
   const file = '/tmp/buffer.jsonl';
   live.openBuffer('buf', 1, text, '\n');
@@ -131,4 +138,64 @@ test('an unmodified buffer is read by the worker from the file (BOM dropped, CRL
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** A document over `text` as the editor shows it (SliceSource), whose version a test can change. */
+function sliceSource(text: string, eol: '\n' | '\r\n', doc = { version: 1 }): SliceSource {
+  const lines = text.split(eol);
+  const starts: number[] = [];
+  for (let i = 0, offset = 0; i < lines.length; offset += lines[i].length + eol.length, i++) starts.push(offset);
+  return {
+    get version() {
+      return doc.version;
+    },
+    lineCount: lines.length,
+    lineAt: (offset) => {
+      let line = 0;
+      while (line + 1 < lines.length && starts[line + 1] <= offset) line++;
+      return line;
+    },
+    offsetOf: (line) => starts[line],
+    text: (start, end) => lines.slice(start, end).join(eol) + (end < lines.length ? eol : ''),
+  };
+}
+
+test('a buffer sent in slices of lines (LF and CRLF, a line longer than a slice) is the buffer the worker validates', async () => {
+  for (const eol of ['\n', '\r\n'] as const) {
+    const records = Array.from({ length: 120 }, (_, i) => (i === 40 ? `{"text": "${'long é '.repeat(40)}"` : JSON.stringify({ text: `record ${i % 100} 😀` })));
+    const text = `${records.join(eol)}${eol}`;
+    const key = `sliced${eol.length}`;
+    assert.equal(await live.openBufferInSlices(key, sliceSource(text, eol), eol, undefined, 64), true);
+    assert.equal(live.holds(key), true);
+    const outcome = await live.validate(key, 1, '/tmp/sliced.jsonl', {}, 1e9, { lines: records.length + 1, length: text.length, eol });
+    assert.equal(outcome.kind, 'result');
+    const expected = await validateText(text, '/tmp/sliced.jsonl');
+    assert.deepEqual(outcome.kind === 'result' && outcome.result, expected);
+    assert.ok(expected.findings.some((f) => f.code === 'json-malformed' && f.line === 41));
+    live.close(key);
+  }
+});
+
+test('sending in slices stops when the document changes, is cancelled, or a newer sending starts', async () => {
+  const text = `${Array.from({ length: 50 }, (_, i) => JSON.stringify({ text: `r${i}` })).join('\n')}\n`;
+  const expect = { lines: 51, length: text.length, eol: '\n' as const };
+  // an edit between two slices: nothing is kept, the validation finds no copy
+  const doc = { version: 1 };
+  const sending = live.openBufferInSlices('moving', sliceSource(text, '\n', doc), '\n', undefined, 100);
+  doc.version = 2;
+  assert.equal(await sending, false);
+  assert.equal(live.holds('moving'), false);
+  assert.equal((await live.validate('moving', 1, '/tmp/m.jsonl', {}, 1e9, expect)).kind, 'unsynced');
+  // cancelled (a newer validation of the buffer began)
+  const abort = new AbortController();
+  const cancelled = live.openBufferInSlices('cancelled', sliceSource(text, '\n'), '\n', abort.signal, 100);
+  abort.abort();
+  assert.equal(await cancelled, false);
+  // two sendings of one buffer: the older stops and leaves the newer's copy whole
+  const older = live.openBufferInSlices('twice', sliceSource(text, '\n'), '\n', undefined, 100);
+  const newer = live.openBufferInSlices('twice', sliceSource(text, '\n'), '\n', undefined, 100);
+  assert.deepEqual([await older, await newer], [false, true]);
+  const outcome = await live.validate('twice', 1, '/tmp/t.jsonl', {}, 1e9, expect);
+  assert.deepEqual(outcome.kind === 'result' && outcome.result, await validateText(text, '/tmp/t.jsonl'));
+  live.close('twice');
 });
