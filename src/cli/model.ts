@@ -3,7 +3,7 @@
 // demo model is used, so that no one mistakes its forecast for their base model's.
 import type { InferenceModel } from '../core/model/api';
 import { buildModel } from '../core/model/build';
-import { DEFAULT_MODEL_NOTE, ModelSourceError, ReadyModel, WeightFormat, dtypeFor, ensureBuilt, resolveModelSource } from '../core/model/modelSource';
+import { DEFAULT_MODEL_NOTE, ReadyModel, WeightFormat, dtypeFor, ensureBuilt, resolveModelSource } from '../core/model/modelSource';
 import { MODEL_SETTINGS } from '../core/settings/schema';
 import { choiceFlag } from './args';
 import { CliIO, UsageError } from './command';
@@ -41,7 +41,6 @@ export async function readyModel(
       },
     });
   } catch (error) {
-    if (error instanceof ModelSourceError) throw new UsageError(error.message);
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
 }

@@ -6,12 +6,12 @@ import { CliCommand, CliIO, EXIT_FINDINGS, EXIT_OK, UsageError } from '../comman
 import { refuseOwnInput } from '../outPath';
 import { assertRegularFile } from '../../core/io/regularFile';
 import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
-import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
+import { loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
 import { modelFingerprint } from '../../core/mdf/signature';
 import { ForecastMethod, runPythonForecast } from '../../core/mdf/pythonForecast';
 import { BENCHMARK_BEST, ForecasterChoice, METHOD_CHOICES, chooseForecaster, pythonPackageDir, systemPython } from '../../core/mdf/forecaster';
-import { DEFAULT_MODEL_NOTE, ModelSourceError, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
+import { DEFAULT_MODEL_NOTE, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
 import { MDF_DEFAULTS, MDF_SETTINGS, MODEL_SETTINGS, MdfScoring, PYTHON_SETTINGS } from '../../core/settings/schema';
 import { choiceFlag, intFlag, listFlag, numberFlag, parseFlags, seedFlag, threadsFlag } from '../args';
 import { MODEL_FLAG_HELP, WEIGHTS_FLAG_HELP, openCliModel, parseProvider, parseWeights } from '../model';
@@ -144,22 +144,11 @@ export const mdfCommand: CliCommand = {
     // before the model loads: a folder, FIFO or device is refused at once, with its reason
     for (const input of [file, values.reference]) if (input) await assertRegularFile(input);
 
-    let suites;
-    try {
-      suites = loadProbeSuites(listFlag(values.probes) ?? [], { workspaceDir: workspace });
-    } catch (error) {
-      if (error instanceof ProbeSuiteError) throw new UsageError(error.message);
-      throw error;
-    }
+    // a bad probe suite or model folder is an InputError: runCommand prints it on one line, exit 2
+    const suites = loadProbeSuites(listFlag(values.probes) ?? [], { workspaceDir: workspace });
 
     // which forecaster: the one rule of core/mdf/forecaster.ts (a shell is trusted: the user runs it)
-    let modelKind: 'checkpoint' | 'built';
-    let modelDir: string;
-    try {
-      ({ kind: modelKind, dir: modelDir } = resolveModelSource(values.model));
-    } catch (error) {
-      throw new UsageError(error instanceof ModelSourceError ? error.message : String(error));
-    }
+    const { kind: modelKind, dir: modelDir } = resolveModelSource(values.model);
     const python = values.python
       ? { path: values.python, source: '--python' }
       : { path: PYTHON_SETTINGS.path.default || systemPython(), source: 'the system Python' };
@@ -248,12 +237,7 @@ async function pythonForecast(
   probes: string[],
   io: CliIO,
 ): Promise<MdfReport> {
-  let source;
-  try {
-    source = resolveModelSource(values.model);
-  } catch (error) {
-    throw new UsageError(error instanceof ModelSourceError ? error.message : String(error));
-  }
+  const source = resolveModelSource(values.model);
   if (source.kind !== 'checkpoint')
     throw new UsageError(`${source.dir}: --method ${method} needs a Hugging Face checkpoint (config.json + weights), not a built ONNX model`);
   if (source.isDefault) io.stderr(`Model: ${DEFAULT_MODEL_NOTE}.\n`);

@@ -11,13 +11,20 @@ import { dirname, join, resolve } from 'node:path';
 import type { BuildOptions, BuildResult } from './build';
 import type { WeightDtype } from './onnx/graph';
 import { buildFolderName, describeModelDir } from './catalog';
+import { InputError } from '../../shared/errors';
 
 export const DEFAULT_MODEL_NAME = 'preflight-tiny';
 
 /** What reports and views say about the bundled model wherever they use it. */
 export const DEFAULT_MODEL_NOTE = `${DEFAULT_MODEL_NAME}, the bundled demo model, not your base model: set --model (CLI) or preflight.model.path (VS Code) to the checkpoint you will fine-tune`;
 
-export class ModelSourceError extends Error {}
+/** No usable model at the folder given (or none bundled): an input error (the CLI exits 2). */
+export class ModelSourceError extends InputError {
+  constructor(message: string) {
+    super('model-source', message);
+    this.name = 'ModelSourceError';
+  }
+}
 
 export interface ModelSource {
   /** the folder named by the user, or the bundled one (absolute) */

@@ -1,10 +1,11 @@
 // `preflight mdf` end to end on a built tiny model: the JSON report, --out, --fail-on gating
-// (exit 1), and usage errors (exit 2 through UsageError) that name what is wrong.
+// (exit 1), and usage errors (exit 2, one line: a UsageError or an InputError such as a bad probe
+// suite or model folder) that name what is wrong.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EXIT_FINDINGS, EXIT_OK, UsageError } from '../../../src/cli/command';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runCommand } from '../../../src/cli/command';
 import { mdfCommand } from '../../../src/cli/commands/mdf';
 import { FILLER, PLANTED_PROMPTS, TinyModel, tinyModel, writeJsonl } from './fixture';
 
@@ -90,9 +91,12 @@ describe('preflight mdf (tiny qwen3, real engine)', () => {
   });
 
   it('rejects bad usage with a clear message', async () => {
-    const { io } = capture();
-    const bad = async (args: string[], pattern: RegExp) =>
-      assert.rejects(mdfCommand.run(args, io), (e: Error) => e instanceof UsageError && pattern.test(e.message));
+    const bad = async (args: string[], pattern: RegExp) => {
+      const { out, io } = capture();
+      assert.equal(await runCommand(mdfCommand, args, io), EXIT_USAGE, out.stderr);
+      assert.match(out.stderr, /^preflight mdf: [^\n]*\n$/);
+      assert.match(out.stderr, pattern);
+    };
     await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--fail-on', 'severe'], /--fail-on/);
     await bad([file, '--model', t.modelDir, '--provider', 'cpu', '--probes', 'nonexistent'], /no probe suite named "nonexistent"/);
     const broken = join(t.root, 'broken.json');

@@ -18,6 +18,7 @@ import {
   packageRoot,
   resolveModelSource,
 } from '../../../src/core/model/modelSource';
+import { InputError, fromWire, toWire } from '../../../src/shared/errors';
 import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
 
 const root = mkdtempSync(join(tmpdir(), 'preflight-source-'));
@@ -64,6 +65,15 @@ describe('model source', () => {
       () => resolveModelSource(partial, { packageRoot: pkg }),
       (e: Error) => e instanceof ModelSourceError && e.message.includes(partial) && /no tokenizer\.json/.test(e.message) && !e.message.includes('\n'),
     );
+    // an input error matched by type and code, also after crossing the worker boundary
+    try {
+      resolveModelSource(partial, { packageRoot: pkg });
+      assert.fail('resolveModelSource accepted a partial checkpoint');
+    } catch (error) {
+      assert.ok(error instanceof InputError && error.code === 'model-source', String(error));
+      const back = fromWire(toWire(error));
+      assert.ok(back instanceof InputError && back.code === 'model-source' && back.message === error.message);
+    }
     assert.throws(() => resolveModelSource(join(root, 'nowhere'), { packageRoot: pkg }), /nowhere: folder not found/);
     // nothing configured and no bundled model: say how to name one
     assert.throws(
