@@ -14,6 +14,8 @@ import type {
 } from '../core/model/api';
 import type { BuildProgress, BuildResult } from '../core/model/build';
 import { loadTokenizer } from '../core/model/tokenizer';
+import type { ForecastOptions, ForecastProgress } from '../core/mdf/forecast';
+import type { MdfReport } from '../shared/reports/mdf';
 import type { Method, WorkerMethods, WorkerRequest, WorkerResponse } from '../shared/protocol/worker';
 import { CancelledError, fromWire } from '../shared/errors';
 
@@ -24,9 +26,19 @@ export interface WorkerModelOptions extends OpenModelOptions {
   execArgv?: string[];
 }
 
+/** A model in a worker thread: the inference calls, and whole tasks that run beside the model there. */
+export interface WorkerModel extends InferenceModel {
+  /**
+   * The MDF forecast through the report cache (core/mdf/reportCache.ts forecastCached) run in the
+   * worker: the same report as in process, and the caller's thread only waits (its tokenising and
+   * statistics held the extension host for up to 413 ms, docs/responsiveness.md).
+   */
+  forecast(file: string, options: ForecastOptions): Promise<{ report: MdfReport; reused: boolean }>;
+}
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: BuildProgress) => void };
 
-class WorkerInferenceModel implements InferenceModel {
+class WorkerInferenceModel implements WorkerModel {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   info!: ModelInfo;
@@ -88,6 +100,12 @@ class WorkerInferenceModel implements InferenceModel {
     return this.call('generate', { prompts, options: WorkerInferenceModel.plain(options) }, options.signal);
   }
 
+  forecast(file: string, options: ForecastOptions): Promise<{ report: MdfReport; reused: boolean }> {
+    const { signal, onProgress, ...plain } = options;
+    // a forecast's progress messages are ForecastProgress (main.ts posts what forecastCached reports)
+    return this.call('forecast', { file, options: plain }, signal, onProgress && ((p) => onProgress(p as ForecastProgress)));
+  }
+
   async dispose(): Promise<void> {
     try {
       await this.call('dispose', {});
@@ -129,7 +147,7 @@ export async function buildModelInWorker(
 }
 
 /** Opens a built model in a new worker thread. */
-export async function openModelInWorker(dir: string, options: WorkerModelOptions = {}): Promise<InferenceModel> {
+export async function openModelInWorker(dir: string, options: WorkerModelOptions = {}): Promise<WorkerModel> {
   const worker = startWorker(options);
   const model = new WorkerInferenceModel(worker, loadTokenizer(dir), options.onNotice);
   try {

@@ -3,6 +3,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { InferenceModel } from '../core/model/api';
 import { buildModel } from '../core/model/build';
+import type { ForecastOptions } from '../core/mdf/forecast';
+import { forecastCached } from '../core/mdf/reportCache';
 import { openModel } from '../core/model/runtime';
 import { transferables, WorkerRequest, WorkerResponse } from '../shared/protocol/worker';
 import { toWire } from '../shared/errors';
@@ -41,6 +43,12 @@ async function handle(req: WorkerRequest, signal: AbortSignal): Promise<unknown>
       return need().scoreContinuations(req.params.pairs, { ...req.params.options, signal });
     case 'generate':
       return need().generate(req.params.prompts, { ...req.params.options, signal });
+    case 'forecast':
+      return forecastCached(need(), req.params.file, {
+        ...(req.params.options as Omit<ForecastOptions, 'signal' | 'onProgress'>),
+        signal,
+        onProgress: (progress) => port!.postMessage({ id: req.id, kind: 'progress', progress } satisfies WorkerResponse),
+      });
     case 'cancel':
       running.get(req.params.target)?.abort();
       return undefined;

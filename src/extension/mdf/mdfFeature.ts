@@ -7,7 +7,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { findingsToDiagnostics } from './diagnostics';
 import { ProbeSuiteError, loadProbeSuites } from '../../core/mdf/probes';
-import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
+import { reportCacheDir } from '../../core/mdf/reportCache';
 import { modelFingerprint } from '../../core/mdf/signature';
 import { chooseForecaster, pythonPackageDir } from '../../core/mdf/forecaster';
 import { runPythonForecast } from '../../core/mdf/pythonForecast';
@@ -118,7 +118,8 @@ class MdfController implements MdfPanelHost {
           }
           const model = await service.open((message) => progress.report({ message }), abort.signal);
           const opened = service.opened!;
-          const outcome = await forecastCached(model, file.fsPath, {
+          // the whole forecast runs in the inference worker (tokenising, statistics, the cache): this thread only waits
+          const outcome = await model.forecast(file.fsPath, {
             suites,
             // the CLI's key: the built model folder's fingerprint (core/mdf/reportCache.ts)
             modelHash: modelFingerprint(opened.dir),

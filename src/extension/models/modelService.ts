@@ -5,10 +5,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { InferenceModel } from '../../core/model/api';
 import { ModelSource, dtypeFor, ensureBuilt, resolveModelSource } from '../../core/model/modelSource';
 import { MODEL_SETTINGS, SettingSpec } from '../../core/settings/schema';
-import { buildModelInWorker, openModelInWorker } from '../../worker/client';
+import { WorkerModel, buildModelInWorker, openModelInWorker } from '../../worker/client';
 import { log } from '../log';
 
 /** Reads a shared setting (core/settings/schema.ts) with the schema's default. */
@@ -18,7 +17,7 @@ export function setting<T>(spec: SettingSpec<T>): T {
 
 export class ModelService implements vscode.Disposable {
   private static instance: ModelService | undefined;
-  private model: Promise<InferenceModel> | undefined;
+  private model: Promise<WorkerModel> | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   /** fires when a model is opened or closed (the Models view shows where it actually runs) */
   readonly onDidChange = this.changed.event;
@@ -45,7 +44,7 @@ export class ModelService implements vscode.Disposable {
   }
 
   /** The configured model, opened in the worker thread (built first if needed). */
-  open(progress?: (message: string) => void, signal?: AbortSignal): Promise<InferenceModel> {
+  open(progress?: (message: string) => void, signal?: AbortSignal): Promise<WorkerModel> {
     this.model ??= this.start(progress, signal).catch((error) => {
       this.model = undefined;
       throw error;
@@ -53,7 +52,7 @@ export class ModelService implements vscode.Disposable {
     return this.model;
   }
 
-  private async start(progress?: (message: string) => void, signal?: AbortSignal): Promise<InferenceModel> {
+  private async start(progress?: (message: string) => void, signal?: AbortSignal): Promise<WorkerModel> {
     const provider = setting(MODEL_SETTINGS.provider);
     const source = this.source();
     const workerPath = join(this.context.extensionPath, 'dist', 'worker.js');

@@ -13,6 +13,7 @@ import type {
   RunSettings,
   WeightDtype,
 } from '../model';
+import type { MdfReport } from '../reports/mdf';
 
 /** method -> [params, result] */
 export interface WorkerMethods {
@@ -22,6 +23,13 @@ export interface WorkerMethods {
   generate: [{ prompts: number[][]; options: GenerateSettings }, number[][]];
   /** HF checkpoint -> ONNX model folder, off the caller's thread; progress arrives as 'progress' messages */
   build: [{ src: string; out: string; dtype: WeightDtype; force?: boolean }, BuildResult];
+  /**
+   * A whole MDF forecast on the open model (core/mdf/reportCache.ts forecastCached), so that its
+   * tokenising, statistics and cache reads never run on the caller's thread. `options` is core's
+   * ForecastOptions without its signal and callback (shared cannot name core's types: the client,
+   * src/worker/client.ts, types both ends); progress arrives as 'progress' messages (with a stage).
+   */
+  forecast: [{ file: string; options: object }, { report: MdfReport; reused: boolean }];
   /** aborts the request `target` (its AbortSignal fires; it stops between steps) */
   cancel: [{ target: number }, void];
   dispose: [Record<string, never>, void];
