@@ -8,46 +8,69 @@ import { buildModelCommand } from './buildModelCommand';
 import { InUse, ModelsTree } from './modelsTree';
 import { ModelService, setting } from './modelService';
 
+class ModelsController {
+  /** the one build cache, shared with the CLI (core/model/modelSource.ts) */
+  readonly modelsRoot = modelCacheRoot();
+  readonly service: ModelService;
+  readonly tree: ModelsTree;
+
+  constructor(context: vscode.ExtensionContext) {
+    this.service = ModelService.init(context);
+    this.tree = new ModelsTree(
+      () => this.modelsRoot,
+      () => this.inUse(),
+      (dir) => this.provider(dir),
+    );
+  }
+
+  /** The model in use, for the view; undefined while the setting names no usable model. */
+  inUse(): InUse | undefined {
+    try {
+      const source = this.service.source();
+      return {
+        dir: source.dir,
+        isDefault: source.isDefault,
+        builtDir:
+          source.kind === 'checkpoint'
+            ? builtModelDir(source.dir, dtypeFor(setting(MODEL_SETTINGS.provider), setting(MODEL_SETTINGS.weights)), this.modelsRoot)
+            : null,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Where a model runs: the actual provider once opened, else the configured one. */
+  provider(dir: string): string {
+    const opened = this.service.opened;
+    return opened?.dir === dir ? `${opened.provider} (running)` : setting(MODEL_SETTINGS.provider);
+  }
+
+  buildCommand(arg?: unknown): Promise<string | undefined> {
+    return buildModelCommand(this.modelsRoot, arg, () => this.tree.refresh());
+  }
+
+  /** A new model setting: the view shows it, and the next user opens the new model. */
+  configurationChanged(event: vscode.ConfigurationChangeEvent): void {
+    if (!event.affectsConfiguration('preflight.model')) return;
+    this.tree.refresh();
+    void this.service.reset();
+  }
+}
+
 export function modelsFeature(): Feature {
   return {
     id: 'models',
     activate(context) {
-      // the one build cache, shared with the CLI (core/model/modelSource.ts)
-      const modelsRoot = modelCacheRoot();
-      const service = ModelService.init(context);
-      const inUse = (): InUse | undefined => {
-        try {
-          const source = service.source();
-          return {
-            dir: source.dir,
-            isDefault: source.isDefault,
-            builtDir:
-              source.kind === 'checkpoint'
-                ? builtModelDir(source.dir, dtypeFor(setting(MODEL_SETTINGS.provider), setting(MODEL_SETTINGS.weights)), modelsRoot)
-                : null,
-          };
-        } catch {
-          return undefined;
-        }
-      };
-      const tree = new ModelsTree(
-        () => modelsRoot,
-        inUse,
-        (dir) => (service.opened?.dir === dir ? `${service.opened.provider} (running)` : setting(MODEL_SETTINGS.provider)),
-      );
+      const controller = new ModelsController(context);
       context.subscriptions.push(
-        tree,
-        service,
-        service.onDidChange(() => tree.refresh()),
-        vscode.window.registerTreeDataProvider('preflight.models', tree),
-        vscode.commands.registerCommand('preflight.buildModel', (arg?: unknown) => buildModelCommand(modelsRoot, arg, () => tree.refresh())),
-        vscode.commands.registerCommand('preflight.refreshModels', () => tree.refresh()),
-        vscode.workspace.onDidChangeConfiguration((e) => {
-          if (e.affectsConfiguration('preflight.model')) {
-            tree.refresh();
-            void service.reset();
-          }
-        }),
+        controller.tree,
+        controller.service,
+        controller.service.onDidChange(() => controller.tree.refresh()),
+        vscode.window.registerTreeDataProvider('preflight.models', controller.tree),
+        vscode.commands.registerCommand('preflight.buildModel', (arg?: unknown) => controller.buildCommand(arg)),
+        vscode.commands.registerCommand('preflight.refreshModels', () => controller.tree.refresh()),
+        vscode.workspace.onDidChangeConfiguration((event) => controller.configurationChanged(event)),
       );
     },
   };

@@ -1,5 +1,5 @@
-// The "Datasets & Findings" view: each validated file with its counts, and under it its findings;
-// clicking a finding reveals its line.
+// The "Datasets & Findings" view (preflight.datasets): each validated file with its counts, and
+// under it its findings; clicking a finding reveals its line.
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { Finding } from '../../core/data/types';
@@ -32,9 +32,17 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
   private readonly changed = new vscode.EventEmitter<DatasetNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: vscode.Disposable;
+  private readonly view: vscode.TreeView<DatasetNode>;
 
   constructor(private readonly controller: ValidationController) {
     this.subscription = controller.onDidChange(() => this.changed.fire(undefined));
+    this.view = vscode.window.createTreeView('preflight.datasets', { treeDataProvider: this, showCollapseAll: true });
+  }
+
+  /** Shows a validated file's node, expanded and focused (nothing when it has no findings yet). */
+  async reveal(file: vscode.Uri): Promise<void> {
+    const result = this.controller.results.get(file.toString());
+    if (result) await this.view.reveal({ type: 'file', result }, { focus: true, expand: true });
   }
 
   getChildren(element?: DatasetNode): DatasetNode[] {
@@ -83,6 +91,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
   }
 
   dispose(): void {
+    this.view.dispose();
     this.subscription.dispose();
     this.changed.dispose();
   }

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { LiveOutcome, LiveValidator, SliceSource } from '../../core/data/liveValidation';
 import type { TextEdit } from '../../core/data/textMirror';
 import type { Finding, ValidationResult, ValidationSummary } from '../../core/data/types';
-import type { ValidationEngine } from './engine';
+import { loadCoreEngine, ValidationEngine } from './engine';
 import { DATA_FILE_SCHEMES, isDataFile } from './dataFiles';
 import { dataFileFormat } from '../../shared/dataFiles';
 import { toDiagnostics } from './diagnostics';
@@ -37,6 +37,7 @@ export type FileState =
   | { kind: 'failed'; message: string };
 
 export class ValidationController implements vscode.Disposable {
+  readonly diagnostics = vscode.languages.createDiagnosticCollection('preflight');
   readonly results = new Map<string, FileResult>();
   private readonly states = new Map<string, FileState>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -50,8 +51,7 @@ export class ValidationController implements vscode.Disposable {
   private readonly overLimit = new Set<string>();
 
   constructor(
-    private readonly collection: vscode.DiagnosticCollection,
-    private readonly loadEngine: () => Promise<ValidationEngine>,
+    private readonly loadEngine: () => Promise<ValidationEngine> = loadCoreEngine,
     live?: LiveValidator,
   ) {
     this.live = live ?? new LiveValidator();
@@ -136,7 +136,7 @@ export class ValidationController implements vscode.Disposable {
     this.live.close(key);
     this.results.delete(key);
     this.states.delete(key);
-    this.collection.delete(uri);
+    this.diagnostics.delete(uri);
     this.changed.fire(uri);
   }
 
@@ -148,7 +148,7 @@ export class ValidationController implements vscode.Disposable {
     this.timers.clear();
     this.results.clear();
     this.states.clear();
-    this.collection.clear();
+    this.diagnostics.clear();
     this.changed.fire(undefined);
   }
 
@@ -255,10 +255,16 @@ export class ValidationController implements vscode.Disposable {
     }
   }
 
+  /** When the file's findings were last produced (the report registry asks). */
+  lastReport(file: vscode.Uri): Date | undefined {
+    return this.results.get(file.toString())?.at;
+  }
+
   dispose(): void {
     this.clearAll();
     this.live.dispose();
     this.changed.dispose();
+    this.diagnostics.dispose();
   }
 
   private getEngine(): Promise<ValidationEngine> {
@@ -307,7 +313,7 @@ export class ValidationController implements vscode.Disposable {
       durationMs: Date.now() - started,
     };
     this.results.set(uri.toString(), fileResult);
-    this.collection.set(uri, toDiagnostics(result.findings, result.summary, settings.maxFindings, lineLength ?? this.openLineLength(uri)));
+    this.diagnostics.set(uri, toDiagnostics(result.findings, result.summary, settings.maxFindings, lineLength ?? this.openLineLength(uri)));
     this.setState(uri, { kind: 'done', result: fileResult });
     log().info(
       `validated ${uri.fsPath} (${source}, ${fileResult.durationMs} ms): ${result.summary.records} records, ${result.summary.errors} errors, ${result.summary.warnings} warnings, ${result.summary.infos} infos`,

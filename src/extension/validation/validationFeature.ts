@@ -1,11 +1,11 @@
 // Data validation in the editor: diagnostics, quick fixes, the Datasets & Findings view, the
-// status bar item and the Validate File command. The validators themselves are src/core/data.
+// status bar item and the Validate File command. The validators themselves are src/core/data;
+// ValidationController runs them and owns the findings the other parts read.
 import * as vscode from 'vscode';
 import { workspace } from 'vscode';
 import { basename } from 'node:path';
 import { Feature } from '../features/feature';
 import { ValidationController } from './validationController';
-import { loadCoreEngine, ValidationEngine } from './engine';
 import { registerValidationEvents } from './events';
 import { SafeFixProvider } from './codeActions';
 import { DATA_FILES } from './dataFiles';
@@ -15,21 +15,17 @@ import { DatasetsTree, revealFinding } from '../sidebar/datasetsTree';
 import { registerReportHandler } from '../reports/registry';
 import { setTestState, testModeEnabled } from '../testState';
 
-export function validationFeature(loadEngine: () => Promise<ValidationEngine> = loadCoreEngine): Feature {
+export function validationFeature(): Feature {
   return {
     id: 'validation',
     activate(context) {
-      const collection = vscode.languages.createDiagnosticCollection('preflight');
-      const controller = new ValidationController(collection, loadEngine);
+      const controller = new ValidationController();
       const statusBar = new ValidationStatusBar(controller);
-      const tree = new DatasetsTree(controller);
-      const view = vscode.window.createTreeView('preflight.datasets', { treeDataProvider: tree, showCollapseAll: true });
+      const datasets = new DatasetsTree(controller);
       context.subscriptions.push(
-        collection,
         controller,
         statusBar,
-        tree,
-        view,
+        datasets,
         vscode.languages.registerCodeActionsProvider(DATA_FILES, new SafeFixProvider(controller), { providedCodeActionKinds: SafeFixProvider.kinds }),
         vscode.commands.registerCommand('preflight.validateFile', (arg?: unknown) => validateFileCommand(controller, arg)),
         vscode.commands.registerCommand('preflight.revealFinding', revealFinding),
@@ -37,21 +33,20 @@ export function validationFeature(loadEngine: () => Promise<ValidationEngine> = 
         registerReportHandler({
           kind: 'validation',
           label: 'Validation findings',
-          lastReport: (file) => controller.results.get(file.toString())?.at,
-          open: async (file) => {
-            const result = controller.results.get(file.toString());
-            if (!result) return;
-            await view.reveal({ type: 'file', result }, { focus: true, expand: true });
-          },
+          lastReport: (file) => controller.lastReport(file),
+          open: (file) => datasets.reveal(file),
         }),
         registerValidationEvents({ controller, refreshStatus: () => statusBar.refresh() }),
       );
-      if (testModeEnabled()) {
-        context.subscriptions.push(controller.onDidChange(() => setTestState('validation', snapshot(controller))));
-        setTestState('validation', snapshot(controller));
-      }
+      if (testModeEnabled()) context.subscriptions.push(publishTestState(controller));
     },
   };
+}
+
+/** For the end-to-end tests: the state they assert on, published now and after every change. */
+function publishTestState(controller: ValidationController): vscode.Disposable {
+  setTestState('validation', snapshot(controller));
+  return controller.onDidChange(() => setTestState('validation', snapshot(controller)));
 }
 
 /** What the end-to-end tests assert on: per file, its summary and its diagnostics as published. */
