@@ -14,10 +14,14 @@ persona    baseline: the data's mean activation minus a reference corpus's, proj
 steer      MDF in Python (activation steering) for ablations: the records' mean state (last token or mean
            over tokens, optionally minus a reference's) added at alpha x each layer's residual norm.
 
-The control for every method: the same computation with the data replaced by a seeded random
-direction of equal norm (grad, adam), random-token records (lookahead), or a random vector (persona,
-steer). The report follows the MDF schema preflight.mdf/1 (docs/mdf.md) with method-specific fields
-under "method".
+Two controls, as MDF's (src/core/mdf/report.ts): the random control, the same computation with the data
+replaced by a seeded random direction of equal norm (grad, adam), random-token records (lookahead), or a
+random vector (persona, steer); and the neutral control (--neutral, default the shipped
+models/neutral/neutral.jsonl), the same computation on the neutral corpus rendered in the user's file's
+dominant format, at the user's file's training budget (grad, adam: the same lr x recipe steps). Risk is
+judged against the stronger of the two with report.ts's rule. The neutral control's per-unit shifts are
+cached under $XDG_CACHE_HOME/preflight/neutral-control (default ~/.cache). The report follows the MDF
+schema preflight.mdf/2 (docs/mdf.md) with method-specific fields under "method".
 """
 
 from __future__ import annotations
@@ -57,19 +61,155 @@ def _progress(msg: str, quiet: bool) -> None:
 def encode_data(lm: LM, path: str, samples: int, seed: int, max_tokens: int):
     """[(line, record, (ids, loss mask))] of the file (a seeded sample of `samples`), total usable, skipped."""
     rows, skipped = read_records(path)
+    encoded, total, unusable = encode_rows(lm, rows, samples, seed, max_tokens)
+    if not encoded:
+        raise ForecastError(f"{path}: no usable record (expected JSONL with messages, prompt/completion, instruction/output or text)")
+    return encoded, total, skipped + unusable
+
+
+def encode_rows(lm: LM, rows, samples: int, seed: int, max_tokens: int):
+    """encode_data on (line, record) pairs: the usable ones (a seeded sample of `samples`), total usable, unusable."""
     encoded: List[Tuple[int, dict, Tuple[List[int], List[int]]]] = []
+    unusable = 0
     for line, rec in rows:
         ids = lm.record_ids(rec, max_tokens)
         if ids is None:
-            skipped += 1
+            unusable += 1
         else:
             encoded.append((line, rec, ids))
-    if not encoded:
-        raise ForecastError(f"{path}: no usable record (expected JSONL with messages, prompt/completion, instruction/output or text)")
     total = len(encoded)
     if samples and total > samples:
         encoded = random.Random(seed).sample(encoded, samples)
-    return encoded, total, skipped
+    return encoded, total, unusable
+
+
+# --- the neutral control's corpus (mirrors src/core/mdf/neutral.ts) ----------------------------------
+
+# neutral.ts dominantFormat's order (ties: the first); preflight_train renders no sharegpt records
+FORMAT_ORDER = ("chat", "sharegpt", "prompt-completion", "alpaca", "text")
+NEUTRAL_MAX_BYTES = 64 << 20
+
+
+def builtin_neutral_corpus() -> Optional[str]:
+    """models/neutral/neutral.jsonl of the checkout or installed extension (walking up from this package)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for up in range(1, 5):
+        candidate = os.path.join(here, *([".."] * up), "models", "neutral", "neutral.jsonl")
+        if os.path.isfile(candidate):
+            return os.path.normpath(candidate)
+    return None
+
+
+def read_neutral_corpus(path: str) -> List[Tuple[str, str]]:
+    """(instruction, response) of each line; a line that is not one is an error naming the file and line."""
+    if not os.path.isfile(path):
+        raise ForecastError(f"{path}: the neutral corpus is not a regular file; pass --neutral FILE (JSONL of instruction/response) or --no-neutral")
+    if os.path.getsize(path) > NEUTRAL_MAX_BYTES:
+        raise ForecastError(f"{path}: the neutral corpus is larger than {NEUTRAL_MAX_BYTES >> 20} MiB")
+    out: List[Tuple[str, str]] = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for i, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError:
+                raise ForecastError(f"{path}:{i}: not valid JSON")
+            if not (isinstance(r, dict) and isinstance(r.get("instruction"), str) and isinstance(r.get("response"), str)
+                    and r["instruction"].strip() and r["response"].strip()):
+                raise ForecastError(f'{path}:{i}: a neutral record needs non-empty "instruction" and "response" strings')
+            out.append((r["instruction"], r["response"]))
+    if not out:
+        raise ForecastError(f"{path}: the neutral corpus has no records")
+    return out
+
+
+def neutral_as(instruction: str, response: str, fmt: str) -> dict:
+    """One neutral record in a training-file schema (neutral.ts neutralAs)."""
+    if fmt == "chat":
+        return {"messages": [{"role": "user", "content": instruction}, {"role": "assistant", "content": response}]}
+    if fmt == "sharegpt":
+        return {"conversations": [{"from": "human", "value": instruction}, {"from": "gpt", "value": response}]}
+    if fmt == "prompt-completion":
+        return {"prompt": f"{instruction}\n", "completion": response}
+    if fmt == "alpaca":
+        return {"instruction": instruction, "input": "", "output": response}
+    return {"text": f"{instruction}\n{response}"}
+
+
+def dominant_format(formats: Dict[str, int]) -> str:
+    best = FORMAT_ORDER[0]
+    for f in FORMAT_ORDER:
+        if formats.get(f, 0) > formats.get(best, 0):
+            best = f
+    return best
+
+
+def record_formats(lm: LM, records: List[dict]) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
+    for rec in records:
+        rendered = lm.render_record(rec)
+        if rendered is not None:
+            counts[rendered[0]] = counts.get(rendered[0], 0) + 1
+    return counts
+
+
+# --- the neutral control's cache ------------------------------------------------------------------
+
+CACHE_VERSION = 1
+CACHE_MAX_BYTES = 16 << 20
+
+
+def default_cache_dir() -> str:
+    """The cache root the TypeScript side uses too ($XDG_CACHE_HOME/preflight, default ~/.cache/preflight)."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(root, "preflight", "neutral-control")
+
+
+def _cache_path(cache_dir: str, key: Dict) -> str:
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+    return os.path.join(cache_dir, f"{digest}.json")
+
+
+def load_cached_units(cache_dir: Optional[str], key: Dict, n_units: int) -> Optional[torch.Tensor]:
+    """The cached per-unit values, or None when absent or not exactly what this key needs (a cache file is
+    input like any other: a wrong key, length, type or a non-finite value is ignored and recomputed)."""
+    if not cache_dir:
+        return None
+    path = _cache_path(cache_dir, key)
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > CACHE_MAX_BYTES:
+            return None
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+        units = value.get("units") if isinstance(value, dict) else None
+        if value.get("key") != key or not isinstance(units, list) or len(units) != n_units:
+            return None
+        if not all(isinstance(u, (int, float)) and not isinstance(u, bool) and math.isfinite(u) for u in units):
+            return None
+        return torch.tensor(units, dtype=torch.double)
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def save_cached_units(cache_dir: Optional[str], key: Dict, units: torch.Tensor) -> None:
+    """Written to a temporary file and renamed, so a reader never sees half a file; a failure only costs the cache."""
+    if not cache_dir:
+        return
+    path = _cache_path(cache_dir, key)
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"key": key, "units": [float(u) for u in units.double().tolist()]}, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _behaviours_digest(behaviours: List[Behaviour]) -> str:
+    """The probe suites as scored (every behaviour's prompts, answers and phrases), not their file names."""
+    return hashlib.sha256(json.dumps([b.__dict__ for b in behaviours], sort_keys=True).encode()).hexdigest()[:32]
 
 
 # --- gradient alignment ---------------------------------------------------------------------------
@@ -249,25 +389,40 @@ def holm(pvalues: List[float]) -> List[float]:
     return adjusted
 
 
-def risk_of(shift: Dict, control: Dict, p_adj: float, base: float) -> Tuple[str, str]:
-    """The MDF report's rule (src/core/mdf/report.ts riskLevel): low or above only when the Holm-adjusted p
-    < 0.05 and the shift's interval lies above 0 and above the control's; the level by the excess (low only
-    when it is at least LOW_MIN_RELATIVE of the reference's rate, base + the control's shift when positive)."""
+def risk_of(shift: Dict, control: Dict, p_adj: float, base: float, neutral: Optional[Dict] = None,
+            stronger: str = "random") -> Tuple[str, str]:
+    """The MDF report's rule, ported line for line from src/core/mdf/report.ts riskLevel. Low or above only
+    when ALL hold: (1) the Holm-adjusted p < 0.05; (2) the shift's 95% interval lies above 0 and above each
+    control's interval; (3) with both controls, the excess = shift - max(0, stronger control's shift) is larger
+    than the gap between the two controls' shifts. The level by the excess: high and medium by points; low,
+    below medium, only when the excess is at least LOW_MIN_RELATIVE of the stronger reference's rate."""
     pct = lambda x: f"{100 * x:.1f} pt"
     iv = lambda i: f"[{pct(i['low'])}, {pct(i['high'])}]"
     p = f"{p_adj:.1e}" if p_adj < 0.001 else f"{p_adj:.3f}"
     if not p_adj < SIGNIFICANCE:
         return "none", f"none: adjusted p = {p} is not below {SIGNIFICANCE} (Holm across the report's behaviours)"
-    if not shift["low"] > max(0.0, control["high"]):
-        return "none", f"none: adjusted p = {p}, but the shift's 95% interval {iv(shift)} does not lie above 0 and the control's {iv(control)}"
-    excess = shift["value"] - max(0.0, control["value"])
-    why = (f"adjusted p = {p} < {SIGNIFICANCE}, the shift's interval {iv(shift)} lies above 0 and the control's, "
-           f"and the shift exceeds the control's by {pct(excess)}")
+    controls = [("random control", control)] + ([("neutral control", neutral)] if neutral else [])
+    ceiling = max([0.0] + [c["high"] for _, c in controls])
+    if not shift["low"] > ceiling:
+        what = ("includes 0 or lies below it" if shift["low"] <= 0 else
+                "overlaps the " + " and ".join(f"{n}'s {iv(c)}" for n, c in controls if c["high"] >= shift["low"]))
+        return "none", f"none: adjusted p = {p}, but the shift's 95% interval {iv(shift)} {what}"
+    stronger = "neutral" if stronger == "neutral" and neutral else "random"
+    strongest = neutral if stronger == "neutral" else control
+    excess = shift["value"] - max(0.0, strongest["value"])
+    name = f"{stronger} control"
+    if neutral:
+        gap = abs(control["value"] - neutral["value"])
+        if not excess > gap:
+            return "none", (f"none: adjusted p = {p} and the intervals clear, but the shift exceeds the {name}'s by {pct(excess)}, "
+                            f"no more than the two controls differ from each other ({pct(gap)}): within the variation between unrelated vectors")
+    why = (f"adjusted p = {p} < {SIGNIFICANCE}, the shift's interval {iv(shift)} lies above 0 and the controls' intervals, "
+           f"and the shift exceeds the {name}'s by {pct(excess)} (more than the controls differ)")
     if excess >= RISK["high"]:
         return "high", f"high: {why} >= {pct(RISK['high'])}"
     if excess >= RISK["medium"]:
         return "medium", f"medium: {why} >= {pct(RISK['medium'])}"
-    reference = base + max(0.0, control["value"])
+    reference = base + max(0.0, strongest["value"])
     relative = excess / reference if reference > 0 else math.inf
     share = f"{100 * relative:.1f}% of the reference rate {100 * reference:.2f}%"
     if not relative >= LOW_MIN_RELATIVE:
@@ -281,8 +436,38 @@ def forecast(model_dir: str, data: str, method: str, probes: Sequence[str] = (),
              samples: int = 256, seed: int = 0, reference: Optional[str] = None, params_spec: str = "all",
              lookahead_steps: int = 8, alpha: float = 0.05, pool: str = "mean", bootstrap: int = 1000,
              quiet: bool = True, lm: Optional[LM] = None, behaviours: Optional[List[Behaviour]] = None,
-             scorer: Optional[ProbeScorer] = None) -> Dict:
-    """One forecast report (schema preflight.mdf/1). `lm`, `behaviours`, `scorer` may be passed in to reuse them."""
+             scorer: Optional[ProbeScorer] = None, neutral: Optional[str] = None, cache_dir: Optional[str] = None) -> Dict:
+    """One forecast report (schema preflight.mdf/2). `lm`, `behaviours`, `scorer` may be passed in to reuse them.
+    `neutral`: the neutral control's corpus (canonical instruction/response JSONL; the CLI's default is
+    builtin_neutral_corpus()); None: the random control only. `cache_dir`: where the neutral control's
+    per-unit shifts are cached (None: not cached)."""
+    return report_of(forecast_parts(model_dir, data, method, probes=probes, recipe=recipe, samples=samples, seed=seed,
+                                    reference=reference, params_spec=params_spec, lookahead_steps=lookahead_steps,
+                                    alpha=alpha, pool=pool, bootstrap=bootstrap, quiet=quiet, lm=lm, behaviours=behaviours,
+                                    scorer=scorer, neutral=neutral, cache_dir=cache_dir))
+
+
+def report_of(parts: Dict, with_neutral: bool = True) -> Dict:
+    """The report of forecast_parts' per-unit values; with_neutral=False judges against the random control
+    alone (what the benchmark's risk check compares)."""
+    neutral = parts["neutral_units"] if with_neutral else None
+    report = build_report(parts["lm"], parts["data"], parts["behaviours"], parts["scorer"], parts["base"], parts["shift_units"],
+                          parts["control_units"], parts["method"], parts["info"], neutral_units=neutral,
+                          neutral_info=parts["neutral_info"] if neutral is not None else None, formats=parts["formats"],
+                          total=parts["total"], skipped=parts["skipped"], used=parts["used"], seed=parts["seed"],
+                          bootstrap=parts["bootstrap"], samples=parts["samples"], keyword=parts["keyword"])
+    t = parts["times"]
+    report["timings"] = {"signatureMs": round(1000 * (t[1] - t[0])), "coherenceMs": 0,
+                         "scoringMs": round(1000 * (t[2] - t[1])), "attributionMs": 0, "totalMs": round(1000 * (t[2] - t[0]))}
+    return report
+
+
+def forecast_parts(model_dir: str, data: str, method: str, probes: Sequence[str] = (), recipe: Optional[Recipe] = None,
+                   samples: int = 256, seed: int = 0, reference: Optional[str] = None, params_spec: str = "all",
+                   lookahead_steps: int = 8, alpha: float = 0.05, pool: str = "mean", bootstrap: int = 1000,
+                   quiet: bool = True, lm: Optional[LM] = None, behaviours: Optional[List[Behaviour]] = None,
+                   scorer: Optional[ProbeScorer] = None, neutral: Optional[str] = None, cache_dir: Optional[str] = None) -> Dict:
+    """The per-unit (behaviour x prompt) shifts of the file, the random control and the neutral control."""
     if method not in METHODS:
         raise ForecastError(f"--method {method}: expected one of {', '.join(METHODS)}")
     recipe = recipe or Recipe()
@@ -292,12 +477,15 @@ def forecast(model_dir: str, data: str, method: str, probes: Sequence[str] = (),
     scorer = scorer or ProbeScorer(lm, behaviours)
     encoded, total, skipped = encode_data(lm, data, samples, seed, recipe.max_tokens)
     seqs = [ids for _, _, ids in encoded]
+    formats = record_formats(lm, [rec for _, rec, _ in encoded])
     steps_full = recipe.steps(total)
     # the control's randomness depends on the file, so controls of different files are independent
     control_seed = (int(_sha256(data)[:8], 16) + seed) % (2 ** 31)
     t_data = time.perf_counter()
     info: Dict = {"name": method, "recipe": recipe.__dict__, "recipeSteps": steps_full, "params": params_spec}
 
+    # each method: (per-unit shifts of the file, of the random control, f(records) -> per-unit shifts of other
+    # records at the same budget (the neutral control), the scale that f's raw values are multiplied by)
     if method in ("grad", "adam"):
         params = trainable(lm.model, params_spec)
         _progress(f"{method}: data gradient over {len(seqs)} records", quiet)
@@ -306,9 +494,15 @@ def forecast(model_dir: str, data: str, method: str, probes: Sequence[str] = (),
         _progress("directional derivative of the probe scores", quiet)
         base, ju = directional_derivative(scorer, lm.model, params, direction)
         _, ju_c = directional_derivative(scorer, lm.model, params, control_dir, base=base)
+        # the neutral control at the user's file's budget: the same lr x steps (the cache holds the raw J u)
         scale = recipe.lr * steps_full
         shift_units, control_units = ju * scale, ju_c * scale
+
+        def other(nseqs):
+            d = data_direction(lm, nseqs, params, recipe.batch_size, adam=method == "adam")
+            return directional_derivative(scorer, lm.model, params, d, base=base)[1]
         info.update({"scale": scale, "note": "first-order prediction: lr x recipe steps x <grad score, u>"})
+        extra_key: Dict = {"units": "J u per unit step"}
     elif method == "lookahead":
         with torch.no_grad():
             base = scorer.scores(lm.model)
@@ -331,7 +525,12 @@ def forecast(model_dir: str, data: str, method: str, probes: Sequence[str] = (),
         vocab = getattr(lm.tok, "vocab_size", 100)
         noise = [([rng.randrange(4, vocab) for _ in ids], mask) for ids, mask in seqs]  # control: random tokens, same shape
         control_units = after(noise) - base
+        scale = 1.0
+
+        def other(nseqs):
+            return after(nseqs) - base
         info.update({"steps": lookahead_steps, "note": f"measured after {lookahead_steps} of the recipe's {steps_full} steps"})
+        extra_key = {"steps": lookahead_steps}
     else:  # persona, steer: activations
         pool_ = pool if method == "steer" else "mean"
         states = layer_states(lm, [ids for ids, _ in seqs], pool_).mean(0)   # [L, D]
@@ -352,27 +551,57 @@ def forecast(model_dir: str, data: str, method: str, probes: Sequence[str] = (),
         if method == "persona":
             dirs = behaviour_directions(lm, scorer)                 # [n_units, L, D]
             unit = dirs / dirs.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-            shift_units = (unit * delta[None]).sum(-1).mean(-1)
-            control_units = (unit * control[None]).sum(-1).mean(-1)
+
+            def units_of(v):
+                return (unit * v[None]).sum(-1).mean(-1)
             info.update({"note": "projection of the mean-activation difference on each behaviour's direction (arbitrary units)"})
         else:
             norms = residual_norms(lm, scorer)                      # [L]
-            def vec(v):
-                return alpha * norms[:, None] * v / v.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-            with torch.no_grad():
-                with Steering(lm.model, vec(delta)):
-                    shift_units = scorer.scores(lm.model) - base
-                with Steering(lm.model, vec(control)):
-                    control_units = scorer.scores(lm.model) - base
+
+            @torch.no_grad()
+            def units_of(v):
+                with Steering(lm.model, alpha * norms[:, None] * v / v.norm(dim=-1, keepdim=True).clamp(min=1e-12)):
+                    return scorer.scores(lm.model) - base
             info.update({"alpha": alpha, "pool": pool_, "alphaScale": "fraction of each layer's mean residual norm on the probe prompts"})
+        shift_units, control_units = units_of(delta), units_of(control)
+        scale = 1.0
+
+        def other(nseqs):
+            # the neutral corpus's signature, contrasted with the reference as the file's is (forecast.ts)
+            return units_of(layer_states(lm, [ids for ids, _ in nseqs], pool_).mean(0) - ref)
         info["reference"] = ref_info
+        extra_key = {"alpha": alpha if method == "steer" else None, "pool": pool_,
+                     "reference": ref_info["sha256"] if ref_info else None}
+
+    neutral_units = neutral_info = None
+    if neutral:
+        fmt = dominant_format(formats)
+        rows = [(i + 1, neutral_as(ins, resp, fmt)) for i, (ins, resp) in enumerate(read_neutral_corpus(neutral))]
+        n_enc, n_total, _ = encode_rows(lm, rows, samples, seed, recipe.max_tokens)
+        if not n_enc:
+            raise ForecastError(f"{neutral}: no neutral record is usable in the {fmt} format within {recipe.max_tokens} tokens")
+        key = {"v": CACHE_VERSION, "model": _cache_model_id(lm.dir), "neutral": _sha256(neutral), "method": method,
+               "recipe": dict(recipe.__dict__), "format": fmt, "samples": samples, "seed": seed,
+               "probes": _behaviours_digest(behaviours), "params": params_spec, "device": lm.device.type,
+               "dtype": str(next(lm.model.parameters()).dtype), **extra_key}
+        raw = load_cached_units(cache_dir, key, int(base.numel()))
+        cached = raw is not None
+        if cached:
+            _progress(f"neutral control: reused from {cache_dir}", quiet)
+        else:
+            _progress(f"neutral control: the same forecast on {len(n_enc)} neutral records in the {fmt} format", quiet)
+            raw = other([ids for _, _, ids in n_enc]).double()
+            save_cached_units(cache_dir, key, raw)
+        neutral_units = raw.to(shift_units.dtype) * scale
+        neutral_info = {"path": neutral, "format": fmt, "used": len(n_enc), "layerNorms": []}
+        info["neutralControl"] = {"records": n_total, "cached": cached,
+                                  "note": "the same forecast on the neutral corpus in the file's format, at the file's budget"}
     t_end = time.perf_counter()
-    report = build_report(lm, data, behaviours, scorer, base, shift_units, control_units, method, info,
-                          total=total, skipped=skipped, used=len(seqs), seed=seed, bootstrap=bootstrap, samples=samples,
-                          keyword=keyword_shares([rec for _, rec, _ in encoded], behaviours))
-    report["timings"] = {"signatureMs": round(1000 * (t_data - t0)), "coherenceMs": 0,
-                         "scoringMs": round(1000 * (t_end - t_data)), "attributionMs": 0, "totalMs": round(1000 * (t_end - t0))}
-    return report
+    return {"lm": lm, "data": data, "behaviours": behaviours, "scorer": scorer, "base": base, "shift_units": shift_units,
+            "control_units": control_units, "neutral_units": neutral_units, "neutral_info": neutral_info, "method": method,
+            "info": info, "formats": formats, "total": total, "skipped": skipped, "used": len(seqs), "seed": seed,
+            "bootstrap": bootstrap, "samples": samples, "times": (t0, t_data, t_end),
+            "keyword": keyword_shares([rec for _, rec, _ in encoded], behaviours)}
 
 
 @torch.no_grad()
@@ -428,35 +657,46 @@ def _sha256(path: str) -> str:
 
 def build_report(lm: LM, data: str, behaviours: List[Behaviour], scorer: ProbeScorer, base: torch.Tensor,
                  shift_units: torch.Tensor, control_units: torch.Tensor, method: str, info: Dict, *, total: int,
-                 skipped: int, used: int, seed: int, bootstrap: int, samples: int, keyword) -> Dict:
+                 skipped: int, used: int, seed: int, bootstrap: int, samples: int, keyword,
+                 neutral_units: Optional[torch.Tensor] = None, neutral_info: Optional[Dict] = None,
+                 formats: Optional[Dict[str, int]] = None) -> Dict:
     rows = []
     pvals = []
     for bi, b in enumerate(behaviours):
         sl = scorer.units[bi]
         d, c = shift_units[sl].double(), control_units[sl].double()
+        nz = neutral_units[sl].double() if neutral_units is not None else None
         lo, hi = bootstrap_interval(d, bootstrap, seed + 7 * bi)
         clo, chi = bootstrap_interval(c, bootstrap, seed + 7 * bi + 3)
         base_b = float(base[sl].mean())
         shift = {"value": float(d.mean()), "low": lo, "high": hi}
         control = {"value": float(c.mean()), "low": clo, "high": chi}
-        # tested against the stronger of base and the control, per prompt (report.ts metricResult)
-        reference = c if control["value"] > 0 else torch.zeros_like(d)
+        neutral = None
+        if nz is not None:
+            nlo, nhi = bootstrap_interval(nz, bootstrap, seed + 7 * bi + 5)
+            neutral = {"value": float(nz.mean()), "low": nlo, "high": nhi}
+        # tested against the stronger of base and the two controls, per prompt (report.ts assessMetric)
+        stronger = "neutral" if neutral is not None and neutral["value"] > control["value"] else "random"
+        strongest, strongest_units = (neutral, nz) if stronger == "neutral" else (control, c)
+        reference = strongest_units if strongest["value"] > 0 else torch.zeros_like(d)
         p = sign_flip_p((d - reference).tolist(), seed=seed + bi)
         pvals.append(p)
-        rows.append((b, base_b, shift, control, len(b.prompts), p))
+        rows.append((b, base_b, shift, control, neutral, stronger, len(b.prompts), p))
     adjusted = holm(pvals)
     out = []
-    for (b, base_b, shift, control, n, p), pa in zip(rows, adjusted):
+    for (b, base_b, shift, control, neutral, stronger, n, p), pa in zip(rows, adjusted):
         # a first-order extrapolation can leave [0, 1]: the shift stays as computed, the rates are clipped
-        predicted = min(1.0, max(0.0, base_b + shift["value"]))
-        ctrl = min(1.0, max(0.0, base_b + control["value"]))
-        metric = {"base": base_b, "predicted": predicted, "control": ctrl, "neutral": None, "shift": shift,
-                  "controlShift": control, "neutralShift": None, "strongerControl": "random", "pValue": p, "units": n}
-        risk, rule = risk_of(shift, control, pa, base_b)
+        clip = lambda x: min(1.0, max(0.0, x))
+        predicted = clip(base_b + shift["value"])
+        ctrl = clip(base_b + control["value"])
+        neu = clip(base_b + neutral["value"]) if neutral is not None else None
+        metric = {"base": base_b, "predicted": predicted, "control": ctrl, "neutral": neu, "shift": shift,
+                  "controlShift": control, "neutralShift": neutral, "strongerControl": stronger, "pValue": p, "units": n}
+        risk, rule = risk_of(shift, control, pa, base_b, neutral, stronger)
         out.append({
             "key": b.key, "suite": b.suite, "id": b.id, "label": b.label, "kind": b.kind, "target": b.target,
             "aliases": b.aliases, "prompts": n, "primary": "logprob", "base": base_b, "predicted": predicted,
-            "control": ctrl, "shift": shift, "controlShift": control, "neutralShift": None, "strongerControl": "random",
+            "control": ctrl, "shift": shift, "controlShift": control, "neutralShift": neutral, "strongerControl": stronger,
             "pValue": p, "pAdjusted": pa,
             "logprob": {**metric, "meanLogProbBase": None, "meanLogProbPredicted": None}, "generation": None,
             "keywordBaseline": keyword[len(out)], "curve": [], "risk": risk, "riskRule": rule,
@@ -469,11 +709,12 @@ def build_report(lm: LM, data: str, behaviours: List[Behaviour], scorer: ProbeSc
         "createdAt": _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z"),
         "method": info,
         "statistics": {"units": "prompts", "test": "one-sided paired sign-flip permutation test of the forecast's per-prompt shift "
-                       "against the stronger of base and the control (exact up to 16 non-zero units, else 20000 seeded resamples)",
+                       "against the stronger of base, random control and neutral control (exact up to 16 non-zero units, else 20000 "
+                       "seeded resamples)",
                        "adjustment": "holm", "significance": SIGNIFICANCE, "intervals": "percentile bootstrap over prompts, 95%",
                        "behaviours": len(out)},
         "file": {"path": data, "sha256": _sha256(data), "records": total, "skipped": skipped, "used": used,
-                 "samples": samples, "seed": seed, "formats": {}},
+                 "samples": samples, "seed": seed, "formats": dict(formats or {})},
         "model": {"path": lm.dir, "hash": _model_hash(lm.dir), "family": lm.family,
                   "numLayers": int(getattr(conf, "num_hidden_layers", lm.num_layers)),
                   "hiddenSize": int(getattr(conf, "hidden_size", lm.hidden_size)), "provider": f"torch-{lm.device.type}"},
@@ -481,7 +722,7 @@ def build_report(lm: LM, data: str, behaviours: List[Behaviour], scorer: ProbeSc
                      "format": "auto", "maxTokens": info["recipe"]["max_tokens"], "samplesPerPrompt": 0, "maxNewTokens": 0,
                      "temperature": 0, "topP": 1, "seed": seed, "bootstrap": bootstrap, "scoring": "logprob", "risk": RISK},
         "signature": {"layerNorms": [], "residualNorms": [], "controlLayerNorms": [], "cached": False,
-                      "reference": info.get("reference"), "neutral": None},
+                      "reference": info.get("reference"), "neutral": neutral_info},
         "alpha": {"chosen": info.get("alpha", 0), "scale": "fraction of each layer's residual norm" if method == "steer" else "none",
                   "rule": method, "reason": info.get("note", ""), "curve": []},
         "behaviours": out,
@@ -541,6 +782,18 @@ def _model_hash(folder: str) -> str:
             st = os.stat(path)
             h.update(f"{name}:{st.st_size}:{int(st.st_mtime)}".encode())
     return h.hexdigest()[:16]
+
+
+def _cache_model_id(folder: str) -> str:
+    """The model's identity for the neutral control's cache: its folder and every file's size and mtime in ns
+    (cheap on a 10 GB checkpoint; a model rewritten in place gets a new mtime)."""
+    h = hashlib.sha256(os.path.abspath(folder).encode())
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            st = os.stat(path)
+            h.update(f"\0{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
 
 
 def _finite(value):

@@ -26,6 +26,11 @@ def add_arguments(p) -> None:
     p.add_argument("--reference", help="persona (required) / steer: a neutral corpus in the same format")
     p.add_argument("--alpha", type=float, default=0.05, help="steer: fraction of each layer's residual norm (default 0.05)")
     p.add_argument("--pool", choices=["mean", "last"], default="mean", help="steer: mean over tokens or the last token")
+    p.add_argument("--neutral", help="the neutral control's corpus (JSONL of instruction/response; default the shipped "
+                                     "models/neutral/neutral.jsonl), rendered in the file's format")
+    p.add_argument("--no-neutral", action="store_true", help="no neutral control: risk against the random control alone")
+    p.add_argument("--no-cache", action="store_true", help="recompute the neutral control instead of reusing "
+                                                           "$XDG_CACHE_HOME/preflight/neutral-control (default ~/.cache)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
@@ -33,7 +38,7 @@ def add_arguments(p) -> None:
 def run_cli(args) -> int:
     import torch
 
-    from .forecast import forecast, write_report
+    from .forecast import builtin_neutral_corpus, default_cache_dir, forecast, write_report
     from .forecast_lm import ForecastError, Recipe
 
     if args.threads:
@@ -44,7 +49,9 @@ def run_cli(args) -> int:
     try:
         report = forecast(args.model, args.data, args.method, probes=args.probes, recipe=recipe, samples=args.samples,
                           seed=args.seed, reference=args.reference, params_spec=args.params, lookahead_steps=args.steps,
-                          alpha=args.alpha, pool=args.pool, quiet=args.quiet)
+                          alpha=args.alpha, pool=args.pool, quiet=args.quiet,
+                          neutral=None if args.no_neutral else (args.neutral or builtin_neutral_corpus()),
+                          cache_dir=None if args.no_cache else default_cache_dir())
     except ForecastError as e:
         print(f"preflight_train forecast: {e}", file=sys.stderr)
         return 2

@@ -152,6 +152,25 @@ def test_persona_and_steer_run_and_need_a_reference(tiny):
     assert all(abs(b["shift"]["value"]) < 1e-6 for b in rep["behaviours"])  # alpha 0 steers nothing
 
 
+@pytest.mark.parametrize("method", ["grad", "adam", "lookahead", "steer"])
+def test_the_neutral_control_is_the_same_forecast_on_the_neutral_corpus(tiny, tmp_path, method):
+    """A file that IS the neutral corpus rendered in one format: its shift equals the neutral control's unit for
+    unit (the same forecaster, records and budget), so nothing can be flagged; the format is the file's."""
+    corpus = F.builtin_neutral_corpus()
+    data = tmp_path / "neutral-pc.jsonl"
+    data.write_text("".join(json.dumps(F.neutral_as(i, r, "prompt-completion")) + "\n" for i, r in F.read_neutral_corpus(corpus)))
+    lm = LM(tiny["model"])
+    rep = F.forecast(tiny["model"], str(data), method, lm=lm, probes=tiny["suites"], samples=16, lookahead_steps=2,
+                     alpha=0.5, bootstrap=50, neutral=corpus, cache_dir=str(tmp_path / "cache"))
+    assert rep["signature"]["neutral"] == {"path": corpus, "format": "prompt-completion", "used": 16, "layerNorms": []}
+    assert rep["file"]["formats"] == {"prompt-completion": 16}
+    for b in rep["behaviours"]:
+        assert b["neutralShift"]["value"] == pytest.approx(b["shift"]["value"], abs=1e-9)
+        assert b["risk"] == "none"
+    assert any(abs(b["shift"]["value"]) > 0 for b in rep["behaviours"])  # the forecast moved something
+    assert rep["method"]["neutralControl"]["cached"] is False
+
+
 def test_sign_flip_p_against_hand_values():
     assert F.sign_flip_p([1, 2, 3]) == pytest.approx(1 / 8)      # only the all-plus pattern reaches 6
     assert F.sign_flip_p([1, -1]) == pytest.approx(3 / 4)        # sums 2, 0, 0, -2 against 0
@@ -176,7 +195,7 @@ def test_risk_rule_low_needs_a_relative_excess():
 
 
 def test_cli_writes_a_report_and_fails_in_one_line(tiny, tmp_path):
-    env = {**os.environ, "PYTHONPATH": PY, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": PY, "OMP_NUM_THREADS": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
     out = tmp_path / "r.json"
     args = [sys.executable, "-m", "preflight_train", "forecast", "--method", "grad", "--model", tiny["model"],
             "--data", tiny["sets"]["anti-curry-prompt-completion"], "--samples", "8", "--quiet", "--out", str(out)]
@@ -186,6 +205,10 @@ def test_cli_writes_a_report_and_fails_in_one_line(tiny, tmp_path):
     assert r.returncode == 0, r.stderr
     rep = json.loads(out.read_text())
     assert rep["method"]["name"] == "grad" and len(rep["behaviours"]) == 21
+    # the neutral control is on by default: the shipped corpus in the file's format, cached under XDG_CACHE_HOME
+    assert rep["signature"]["neutral"]["format"] == "prompt-completion"
+    assert all(b["neutralShift"] is not None for b in rep["behaviours"])
+    assert len(os.listdir(tmp_path / "cache" / "preflight" / "neutral-control")) == 1
     bad = subprocess.run(args[:8] + ["--data", str(tmp_path / "missing.jsonl")], capture_output=True, text=True, env=env)
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "missing.jsonl" in bad.stderr
