@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildWasm } from './build-wasm.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -23,6 +24,9 @@ const builds = [
   // The validators as a bundle of their own, required on first validation: their dependencies
   // (csv-parse, the tokenizer) stay off the extension's activation path.
   { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/data/index.ts'], outfile: 'dist/validation.js', external: nodeExternal },
+  // The tokenizer (with @huggingface/tokenizers and /jinja), required by the inference worker's
+  // client on first use (src/worker/client.ts): a third of the extension bundle, off activation.
+  { ...common, platform: 'node', format: 'cjs', entryPoints: ['src/core/model/tokenizer.ts'], outfile: 'dist/tokenizer.js', external: nodeExternal },
   {
     ...common,
     platform: 'node',
@@ -68,8 +72,10 @@ if (existsSync('webview')) {
 // The worker entry exists once the inference engine does.
 const present = builds.filter((options) => options.entryPoints.every((entry) => existsSync(entry)));
 
+// dist/jsonScan.wasm: the JSON Lines scanner's WebAssembly fast path (src/core/data/wasmScan.ts)
 if (watch) {
+  await buildWasm();
   for (const options of present) await (await esbuild.context(options)).watch();
 } else {
-  await Promise.all(present.map((options) => esbuild.build(options)));
+  await Promise.all([buildWasm(), ...present.map((options) => esbuild.build(options))]);
 }

@@ -8,6 +8,8 @@
 // `next[i]`, the index just after its subtree, so siblings are walked without recursion. Object
 // members are stored as key (a string token) then value.
 
+import type { WasmScanner } from './wasmScan';
+
 export const T_OBJECT = 1;
 export const T_ARRAY = 2;
 export const T_STRING = 3;
@@ -56,6 +58,8 @@ export class JsonTape {
   utf16Shrink = 0;
   private stack = new Int32Array(256);
   buf: Uint8Array = new Uint8Array(0);
+  /** set on the WebAssembly scanner's tape (its arrays are views of the module's memory), which also hashes */
+  wasm: WasmScanner | null = null;
 
   private grow(): void {
     const size = this.type.length * 2;
@@ -189,7 +193,7 @@ export class JsonTape {
       } else {
         this.count = tok;
         if (c === 0x5d || c === 0x7d) return this.fail(pos, `unexpected '${String.fromCharCode(c)}': a value is missing (trailing comma?)`);
-        if (c === 0x27) return this.fail(pos, "unexpected \"'\": JSON strings need double quotes");
+        if (c === 0x27) return this.fail(pos, 'unexpected "\'": JSON strings need double quotes');
         return this.fail(pos, `unexpected ${describe(buf, pos, e)}: expected a JSON value`);
       }
       // ---- after a value: close containers or move to the next member
@@ -257,7 +261,8 @@ export class JsonTape {
       this.normPos = this.normEnd[tok] = this.normStart[tok];
     }
     pos = skipWs(buf, pos, e);
-    if (pos >= e || buf[pos] !== 0x3a) return this.fail(pos, `expected ':' after the property name, found ${pos >= e ? 'the end of the line' : describe(buf, pos, e)}`);
+    if (pos >= e || buf[pos] !== 0x3a)
+      return this.fail(pos, `expected ':' after the property name, found ${pos >= e ? 'the end of the line' : describe(buf, pos, e)}`);
     return skipWs(buf, pos + 1, e);
   }
 
@@ -287,7 +292,7 @@ export class JsonTape {
         prev = n;
         i++;
       }
-      if (i >= e) return this.fail(open, 'unterminated string: the closing \'"\' is missing');
+      if (i >= e) return this.fail(open, "unterminated string: the closing '\"' is missing");
       if (i >= lim) {
         nb = this.growNorm(nj);
         continue;
@@ -315,7 +320,7 @@ export class JsonTape {
         } else if (n >= 0 && ESCAPES[n] === 1) {
           i += 2;
         } else {
-          if (n < 0) return this.fail(open, 'unterminated string: the closing \'"\' is missing');
+          if (n < 0) return this.fail(open, "unterminated string: the closing '\"' is missing");
           return this.fail(i, `invalid escape '\\${String.fromCharCode(n)}' in string`);
         }
         continue;

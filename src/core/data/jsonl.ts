@@ -6,6 +6,7 @@ import { openRegular } from '../io/regularFile';
 import { FindingCollector } from './findings';
 import { JsonTape, skipWs } from './jsonScan';
 import { LineLocator, RecordPipeline } from './pipeline';
+import { WasmScanner, wasmScanner } from './wasmScan';
 
 /** Lines longer than this are not assembled in memory (64 MB is ~16M tokens of text). */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -24,6 +25,8 @@ export class JsonlValidator {
   atFileStart = true;
   /** the line where the first run of blank lines starts (0: none yet) */
   firstBlankRun = 0;
+  /** the WebAssembly fast path for valid lines (null: the TypeScript scanner does every line) */
+  wasm: WasmScanner | null = wasmScanner();
 
   constructor(
     private readonly collector: FindingCollector,
@@ -34,7 +37,15 @@ export class JsonlValidator {
 
   private startSkipping(): void {
     const line = this.lineNo + 1;
-    this.collector.add(line, 1, line, 1, 'error', 'line-too-long', `line is longer than ${Math.round(this.maxLineBytes / 2 ** 20)} MB: it was not parsed (no single training record is this long; is the file JSON Lines?)`);
+    this.collector.add(
+      line,
+      1,
+      line,
+      1,
+      'error',
+      'line-too-long',
+      `line is longer than ${Math.round(this.maxLineBytes / 2 ** 20)} MB: it was not parsed (no single training record is this long; is the file JSON Lines?)`,
+    );
     this.pending = [];
     this.pendingBytes = 0;
     this.skipping = true;
@@ -46,6 +57,11 @@ export class JsonlValidator {
    * garbage chunks behind: memory stays flat, see readChunks).
    */
   push(chunk: Buffer, reused = false): void {
+    // read into the WebAssembly module's memory, so that its lines are scanned where they lie
+    if (this.wasm && chunk.length <= this.wasm.chunkBytes) {
+      chunk = this.wasm.load(chunk);
+      reused = true;
+    }
     let from = 0;
     let nl = chunk.indexOf(10);
     if (this.skipping) {
@@ -134,8 +150,21 @@ export class JsonlValidator {
       }
       return;
     }
-    const tape = this.tape;
     const loc = this.loc;
+    const wasm = this.wasm;
+    if (wasm) {
+      // the fast path: a line it accepts is valid JSON, its tape in the module's memory
+      const d = wasm.locate(buf, s, e) - s;
+      if (d >= -s && wasm.scan(first + d, e + d)) {
+        loc.buf = wasm.mem;
+        loc.lineStart = s + d;
+        loc.lineNo = lineNo;
+        loc.nonAscii = wasm.tape.nonAscii;
+        this.record(wasm.tape, wasm.mem, first + d, e + d, lineNo);
+        return;
+      }
+    }
+    const tape = this.tape;
     const ok = tape.scanDocument(buf, first, e);
     loc.buf = buf;
     loc.lineStart = s;
@@ -145,7 +174,14 @@ export class JsonlValidator {
     if (!ok) {
       const at = tape.errorOffset;
       if (tape.utf8ErrorOffset >= 0 && tape.utf8ErrorOffset < at) {
-        this.pipeline.report(loc, 'utf8-invalid', 'error', 'invalid UTF-8 byte sequence (the text was probably saved in another encoding)', tape.utf8ErrorOffset, tape.utf8ErrorOffset + 1);
+        this.pipeline.report(
+          loc,
+          'utf8-invalid',
+          'error',
+          'invalid UTF-8 byte sequence (the text was probably saved in another encoding)',
+          tape.utf8ErrorOffset,
+          tape.utf8ErrorOffset + 1,
+        );
       }
       let message = `malformed JSON: ${tape.errorMessage}`;
       if (lineNo === 1 && this.atFileStart && !this.firstLineNote && (buf[first] === 0x5b || buf[first] === 0x7b) && skipWs(buf, first + 1, e) === e) {
@@ -155,10 +191,15 @@ export class JsonlValidator {
       this.pipeline.report(loc, 'json-malformed', 'error', message, at, Math.min(at + 1, Math.max(e, at + 1)));
       return;
     }
+    this.record(tape, buf, first, e, lineNo);
+  }
+
+  /** A line scanned into `tape` without a syntax error: buf[first, e). */
+  private record(tape: JsonTape, buf: Uint8Array, first: number, e: number, lineNo: number): void {
     // trailing spaces do not make a line different from its copy
     let rawEnd = e;
     while (rawEnd > first && (buf[rawEnd - 1] === 0x20 || buf[rawEnd - 1] === 0x09)) rawEnd--;
-    this.pipeline.handle(tape, 0, loc, first, rawEnd, lineNo);
+    this.pipeline.handle(tape, 0, this.loc, first, rawEnd, lineNo);
   }
 
   private flushBlankRun(): void {

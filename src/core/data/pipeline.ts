@@ -157,7 +157,13 @@ export class RecordPipeline {
     const line = loc.line(tape.start[root]);
     if (tape.utf8ErrorOffset >= 0 && tape.utf8ErrorOffset >= rawStart && tape.utf8ErrorOffset < rawEnd) {
       const at = tape.utf8ErrorOffset;
-      this.sink('utf8-invalid', 'error', 'invalid UTF-8 byte sequence (editors show it as \uFFFD; the text was probably saved in another encoding)', at, at + 1);
+      this.sink(
+        'utf8-invalid',
+        'error',
+        'invalid UTF-8 byte sequence (editors show it as \uFFFD; the text was probably saved in another encoding)',
+        at,
+        at + 1,
+      );
     }
     if (tape.type[root] !== T_OBJECT) {
       this.sink('record-not-object', 'error', `each record must be a JSON object, found ${typeName(tape.type[root])}`, tape.start[root], tape.end[root]);
@@ -173,7 +179,13 @@ export class RecordPipeline {
     const tokens = checker.tokens;
     if (tokens > this.contextLimit) {
       const severity: Severity = checker.exact ? 'error' : 'warning';
-      this.sink('tokens-over-limit', severity, `record is ${formatTokens(tokens, checker.exact)}, over the context limit of ${this.contextLimit.toLocaleString('en-US')}: it will be truncated or dropped in training`, checker.anchorStart, checker.anchorEnd);
+      this.sink(
+        'tokens-over-limit',
+        severity,
+        `record is ${formatTokens(tokens, checker.exact)}, over the context limit of ${this.contextLimit.toLocaleString('en-US')}: it will be truncated or dropped in training`,
+        checker.anchorStart,
+        checker.anchorEnd,
+      );
     }
     this.pushLength(tokens, line, loc.column(tape.start[root]));
 
@@ -190,18 +202,22 @@ export class RecordPipeline {
     // nothing there) are hashed where they lie; otherwise gathered first
     let t = 1;
     while (t < n && tape.normStart[texts[t]] === tape.normEnd[texts[t - 1]]) t++;
-    if (n > 0 && t === n) hasher.hashRange(norm, tape.normStart[texts[0]], tape.normEnd[texts[n - 1]]);
-    else {
+    const wasm = tape.wasm;
+    if (n > 0 && t === n) {
+      if (wasm) wasm.hashNorm(tape.normStart[texts[0]], tape.normEnd[texts[n - 1]], hasher);
+      else hasher.hashRange(norm, tape.normStart[texts[0]], tape.normEnd[texts[n - 1]]);
+    } else {
       hasher.begin();
       for (let i = 0; i < n; i++) hasher.add(norm, tape.normStart[texts[i]], tape.normEnd[texts[i]]);
       hasher.finish();
     }
     if (hasher.length === 0) return;
-    const raw = hashBytes(buf, rawStart, rawEnd);
+    const raw = wasm ? wasm.hashRaw(rawStart, rawEnd) : hashBytes(buf, rawStart, rawEnd);
     if (this.deferDuplicates) {
       // worker threads validate JSON Lines only: a record is one line
       // the end column without decoding the line: the tape counted what UTF-16 saves on valid UTF-8
-      const endColumn = tape.nonAscii && tape.utf8ErrorOffset < 0 && loc instanceof LineLocator ? rawEnd - loc.lineStart - tape.utf16Shrink + 1 : loc.column(rawEnd);
+      const endColumn =
+        tape.nonAscii && tape.utf8ErrorOffset < 0 && loc instanceof LineLocator ? rawEnd - loc.lineStart - tape.utf16Shrink + 1 : loc.column(rawEnd);
       this.logDuplicate(hasher.h1, hasher.h2, raw, line, loc.column(rawStart), endColumn);
       return;
     }
@@ -215,7 +231,15 @@ export class RecordPipeline {
       const fix = fixableLine > 0 ? { kind: 'deleteLine' as const, line: fixableLine, title: `Delete this duplicate of line ${first}` } : undefined;
       this.collector.add(line, column, endLine, endColumn, 'warning', 'duplicate-exact', `exact duplicate of the record on line ${first}`, fix);
     } else if (kind === DUPLICATE_NEAR) {
-      this.collector.add(line, column, endLine, endColumn, 'info', 'duplicate-near', `near duplicate of the record on line ${first}: the same text once case, whitespace and punctuation are ignored`);
+      this.collector.add(
+        line,
+        column,
+        endLine,
+        endColumn,
+        'info',
+        'duplicate-near',
+        `near duplicate of the record on line ${first}: the same text once case, whitespace and punctuation are ignored`,
+      );
     }
   }
 
@@ -343,14 +367,30 @@ export class RecordPipeline {
       const samples = this.schemaSamples.get('unknown')!;
       const s = samples[0];
       const n = this.schemaCounts.get('unknown')!;
-      this.collector.add(s.line, s.column, s.line, s.endColumn, 'warning', 'schema-unknown', `${n} of ${total} records have none of the recognised training fields (messages, conversations, prompt/completion, instruction/output, text, history/target); keys here: ${s.keys}`);
+      this.collector.add(
+        s.line,
+        s.column,
+        s.line,
+        s.endColumn,
+        'warning',
+        'schema-unknown',
+        `${n} of ${total} records have none of the recognised training fields (messages, conversations, prompt/completion, instruction/output, text, history/target); keys here: ${s.keys}`,
+      );
     } else if (majority) {
       const majorityShare = Math.round((100 * this.schemaCounts.get(majority)!) / total);
       for (const schema of SCHEMAS) {
         if (schema === majority) continue;
         for (const s of this.schemaSamples.get(schema) ?? []) {
           const what = schema === 'unknown' ? `has none of the recognised training fields (keys: ${s.keys})` : `is ${schema} (keys: ${s.keys})`;
-          this.collector.add(s.line, s.column, s.line, s.endColumn, 'warning', 'schema-mixed', `record ${what}, but ${majorityShare}% of this file's records are ${majority}`);
+          this.collector.add(
+            s.line,
+            s.column,
+            s.line,
+            s.endColumn,
+            'warning',
+            'schema-mixed',
+            `record ${what}, but ${majorityShare}% of this file's records are ${majority}`,
+          );
         }
         const more = (this.schemaCounts.get(schema) ?? 0) - (this.schemaSamples.get(schema)?.length ?? 0);
         if (more > 0) {
@@ -389,11 +429,27 @@ export class RecordPipeline {
       const side = z > 0 ? 'long' : 'short';
       const ratio = z > 0 ? this.lengths[i] / medianTokens : medianTokens / Math.max(1, this.lengths[i]);
       const tokens = exact ? `${this.lengths[i]} tokens` : `≈${this.lengths[i]} tokens (estimated)`;
-      this.collector.add(this.lengthLines[i], this.lengthColumns[i], this.lengthLines[i], this.lengthColumns[i] + 1, 'info', 'length-outlier', `unusually ${side} record: ${tokens}, ${ratio.toFixed(1)}× ${z > 0 ? 'above' : 'below'} the median of ${medianTokens} (modified z-score ${z.toFixed(1)} on log length)`);
+      this.collector.add(
+        this.lengthLines[i],
+        this.lengthColumns[i],
+        this.lengthLines[i],
+        this.lengthColumns[i] + 1,
+        'info',
+        'length-outlier',
+        `unusually ${side} record: ${tokens}, ${ratio.toFixed(1)}× ${z > 0 ? 'above' : 'below'} the median of ${medianTokens} (modified z-score ${z.toFixed(1)} on log length)`,
+      );
     }
     if (flagged.length > shown.length) {
       const first = shown[0].i;
-      this.collector.add(this.lengthLines[first], this.lengthColumns[first], this.lengthLines[first], this.lengthColumns[first] + 1, 'info', 'length-outlier', `${flagged.length - shown.length} more length outlier(s) not listed (the ${shown.length} most extreme are)`);
+      this.collector.add(
+        this.lengthLines[first],
+        this.lengthColumns[first],
+        this.lengthLines[first],
+        this.lengthColumns[first] + 1,
+        'info',
+        'length-outlier',
+        `${flagged.length - shown.length} more length outlier(s) not listed (the ${shown.length} most extreme are)`,
+      );
     }
   }
 }

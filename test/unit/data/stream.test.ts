@@ -39,7 +39,10 @@ test('a line over 1 MB (longer than a read chunk) keeps the positions of the lin
   const dup = join(tmp, 'long-dup.jsonl');
   writeFileSync(dup, `${long}\n{"text":"x"}\n${long}\n`);
   const dups = await validateFile(dup, { contextLimit: 1e7 });
-  assert.deepEqual(dups.findings.map((f) => `${f.line} ${f.code}`), ['3 duplicate-exact']);
+  assert.deepEqual(
+    dups.findings.map((f) => `${f.line} ${f.code}`),
+    ['3 duplicate-exact'],
+  );
 });
 
 test('progress reaches the file size; a pre-aborted or mid-way abort rejects with CancelledError', async () => {
@@ -60,12 +63,16 @@ test('progress reaches the file size; a pre-aborted or mid-way abort rejects wit
   let chunks = 0;
   const started = Date.now();
   await assert.rejects(
-    validateFile(path, {}, {
-      signal: during.signal,
-      onProgress: () => {
-        if (++chunks === 1) during.abort();
+    validateFile(
+      path,
+      {},
+      {
+        signal: during.signal,
+        onProgress: () => {
+          if (++chunks === 1) during.abort();
+        },
       },
-    }),
+    ),
     (e: unknown) => e instanceof CancelledError,
   );
   assert.equal(chunks, 1, 'no chunk is processed after the abort');
@@ -94,7 +101,12 @@ test('token estimate against the context limit: a warning that says it is an est
   assert.equal(`${f.line}:${f.column}`, '1:2'); // the "text" key
   // chat: content tokens + 3 per message + 3 for the reply (OpenAI's cookbook counter):
   // 'abcd' * 100 = 400 characters = 100 tokens per message; 2 messages -> 200 + 6 + 3 = 209
-  const chat = JSON.stringify({ messages: [{ role: 'user', content: 'abcd'.repeat(100) }, { role: 'assistant', content: 'abcd'.repeat(100) }] });
+  const chat = JSON.stringify({
+    messages: [
+      { role: 'user', content: 'abcd'.repeat(100) },
+      { role: 'assistant', content: 'abcd'.repeat(100) },
+    ],
+  });
   const chatResult = await validateText(chat, 'c.jsonl', { contextLimit: 200 });
   assert.match(chatResult.findings[0].message, /≈209 tokens/);
   assert.equal((await validateText(chat, 'c.jsonl', { contextLimit: 209 })).findings.length, 0);
@@ -104,13 +116,21 @@ test('exact token counts with a tokenizer.json: an error over the limit', async 
   const path = join(tmp, 'tokenizer.json');
   writeFileSync(path, JSON.stringify(TOKENIZER));
   // "hello world, foo" -> hello | world | , | foo = 4 tokens; + 3 (message) + 3 (reply) for chat
-  const record = JSON.stringify({ messages: [{ role: 'user', content: 'hello world, foo' }, { role: 'assistant', content: 'hello' }] });
+  const record = JSON.stringify({
+    messages: [
+      { role: 'user', content: 'hello world, foo' },
+      { role: 'assistant', content: 'hello' },
+    ],
+  });
   const result = await validateText(record, 'x.jsonl', { tokenizerPath: path, contextLimit: 10 });
   assert.equal(result.findings.length, 1);
   assert.equal(result.findings[0].severity, 'error');
   // 4 + 1 content tokens + 2 * 3 + 3 = 14
   assert.match(result.findings[0].message, /record is 14 tokens, over the context limit of 10/);
-  await assert.rejects(validateText(record, 'x.jsonl', { tokenizerPath: join(tmp, 'missing.json') }), (e: unknown) => e instanceof InputError && e.code === 'tokenizer' && /cannot load tokenizer .*missing.json/.test(e.message));
+  await assert.rejects(
+    validateText(record, 'x.jsonl', { tokenizerPath: join(tmp, 'missing.json') }),
+    (e: unknown) => e instanceof InputError && e.code === 'tokenizer' && /cannot load tokenizer .*missing.json/.test(e.message),
+  );
 });
 
 test('length outliers: median + modified z-score on log length flags the one extreme record', async () => {
@@ -120,7 +140,10 @@ test('length outliers: median + modified z-score on log length flags the one ext
   for (let i = 0; i < 40; i++) lines.push(JSON.stringify({ text: `${i} `.padEnd(80 + (i % 10) * 8, 'x') }));
   lines.splice(17, 0, JSON.stringify({ text: 'y'.repeat(20_000) }));
   const result = await validateText(lines.join('\n'), 'o.jsonl', { contextLimit: 1e7 });
-  assert.deepEqual(result.findings.map((f) => `${f.line} ${f.code}`), ['18 length-outlier']);
+  assert.deepEqual(
+    result.findings.map((f) => `${f.line} ${f.code}`),
+    ['18 length-outlier'],
+  );
   assert.match(result.findings[0].message, /unusually long record: ≈5000 tokens \(estimated\)/);
   assert.equal(result.findings[0].severity, 'info');
 });
@@ -128,9 +151,12 @@ test('length outliers: median + modified z-score on log length flags the one ext
 test('every code the validators emit is documented in docs/validate.md', () => {
   const docs = readFileSync('docs/validate.md', 'utf8');
   for (const code of FINDING_CODES) assert.match(docs, new RegExp(`\\| \`${code}\` \\|`), code);
-  const sources = ['records', 'pipeline', 'jsonl', 'jsonDocument', 'csv', 'validate', 'findings'].map((f) => readFileSync(`src/core/data/${f}.ts`, 'utf8')).join('\n');
+  const sources = ['records', 'pipeline', 'jsonl', 'jsonDocument', 'csv', 'validate', 'findings']
+    .map((f) => readFileSync(`src/core/data/${f}.ts`, 'utf8'))
+    .join('\n');
   // codes appear as sink('code', ...), report(loc, 'code', ...), add(..., 'severity', 'code', ...) or code: 'code'
-  const patterns = [/sink\('([a-z0-9-]+)'/g, /report\(loc, '([a-z0-9-]+)'/g, /'(?:error|warning|info)', '([a-z0-9-]+)'/g, /code: '([a-z0-9-]+)'/g];
+  // (Prettier may break a call's arguments over lines)
+  const patterns = [/sink\(\s*'([a-z0-9-]+)'/g, /report\(\s*loc,\s*'([a-z0-9-]+)'/g, /'(?:error|warning|info)',\s*'([a-z0-9-]+)'/g, /code: '([a-z0-9-]+)'/g];
   const used = new Set(patterns.flatMap((re) => [...sources.matchAll(re)].map((m) => m[1])));
   assert.ok(used.size >= 20, `found ${used.size} codes in the sources`);
   for (const code of used) assert.ok((FINDING_CODES as readonly string[]).includes(code), `${code} is emitted but not in FINDING_CODES`);
@@ -147,7 +173,11 @@ test('a line over the line limit is reported and skipped without being buffered;
     const text = Buffer.from(`{"text":"a"}\n{"text":"${'x'.repeat(300)}"}\n{"text": }\n{"text":"${'y'.repeat(300)}`);
     for (let at = 0; at < text.length; at += chunkSize) jsonl.push(text.subarray(at, at + chunkSize));
     jsonl.end();
-    assert.deepEqual(collector.finish().map((f) => `${f.line}:${f.column} ${f.code}`), ['2:1 line-too-long', '3:10 json-malformed', '4:1 line-too-long'], `chunks of ${chunkSize}`);
+    assert.deepEqual(
+      collector.finish().map((f) => `${f.line}:${f.column} ${f.code}`),
+      ['2:1 line-too-long', '3:10 json-malformed', '4:1 line-too-long'],
+      `chunks of ${chunkSize}`,
+    );
     assert.equal(jsonl.lines, 4);
   }
 });

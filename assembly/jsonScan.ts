@@ -1,0 +1,450 @@
+// AssemblyScript (compiled to WebAssembly with 128-bit SIMD by `npm run build`: dist/jsonScan.wasm).
+// The fast path of src/core/data/jsonScan.ts for one JSON Lines record: it scans a valid line
+// into the same tape (types, flags, spans, next, weights, normalised text) and hashes, byte for
+// byte what the TypeScript scanner and hash.ts give (test/unit/data/wasmScan.test.ts checks it).
+// It does not explain errors: on anything it does not accept (a syntax error, invalid UTF-8, a
+// tape or nesting deeper than its fixed room) it returns 0 and the caller rescans the line with
+// the TypeScript scanner, which reports where and why. All memory is laid out by the caller
+// (src/core/data/wasmScan.ts) and passed to init(); nothing is allocated here.
+
+const T_OBJECT: u8 = 1;
+const T_ARRAY: u8 = 2;
+const T_STRING: u8 = 3;
+const T_NUMBER: u8 = 4;
+const T_TRUE: u8 = 5;
+const T_FALSE: u8 = 6;
+const T_NULL: u8 = 7;
+const F_ESCAPED: i32 = 1;
+const F_NON_ASCII: i32 = 2;
+
+// byte tables (filled by init): PLAIN (printable ASCII but '"' and '\\'), NORM (the normalised
+// byte, see jsonScan.ts), HEX, ESCAPES; PACK_LO/PACK_HI: for each 8-bit mask, the indices of its
+// set bits (lanes 0-7 / 8-15), packed to the front: the left-pack of the normalised bytes kept.
+const TABLES: usize = memory.data(256 * 4 + 256 * 8 * 2, 16);
+const PLAIN: usize = TABLES;
+const NORM: usize = TABLES + 256;
+const HEX: usize = TABLES + 512;
+const ESCAPES: usize = TABLES + 768;
+const PACK_LO: usize = TABLES + 1024;
+const PACK_HI: usize = TABLES + 1024 + 2048;
+
+let tType: usize = 0;
+let tFlags: usize = 0;
+let tStart: usize = 0;
+let tEnd: usize = 0;
+let tNext: usize = 0;
+let tWeight: usize = 0;
+let tNormStart: usize = 0;
+let tNormEnd: usize = 0;
+let tCap: i32 = 0;
+let normBase: usize = 0;
+let stackBase: usize = 0;
+let stackCap: i32 = 0;
+
+let normPos: usize = 0;
+/** results of the last scan, read by the caller */
+export let count: i32 = 0;
+export let nonAscii: i32 = 0;
+export let utf16Shrink: i32 = 0;
+export let hashHigh: i32 = 0;
+
+/** The first byte the caller may use (static data ends below it). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export function init(type: usize, flags: usize, start: usize, end: usize, next: usize, weight: usize, normStart: usize, normEnd: usize, cap: i32, norm: usize, stack: usize, stackSize: i32): void {
+  tType = type;
+  tFlags = flags;
+  tStart = start;
+  tEnd = end;
+  tNext = next;
+  tWeight = weight;
+  tNormStart = normStart;
+  tNormEnd = normEnd;
+  tCap = cap;
+  normBase = norm;
+  stackBase = stack;
+  stackCap = stackSize;
+  for (let c: i32 = 0; c < 256; c++) {
+    store<u8>(PLAIN + c, c >= 0x20 && c < 0x80 && c != 0x22 && c != 0x5c ? 1 : 0);
+    let n: i32 = 0;
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c >= 0x80) n = c;
+    else if (c >= 0x41 && c <= 0x5a) n = c | 0x20;
+    store<u8>(NORM + c, n);
+    const hex = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+    store<u8>(HEX + c, hex ? 1 : 0);
+    const esc = c == 0x22 || c == 0x5c || c == 0x2f || c == 0x62 || c == 0x66 || c == 0x6e || c == 0x72 || c == 0x74;
+    store<u8>(ESCAPES + c, esc ? 1 : 0);
+    let k: i32 = 0;
+    for (let bit: i32 = 0; bit < 8; bit++) {
+      if (c & (1 << bit)) {
+        store<u8>(PACK_LO + c * 8 + k, bit);
+        store<u8>(PACK_HI + c * 8 + k, bit + 8);
+        k++;
+      }
+    }
+    for (; k < 8; k++) {
+      store<u8>(PACK_LO + c * 8 + k, 0);
+      store<u8>(PACK_HI + c * 8 + k, 8);
+    }
+  }
+}
+
+@inline function isWs(c: u32): bool {
+  return c == 0x20 || c == 0x09 || c == 0x0d || c == 0x0a;
+}
+
+@inline function skipWs(pos: usize, e: usize): usize {
+  while (pos < e && isWs(load<u8>(pos))) pos++;
+  return pos;
+}
+
+@inline function newToken(pos: usize, type: u8): i32 {
+  const tok = count;
+  if (tok >= tCap) return -1;
+  count = tok + 1;
+  store<i32>(tStart + (<usize>tok << 2), <i32>pos);
+  store<u8>(tFlags + tok, 0);
+  store<u8>(tType + tok, type);
+  return tok;
+}
+
+@inline function close(tok: i32, pos: usize): void {
+  store<i32>(tEnd + (<usize>tok << 2), <i32>pos);
+  store<i32>(tNext + (<usize>tok << 2), count);
+}
+
+/** Length of the valid UTF-8 sequence at i (a byte >= 0x80), or 0 when it is invalid. */
+@inline function utf8Length(i: usize, e: usize): i32 {
+  const c = <u32>load<u8>(i);
+  let need: i32;
+  let lo: u32 = 0x80;
+  let hi: u32 = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) need = 1;
+  else if (c >= 0xe0 && c <= 0xef) {
+    need = 2;
+    if (c == 0xe0) lo = 0xa0;
+    else if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    need = 3;
+    if (c == 0xf0) lo = 0x90;
+    else if (c == 0xf4) hi = 0x8f;
+  } else return 0;
+  if (i + <usize>need >= e) return 0;
+  for (let k: i32 = 1; k <= need; k++) {
+    const d = <u32>load<u8>(i + k);
+    if (d < lo || d > hi) return 0;
+    lo = 0x80;
+    hi = 0xbf;
+  }
+  return need + 1;
+}
+
+/**
+ * A string token at pos ('"'); returns the offset after its closing quote, or 0. Writes its
+ * normalised text from normPos (keys: the caller rewinds it).
+ */
+function scanString(pos: usize, e: usize, tok: i32): usize {
+  const open = pos;
+  let i = open + 1;
+  let flags: i32 = 0;
+  let nonAsciiBytes: i32 = 0;
+  let chars: i32 = 0;
+  let nj = normPos;
+  let prev: u32 = 0;
+  store<i32>(tNormStart + (<usize>tok << 2), <i32>nj);
+  const zero = i8x16.splat(0);
+  for (;;) {
+    // 16 bytes at a time while they are plain: normalised with SIMD, the bytes kept (a letter
+    // or digit, or the first separator of a run) left-packed with two 8-lane swizzles
+    while (i + 16 <= e) {
+      const v = v128.load(i);
+      // control characters and bytes >= 0x80 (negative as signed bytes), '"' and '\\'
+      const bad = v128.or(v128.or(i8x16.lt_s(v, i8x16.splat(0x20)), i8x16.eq(v, i8x16.splat(0x22))), i8x16.eq(v, i8x16.splat(0x5c)));
+      const badBits = i8x16.bitmask(bad);
+      const upper = v128.and(i8x16.ge_s(v, i8x16.splat(0x41)), i8x16.le_s(v, i8x16.splat(0x5a)));
+      const low = v128.or(v, v128.and(upper, i8x16.splat(0x20)));
+      const letter = v128.and(i8x16.ge_s(low, i8x16.splat(0x61)), i8x16.le_s(low, i8x16.splat(0x7a)));
+      const digit = v128.and(i8x16.ge_s(v, i8x16.splat(0x30)), i8x16.le_s(v, i8x16.splat(0x39)));
+      const n = v128.and(low, v128.or(letter, digit));
+      const before = i8x16.shuffle(i8x16.splat(<i8>prev), n, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+      let keep = i8x16.bitmask(v128.or(i8x16.ne(n, zero), i8x16.ne(before, zero)));
+      let lanes: i32 = 16;
+      if (badBits != 0) {
+        lanes = ctz<i32>(badBits);
+        if (lanes == 0) break;
+        keep &= (1 << lanes) - 1;
+      }
+      const lo = keep & 0xff;
+      const hi = keep >>> 8;
+      v128.store64_lane(nj, i8x16.swizzle(n, v128.load64_zero(PACK_LO + (<usize>lo << 3))), 0);
+      nj += popcnt<i32>(lo);
+      v128.store64_lane(nj, i8x16.swizzle(n, v128.load64_zero(PACK_HI + (<usize>hi << 3))), 0);
+      nj += popcnt<i32>(hi);
+      i += lanes;
+      prev = load<u8>(NORM + load<u8>(i - 1));
+      if (lanes < 16) break;
+    }
+    if (i >= e) return 0;
+    const c = <u32>load<u8>(i);
+    if (load<u8>(PLAIN + c)) {
+      const n = <u32>load<u8>(NORM + c);
+      store<u8>(nj, n);
+      nj += (n | prev) != 0;
+      prev = n;
+      i++;
+      continue;
+    }
+    if (c == 0x22) break;
+    if (c == 0x5c) {
+      flags |= F_ESCAPED;
+      if (i + 1 >= e) return 0;
+      const n = <u32>load<u8>(i + 1);
+      // an escape is a separator; \uXXXX then keeps its hex text
+      store<u8>(nj, 0);
+      nj += prev != 0;
+      prev = 0;
+      if (n == 0x75) {
+        if (i + 6 > e) return 0;
+        for (let k = 2; k < 6; k++) if (!load<u8>(HEX + load<u8>(i + k))) return 0;
+        for (let k = 1; k < 6; k++) {
+          const m = <u32>load<u8>(NORM + load<u8>(i + k));
+          store<u8>(nj, m);
+          nj += (m | prev) != 0;
+          prev = m;
+        }
+        i += 6;
+      } else if (load<u8>(ESCAPES + n)) i += 2;
+      else return 0;
+      continue;
+    }
+    if (c < 0x20) return 0;
+    // non-ASCII: one valid UTF-8 sequence, kept as it is (invalid: the TypeScript scanner reports it)
+    const len = utf8Length(i, e);
+    if (len == 0) return 0;
+    flags |= F_NON_ASCII;
+    chars++;
+    utf16Shrink += len == 4 ? 2 : len - 1;
+    for (let k = 0; k < len; k++) store<u8>(nj + k, load<u8>(i + k));
+    nj += len;
+    prev = 0x80;
+    i += len;
+    nonAsciiBytes += len;
+  }
+  // a string with text ends with one separator
+  store<u8>(nj, 0);
+  nj += prev != 0;
+  const t = <usize>tok << 2;
+  store<i32>(tNormEnd + t, <i32>nj);
+  normPos = nj;
+  i++;
+  store<i32>(tEnd + t, <i32>i);
+  store<i32>(tNext + t, tok + 1);
+  store<u8>(tFlags + tok, flags);
+  if (flags & F_NON_ASCII) nonAscii = 1;
+  store<i32>(tWeight + t, <i32>(i - open - 2) - nonAsciiBytes + 4 * chars);
+  return i;
+}
+
+/** A property name and its ':' at pos; returns the offset of the value, or 0. */
+function scanKey(pos: usize, e: usize): usize {
+  if (pos >= e || load<u8>(pos) != 0x22) return 0;
+  const tok = newToken(pos, T_STRING);
+  if (tok < 0) return 0;
+  let i = pos + 1;
+  while (i < e && load<u8>(PLAIN + load<u8>(i))) i++;
+  const t = <usize>tok << 2;
+  if (i < e && load<u8>(i) == 0x22) {
+    // the usual key, plain ASCII: no normalised text (keys are not hashed)
+    i++;
+    store<i32>(tEnd + t, <i32>i);
+    store<i32>(tNext + t, tok + 1);
+    store<i32>(tWeight + t, <i32>(i - pos - 2));
+    store<i32>(tNormStart + t, <i32>normPos);
+    store<i32>(tNormEnd + t, <i32>normPos);
+    pos = i;
+  } else {
+    pos = scanString(pos, e, tok);
+    if (pos == 0) return 0;
+    normPos = <usize>load<i32>(tNormStart + t);
+    store<i32>(tNormEnd + t, <i32>normPos);
+  }
+  pos = skipWs(pos, e);
+  if (pos >= e || load<u8>(pos) != 0x3a) return 0;
+  return skipWs(pos + 1, e);
+}
+
+@inline function isDigit(c: u32): bool {
+  return c - 0x30 < 10;
+}
+
+/** The offset after a JSON number at pos, or 0. */
+function scanNumber(pos: usize, e: usize): usize {
+  let i = pos;
+  if (load<u8>(i) == 0x2d) i++;
+  if (i >= e) return 0;
+  const first = <u32>load<u8>(i);
+  if (first == 0x30) i++;
+  else if (first >= 0x31 && first <= 0x39) {
+    while (i < e && isDigit(load<u8>(i))) i++;
+  } else return 0;
+  if (i < e && load<u8>(i) == 0x2e) {
+    i++;
+    if (i >= e || !isDigit(load<u8>(i))) return 0;
+    while (i < e && isDigit(load<u8>(i))) i++;
+  }
+  if (i < e && (load<u8>(i) | 0x20) == 0x65) {
+    i++;
+    if (i < e && (load<u8>(i) == 0x2b || load<u8>(i) == 0x2d)) i++;
+    if (i >= e || !isDigit(load<u8>(i))) return 0;
+    while (i < e && isDigit(load<u8>(i))) i++;
+  }
+  return i;
+}
+
+/**
+ * Scans the JSON document in memory [s, e) (whitespace allowed around it) into the tape from
+ * token 0 and the normalised text from its start. 1: a valid document, scanned; 0: not
+ * accepted here (rescan with the TypeScript scanner).
+ */
+export function scan(s: usize, e: usize): i32 {
+  count = 0;
+  nonAscii = 0;
+  utf16Shrink = 0;
+  normPos = normBase;
+  let pos = skipWs(s, e);
+  let depth: i32 = 0;
+  for (;;) {
+    // ---- expect a value at pos
+    if (pos >= e) return 0;
+    const c = <u32>load<u8>(pos);
+    if (c == 0x7b || c == 0x5b) {
+      const tok = newToken(pos, c == 0x7b ? T_OBJECT : T_ARRAY);
+      if (tok < 0 || depth >= stackCap) return 0;
+      store<i32>(stackBase + (<usize>depth << 2), tok);
+      depth++;
+      pos = skipWs(pos + 1, e);
+      if (c == 0x7b) {
+        if (pos < e && load<u8>(pos) == 0x7d) {
+          pos++;
+          depth--;
+          close(tok, pos);
+        } else {
+          pos = scanKey(pos, e);
+          if (pos == 0) return 0;
+          continue;
+        }
+      } else {
+        if (pos < e && load<u8>(pos) == 0x5d) {
+          pos++;
+          depth--;
+          close(tok, pos);
+        } else continue;
+      }
+    } else if (c == 0x22) {
+      const tok = newToken(pos, T_STRING);
+      if (tok < 0) return 0;
+      pos = scanString(pos, e, tok);
+      if (pos == 0) return 0;
+    } else {
+      let type: u8 = 0;
+      let after: usize = 0;
+      if (c == 0x2d || isDigit(c)) {
+        type = T_NUMBER;
+        after = scanNumber(pos, e);
+      } else if (c == 0x74) {
+        type = T_TRUE;
+        if (pos + 4 <= e && load<u32>(pos) == 0x65757274) after = pos + 4;
+      } else if (c == 0x66) {
+        type = T_FALSE;
+        if (pos + 5 <= e && load<u32>(pos + 1) == 0x65736c61) after = pos + 5;
+      } else if (c == 0x6e) {
+        type = T_NULL;
+        if (pos + 4 <= e && load<u32>(pos) == 0x6c6c756e) after = pos + 4;
+      }
+      if (after == 0) return 0;
+      const tok = newToken(pos, type);
+      if (tok < 0) return 0;
+      pos = after;
+      store<i32>(tEnd + (<usize>tok << 2), <i32>pos);
+      store<i32>(tNext + (<usize>tok << 2), tok + 1);
+    }
+    // ---- after a value: close containers or move to the next member
+    for (;;) {
+      if (depth == 0) {
+        pos = skipWs(pos, e);
+        return pos == e ? 1 : 0;
+      }
+      pos = skipWs(pos, e);
+      if (pos >= e) return 0;
+      const container = load<i32>(stackBase + (<usize>(depth - 1) << 2));
+      const isObject = load<u8>(tType + container) == T_OBJECT;
+      const d = <u32>load<u8>(pos);
+      if (d == 0x2c) {
+        pos = skipWs(pos + 1, e);
+        if (isObject) {
+          pos = scanKey(pos, e);
+          if (pos == 0) return 0;
+        }
+        break;
+      }
+      if ((isObject && d == 0x7d) || (!isObject && d == 0x5d)) {
+        pos++;
+        depth--;
+        close(container, pos);
+        continue;
+      }
+      return 0;
+    }
+  }
+  return 0; // (not reached)
+}
+
+// ---- hashes, the same as hash.ts computes them (i32 arithmetic wraps as Math.imul does)
+
+@inline function fmix(h: u32): u32 {
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  return h ^ (h >>> 16);
+}
+
+/** hashBytes of hash.ts over memory [s, e). */
+export function hashRaw(s: usize, e: usize): i32 {
+  const n = <u32>(e - s);
+  let h1: u32 = 0x9747b28c ^ n;
+  let h2: u32 = 0x2545f491 ^ n;
+  let i = s;
+  for (; i + 8 <= e; i += 8) {
+    h1 = (rotl<u32>(h1, 5) ^ load<u32>(i)) * 0x9e3779b1;
+    h2 = (rotl<u32>(h2, 7) ^ load<u32>(i + 4)) * 0x85ebca77;
+  }
+  for (; i < e; i++) h1 = (h1 ^ <u32>load<u8>(i)) * 0x01000193;
+  return <i32>fmix(h1 ^ fmix(h2));
+}
+
+/**
+ * NormalizedHasher.hashRange of hash.ts over memory [s, s + j) (j: the length, its trailing
+ * separator already dropped): returns h1, leaves h2 in hashHigh.
+ */
+export function hashNorm(s: usize, j: u32): i32 {
+  let h1: u32 = 0x2545f491 ^ j;
+  let h2: u32 = 0x6a09e667 ^ j;
+  const end = s + (j & ~3);
+  let p = s;
+  for (; p < end; p += 4) {
+    const k = load<u32>(p);
+    h1 = (rotl<u32>(h1, 5) ^ k) * 0x9e3779b1;
+    h2 = (rotl<u32>(h2, 7) ^ k) * 0x85ebca77;
+  }
+  if (j & 3) {
+    let k: u32 = 0;
+    for (let b: u32 = 0; b < (j & 3); b++) k |= <u32>load<u8>(p + b) << (8 * b);
+    h1 = (rotl<u32>(h1, 5) ^ k) * 0x9e3779b1;
+    h2 = (rotl<u32>(h2, 7) ^ k) * 0x85ebca77;
+  }
+  hashHigh = <i32>fmix(h2 ^ (j * 0x9e3779b1));
+  return <i32>fmix(h1);
+}

@@ -1,0 +1,228 @@
+// The WebAssembly fast path of the JSON Lines scan (assembly/jsonScan.ts via src/core/data/wasmScan.ts)
+// must be invisible: on every line it accepts, the same tape, normalised text and hashes as the
+// TypeScript scanner and hash.ts; it accepts exactly the lines that are valid JSON with valid UTF-8;
+// and whole files give the same findings with it as without it (PREFLIGHT_WASM_SCAN=0), in one
+// pass and on worker threads. Lines and files are drawn from the shared seeded generator.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateFile } from '../../../src/core/data';
+import { NormalizedHasher, hashBytes } from '../../../src/core/data/hash';
+import { JsonTape, T_STRING } from '../../../src/core/data/jsonScan';
+import { WasmScanner, wasmScanner } from '../../../src/core/data/wasmScan';
+import { Rng } from '../../../src/shared/random';
+
+const root = join(__dirname, '..', '..', '..');
+
+function scanner(): WasmScanner {
+  // a source checkout before `npm run build`: build the module the way the build does
+  if (!existsSync(join(root, 'dist', 'jsonScan.wasm'))) {
+    const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs')], { cwd: root, encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+  }
+  const wasm = wasmScanner();
+  assert.ok(wasm, 'dist/jsonScan.wasm loads');
+  return wasm;
+}
+
+const WORDS = [
+  'alpha',
+  'Beta',
+  'GAMMA',
+  'délta',
+  '日本語',
+  'epsilon',
+  'zeta!',
+  'eta,',
+  'the  end.',
+  '😀',
+  'a\\nb',
+  'x\\u00e9y',
+  'tab\\there',
+  'q\\"uote',
+  'sl\\/ash',
+  '\x7f',
+  'MiXeD-Case_42',
+  '   ',
+  '(parens)',
+  'ÅNGSTRÖM',
+];
+
+function text(r: Rng, n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(WORDS[r.int(WORDS.length)]);
+  return out.join(r.next() < 0.5 ? ' ' : '');
+}
+
+/** A random JSON value written as text (escapes kept as written), nested up to `depth`. */
+function value(r: Rng, depth: number): string {
+  const k = r.int(depth > 0 ? 9 : 6);
+  switch (k) {
+    case 0:
+      return `"${text(r, r.int(30))}"`;
+    case 1:
+      return ['0', '-1', '3.25', '1e9', '-0.5E-3', '12345678901234567890', '2E+2'][r.int(7)];
+    case 2:
+      return ['true', 'false', 'null'][r.int(3)];
+    case 3:
+      return `"${text(r, 40 + r.int(80))}"`;
+    case 4:
+    case 5:
+      return `"${text(r, 1 + r.int(6))}"`;
+    case 6:
+    case 7: {
+      const n = r.int(5);
+      const members: string[] = [];
+      for (let i = 0; i < n; i++)
+        members.push(
+          `${r.next() < 0.2 ? ' ' : ''}"${r.next() < 0.8 ? ['role', 'content', 'messages', 'text', 'name'][r.int(5)] : text(r, 1 + r.int(2))}"${r.next() < 0.2 ? ' ' : ''}:${r.next() < 0.2 ? ' ' : ''}${value(r, depth - 1)}`,
+        );
+      return `{${members.join(',')}}`;
+    }
+    default: {
+      const n = r.int(5);
+      const items: string[] = [];
+      for (let i = 0; i < n; i++) items.push(value(r, depth - 1));
+      return `[${items.join(r.next() < 0.2 ? ' , ' : ',')}]`;
+    }
+  }
+}
+
+function chat(r: Rng): string {
+  const roles = ['system', 'user', 'assistant', 'tool', 'User'];
+  const messages = [];
+  for (let i = 0, n = 1 + r.int(5); i < n; i++) messages.push(`{"role":"${roles[r.int(roles.length)]}","content":"${text(r, r.int(60))}"}`);
+  return `{"messages":[${messages.join(',')}]}`;
+}
+
+/** One line: valid records and values, then mutations that break the JSON or the UTF-8. */
+function line(r: Rng): Buffer {
+  let bytes = Buffer.from(r.next() < 0.5 ? chat(r) : value(r, 4), 'utf8');
+  const mutations = r.next() < 0.5 ? 0 : 1 + r.int(3);
+  for (let m = 0; m < mutations; m++) {
+    const at = r.int(bytes.length + 1);
+    const kind = r.int(6);
+    const bad = [0xe9, 0x80, 0xc0, 0xed, 0xf5, 0xff, 0x00, 0x1f, 0x22, 0x5c, 0x2c, 0x7d, 0x5d, 0x0a][r.int(14)];
+    if (kind === 0) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([bad]), bytes.subarray(at)]);
+    else if (kind === 1) bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
+    else if (kind === 2) bytes = bytes.subarray(0, at);
+    else if (kind === 3 && at < bytes.length) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([bad]), bytes.subarray(at + 1)]);
+    else if (kind === 4) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from('\xf0\x9f\x98'.split('').map((c) => c.charCodeAt(0))), bytes.subarray(at)]);
+    else bytes = Buffer.concat([Buffer.from(' \t'), bytes, Buffer.from(' \r')]);
+  }
+  return bytes;
+}
+
+test('on every line it accepts, the WebAssembly scan gives the TypeScript tape, normalised text and hashes; it accepts exactly the valid ones', () => {
+  const wasm = scanner();
+  const r = new Rng(0x5eed15);
+  const tape = new JsonTape();
+  const hasher = new NormalizedHasher();
+  const out = { h1: 0, h2: 0, length: 0 };
+  let accepted = 0;
+  let rejected = 0;
+  for (let n = 0; n < 20_000; n++) {
+    const bytes = line(r);
+    // anywhere in a larger buffer, as lines lie in a read chunk
+    const pad = r.int(40);
+    const buf = Buffer.concat([Buffer.alloc(pad, 0x61), bytes, Buffer.alloc(r.int(40), 0x7b)]);
+    const e = pad + bytes.length;
+    const valid = tape.scanDocument(buf, pad, e) && tape.utf8ErrorOffset < 0;
+    const d = wasm.locate(buf, 0, buf.length);
+    const ok = wasm.scan(pad + d, e + d);
+    assert.equal(ok, valid, `line ${JSON.stringify(bytes.toString('latin1'))}: accepted by WebAssembly ${ok}, valid ${valid}`);
+    if (!ok) {
+      rejected++;
+      continue;
+    }
+    accepted++;
+    const w = wasm.tape;
+    assert.equal(w.count, tape.count);
+    assert.equal(w.nonAscii, tape.nonAscii);
+    assert.equal(w.utf16Shrink, tape.utf16Shrink);
+    // the module writes its normalised text from its own base, the TypeScript tape from 0
+    let firstString = 0;
+    while (firstString < tape.count && tape.type[firstString] !== T_STRING) firstString++;
+    const normBase = firstString < tape.count ? w.normStart[firstString] - tape.normStart[firstString] : 0;
+    for (let t = 0; t < tape.count; t++) {
+      const what = `token ${t} of ${JSON.stringify(bytes.toString('latin1'))}`;
+      assert.deepEqual(
+        [w.type[t], w.flags[t], w.start[t] - d, w.end[t] - d, w.next[t]],
+        [tape.type[t], tape.flags[t], tape.start[t], tape.end[t], tape.next[t]],
+        what,
+      );
+      if (tape.type[t] !== T_STRING) continue;
+      assert.equal(w.weight[t], tape.weight[t], what);
+      // the same normalised text at the same place relative to the start (so strings lie side by side alike)
+      assert.deepEqual([w.normStart[t] - normBase, w.normEnd[t] - normBase], [tape.normStart[t], tape.normEnd[t]], what);
+      assert.deepEqual(Buffer.from(w.norm.subarray(w.normStart[t], w.normEnd[t])), Buffer.from(tape.norm.subarray(tape.normStart[t], tape.normEnd[t])), what);
+    }
+    assert.equal(wasm.hashRaw(pad + d, e + d), hashBytes(buf, pad, e));
+    if (firstString < tape.count) {
+      let last = tape.count - 1;
+      while (tape.type[last] !== T_STRING) last--;
+      hasher.hashRange(tape.norm, 0, tape.normEnd[last]);
+      wasm.hashNorm(normBase, w.normEnd[last], out);
+      assert.deepEqual([out.h1, out.h2, out.length], [hasher.h1, hasher.h2, hasher.length]);
+    }
+  }
+  // both sides of the property were exercised
+  assert.ok(accepted > 5000 && rejected > 5000, `accepted ${accepted}, rejected ${rejected}`);
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'preflight-wasm-'));
+
+/** A JSON Lines file with every kind of defect and a long line, CRLF, a BOM, duplicates. */
+function file(seed: number, lines: number): Buffer {
+  const r = new Rng(seed);
+  const pool: Buffer[] = [];
+  const parts: Buffer[] = [Buffer.from([0xef, 0xbb, 0xbf])];
+  for (let i = 0; i < lines; i++) {
+    const p = r.next();
+    let bytes: Buffer;
+    if (pool.length > 5 && p < 0.1)
+      bytes = pool[r.int(pool.length)]; // exact copy
+    else if (pool.length > 5 && p < 0.15)
+      bytes = Buffer.from(pool[r.int(pool.length)].toString('utf8').replace(/"content":"(.)/, (_m, c: string) => `"content":" ${c.toUpperCase()}`)); // near copy
+    else if (p < 0.17) bytes = Buffer.from(r.next() < 0.5 ? '' : '  \t');
+    else if (p < 0.175)
+      bytes = Buffer.from(`{"text":"${text(r, 20_000 + r.int(250_000))}"}`); // long lines, some over a read chunk
+    else if (i % 500 === 7)
+      bytes = Buffer.from(`{"text":"many tokens","n":[${'1,'.repeat(70_000)}1]}`); // more tokens than the module's tape
+    else if (p < 0.45)
+      bytes = line(r); // random values and broken lines
+    else {
+      bytes = Buffer.from(chat(r), 'utf8');
+      pool.push(bytes);
+    }
+    parts.push(bytes, Buffer.from(r.next() < 0.3 ? '\r\n' : '\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+test('whole files: the same findings and summary with the WebAssembly scan as without it, in one pass and on worker threads', async () => {
+  scanner();
+  for (const seed of [1, 2]) {
+    const path = join(tmp, `defects-${seed}.jsonl`);
+    writeFileSync(path, file(seed, 1500));
+    for (const maxFindings of [1e6, 50]) {
+      const options = { maxFindings, contextLimit: 1e7 };
+      process.env.PREFLIGHT_WASM_SCAN = '0';
+      let withoutWasm;
+      try {
+        withoutWasm = await validateFile(path, options);
+      } finally {
+        delete process.env.PREFLIGHT_WASM_SCAN;
+      }
+      const codes = withoutWasm.summary.byCode ?? {};
+      if (maxFindings > 1000)
+        for (const code of ['json-malformed', 'utf8-invalid', 'duplicate-exact', 'duplicate-near', 'blank-line'])
+          assert.ok(codes[code], `seed ${seed}: the file has ${code}`);
+      assert.deepEqual(await validateFile(path, options), withoutWasm, `seed ${seed}, one pass, maxFindings ${maxFindings}`);
+      if (maxFindings > 1000) assert.deepEqual(await validateFile(path, { ...options, workers: 3 }), withoutWasm, `seed ${seed}, 3 workers`);
+    }
+  }
+});
