@@ -1,5 +1,6 @@
 // An InferenceModel whose sessions live in a worker thread (dist/worker.js): the extension host
 // never blocks on ONNX Runtime. Same interface as the in-process openModel, so callers cannot tell.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type {
@@ -13,7 +14,6 @@ import type {
   TextTokenizer,
 } from '../core/model/api';
 import type { BuildProgress, BuildResult } from '../core/model/build';
-import { loadTokenizer } from '../core/model/tokenizer';
 import type { ForecastOptions, ForecastProgress } from '../core/mdf/forecast';
 import type { MdfReport } from '../shared/reports/mdf';
 import type { Method, WorkerMethods, WorkerRequest, WorkerResponse } from '../shared/protocol/worker';
@@ -43,9 +43,12 @@ class WorkerInferenceModel implements WorkerModel {
   private readonly pending = new Map<number, Pending>();
   info!: ModelInfo;
 
+  private loadedTokenizer: TextTokenizer | undefined;
+
   constructor(
     private readonly worker: Worker,
-    readonly tokenizer: TextTokenizer,
+    /** the model folder whose tokenizer this side loads on first use (none for a build-only client) */
+    private readonly dir: string | undefined,
     onNotice?: (message: string) => void,
   ) {
     worker.on('message', (msg: WorkerResponse) => {
@@ -59,6 +62,13 @@ class WorkerInferenceModel implements WorkerModel {
     });
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (code ${code})`)));
+  }
+
+  /** This side's copy of the tokenizer, loaded on first use (the worker has its own). */
+  get tokenizer(): TextTokenizer {
+    if (!this.dir) throw new Error('this worker client has no model open');
+    this.loadedTokenizer ??= tokenizerModule().loadTokenizer(this.dir);
+    return this.loadedTokenizer;
   }
 
   private failAll(error: Error): void {
@@ -115,6 +125,17 @@ class WorkerInferenceModel implements WorkerModel {
   }
 }
 
+/**
+ * core/model/tokenizer.ts, required on first use: bundled apart as dist/tokenizer.js beside this
+ * bundle (scripts/build.mjs), so that the tokenizer and chat-template libraries (a third of the
+ * extension bundle) are not compiled on activation; from source (tests, tsx), the module itself.
+ * The path is computed so that esbuild leaves the require alone.
+ */
+function tokenizerModule(): typeof import('../core/model/tokenizer') {
+  const bundled = join(__dirname, 'tokenizer.js');
+  return require(existsSync(bundled) ? bundled : join(__dirname, '..', 'core', 'model', 'tokenizer')) as typeof import('../core/model/tokenizer');
+}
+
 function startWorker(options: { workerPath?: string; execArgv?: string[] }): Worker {
   const workerPath = options.workerPath ?? join(__dirname, 'worker.js');
   // a .ts entry (tests, running from source) is loaded through tsx's CommonJS hook
@@ -138,7 +159,7 @@ export async function buildModelInWorker(
   } = {},
 ): Promise<BuildResult> {
   const worker = startWorker(options);
-  const client = new WorkerInferenceModel(worker, undefined as unknown as TextTokenizer);
+  const client = new WorkerInferenceModel(worker, undefined);
   try {
     return await client.call('build', { src, out, dtype: options.dtype ?? 'fp32', force: options.force }, options.signal, options.onProgress);
   } finally {
@@ -149,7 +170,7 @@ export async function buildModelInWorker(
 /** Opens a built model in a new worker thread. */
 export async function openModelInWorker(dir: string, options: WorkerModelOptions = {}): Promise<WorkerModel> {
   const worker = startWorker(options);
-  const model = new WorkerInferenceModel(worker, loadTokenizer(dir), options.onNotice);
+  const model = new WorkerInferenceModel(worker, dir, options.onNotice);
   try {
     model.info = await model.call('open', { dir, options: { provider: options.provider, threads: options.threads, spinning: options.spinning } });
   } catch (error) {

@@ -144,7 +144,10 @@ class AnnotationController implements PanelHost {
     const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === file.toString());
     let diagnosticCount = 0;
     if (config.diagnostics) {
-      const { diagnostics, total } = annotationDiagnostics(analysis, document, config.maxDiagnostics);
+      // built over several turns of the event loop, and handed to VS Code in a turn of its own
+      // (it serialises them all at once): no one step holds the extension host long
+      const { diagnostics, total } = await annotationDiagnostics(analysis, document, config.maxDiagnostics);
+      await new Promise((resolve) => setImmediate(resolve));
       this.diagnostics.set(file, diagnostics);
       diagnosticCount = diagnostics.length;
       if (total > diagnostics.length) {

@@ -13,11 +13,14 @@ function pct(e: Estimate): string {
   return `${(100 * e.value).toFixed(1)}%${interval}`;
 }
 
-export function annotationDiagnostics(
+/** diagnostics built per turn of the event loop: thousands at once held the extension host ~20 ms under load */
+const PER_TURN = 500;
+
+export async function annotationDiagnostics(
   analysis: AnnotationAnalysis,
   document: vscode.TextDocument | undefined,
   max: number,
-): { diagnostics: vscode.Diagnostic[]; total: number } {
+): Promise<{ diagnostics: vscode.Diagnostic[]; total: number }> {
   const { rows, scale, report } = analysis;
   const levels = scale.levels;
   const d = report.decomposition;
@@ -40,6 +43,7 @@ export function annotationDiagnostics(
   // conceptual errors first: they matter more when the cap cuts the list
   for (const row of [...conceptual, ...boundary]) {
     if (diagnostics.length >= max) break;
+    if (diagnostics.length > 0 && diagnostics.length % PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     const g = rows.gold[row];
     const l = rows.llm[row];
     const distance = Math.abs(g - l);
