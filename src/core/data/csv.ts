@@ -156,13 +156,29 @@ export class CsvValidator {
   private malformed(error: Error & { lines?: number; code?: string }): void {
     if (error.code === 'CSV_MAX_RECORD_SIZE') {
       const line = Math.min(error.lines ?? this.lastEndLine + 1, this.newlines + 1);
-      this.collector.add(line, 1, line, 1, 'error', 'line-too-long', `a CSV record longer than ${MAX_CSV_RECORD_BYTES / 2 ** 20} MB: it was not parsed, and the rest of the file was not read (limit in docs/limits.md)`);
+      this.collector.add(
+        line,
+        1,
+        line,
+        1,
+        'error',
+        'line-too-long',
+        `a CSV record longer than ${MAX_CSV_RECORD_BYTES / 2 ** 20} MB: it was not parsed, and the rest of the file was not read (limit in docs/limits.md)`,
+      );
       return;
     }
     if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
       // csv-parse reports where parsing ended; the open quote is in the record after the last good one
       const line = this.lastEndLine + 1;
-      this.collector.add(line, 1, line, 1, 'error', 'csv-malformed', 'malformed CSV: a quoted field that starts on this line is never closed, so the rest of the file was read as one field');
+      this.collector.add(
+        line,
+        1,
+        line,
+        1,
+        'error',
+        'csv-malformed',
+        'malformed CSV: a quoted field that starts on this line is never closed, so the rest of the file was read as one field',
+      );
       return;
     }
     const line = Math.min(error.lines ?? 1, this.newlines + 1);
@@ -189,14 +205,30 @@ export class CsvValidator {
     if (bad >= 0) {
       // csv-parse decodes invalid UTF-8 as U+FFFD; a literal U+FFFD is the trace of an earlier bad decode
       const [line, column] = this.position(row, bad);
-      this.collector.add(line, column, line, column + 1, 'error', 'utf8-invalid', 'invalid UTF-8 (or a U+FFFD replacement character left by an earlier wrong decoding): the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8');
+      this.collector.add(
+        line,
+        column,
+        line,
+        column + 1,
+        'error',
+        'utf8-invalid',
+        'invalid UTF-8 (or a U+FFFD replacement character left by an earlier wrong decoding): the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8',
+      );
     }
     if (!this.header) {
       this.header = fields;
       this.headerLine = startLine;
       if (fields.length > MAX_CSV_COLUMNS) {
         this.tooWide = true;
-        this.collector.add(startLine, 1, startLine, 1, 'error', 'csv-too-many-columns', `the header has ${fields.length.toLocaleString('en-US')} columns, over the limit of ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns (docs/limits.md): rows are counted but not checked`);
+        this.collector.add(
+          startLine,
+          1,
+          startLine,
+          1,
+          'error',
+          'csv-too-many-columns',
+          `the header has ${fields.length.toLocaleString('en-US')} columns, over the limit of ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns (docs/limits.md): rows are counted but not checked`,
+        );
         return;
       }
       this.checkHeader(row);
@@ -246,7 +278,15 @@ export class CsvValidator {
       if (key === '') return; // an unnamed index column (R, pandas) is common and harmless
       if (seen.has(key)) {
         const [line, column] = this.position(row, starts[i] ?? 0);
-        this.collector.add(line, column, line, column + Math.max(1, name.length), 'warning', 'csv-header-duplicate', `column name "${key}" appears twice (columns ${seen.get(key)! + 1} and ${i + 1}); readers keep only one of them`);
+        this.collector.add(
+          line,
+          column,
+          line,
+          column + Math.max(1, name.length),
+          'warning',
+          'csv-header-duplicate',
+          `column name "${key}" appears twice (columns ${seen.get(key)! + 1} and ${i + 1}); readers keep only one of them`,
+        );
       } else seen.set(key, i);
     });
     if (!this.levels) return;
@@ -255,7 +295,15 @@ export class CsvValidator {
       for (const name of this.labels.columns) {
         const index = row.fields.findIndex((f) => f.trim() === name);
         if (index < 0) {
-          this.collector.add(this.headerLine, 1, this.headerLine, this.lineEndColumn(row), 'error', 'label-column-missing', `label column "${name}" is not in the header (columns: ${row.fields.join(', ')})`);
+          this.collector.add(
+            this.headerLine,
+            1,
+            this.headerLine,
+            this.lineEndColumn(row),
+            'error',
+            'label-column-missing',
+            `label column "${name}" is not in the header (columns: ${row.fields.join(', ')})`,
+          );
         } else this.labelColumns.push(index);
       }
     } else this.sample = [];
@@ -280,7 +328,15 @@ export class CsvValidator {
     }
     this.labelColumns = columns;
     if (columns.length === 0) {
-      this.collector.add(this.headerLine, 1, this.headerLine, 1, 'warning', 'label-column-missing', `no column holds values on the declared scale (${this.levels!.join(', ')}) in its first ${sample.length} rows; name the label columns explicitly`);
+      this.collector.add(
+        this.headerLine,
+        1,
+        this.headerLine,
+        1,
+        'warning',
+        'label-column-missing',
+        `no column holds values on the declared scale (${this.levels!.join(', ')}) in its first ${sample.length} rows; name the label columns explicitly`,
+      );
     }
     for (const row of sample) this.checkRow(row);
   }
@@ -295,10 +351,26 @@ export class CsvValidator {
       const starts = rowStarts(row);
       if (fields.length > header.length) {
         const [line, column] = this.position(row, starts[header.length] ?? 0);
-        this.collector.add(line, column, row.endLine, this.lineEndColumn(row), 'error', 'csv-ragged-row', `row has ${fields.length} fields but the header has ${header.length} (an unquoted delimiter inside a text field?)`);
+        this.collector.add(
+          line,
+          column,
+          row.endLine,
+          this.lineEndColumn(row),
+          'error',
+          'csv-ragged-row',
+          `row has ${fields.length} fields but the header has ${header.length} (an unquoted delimiter inside a text field?)`,
+        );
       } else {
         const end = this.lineEndColumn(row);
-        this.collector.add(row.endLine, end, row.endLine, end, 'error', 'csv-ragged-row', `row has ${fields.length} field(s) but the header has ${header.length}`);
+        this.collector.add(
+          row.endLine,
+          end,
+          row.endLine,
+          end,
+          'error',
+          'csv-ragged-row',
+          `row has ${fields.length} field(s) but the header has ${header.length}`,
+        );
       }
     }
     if (this.labelColumns && this.levels && !ragged) {
@@ -316,15 +388,35 @@ export class CsvValidator {
         }
         const near = this.levelFold.get(value.trim().toLowerCase());
         const hint = near !== undefined ? `; did you mean ${quote(near)}? (it differs only in case or spaces)` : '';
-        this.collector.add(line, column, line, column + width, 'error', 'label-off-scale', `${quote(value)} in "${name}" is not on the label scale (${this.levels.join(', ')})${hint}`);
+        this.collector.add(
+          line,
+          column,
+          line,
+          column + width,
+          'error',
+          'label-off-scale',
+          `${quote(value)} in "${name}" is not on the label scale (${this.levels.join(', ')})${hint}`,
+        );
       }
     }
     // exact duplicate rows (all fields equal)
     const text = fields.join('\u0000');
     const kind = this.duplicates.check(stringHash(text, 0x811c9dc5), stringHash(text, 0x3c6ef372), fields.length, row.startLine);
     if (kind !== 0 && this.duplicates.kind === 1) {
-      const fix = row.startLine === row.endLine ? { kind: 'deleteLine' as const, line: row.startLine, title: `Delete this duplicate of line ${this.duplicates.firstLine}` } : undefined;
-      this.collector.add(row.startLine, 1, row.endLine, this.lineEndColumn(row), 'warning', 'duplicate-exact', `exact duplicate of the row on line ${this.duplicates.firstLine}`, fix);
+      const fix =
+        row.startLine === row.endLine
+          ? { kind: 'deleteLine' as const, line: row.startLine, title: `Delete this duplicate of line ${this.duplicates.firstLine}` }
+          : undefined;
+      this.collector.add(
+        row.startLine,
+        1,
+        row.endLine,
+        this.lineEndColumn(row),
+        'warning',
+        'duplicate-exact',
+        `exact duplicate of the row on line ${this.duplicates.firstLine}`,
+        fix,
+      );
     }
   }
 
@@ -369,7 +461,15 @@ export class CsvValidator {
         const main = group[0];
         for (const variant of group.slice(1)) {
           const v = seen.get(variant)!;
-          this.collector.add(v.line, v.column, v.line, v.column + Math.max(1, variant.length), 'warning', 'label-variant', `${quote(variant)} in "${header[c] || `column ${c + 1}`}" (${v.count}×) differs from ${quote(main)} (${seen.get(main)!.count}×) only in case or spaces: the same label spelled two ways?`);
+          this.collector.add(
+            v.line,
+            v.column,
+            v.line,
+            v.column + Math.max(1, variant.length),
+            'warning',
+            'label-variant',
+            `${quote(variant)} in "${header[c] || `column ${c + 1}`}" (${v.count}×) differs from ${quote(main)} (${seen.get(main)!.count}×) only in case or spaces: the same label spelled two ways?`,
+          );
         }
       }
     });

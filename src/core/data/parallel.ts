@@ -136,7 +136,11 @@ export async function validateJsonlInWorkers(
   const bounds = await splitRanges(path, size, workers);
   const threads: Worker[] = [];
   const read = new Array<number>(bounds.length - 1).fill(0);
-  const report = () => progress.onProgress?.(read.reduce((a, b) => a + b, 0), size);
+  const report = () =>
+    progress.onProgress?.(
+      read.reduce((a, b) => a + b, 0),
+      size,
+    );
   let failed: ((error: Error) => void) | undefined;
   let firstError: Error | undefined;
   const failure = new Promise<never>((_, reject) => {
@@ -210,7 +214,13 @@ function plainOptions(options: ValidationOptions): ValidationOptions {
  * reported, which is reported where the range's first run of blank lines starts. Returns the run
  * left unreported after this range.
  */
-function mergePart(part: RangeResult, base: number, blankRun: [number, number] | null, collector: FindingCollector, pipeline: RecordPipeline): [number, number] | null {
+function mergePart(
+  part: RangeResult,
+  base: number,
+  blankRun: [number, number] | null,
+  collector: FindingCollector,
+  pipeline: RecordPipeline,
+): [number, number] | null {
   const findings = part.findings;
   const kept = { error: 0, warning: 0, info: 0 } as Record<Severity, number>;
   const keptByCode: Record<string, number> = {};
@@ -227,7 +237,16 @@ function mergePart(part: RangeResult, base: number, blankRun: [number, number] |
       kept[f.severity]++;
       keptByCode[f.code] = (keptByCode[f.code] ?? 0) + 1;
       const message = f.code === 'blank-line' ? blankLineMessage(f.line + base, f.endLine + base) : f.message;
-      collector.add(f.line + base, f.column, f.endLine + base, f.endColumn, f.severity, f.code, message, f.fix ? { ...f.fix, line: f.fix.line + base } : undefined);
+      collector.add(
+        f.line + base,
+        f.column,
+        f.endLine + base,
+        f.endColumn,
+        f.severity,
+        f.code,
+        message,
+        f.fix ? { ...f.fix, line: f.fix.line + base } : undefined,
+      );
     }
   };
   pipeline.merge(part.state, base, addUpTo);

@@ -21,13 +21,31 @@ export interface ExactTokenCounter {
 }
 
 const TOP_KEYS = ['messages', 'conversations', 'prompt', 'completion', 'instruction', 'input', 'output', 'text', 'history', 'target'] as const;
-const K_MESSAGES = 0, K_CONVERSATIONS = 1, K_PROMPT = 2, K_COMPLETION = 3, K_INSTRUCTION = 4, K_INPUT = 5, K_OUTPUT = 6, K_TEXT = 7, K_HISTORY = 8, K_TARGET = 9;
+const K_MESSAGES = 0,
+  K_CONVERSATIONS = 1,
+  K_PROMPT = 2,
+  K_COMPLETION = 3,
+  K_INSTRUCTION = 4,
+  K_INPUT = 5,
+  K_OUTPUT = 6,
+  K_TEXT = 7,
+  K_HISTORY = 8,
+  K_TARGET = 9;
 
 const CHAT_ROLES = ['system', 'user', 'assistant', 'tool', 'developer', 'function'] as const;
-const R_SYSTEM = 0, R_USER = 1, R_ASSISTANT = 2, R_TOOL = 3, R_DEVELOPER = 4, R_FUNCTION = 5;
+const R_SYSTEM = 0,
+  R_USER = 1,
+  R_ASSISTANT = 2,
+  R_TOOL = 3,
+  R_DEVELOPER = 4,
+  R_FUNCTION = 5;
 // OpenAI's format check lists these message keys; tool_calls/tool_call_id belong to the tools format.
 const CHAT_KEYS = ['role', 'content', 'name', 'function_call', 'tool_calls', 'tool_call_id', 'weight', 'refusal'] as const;
-const M_ROLE = 0, M_CONTENT = 1, M_FUNCTION_CALL = 3, M_TOOL_CALLS = 4, M_WEIGHT = 6;
+const M_ROLE = 0,
+  M_CONTENT = 1,
+  M_FUNCTION_CALL = 3,
+  M_TOOL_CALLS = 4,
+  M_WEIGHT = 6;
 
 // ShareGPT speakers as LLaMA-Factory and FastChat read them (user/assistant are common aliases).
 const SHAREGPT_FROM = ['human', 'gpt', 'system', 'function_call', 'observation', 'tool', 'user', 'assistant'] as const;
@@ -184,7 +202,13 @@ export class RecordChecker {
     for (let m = list + 1; m < end; m = tape.next[m], index++) {
       lastMessage = m;
       if (tape.type[m] !== T_OBJECT) {
-        sink('field-type', 'error', `${field}[${index}] must be an object with "role" and "content", found ${typeName(tape.type[m])}`, tape.start[m], tape.end[m]);
+        sink(
+          'field-type',
+          'error',
+          `${field}[${index}] must be an object with "role" and "content", found ${typeName(tape.type[m])}`,
+          tape.start[m],
+          tape.end[m],
+        );
         previousRole = -1;
         orderUnknown = true;
         continue;
@@ -200,9 +224,14 @@ export class RecordChecker {
         else if ((which === M_FUNCTION_CALL || which === M_TOOL_CALLS) && tape.type[k + 1] !== T_NULL) hasCall = true;
         else if (which === M_WEIGHT && !isZeroOrOne(tape, k + 1)) {
           sink('field-type', 'error', `${field}[${index}].weight must be 0 or 1 (whether the turn is trained on)`, tape.start[k + 1], tape.end[k + 1]);
-        }
-        else if (which < 0) {
-          sink('key-unknown', 'warning', `${field}[${index}] has an unrecognised key "${stringValue(tape, k)}" (expected role, content, name, tool_calls, tool_call_id, function_call, weight)`, tape.start[k], tape.end[k]);
+        } else if (which < 0) {
+          sink(
+            'key-unknown',
+            'warning',
+            `${field}[${index}] has an unrecognised key "${stringValue(tape, k)}" (expected role, content, name, tool_calls, tool_call_id, function_call, weight)`,
+            tape.start[k],
+            tape.end[k],
+          );
         }
       }
       let role = -1;
@@ -212,7 +241,14 @@ export class RecordChecker {
         sink('field-type', 'error', `${field}[${index}].role must be a string, found ${typeName(tape.type[roleTok])}`, tape.start[roleTok], tape.end[roleTok]);
       } else {
         role = matchName(tape, roleTok, CHAT_ROLES);
-        if (role < 0) sink('role-unknown', 'error', `unknown role "${stringValue(tape, roleTok)}" in ${field}[${index}] (expected system, user, assistant or tool)`, tape.start[roleTok], tape.end[roleTok]);
+        if (role < 0)
+          sink(
+            'role-unknown',
+            'error',
+            `unknown role "${stringValue(tape, roleTok)}" in ${field}[${index}] (expected system, user, assistant or tool)`,
+            tape.start[roleTok],
+            tape.end[roleTok],
+          );
       }
       if (role >= 0) this.addHashed(roleTok);
       if (role === R_DEVELOPER) role = R_SYSTEM;
@@ -222,7 +258,13 @@ export class RecordChecker {
       if (contentTok < 0 || tape.type[contentTok] === T_NULL) {
         if (!hasCall) {
           const at = contentTok < 0 ? tape.start[m] : tape.start[contentTok];
-          sink('field-missing', 'error', `${field}[${index}] has no "content"${role === R_ASSISTANT ? ' (and no tool call)' : ''}`, at, contentTok < 0 ? at + 1 : tape.end[contentTok]);
+          sink(
+            'field-missing',
+            'error',
+            `${field}[${index}] has no "content"${role === R_ASSISTANT ? ' (and no tool call)' : ''}`,
+            at,
+            contentTok < 0 ? at + 1 : tape.end[contentTok],
+          );
         }
       } else if (tape.type[contentTok] === T_STRING) {
         if (isBlankString(tape, contentTok) && !hasCall) {
@@ -243,9 +285,22 @@ export class RecordChecker {
             }
           }
         }
-        if (texts === 0 && contentTok + 1 === cEnd && !hasCall) sink('field-empty', role === R_ASSISTANT ? 'error' : 'warning', `${field}[${index}].content is an empty list`, tape.start[contentTok], tape.end[contentTok]);
+        if (texts === 0 && contentTok + 1 === cEnd && !hasCall)
+          sink(
+            'field-empty',
+            role === R_ASSISTANT ? 'error' : 'warning',
+            `${field}[${index}].content is an empty list`,
+            tape.start[contentTok],
+            tape.end[contentTok],
+          );
       } else {
-        sink('field-type', 'error', `${field}[${index}].content must be a string or a list of parts, found ${typeName(tape.type[contentTok])}`, tape.start[contentTok], tape.end[contentTok]);
+        sink(
+          'field-type',
+          'error',
+          `${field}[${index}].content must be a string or a list of parts, found ${typeName(tape.type[contentTok])}`,
+          tape.start[contentTok],
+          tape.end[contentTok],
+        );
       }
       // turn order: system first; then user and assistant alternate; tool answers follow a tool call
       if (role < 0) orderUnknown = true;
@@ -253,13 +308,26 @@ export class RecordChecker {
         const at0 = tape.start[roleTok];
         const at1 = tape.end[roleTok];
         if (role === R_SYSTEM) {
-          if (seenNonSystem) sink('turn-order', 'warning', `${field}[${index}] is a system message after the conversation started; most chat templates accept it only first`, at0, at1);
+          if (seenNonSystem)
+            sink(
+              'turn-order',
+              'warning',
+              `${field}[${index}] is a system message after the conversation started; most chat templates accept it only first`,
+              at0,
+              at1,
+            );
         } else {
           if (role === R_TOOL && !(previousHadToolCalls || previousRole === R_TOOL)) {
             sink('turn-order', 'warning', `${field}[${index}] is a tool message that follows no assistant tool call`, at0, at1);
           } else if (role === previousRole && role !== R_TOOL) {
             const name = role === R_USER ? 'user' : 'assistant';
-            sink('turn-order', 'warning', `${field}[${index}] is a second ${name} message in a row; many chat templates require user and assistant turns to alternate`, at0, at1);
+            sink(
+              'turn-order',
+              'warning',
+              `${field}[${index}] is a second ${name} message in a row; many chat templates require user and assistant turns to alternate`,
+              at0,
+              at1,
+            );
           } else if (!seenNonSystem && role === R_ASSISTANT && wholeConversation) {
             sink('turn-order', 'warning', `${field}[${index}]: the conversation starts with an assistant turn, before any user message`, at0, at1);
           }
@@ -275,7 +343,13 @@ export class RecordChecker {
         sink('no-assistant-turn', 'error', `"${field}" has no assistant message: nothing for the model to learn`, tape.start[key], tape.end[key]);
       } else if (lastRole >= 0 && lastRole !== R_ASSISTANT) {
         const m = lastMessage;
-        sink('last-turn-not-assistant', 'warning', `the last message is not from the assistant: the final turn(s) after the last assistant reply are not trained on`, tape.start[m], tape.end[m]);
+        sink(
+          'last-turn-not-assistant',
+          'warning',
+          `the last message is not from the assistant: the final turn(s) after the last assistant reply are not trained on`,
+          tape.start[m],
+          tape.end[m],
+        );
       }
     }
     return TOKENS_PER_MESSAGE * index + (wholeConversation ? TOKENS_PER_REPLY : 0);
@@ -301,7 +375,13 @@ export class RecordChecker {
     for (let m = list + 1; m < end; m = tape.next[m], index++) {
       lastTurn = m;
       if (tape.type[m] !== T_OBJECT) {
-        sink('field-type', 'error', `conversations[${index}] must be an object with "from" and "value", found ${typeName(tape.type[m])}`, tape.start[m], tape.end[m]);
+        sink(
+          'field-type',
+          'error',
+          `conversations[${index}] must be an object with "from" and "value", found ${typeName(tape.type[m])}`,
+          tape.start[m],
+          tape.end[m],
+        );
         continue;
       }
       let fromTok = -1;
@@ -310,24 +390,58 @@ export class RecordChecker {
         const which = matchName(tape, k, SG_KEYS);
         if (which === 0) fromTok = k + 1;
         else if (which === 1) valueTok = k + 1;
-        else if (which < 0) sink('key-unknown', 'warning', `conversations[${index}] has an unrecognised key "${stringValue(tape, k)}" (expected from, value)`, tape.start[k], tape.end[k]);
+        else if (which < 0)
+          sink(
+            'key-unknown',
+            'warning',
+            `conversations[${index}] has an unrecognised key "${stringValue(tape, k)}" (expected from, value)`,
+            tape.start[k],
+            tape.end[k],
+          );
       }
       let speaker = -1;
       if (fromTok < 0) sink('field-missing', 'error', `conversations[${index}] has no "from"`, tape.start[m], tape.start[m] + 1);
-      else if (tape.type[fromTok] !== T_STRING) sink('field-type', 'error', `conversations[${index}].from must be a string, found ${typeName(tape.type[fromTok])}`, tape.start[fromTok], tape.end[fromTok]);
+      else if (tape.type[fromTok] !== T_STRING)
+        sink(
+          'field-type',
+          'error',
+          `conversations[${index}].from must be a string, found ${typeName(tape.type[fromTok])}`,
+          tape.start[fromTok],
+          tape.end[fromTok],
+        );
       else {
         speaker = matchName(tape, fromTok, SHAREGPT_FROM);
-        if (speaker < 0) sink('role-unknown', 'error', `unknown speaker "${stringValue(tape, fromTok)}" in conversations[${index}] (expected human, gpt or system)`, tape.start[fromTok], tape.end[fromTok]);
+        if (speaker < 0)
+          sink(
+            'role-unknown',
+            'error',
+            `unknown speaker "${stringValue(tape, fromTok)}" in conversations[${index}] (expected human, gpt or system)`,
+            tape.start[fromTok],
+            tape.end[fromTok],
+          );
       }
       if (speaker >= 0) this.addHashed(fromTok);
       if (speaker === 6) speaker = 0; // user -> human
       if (speaker === 7) speaker = 1; // assistant -> gpt
       if (speaker === 1) gptTurns++;
       if (valueTok < 0) sink('field-missing', 'error', `conversations[${index}] has no "value"`, tape.start[m], tape.start[m] + 1);
-      else if (tape.type[valueTok] !== T_STRING) sink('field-type', 'error', `conversations[${index}].value must be a string, found ${typeName(tape.type[valueTok])}`, tape.start[valueTok], tape.end[valueTok]);
+      else if (tape.type[valueTok] !== T_STRING)
+        sink(
+          'field-type',
+          'error',
+          `conversations[${index}].value must be a string, found ${typeName(tape.type[valueTok])}`,
+          tape.start[valueTok],
+          tape.end[valueTok],
+        );
       else {
         if (isBlankString(tape, valueTok)) {
-          sink('field-empty', speaker === 1 ? 'error' : 'warning', `conversations[${index}].value is empty${speaker === 1 ? ': an empty gpt turn trains the model to answer with nothing' : ''}`, tape.start[valueTok], tape.end[valueTok]);
+          sink(
+            'field-empty',
+            speaker === 1 ? 'error' : 'warning',
+            `conversations[${index}].value is empty${speaker === 1 ? ': an empty gpt turn trains the model to answer with nothing' : ''}`,
+            tape.start[valueTok],
+            tape.end[valueTok],
+          );
         }
         this.addText(tape, valueTok);
       }
@@ -337,8 +451,16 @@ export class RecordChecker {
         if (speaker === 2) {
           if (seenNonSystem) sink('turn-order', 'warning', `conversations[${index}] is a system turn after the conversation started`, a, b);
         } else if (speaker === 0 || speaker === 1) {
-          if (speaker === previous) sink('turn-order', 'warning', `conversations[${index}] is a second ${speaker === 0 ? 'human' : 'gpt'} turn in a row; human and gpt turns should alternate`, a, b);
-          else if (!seenNonSystem && speaker === 1) sink('turn-order', 'warning', `conversations[${index}]: the conversation starts with a gpt turn, before any human turn`, a, b);
+          if (speaker === previous)
+            sink(
+              'turn-order',
+              'warning',
+              `conversations[${index}] is a second ${speaker === 0 ? 'human' : 'gpt'} turn in a row; human and gpt turns should alternate`,
+              a,
+              b,
+            );
+          else if (!seenNonSystem && speaker === 1)
+            sink('turn-order', 'warning', `conversations[${index}]: the conversation starts with a gpt turn, before any human turn`, a, b);
           seenNonSystem = true;
         } else seenNonSystem = true;
       }
@@ -346,7 +468,14 @@ export class RecordChecker {
       last = speaker;
     }
     if (gptTurns === 0) sink('no-assistant-turn', 'error', '"conversations" has no gpt turn: nothing for the model to learn', tape.start[key], tape.end[key]);
-    else if (last >= 0 && last !== 1) sink('last-turn-not-assistant', 'warning', 'the last turn is not from gpt: the turn(s) after the last gpt reply are not trained on', tape.start[lastTurn], tape.end[lastTurn]);
+    else if (last >= 0 && last !== 1)
+      sink(
+        'last-turn-not-assistant',
+        'warning',
+        'the last turn is not from gpt: the turn(s) after the last gpt reply are not trained on',
+        tape.start[lastTurn],
+        tape.end[lastTurn],
+      );
     return TOKENS_PER_MESSAGE * index + TOKENS_PER_REPLY;
   }
 
@@ -361,15 +490,19 @@ export class RecordChecker {
   }
 
   private checkRecommendation(tape: JsonTape, root: number, history: number, target: number, sink: IssueSink): void {
-    if (history < 0) sink('field-missing', 'error', 'missing "history" (the titles the user interacted with, in order)', tape.start[root], tape.start[root] + 1);
+    if (history < 0)
+      sink('field-missing', 'error', 'missing "history" (the titles the user interacted with, in order)', tape.start[root], tape.start[root] + 1);
     else {
       const list = history + 1;
-      if (tape.type[list] !== T_ARRAY) sink('field-type', 'error', `"history" must be an array of item titles, found ${typeName(tape.type[list])}`, tape.start[list], tape.end[list]);
-      else if (list + 1 === tape.next[list]) sink('field-empty', 'warning', '"history" is empty: the prompt lists no items to recommend from', tape.start[list], tape.end[list]);
+      if (tape.type[list] !== T_ARRAY)
+        sink('field-type', 'error', `"history" must be an array of item titles, found ${typeName(tape.type[list])}`, tape.start[list], tape.end[list]);
+      else if (list + 1 === tape.next[list])
+        sink('field-empty', 'warning', '"history" is empty: the prompt lists no items to recommend from', tape.start[list], tape.end[list]);
       else {
         let index = 0;
         for (let t = list + 1; t < tape.next[list]; t = tape.next[t], index++) {
-          if (tape.type[t] !== T_STRING) sink('field-type', 'error', `history[${index}] must be an item title (string), found ${typeName(tape.type[t])}`, tape.start[t], tape.end[t]);
+          if (tape.type[t] !== T_STRING)
+            sink('field-type', 'error', `history[${index}] must be an item title (string), found ${typeName(tape.type[t])}`, tape.start[t], tape.end[t]);
           else {
             if (isBlankString(tape, t)) sink('field-empty', 'error', `history[${index}] is an empty title`, tape.start[t], tape.end[t]);
             this.addText(tape, t);
@@ -380,4 +513,3 @@ export class RecordChecker {
     this.requireText(tape, root, target, 'target', sink, 'error');
   }
 }
-

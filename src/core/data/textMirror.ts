@@ -48,7 +48,8 @@ export class TextMirror {
 
   private applyOne(edit: TextEdit): void {
     const { lines } = this;
-    if (edit.startLine < 0 || edit.endLine >= lines.length || edit.startLine > edit.endLine) throw new RangeError(`edit outside the text (lines ${edit.startLine}-${edit.endLine} of ${lines.length})`);
+    if (edit.startLine < 0 || edit.endLine >= lines.length || edit.startLine > edit.endLine)
+      throw new RangeError(`edit outside the text (lines ${edit.startLine}-${edit.endLine} of ${lines.length})`);
     const first = lines[edit.startLine];
     const last = lines[edit.endLine];
     const replaced = edit.startLine === edit.endLine ? [first] : lines.slice(edit.startLine, edit.endLine + 1);

@@ -137,7 +137,15 @@ export async function validateFile(path: string, options: ValidationOptions = {}
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     await handle.close();
     if (jsonLayoutOfBytes(head.subarray(0, bytesRead)) !== 'lines') {
-      collector.add(1, 1, 1, 1, 'error', 'file-too-large', `a ${(totalBytes / 2 ** 20).toFixed(0)} MB .json document is too large to read at once; write it as JSON Lines (.jsonl) to validate it as a stream`);
+      collector.add(
+        1,
+        1,
+        1,
+        1,
+        'error',
+        'file-too-large',
+        `a ${(totalBytes / 2 ** 20).toFixed(0)} MB .json document is too large to read at once; write it as JSON Lines (.jsonl) to validate it as a stream`,
+      );
       return summarize(path, totalBytes, collector, { records: 0, schema: null });
     }
   }

@@ -42,7 +42,19 @@ async function run(job: RangeJob): Promise<RangeResult> {
   }
   jsonl.end(false);
   const findings = collector.findings.map(({ file: _file, ...rest }) => rest);
-  return { type: 'done', lines: jsonl.lines, firstBlankRun: jsonl.firstBlankRun, pendingBlankRun: jsonl.pendingBlankRun(), findings, seq: collector.seq, errors: collector.errors, warnings: collector.warnings, infos: collector.infos, byCode: collector.byCode, state: pipeline.exportState() };
+  return {
+    type: 'done',
+    lines: jsonl.lines,
+    firstBlankRun: jsonl.firstBlankRun,
+    pendingBlankRun: jsonl.pendingBlankRun(),
+    findings,
+    seq: collector.seq,
+    errors: collector.errors,
+    warnings: collector.warnings,
+    infos: collector.infos,
+    byCode: collector.byCode,
+    state: pipeline.exportState(),
+  };
 }
 
 if (!isMainThread && parentPort) {

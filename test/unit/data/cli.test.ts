@@ -40,7 +40,17 @@ test('--json: {version, findings, summaries} with the findings contract', async 
   assert.deepEqual(Object.keys(report).sort(), ['findings', 'summaries', 'version']);
   assert.equal(report.findings.length, 3); // 2 kept + findings-truncated
   assert.deepEqual(Object.keys(report.findings[0]).sort(), ['code', 'column', 'endColumn', 'endLine', 'file', 'fix', 'line', 'message', 'severity']);
-  assert.deepEqual(report.summaries[0], { file: 'test/fixtures/data/duplicates.jsonl', bytes: report.summaries[0].bytes, records: 6, schema: 'prompt-completion', errors: 0, warnings: 1, infos: 3, truncated: true, byCode: { 'duplicate-exact': 1, 'duplicate-near': 3 } });
+  assert.deepEqual(report.summaries[0], {
+    file: 'test/fixtures/data/duplicates.jsonl',
+    bytes: report.summaries[0].bytes,
+    records: 6,
+    schema: 'prompt-completion',
+    errors: 0,
+    warnings: 1,
+    infos: 3,
+    truncated: true,
+    byCode: { 'duplicate-exact': 1, 'duplicate-near': 3 },
+  });
 });
 
 test('directories: data files within, recursively; config .json files skipped', async () => {
@@ -75,7 +85,13 @@ test('--workers is parsed (large JSON Lines files only use it; small ones get on
 });
 
 test('--levels and --label-columns reach the CSV checks', async () => {
-  const { code, out } = await run(['examples/annotations.csv', '--levels', 'remember,understand,apply,analyze,evaluate,create', '--label-columns', 'human_label,llm_label']);
+  const { code, out } = await run([
+    'examples/annotations.csv',
+    '--levels',
+    'remember,understand,apply,analyze,evaluate,create',
+    '--label-columns',
+    'human_label,llm_label',
+  ]);
   assert.equal(code, 1);
   assert.match(out, /annotations.csv:9:58: error label-off-scale: "Apply" in "llm_label"/);
 });

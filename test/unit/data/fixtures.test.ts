@@ -112,7 +112,9 @@ test('CSV: quoted newlines, ragged rows, labels off the scale (auto-detected col
 });
 
 test('CSV: named label columns that do not exist, and duplicate header names', async () => {
-  assert.deepEqual(await findings('labels.csv', { labelLevels: ['a'], labelColumns: ['grade'] }).then((f) => f.filter((x) => x.includes('label'))), ['1:1 label-column-missing']);
+  assert.deepEqual(await findings('labels.csv', { labelLevels: ['a'], labelColumns: ['grade'] }).then((f) => f.filter((x) => x.includes('label'))), [
+    '1:1 label-column-missing',
+  ]);
   assert.deepEqual(await findings('header.csv'), ['1:7 csv-header-duplicate']); // ,name, is 6 characters
 });
 
@@ -144,7 +146,16 @@ test('pretty-printed JSON in a .jsonl file gets a hint; an empty file is reporte
 });
 
 test('validateText gives the same findings as validateFile on the same bytes', async () => {
-  for (const name of ['malformed.jsonl', 'bom-crlf.jsonl', 'chat-defects.jsonl', 'schemas.jsonl', 'duplicates.jsonl', 'labels.csv', 'array.json', 'sharegpt.jsonl']) {
+  for (const name of [
+    'malformed.jsonl',
+    'bom-crlf.jsonl',
+    'chat-defects.jsonl',
+    'schemas.jsonl',
+    'duplicates.jsonl',
+    'labels.csv',
+    'array.json',
+    'sharegpt.jsonl',
+  ]) {
     const path = join(dir, name);
     const fromFile = await validateFile(path);
     const fromText = await validateText(readFileSync(path, 'utf8'), path);

@@ -23,7 +23,9 @@ const BASE_JSONL = [
   '{"text":"plain"}\r',
 ].join('\n');
 
-const INTERESTING = [0x7b, 0x7d, 0x5b, 0x5d, 0x22, 0x2c, 0x3a, 0x5c, 0x0a, 0x0d, 0x20, 0x09, 0x61, 0x30, 0x2d, 0x2e, 0x65, 0xff, 0xe9, 0xc3, 0xa9, 0xe2, 0x00, 0x27, 0x75];
+const INTERESTING = [
+  0x7b, 0x7d, 0x5b, 0x5d, 0x22, 0x2c, 0x3a, 0x5c, 0x0a, 0x0d, 0x20, 0x09, 0x61, 0x30, 0x2d, 0x2e, 0x65, 0xff, 0xe9, 0xc3, 0xa9, 0xe2, 0x00, 0x27, 0x75,
+];
 
 function mutate(base: Buffer, random: () => number): Buffer {
   const bytes = Array.from(base);
@@ -112,11 +114,18 @@ test('fuzz: 12,000 mutated JSONL files; JSON.parse per line is the oracle for ma
     const expected = oracle(input);
     const reported = new Set(findings.filter((f) => f.code === 'json-malformed').map((f) => f.line));
     const context = () => `case ${c}: ${JSON.stringify(input.toString('latin1'))}`;
-    assert.deepEqual([...reported].sort((a, b) => a - b), [...expected.malformed].sort((a, b) => a - b), context());
+    assert.deepEqual(
+      [...reported].sort((a, b) => a - b),
+      [...expected.malformed].sort((a, b) => a - b),
+      context(),
+    );
     malformedSeen += expected.malformed.size;
     // blank lines are covered by a blank-line finding's range
     for (const line of expected.blank) {
-      assert.ok(findings.some((f) => f.code === 'blank-line' && f.line <= line && f.endLine >= line), `${context()} blank line ${line}`);
+      assert.ok(
+        findings.some((f) => f.code === 'blank-line' && f.line <= line && f.endLine >= line),
+        `${context()} blank line ${line}`,
+      );
     }
     for (const f of findings) {
       assert.ok(f.line >= 1 && f.line <= Math.max(1, expected.lines), context());
@@ -148,7 +157,7 @@ test('fuzz: 1,500 mutated CSV files never throw and stay within the file', async
   }
 });
 
-test('deep nesting (beyond the scanner\'s initial stack) is scanned like JSON.parse', async () => {
+test("deep nesting (beyond the scanner's initial stack) is scanned like JSON.parse", async () => {
   const { JsonTape } = await import('../../../src/core/data/jsonScan');
   const tape = new JsonTape();
   for (const depth of [255, 256, 257, 5000]) {

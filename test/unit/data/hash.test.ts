@@ -32,7 +32,31 @@ function reference(raw: Uint8Array): number[] {
   return out;
 }
 
-const PIECES = ['a', 'Z', 'q', '7', ' ', '  ', ',', '.', '!', '-', '\\n', '\\t', '\\"', '\\\\', '\\/', '\\u00e9', '\\u00C9', '\\uD83D\\uDE00', 'é', 'É', '日本', '😀', '\t'];
+const PIECES = [
+  'a',
+  'Z',
+  'q',
+  '7',
+  ' ',
+  '  ',
+  ',',
+  '.',
+  '!',
+  '-',
+  '\\n',
+  '\\t',
+  '\\"',
+  '\\\\',
+  '\\/',
+  '\\u00e9',
+  '\\u00C9',
+  '\\uD83D\\uDE00',
+  'é',
+  'É',
+  '日本',
+  '😀',
+  '\t',
+];
 
 test('normalised text written by the scanner equals the reference normalisation', () => {
   const random = rng(99);

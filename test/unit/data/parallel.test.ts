@@ -18,21 +18,32 @@ function generate(seed: number, lines: number): string {
   const random = rng(seed);
   const words = ['alpha', 'beta', 'Gamma', 'délta', '日本', 'epsilon', 'zeta!', 'eta,', 'theta', '😀'];
   const text = (n: number) => Array.from({ length: n }, () => words[Math.floor(random() * words.length)]).join(' ');
-  const chat = () => JSON.stringify({ messages: [{ role: 'user', content: text(3 + Math.floor(random() * 6)) }, { role: 'assistant', content: text(2 + Math.floor(random() * 8)) }] });
+  const chat = () =>
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: text(3 + Math.floor(random() * 6)) },
+        { role: 'assistant', content: text(2 + Math.floor(random() * 8)) },
+      ],
+    });
   const pool: string[] = [];
   const out: string[] = [];
   for (let i = 0; i < lines; i++) {
     const r = random();
     let line: string;
-    if (pool.length > 5 && r < 0.12) line = pool[Math.floor(random() * pool.length)]; // exact copy
-    else if (pool.length > 5 && r < 0.18) line = pool[Math.floor(random() * pool.length)].replace(/"content":"(\w)/, (_m, c: string) => `"content":"${c.toUpperCase()}`).replace('"user"', '"user","name":"x"'); // near copy
+    if (pool.length > 5 && r < 0.12)
+      line = pool[Math.floor(random() * pool.length)]; // exact copy
+    else if (pool.length > 5 && r < 0.18)
+      line = pool[Math.floor(random() * pool.length)]
+        .replace(/"content":"(\w)/, (_m, c: string) => `"content":"${c.toUpperCase()}`)
+        .replace('"user"', '"user","name":"x"'); // near copy
     else if (r < 0.21) line = '';
     else if (r < 0.23) line = '   \t';
     else if (r < 0.26) line = '{"messages":[{"role":"user","content":"trailing comma",}]}';
     else if (r < 0.27) line = '[1,2,3]';
     else if (r < 0.28) line = '{"text":"a plain text record"}';
     else if (r < 0.29) line = '{"messages":[{"role":"assistant","content":""}]}';
-    else if (r < 0.30) line = '{"messages":[{"role":"user","content":"caf\xe9 latin-1"}]}'; // becomes invalid UTF-8 below
+    else if (r < 0.3)
+      line = '{"messages":[{"role":"user","content":"caf\xe9 latin-1"}]}'; // becomes invalid UTF-8 below
     else {
       line = chat();
       if (pool.length < 40) pool.push(line);
@@ -54,13 +65,24 @@ function toBytes(text: string): Buffer {
   return Buffer.concat(chunks);
 }
 
-test('worker threads over byte ranges give the single pass\'s findings and summary', async () => {
+test("worker threads over byte ranges give the single pass's findings and summary", async () => {
   const cases: { name: string; bytes: Buffer }[] = [
     { name: 'mixed.jsonl', bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), toBytes(generate(1, 3000)), Buffer.from('\n')]) },
     { name: 'no-final-newline.jsonl', bytes: toBytes(generate(2, 2500)) },
     { name: 'blank-tail.jsonl', bytes: toBytes(`${generate(3, 800)}\n\n\n   \n`) },
     // a line longer than a 1 MB read chunk, repeated in another range
-    { name: 'long.jsonl', bytes: toBytes([generate(4, 300), `{"text":"${'lorem ipsum '.repeat(110_000)}"}`, generate(5, 300), `{"text":"${'lorem ipsum '.repeat(110_000)}"}`, generate(6, 300)].join('\n')) },
+    {
+      name: 'long.jsonl',
+      bytes: toBytes(
+        [
+          generate(4, 300),
+          `{"text":"${'lorem ipsum '.repeat(110_000)}"}`,
+          generate(5, 300),
+          `{"text":"${'lorem ipsum '.repeat(110_000)}"}`,
+          generate(6, 300),
+        ].join('\n'),
+      ),
+    },
   ];
   for (const { name, bytes } of cases) {
     const path = join(tmp, name);
@@ -97,7 +119,7 @@ test('blank runs left open at a range end, and the findings cap falling in any r
   }
 });
 
-test('a blank run before a range boundary is reported after the next range\'s findings that come first', async () => {
+test("a blank run before a range boundary is reported after the next range's findings that come first", async () => {
   // blocks of copies of the first block's records (a warning each), each block ending with a run
   // of blank lines, which one pass reports only when the next run starts: after the next block's
   // findings, wherever the range boundaries fall
@@ -113,7 +135,11 @@ test('a blank run before a range boundary is reported after the next range\'s fi
       const before = all.findings.filter((f) => f.line < boundaryLine).length;
       for (let cap = Math.max(1, before - 2); cap <= before + 2; cap++) {
         const single = await validateFile(path, { maxFindings: cap });
-        assert.deepEqual(await validateFile(path, { maxFindings: cap, workers }), single, `${workers} workers, boundary at line ${boundaryLine}, maxFindings ${cap}`);
+        assert.deepEqual(
+          await validateFile(path, { maxFindings: cap, workers }),
+          single,
+          `${workers} workers, boundary at line ${boundaryLine}, maxFindings ${cap}`,
+        );
       }
     }
   }
@@ -121,10 +147,20 @@ test('a blank run before a range boundary is reported after the next range\'s fi
 
 test('exact token counts (a tokenizer.json loaded in each worker) give the same findings', async () => {
   const tokenizer = join(tmp, 'tokenizer.json');
-  writeFileSync(tokenizer, JSON.stringify({
-    version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: { type: 'Whitespace' },
-    post_processor: null, decoder: null, model: { type: 'WordLevel', vocab: { '[UNK]': 0, hello: 1 }, unk_token: '[UNK]' },
-  }));
+  writeFileSync(
+    tokenizer,
+    JSON.stringify({
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: [],
+      normalizer: null,
+      pre_tokenizer: { type: 'Whitespace' },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'WordLevel', vocab: { '[UNK]': 0, hello: 1 }, unk_token: '[UNK]' },
+    }),
+  );
   const path = join(tmp, 'tokens.jsonl');
   writeFileSync(path, toBytes(generate(9, 900)));
   const options = { tokenizerPath: tokenizer, contextLimit: 8 };
