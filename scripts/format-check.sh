@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# Prettier in check mode over the files listed in scripts/formatted-files.txt (`npm run
-# format:check`, a stage of `npm test`); `--write` formats them instead. Listed files that were
-# deleted or moved since are skipped (a rename only needs its new path added).
+# Prettier (.prettierrc.json) in check mode over every code file of the repository (`npm run
+# format:check`, a stage of `npm test`); `--write` formats them instead. Prettier finds the files
+# itself: the glob below minus what .gitignore and .prettierignore name (dependencies, build
+# output, caches, data), so a new file is checked without being listed anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=()
-while IFS= read -r f; do
-  [[ -z "$f" || "$f" == \#* ]] && continue
-  [[ -f "$f" ]] && files+=("$f")
-done < scripts/formatted-files.txt
 mode=--check
 if [[ "${1:-}" == --write ]]; then mode=--write; fi
-exec node_modules/.bin/prettier "$mode" --log-level warn "${files[@]}"
+exec node_modules/.bin/prettier "$mode" --log-level warn '**/*.{ts,mts,cts,js,mjs,cjs}'
