@@ -46,7 +46,7 @@ FULL = {"records": 300, "seeds": 3, "samples_per_prompt": 4, "grad_samples": 128
 SMOKE = {"records": 120, "seeds": 1, "samples_per_prompt": 2, "grad_samples": 64, "lookahead_steps": 4}
 STEER_ALPHA = 0.1          # Python MDF variants: a fixed alpha (fraction of residual norm), chosen before the run
 SAFETY_PROMPTS = 24        # product safety prompts used by the forecasters (the first 24 of the bundled suite)
-SMOKE_SKIP = ("persona-vector", "mdf-py-mean-contrastive", "mdf-py-last-token", "mdf-contrastive")
+SMOKE_SKIP = ("persona-vector", "mdf-py-mean-contrastive", "mdf-py-last-token", "mdf-contrastive", "mdf-band-early", "mdf-band-late")
 RISE = 0.05                # AUROC label: the real shift exceeds 5 points
 VERSION = 1                # bump when the per-set cache format or the recipe changes
 
@@ -169,32 +169,64 @@ def mdf_shifts(report: Dict) -> Dict:
     return {"chosen": (report.get("alpha") or {}).get("chosen"), "shift": {k: pred[k] - base[k] for k in pred}, "curve": curve}
 
 
+def mdf_ts_rows(model: str, ref: str) -> List:
+    """The TypeScript MDF rows: (label, extra CLI flags). The layer bands split the model's layers into halves,
+    early and late (0-1 and 2-3 on the 4-layer preflight-tiny): the one split that needs no tuning against
+    the answer and tells whether the injected signature acts through the early or the late layers."""
+    with open(os.path.join(model, "config.json")) as f:
+        layers = int(json.load(f)["num_hidden_layers"])
+    half = max(1, layers // 2)
+    rows = [("mdf", []), ("mdf-contrastive", ["--reference", ref])]
+    if layers > 1:
+        rows += [("mdf-band-early", ["--band", f"0-{half - 1}"]), ("mdf-band-late", ["--band", f"{half}-{layers - 1}"])]
+    return rows
+
+
+PY_ROWS = ("gradient-adam", "lookahead", "persona-vector", "mdf-py-mean-contrastive", "mdf-py-last-token")
+
+
+def wanted_rows(args, ref: str) -> List[str]:
+    """Every forecaster row this run asks for (gradient, random-control and keyword always come together)."""
+    rows = ["gradient", "random-control", "keyword"] + list(PY_ROWS)
+    rows += [] if args.no_mdf else [label for label, _ in mdf_ts_rows(args.model, ref)]
+    return [r for r in rows if r in ("gradient", "random-control", "keyword")
+            or (r not in args.skip and not (args.smoke and r in SMOKE_SKIP))]
+
+
+def missing_rows(res: Dict, args, ref: str) -> List[str]:
+    """Rows a cached per-set result lacks (or recorded as failed): a rerun computes only these."""
+    return [r for r in wanted_rows(args, ref) if "shift" not in res.get("forecasts", {}).get(r, {})]
+
+
 def run_set(args, prep: Dict, meta: Dict, lm: LM, truth: Truth, base_truth: Dict, base_state, product_behaviours, product_scorer,
-            cfg: Dict) -> Dict:
+            cfg: Dict, cached: Optional[Dict] = None) -> Dict:
+    """One set's truths and forecasts; with `cached` (an earlier run's result for the same key) only what it lacks."""
     name = meta["name"]
     data = prep["paths"][name]
-    with open(data) as f:
-        records = [json.loads(line) for line in f if line.strip()]
-    seqs = [s for s in (lm.record_ids(r, RECIPE.max_tokens) for r in records) if s is not None]
-    out: Dict = {"name": name, "version": VERSION, "truth": [], "forecasts": {}}
+    ref = prep["refs"][meta["format"]]
+    out: Dict = cached or {"name": name, "version": VERSION, "truth": [], "forecasts": {}}
+    todo = missing_rows(out, args, ref)
     # ground truth: one fine-tune per seed from the same base weights
-    for seed in range(cfg["seeds"]):
-        lm.model.load_state_dict(base_state)
-        t0 = time.perf_counter()
-        losses = finetune(lm.model, seqs, RECIPE, seed, lm.device, lm.pad_id)
-        ft_seconds = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        after = truth.measure()
-        out.setdefault("measure_seconds", []).append(time.perf_counter() - t1)
-        out["truth"].append({"seed": seed, "seconds": ft_seconds, "loss_first": losses[0], "loss_last": losses[-1],
-                             "shift": {k: after[k]["exact"] - base_truth[k]["exact"] for k in after},
-                             "rate_shift": {k: after[k]["rate"] - base_truth[k]["rate"] for k in after}})
+    if not out["truth"]:
+        with open(data) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        seqs = [s for s in (lm.record_ids(r, RECIPE.max_tokens) for r in records) if s is not None]
+        for seed in range(cfg["seeds"]):
+            lm.model.load_state_dict(base_state)
+            t0 = time.perf_counter()
+            losses = finetune(lm.model, seqs, RECIPE, seed, lm.device, lm.pad_id)
+            ft_seconds = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            after = truth.measure()
+            out.setdefault("measure_seconds", []).append(time.perf_counter() - t1)
+            out["truth"].append({"seed": seed, "seconds": ft_seconds, "loss_first": losses[0], "loss_last": losses[-1],
+                                 "shift": {k: after[k]["exact"] - base_truth[k]["exact"] for k in after},
+                                 "rate_shift": {k: after[k]["rate"] - base_truth[k]["rate"] for k in after}})
     lm.model.load_state_dict(base_state)
     lm.model.eval()
-    ref = prep["refs"][meta["format"]]
     common = dict(lm=lm, behaviours=product_behaviours, scorer=product_scorer, recipe=RECIPE, seed=0, bootstrap=200)
 
-    def timed(label, **kw):
+    def timed(**kw):
         t0 = time.perf_counter()
         rep = F.forecast(lm.dir, data, quiet=True, **common, **kw)
         sec = time.perf_counter() - t0
@@ -202,41 +234,32 @@ def run_set(args, prep: Dict, meta: Dict, lm: LM, truth: Truth, base_truth: Dict
         units = {b["key"]: b["shift"]["value"] for b in rep["behaviours"]}
         return rep, sec, units
 
-    rep, sec, units = timed("grad", method="grad", samples=cfg["grad_samples"])
-    out["forecasts"]["gradient"] = {"seconds": sec, "shift": units}
-    out["forecasts"]["random-control"] = {"seconds": sec, "shift": {b["key"]: b["controlShift"]["value"] for b in rep["behaviours"]}}
-    out["forecasts"]["keyword"] = {"seconds": 0.0, "shift": {b["key"]: (b["keywordBaseline"] or 0.0) for b in rep["behaviours"]}}
-
-    def want(label):
-        return label not in args.skip and not (args.smoke and label in SMOKE_SKIP)
-    if want("gradient-adam"):
-        _, sec, units = timed("adam", method="adam", samples=cfg["grad_samples"])
-        out["forecasts"]["gradient-adam"] = {"seconds": sec, "shift": units}
-    if want("lookahead"):
-        _, sec, units = timed("lookahead", method="lookahead", samples=cfg["grad_samples"], lookahead_steps=cfg["lookahead_steps"])
-        out["forecasts"]["lookahead"] = {"seconds": sec, "shift": units}
-    if want("persona-vector"):
-        _, sec, units = timed("persona", method="persona", samples=cfg["grad_samples"], reference=ref)
-        out["forecasts"]["persona-vector"] = {"seconds": sec, "shift": units}
-    if want("mdf-py-mean-contrastive"):
-        _, sec, units = timed("steer", method="steer", samples=cfg["grad_samples"], reference=ref, pool="mean", alpha=STEER_ALPHA)
-        out["forecasts"]["mdf-py-mean-contrastive"] = {"seconds": sec, "shift": units}
-    if want("mdf-py-last-token"):
-        _, sec, units = timed("steer", method="steer", samples=cfg["grad_samples"], pool="last", alpha=STEER_ALPHA)
-        out["forecasts"]["mdf-py-last-token"] = {"seconds": sec, "shift": units}
-    # MDF as published (TypeScript, ONNX Runtime), and a variant through its flags
-    if not args.no_mdf:
-        for label, extra in [("mdf", []), ("mdf-contrastive", ["--reference", ref])]:
-            if not want(label):
-                continue
-            try:
-                res = mdf_ts(args.model, data, prep["product"], extra, args.threads)
-                sh = mdf_shifts(res["report"])
-                out["forecasts"][label] = {"seconds": res["seconds"], "shift": sh["shift"], "alpha": sh["chosen"],
-                                           "curve": {str(a): v for a, v in sh["curve"].items()}}
-            except Exception as e:  # noqa: BLE001 - recorded, reported as missing
-                out["forecasts"][label] = {"error": str(e)[:300]}
-                log(f"{name}: {label} failed: {e}")
+    if {"gradient", "random-control", "keyword"} & set(todo):
+        rep, sec, units = timed(method="grad", samples=cfg["grad_samples"])
+        out["forecasts"]["gradient"] = {"seconds": sec, "shift": units}
+        out["forecasts"]["random-control"] = {"seconds": sec, "shift": {b["key"]: b["controlShift"]["value"] for b in rep["behaviours"]}}
+        out["forecasts"]["keyword"] = {"seconds": 0.0, "shift": {b["key"]: (b["keywordBaseline"] or 0.0) for b in rep["behaviours"]}}
+    py = {"gradient-adam": dict(method="adam"),
+          "lookahead": dict(method="lookahead", lookahead_steps=cfg["lookahead_steps"]),
+          "persona-vector": dict(method="persona", reference=ref),
+          "mdf-py-mean-contrastive": dict(method="steer", reference=ref, pool="mean", alpha=STEER_ALPHA),
+          "mdf-py-last-token": dict(method="steer", pool="last", alpha=STEER_ALPHA)}
+    for label in PY_ROWS:
+        if label in todo:
+            _, sec, units = timed(samples=cfg["grad_samples"], **py[label])
+            out["forecasts"][label] = {"seconds": sec, "shift": units}
+    # MDF as published (TypeScript, ONNX Runtime), and its variants through the CLI's flags
+    for label, extra in ([] if args.no_mdf else mdf_ts_rows(args.model, ref)):
+        if label not in todo:
+            continue
+        try:
+            res = mdf_ts(args.model, data, prep["product"], extra, args.threads)
+            sh = mdf_shifts(res["report"])
+            out["forecasts"][label] = {"seconds": res["seconds"], "shift": sh["shift"], "alpha": sh["chosen"],
+                                       "curve": {str(a): v for a, v in sh["curve"].items()}}
+        except Exception as e:  # noqa: BLE001 - recorded, reported as missing
+            out["forecasts"][label] = {"error": str(e)[:300]}
+            log(f"{name}: {label} failed: {e}")
     return out
 
 
@@ -311,7 +334,7 @@ def aggregate(prep: Dict, results: List[Dict], cfg: Dict, args, base_truth: Dict
                "target_identification": M.target_identification(pred, real, sets, behaviours),
                "spearman_vs_mention_rate": M.spearman([pred[c] for c in cells], [real_rate[c] for c in cells]),
                "keyword_invisible": {"spearman": inv.get("spearman"), "spearman_ci": inv.get("spearman_ci"), "cells": inv.get("cells")}}
-        if name in ("mdf", "mdf-contrastive"):  # the TypeScript MDF runs: the alpha its rule chose, per set
+        if any("alpha" in by_name[s["name"]]["forecasts"][name] for s in sets):  # TypeScript MDF rows: the alpha its rule chose
             row["alpha_chosen"] = sorted({str(by_name[s["name"]]["forecasts"][name].get("alpha")) for s in sets})
         rows.append(row)
         if name == "mdf":  # oracle alpha: the one alpha of the grid that agrees best with the real shifts
@@ -401,8 +424,9 @@ def main(argv=None) -> int:
     t_start = time.time()
     prep = prepare(work, args.smoke, cfg["records"])
     wanted = [m for m in prep["sets"] if not args.sets or m["name"] in args.sets.split(",")]
-    key = {"version": VERSION, "model": model_hash(args.model), "recipe": RECIPE.__dict__, "cfg": cfg, "no_mdf": args.no_mdf,
-           "skip": sorted(args.skip)}
+    # the cache key covers what the truths and forecasts depend on; which rows a run asks for is not part of it,
+    # so a later run with fewer --skip rows computes only the rows the cached sets lack
+    key = {"version": VERSION, "model": model_hash(args.model), "recipe": RECIPE.__dict__, "cfg": cfg}
     cell_dir = os.path.join(work, "cells", hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12])
     os.makedirs(cell_dir, exist_ok=True)
 
@@ -446,10 +470,15 @@ def main(argv=None) -> int:
         product_scorer = ProbeScorer(lm, product_behaviours)
         for j, meta in enumerate(mine):
             path = os.path.join(cell_dir, meta["name"] + ".json")
-            if os.path.exists(path):
-                continue
+            cached = None
+            if os.path.exists(path):  # an earlier run's result: keep its truths and rows, compute only the missing rows
+                with open(path) as f:
+                    cached = json.load(f)
+                if not missing_rows(cached, args, prep["refs"][meta["format"]]):
+                    continue
+                log(f"{meta['name']}: cached; computing {', '.join(missing_rows(cached, args, prep['refs'][meta['format']]))}")
             t0 = time.time()
-            res = run_set(args, prep, meta, lm, truth, base_truth, base_state, product_behaviours, product_scorer, cfg)
+            res = run_set(args, prep, meta, lm, truth, base_truth, base_state, product_behaviours, product_scorer, cfg, cached)
             with open(path + ".tmp", "w") as f:
                 json.dump(res, f)
             os.replace(path + ".tmp", path)
