@@ -65,6 +65,8 @@ class MdfController implements MdfPanelHost {
       return;
     }
     MdfPanel.open(this.context.extensionUri, file, this, `Forecast: ${basename(file.fsPath)}`);
+    // creating the webview and reading the settings and probe suites in one step held the host ~40 ms under load
+    await new Promise((resolve) => setImmediate(resolve));
     await this.run(file);
   }
 
