@@ -3,24 +3,21 @@
 // per layer (before and after attention, before and after the MLP); q/k RMSNorm per head; scores
 // scaled by query_pre_attn_scalar^-0.5; GeGLU (GELU-tanh) MLP; sliding-window (local) layers with
 // their own RoPE base interleaved with full (global) layers that use rope_theta and rope_scaling.
-import { Checkpoint, lmHeadName, ropeInvFreq } from '../checkpoint';
+import { Checkpoint, ropeInvFreq } from '../checkpoint';
 import {
-  addSteering,
   applyRope,
   declareInputs,
-  declareOutputs,
-  gatherLast,
   geglu,
   GraphBuilder,
   groupedQueryAttention,
   linear,
-  meanOverTokens,
   rmsNorm,
   ropeTables,
   sequenceInfo,
   slidingMaskBias,
 } from '../onnx/graph';
 import { Weights } from '../onnx/weights';
+import { DecoderOutputs } from './decoder';
 
 export async function buildGemma3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Weights, onLayer: (layer: number) => void): Promise<void> {
   const c = ckpt.config;
@@ -42,10 +39,7 @@ export async function buildGemma3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Wei
   );
   const scale = g.scalar(gemma.queryPreAttnScalar ** -0.5);
 
-  const hiddenLast: string[] = [];
-  const hiddenMean: string[] = [];
-  const presentKeys: string[] = [];
-  const presentValues: string[] = [];
+  const out = new DecoderOutputs(g, inputs, seq);
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}`;
     const sliding = gemma.slidingLayers[l];
@@ -61,8 +55,7 @@ export async function buildGemma3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Wei
     const kr = applyRope(g, toHeads(kn), cos, sin, D); // [B,K,S,D]
     const keys = g.op('Concat', [inputs.pastKeys[l], kr], { axis: 2 }); // [B,K,T,D]
     const values = g.op('Concat', [inputs.pastValues[l], toHeads(g.op('Reshape', [v, g.i64([0, 0, K, D])]))], { axis: 2 });
-    presentKeys.push(keys);
-    presentValues.push(values);
+    out.cache(keys, values);
     const attn = groupedQueryAttention(g, qr, keys, values, sliding ? localMask : seq.maskBias, H, K, D); // [B,S,H*D]
     const attnOut = linear(g, attn, await w.linear(`${p}.o`, [`${p}.self_attn.o_proj.weight`])); // [B,S,E]
     h = g.op('Add', [h, rmsNorm(g, attnOut, await norm(`${p}.ln_attn_out`, `${p}.post_attention_layernorm.weight`), c.rmsNormEps)]);
@@ -75,27 +68,9 @@ export async function buildGemma3Graph(g: GraphBuilder, ckpt: Checkpoint, w: Wei
     h = g.op('Add', [h, rmsNorm(g, mlpOut, await norm(`${p}.ln_mlp_out`, `${p}.post_feedforward_layernorm.weight`), c.rmsNormEps)]);
 
     // --- MDF: steering on the residual output, then record it ---
-    h = addSteering(g, h, inputs, seq, l);
-    hiddenLast.push(gatherLast(g, h, seq, E)); // [B,1,E]
-    hiddenMean.push(meanOverTokens(g, h, seq)); // [B,1,E]
+    h = out.endLayer(h, l, E);
     onLayer(l);
   }
 
-  const normed = rmsNorm(g, h, await norm('model.norm', 'model.norm.weight'), c.rmsNormEps); // [B,S,E]
-  const head = lmHeadName(ckpt);
-  const lmHead = head === 'model.embed_tokens.weight' ? embed : await w.raw('lm_head', head); // [V,E]
-  declareOutputs(g, {
-    inputs,
-    seq,
-    normed,
-    lmHead,
-    vocab: c.vocabSize,
-    hidden: E,
-    numKvHeads: K,
-    headDim: D,
-    hiddenLast,
-    hiddenMean,
-    presentKeys,
-    presentValues,
-  });
+  await out.finish(ckpt, w, h, await norm('model.norm', 'model.norm.weight'), embed);
 }

@@ -6,24 +6,10 @@
 // Sliding windows (Mistral's `sliding_window`, Qwen2's `use_sliding_window`, off in released
 // checkpoints) are not applied: exact up to the window. A family gets its own file only when its
 // blocks differ (gemma3.ts).
-import { Checkpoint, lmHeadName, ropeInvFreq } from '../checkpoint';
-import {
-  addSteering,
-  applyRope,
-  declareInputs,
-  declareOutputs,
-  gatherLast,
-  GraphBuilder,
-  groupedQueryAttention,
-  linear,
-  meanOverTokens,
-  rmsNorm,
-  ropeTables,
-  sequenceInfo,
-  splitHeads,
-  swiglu,
-} from '../onnx/graph';
+import { Checkpoint, ropeInvFreq } from '../checkpoint';
+import { applyRope, declareInputs, GraphBuilder, groupedQueryAttention, linear, rmsNorm, ropeTables, sequenceInfo, splitHeads, swiglu } from '../onnx/graph';
 import { Weights } from '../onnx/weights';
+import { DecoderOutputs } from './decoder';
 
 export async function buildLlamaGraph(g: GraphBuilder, ckpt: Checkpoint, w: Weights, onLayer: (layer: number) => void): Promise<void> {
   const c = ckpt.config;
@@ -36,10 +22,7 @@ export async function buildLlamaGraph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
   const { cos, sin } = await ropeTables(g, inputs.positionIds, ropeInvFreq(c)); // [B,1,S,D]
   const scale = g.scalar(1 / Math.sqrt(D));
 
-  const hiddenLast: string[] = [];
-  const hiddenMean: string[] = [];
-  const presentKeys: string[] = [];
-  const presentValues: string[] = [];
+  const out = new DecoderOutputs(g, inputs, seq);
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}`;
     // --- self-attention block: h = h + o(attn(rope(q), rope(k), v)), q/k normed per head with qkNorm ---
@@ -65,8 +48,7 @@ export async function buildLlamaGraph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
     const kr = applyRope(g, kh, cos, sin, D); // [B,K,S,D]
     const keys = g.op('Concat', [inputs.pastKeys[l], kr], { axis: 2 }); // [B,K,T,D]
     const values = g.op('Concat', [inputs.pastValues[l], splitHeads(g, v, K, D)], { axis: 2 }); // [B,K,T,D]
-    presentKeys.push(keys);
-    presentValues.push(values);
+    out.cache(keys, values);
     const attn = groupedQueryAttention(g, qr, keys, values, seq.maskBias, H, K, D); // [B,S,H*D]
     const oB = c.oBias ? await w.vector(`${p}.o_bias`, [`${p}.self_attn.o_proj.bias`]) : undefined;
     h = g.op('Add', [h, linear(g, attn, await w.linear(`${p}.o`, [`${p}.self_attn.o_proj.weight`]), oB)]);
@@ -78,27 +60,9 @@ export async function buildLlamaGraph(g: GraphBuilder, ckpt: Checkpoint, w: Weig
     h = g.op('Add', [h, swiglu(g, x2, gate, up, await w.linear(`${p}.down`, [`${p}.mlp.down_proj.weight`]))]);
 
     // --- MDF: steering on the residual output, then record it at the last real token ---
-    h = addSteering(g, h, inputs, seq, l);
-    hiddenLast.push(gatherLast(g, h, seq, E)); // [B,1,E]
-    hiddenMean.push(meanOverTokens(g, h, seq)); // [B,1,E]
+    h = out.endLayer(h, l, E);
     onLayer(l);
   }
 
-  const normed = rmsNorm(g, h, await w.vector('model.norm', ['model.norm.weight']), c.rmsNormEps); // [B,S,E]
-  const head = lmHeadName(ckpt);
-  const lmHead = head === 'model.embed_tokens.weight' ? embed : await w.raw('lm_head', head); // [V,E]
-  declareOutputs(g, {
-    inputs,
-    seq,
-    normed,
-    lmHead,
-    vocab: c.vocabSize,
-    hidden: E,
-    numKvHeads: K,
-    headDim: D,
-    hiddenLast,
-    hiddenMean,
-    presentKeys,
-    presentValues,
-  });
+  await out.finish(ckpt, w, h, await w.vector('model.norm', ['model.norm.weight']), embed);
 }
