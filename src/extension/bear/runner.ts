@@ -40,6 +40,20 @@ export class BearRunner implements vscode.Disposable {
     );
   }
 
+  /** The workspace folder holding `dir`, its Python, and what every trainer command needs to run it
+   *  (the bundled package on PYTHONPATH, before the user's). */
+  private async pythonFor(dir: string) {
+    const folder = vscode.workspace.workspaceFolders?.find((f) => dir.startsWith(f.uri.fsPath));
+    const python = await resolvePython(folder?.uri);
+    const args = {
+      python: python.path,
+      packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath,
+      existingPythonPath: process.env.PYTHONPATH,
+      pathSeparator: delimiter,
+    };
+    return { folder, python, args };
+  }
+
   isRunning(runId: string): boolean {
     return this.executions.has(runId);
   }
@@ -53,17 +67,8 @@ export class BearRunner implements vscode.Disposable {
     const configPath = join(runDir, 'config.json');
     if (config) writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
     if (!existsSync(configPath)) throw new Error(`${configPath} does not exist`);
-    const folder = vscode.workspace.workspaceFolders?.find((f) => runDir.startsWith(f.uri.fsPath));
-    const python = await resolvePython(folder?.uri);
-    const command = trainerCommand({
-      python: python.path,
-      packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath,
-      configPath,
-      gpus,
-      existingPythonPath: process.env.PYTHONPATH,
-      pathSeparator: delimiter,
-      resume,
-    });
+    const { folder, python, args } = await this.pythonFor(runDir);
+    const command = trainerCommand({ ...args, configPath, gpus, resume });
     log().info(`BEAR run ${runId}: ${python.path} (${python.source}) ${command.args.join(' ')}`);
     const task = new vscode.Task(
       { type: TASK_TYPE, runId },
@@ -88,17 +93,8 @@ export class BearRunner implements vscode.Disposable {
     const configPath = join(dir, 'config.json');
     const outPath = join(dir, 'audit.json');
     writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
-    const folder = vscode.workspace.workspaceFolders?.find((f) => dir.startsWith(f.uri.fsPath));
-    const python = await resolvePython(folder?.uri);
-    const command = auditCommand({
-      python: python.path,
-      packageDir: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath,
-      configPath,
-      outPath,
-      users,
-      existingPythonPath: process.env.PYTHONPATH,
-      pathSeparator: delimiter,
-    });
+    const { folder, args } = await this.pythonFor(dir);
+    const command = auditCommand({ ...args, configPath, outPath, users });
     const id = `audit-${Date.now()}`;
     const task = new vscode.Task(
       { type: TASK_TYPE, auditId: id },
