@@ -8,6 +8,7 @@ import { ERROR_TYPES, errorClass, type Estimate, type RaterReport, type ShareNam
 import { el } from '../shared/dom';
 import { applyChartTheme, CHART_COLOURS, chartColour, onThemeChange, themeKind, type ChartColour } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';
+import '../shared/base.css';
 import './annotation.css';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);

@@ -7,6 +7,7 @@ import type { DataIssue, EvalLine, FormIssue, LaunchForm, MetricsLine, StartLine
 import { el } from '../shared/dom';
 import { applyChartTheme, chartColour, onThemeChange, type ChartColour } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';
+import '../shared/base.css';
 import './bear.css';
 
 Chart.register(CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);

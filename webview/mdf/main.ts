@@ -7,6 +7,7 @@ import type { FromWebview, MdfView, ToWebview } from '../../src/shared/protocol/
 import { el } from '../shared/dom';
 import { applyChartTheme, chartColour, onThemeChange, themeKind } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';
+import '../shared/base.css';
 import './style.css';
 
 Chart.register(...registerables);
