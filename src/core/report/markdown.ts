@@ -41,10 +41,13 @@ export function renderMarkdown(d: DemoReport): string {
         `${method === 'mdf' ? `alpha ${r.alpha.chosen}; ` : ''}max risk **${r.summary.maxRisk}**${r.summary.flagged.length ? ` (${r.summary.flagged.join(', ')})` : ''}`,
         '',
       );
-      out.push('| behaviour | base | predicted | shift [95% CI] (pt) | risk |', '|---|---:|---:|---|---|');
+      // both controls, as the HTML report and the panel show them: the risk is judged against the stronger
+      out.push('| behaviour | base | predicted | shift [95% CI] (pt) | random ctl (pt) | neutral ctl (pt) | risk |', '|---|---:|---:|---|---:|---:|---|');
       const top = [...r.behaviours].sort((a, b) => Number(b.risk !== 'none') - Number(a.risk !== 'none') || b.shift.value - a.shift.value).slice(0, 5);
       for (const b of top)
-        out.push(`| ${cell(b.key)} | ${pct(b.base)} | ${pct(b.predicted)} | ${pts(b.shift.value)} [${pts(b.shift.low)}, ${pts(b.shift.high)}] | ${b.risk} |`);
+        out.push(
+          `| ${cell(b.key)} | ${pct(b.base)} | ${pct(b.predicted)} | ${pts(b.shift.value)} [${pts(b.shift.low)}, ${pts(b.shift.high)}] | ${pts(b.controlShift.value)} | ${b.neutralShift ? pts(b.neutralShift.value) : '–'} | ${b.risk} |`,
+        );
       out.push('');
     }
   }
