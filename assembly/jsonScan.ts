@@ -42,11 +42,18 @@ let stackBase: usize = 0;
 let stackCap: i32 = 0;
 
 let normPos: usize = 0;
-/** results of the last scan, read by the caller */
-export let count: i32 = 0;
-export let nonAscii: i32 = 0;
-export let utf16Shrink: i32 = 0;
-export let hashHigh: i32 = 0;
+let count: i32 = 0;
+let nonAscii: i32 = 0;
+let utf16Shrink: i32 = 0;
+/**
+ * results read by the caller as int32 (memory is cheaper to read than globals): count, nonAscii,
+ * utf16Shrink of the last scan, the high word of the last hashNorm; cleanChat's hashes
+ */
+const RESULTS: usize = memory.data(32, 16);
+
+export function results(): usize {
+  return RESULTS;
+}
 
 /** The first byte the caller may use (static data ends below it). */
 export function heapBase(): usize {
@@ -309,6 +316,14 @@ function scanNumber(pos: usize, e: usize): usize {
  * accepted here (rescan with the TypeScript scanner).
  */
 export function scan(s: usize, e: usize): i32 {
+  const ok = scanValue(s, e);
+  store<i32>(RESULTS, count);
+  store<i32>(RESULTS + 4, nonAscii);
+  store<i32>(RESULTS + 8, utf16Shrink);
+  return ok;
+}
+
+function scanValue(s: usize, e: usize): i32 {
   count = 0;
   nonAscii = 0;
   utf16Shrink = 0;
@@ -401,6 +416,127 @@ export function scan(s: usize, e: usize): i32 {
   return 0; // (not reached)
 }
 
+// ---- the per-record checks of the common clean chat record (src/core/data/records.ts)
+
+// names compared with a string token's raw bytes
+const N_MESSAGES = memory.data<u8>([0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0x73]); // messages
+const N_ROLE = memory.data<u8>([0x72, 0x6f, 0x6c, 0x65]); // role
+const N_CONTENT = memory.data<u8>([0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74]); // content
+const N_NAME = memory.data<u8>([0x6e, 0x61, 0x6d, 0x65]); // name
+const N_TOOL_CALL_ID = memory.data<u8>([0x74, 0x6f, 0x6f, 0x6c, 0x5f, 0x63, 0x61, 0x6c, 0x6c, 0x5f, 0x69, 0x64]); // tool_call_id
+const N_REFUSAL = memory.data<u8>([0x72, 0x65, 0x66, 0x75, 0x73, 0x61, 0x6c]); // refusal
+const N_SYSTEM = memory.data<u8>([0x73, 0x79, 0x73, 0x74, 0x65, 0x6d]); // system
+const N_DEVELOPER = memory.data<u8>([0x64, 0x65, 0x76, 0x65, 0x6c, 0x6f, 0x70, 0x65, 0x72]); // developer
+const N_USER = memory.data<u8>([0x75, 0x73, 0x65, 0x72]); // user
+const N_ASSISTANT = memory.data<u8>([0x61, 0x73, 0x73, 0x69, 0x73, 0x74, 0x61, 0x6e, 0x74]); // assistant
+
+@inline function i32At(base: usize, tok: i32): i32 {
+  return load<i32>(base + (<usize>tok << 2));
+}
+
+/** Whether string token `tok` (unescaped) is the name at `name` of `len` bytes. */
+@inline function is(tok: i32, name: usize, len: i32): bool {
+  const s = <usize>i32At(tStart, tok) + 1;
+  return i32At(tEnd, tok) - <i32>s - 1 == len && memory.compare(s, name, len) == 0;
+}
+
+const R_SYSTEM = 0;
+const R_USER = 1;
+const R_ASSISTANT = 2;
+
+/**
+ * The record just scanned (token 0), if it is a chat record on which RecordChecker reports
+ * nothing: "messages" a non-empty list of {role, content} (plus name, tool_call_id or refusal)
+ * with roles system/developer, user and assistant in an order it accepts, every content a
+ * non-blank string, the last turn the assistant's; its role and content strings lying side by
+ * side in the normalised text. Returns the estimated token count (as RecordChecker computes it)
+ * and leaves in RESULTS[4..7] the normalised-text hash (h1, h2), its length and the hash of the
+ * raw bytes [rawStart, rawEnd); -1 for any other record (RecordChecker then checks it, and says
+ * what is wrong). Conservative: a record it is not sure of is -1.
+ */
+export function cleanChat(rawStart: usize, rawEnd: usize): i32 {
+  if (count == 0 || load<u8>(tType) != T_OBJECT) return -1;
+  const rootEnd = i32At(tNext, 0);
+  let list: i32 = -1;
+  for (let k: i32 = 1; k < rootEnd; k = i32At(tNext, k + 1)) {
+    // an escaped key may decode to one of the names: leave it to RecordChecker
+    if (load<u8>(tFlags + k) & F_ESCAPED) return -1;
+    if (list < 0 && is(k, N_MESSAGES, 8)) list = k + 1;
+  }
+  if (list < 0 || load<u8>(tType + list) != T_ARRAY) return -1;
+  const listEnd = i32At(tNext, list);
+  if (list + 1 == listEnd) return -1;
+  let weight: i32 = 0;
+  let messages: i32 = 0;
+  let assistantTurns: i32 = 0;
+  let previousRole: i32 = -1;
+  let lastRole: i32 = -1;
+  let seenNonSystem = false;
+  let normStart: i32 = -1;
+  let normEnd: i32 = -1;
+  for (let m = list + 1; m < listEnd; m = i32At(tNext, m)) {
+    messages++;
+    if (load<u8>(tType + m) != T_OBJECT) return -1;
+    const mEnd = i32At(tNext, m);
+    let roleTok: i32 = -1;
+    let contentTok: i32 = -1;
+    for (let k = m + 1; k < mEnd; k = i32At(tNext, k + 1)) {
+      if (load<u8>(tFlags + k) & F_ESCAPED) return -1;
+      if (is(k, N_ROLE, 4)) roleTok = k + 1;
+      else if (is(k, N_CONTENT, 7)) contentTok = k + 1;
+      else if (!is(k, N_NAME, 4) && !is(k, N_TOOL_CALL_ID, 12) && !is(k, N_REFUSAL, 7)) return -1;
+    }
+    if (roleTok < 0 || contentTok < 0) return -1;
+    if (load<u8>(tType + roleTok) != T_STRING || load<u8>(tType + contentTok) != T_STRING) return -1;
+    if (load<u8>(tFlags + roleTok) & F_ESCAPED) return -1;
+    let role: i32;
+    if (is(roleTok, N_USER, 4)) role = R_USER;
+    else if (is(roleTok, N_ASSISTANT, 9)) role = R_ASSISTANT;
+    else if (is(roleTok, N_SYSTEM, 6) || is(roleTok, N_DEVELOPER, 9)) role = R_SYSTEM;
+    else return -1;
+    // not blank (isBlankString): the first byte that is not a space, a tab or \n \t \r
+    let c = <usize>i32At(tStart, contentTok) + 1;
+    const cEnd = <usize>i32At(tEnd, contentTok) - 1;
+    for (;;) {
+      if (c >= cEnd) return -1;
+      const b = load<u8>(c);
+      if (b == 0x20 || b == 0x09) c++;
+      else if (b == 0x5c) {
+        const n = load<u8>(c + 1);
+        if (n != 0x6e && n != 0x74 && n != 0x72) return -1;
+        c += 2;
+      } else break;
+    }
+    // the hashed strings, role then content, side by side in the normalised text
+    const t0 = i32At(tNormStart, roleTok);
+    if (normStart < 0) normStart = t0;
+    else if (t0 != normEnd) return -1;
+    if (i32At(tNormStart, contentTok) != i32At(tNormEnd, roleTok)) return -1;
+    normEnd = i32At(tNormEnd, contentTok);
+    weight += i32At(tWeight, contentTok);
+    // turn order: system only first; user and assistant alternate, the user first
+    if (role == R_SYSTEM) {
+      if (seenNonSystem) return -1;
+    } else {
+      if (role == previousRole) return -1;
+      if (!seenNonSystem && role == R_ASSISTANT) return -1;
+      seenNonSystem = true;
+    }
+    if (role == R_ASSISTANT) assistantTurns++;
+    previousRole = role;
+    lastRole = role;
+  }
+  if (assistantTurns == 0 || lastRole != R_ASSISTANT) return -1;
+  let j = <u32>(normEnd - normStart);
+  if (j > 0 && load<u8>(<usize>normEnd - 1) == 0) j--;
+  store<i32>(RESULTS + 16, hashNorm(<usize>normStart, j));
+  store<i32>(RESULTS + 20, load<i32>(RESULTS + 12));
+  store<i32>(RESULTS + 24, <i32>j);
+  store<i32>(RESULTS + 28, hashRaw(rawStart, rawEnd));
+  // RecordChecker's estimate: text weight / 4, plus 3 a message and 3 for the reply
+  return ((weight + 3) >> 2) + 3 * messages + 3;
+}
+
 // ---- hashes, the same as hash.ts computes them (i32 arithmetic wraps as Math.imul does)
 
 @inline function fmix(h: u32): u32 {
@@ -445,6 +581,6 @@ export function hashNorm(s: usize, j: u32): i32 {
     h1 = (rotl<u32>(h1, 5) ^ k) * 0x9e3779b1;
     h2 = (rotl<u32>(h2, 7) ^ k) * 0x85ebca77;
   }
-  hashHigh = <i32>fmix(h2 ^ (j * 0x9e3779b1));
+  store<i32>(RESULTS + 12, <i32>fmix(h2 ^ (j * 0x9e3779b1)));
   return <i32>fmix(h1);
 }

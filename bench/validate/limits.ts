@@ -21,6 +21,7 @@ import { NormalizedHasher, hashBytes } from '../../src/core/data/hash';
 import { JsonTape, T_STRING } from '../../src/core/data/jsonScan';
 import { JsonlValidator } from '../../src/core/data/jsonl';
 import { RecordPipeline } from '../../src/core/data/pipeline';
+import { wasmScanner } from '../../src/core/data/wasmScan';
 
 const file = process.argv[2];
 if (!file) {
@@ -262,6 +263,30 @@ function eachLine(fn: (s: number, e: number) => number): number {
   return acc;
 }
 
+/** eachLine over the chunk copied into the WebAssembly scanner's memory (as JsonlValidator reads it): fn gets offsets there. */
+const ws = wasmScanner();
+if (!ws) throw new Error('dist/jsonScan.wasm is missing: npm run build');
+function eachLineWasm(fn: (s: number, e: number) => number): number {
+  const fd = openSync(file, 'r');
+  let pos = 0;
+  let acc = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, CHUNK, pos);
+    if (n <= 0) break;
+    const at = ws!.load(buf.subarray(0, n)).byteOffset;
+    let from = 0;
+    for (let nl = buf.indexOf(10, 0); nl >= 0 && nl < n; nl = buf.indexOf(10, from)) {
+      acc += fn(at + from, at + nl);
+      from = nl + 1;
+    }
+    if (from === 0) throw new Error('a line longer than 1 MB: not supported here');
+    pos += n < CHUNK ? n : from;
+  }
+  closeSync(fd);
+  return acc;
+}
+const wsHash = { h1: 0, h2: 0, length: 0 };
+
 const rows: { label: string; cpu: number; result: number }[] = [];
 function stage(label: string, fn: () => number): number {
   fn(); // warm: the second run is timed
@@ -294,15 +319,29 @@ const scanNorm = stage('read + split + scanner + normalised-text hash', () =>
     return hasher.h1 & 1;
   }),
 );
-const whole = stage('read + whole pipeline (JsonlValidator, --workers 1)', () => {
+const wasmScan = stage('read + split + WebAssembly scan (tape, normalised text)', () => eachLineWasm((s, e) => (ws.scan(s, e) ? 1 : 0)));
+const wasmScanHash = stage('read + split + WebAssembly scan + both hashes', () =>
+  eachLineWasm((s, e) => {
+    if (!ws.scan(s, e)) return 0;
+    const t = ws.tape;
+    let last = t.count - 1;
+    while (last > 0 && t.type[last] !== T_STRING) last--;
+    ws.hashNorm(t.normStart[1], t.normEnd[last], wsHash);
+    return (wsHash.h1 ^ ws.hashRaw(s, e)) & 1;
+  }),
+);
+function pipelineStage(useWasm: boolean): number {
   const collector = new FindingCollector(file, 1000);
   const pipeline = new RecordPipeline(collector, 4096);
   const jsonl = new JsonlValidator(collector, pipeline);
+  if (!useWasm) jsonl.wasm = null;
   eachChunk((n) => (jsonl.push(buf.subarray(0, n), true), 0));
   jsonl.end();
   pipeline.finish();
   return pipeline.records;
-});
+}
+const wholeTs = stage('read + whole pipeline, TypeScript scanner only', () => pipelineStage(false));
+const whole = stage('read + whole pipeline (what --workers 1 does)', () => pipelineStage(true));
 
 const script = join(tmpdir(), `preflight-pyloop-${process.pid}.py`);
 writeFileSync(
@@ -317,16 +356,21 @@ console.log(
 );
 
 const budget = python / 2;
-const perRecord = whole - scanNorm - (rawHash - split);
+const perRecordTs = wholeTs - scanNorm - (rawHash - split);
+const perRecord = whole - wasmScanHash;
 console.log('');
 console.log(`budget for 2x Python per CPU-second: ${budget.toFixed(2)} CPU-s for this file (${(mb / budget).toFixed(0)} MB/CPU-s)`);
-console.log(`today, one pass: ${whole.toFixed(2)} CPU-s = ${(python / whole).toFixed(2)}x Python per CPU-second`);
+console.log(`one pass with the TypeScript scanner only: ${wholeTs.toFixed(2)} CPU-s = ${(python / wholeTs).toFixed(2)}x Python per CPU-second`);
 console.log(
-  `  of which reading ${read.toFixed(2)}, splitting lines ${(split - read).toFixed(2)}, scanning + normalising + hashing text ${(scanNorm - split).toFixed(2)} (the scan alone ${(scan - split).toFixed(2)}), raw-bytes hash ${(rawHash - split).toFixed(2)}, the rest (schema, turns, tokens, lengths, duplicate set) ${perRecord.toFixed(2)}`,
+  `  of which reading ${read.toFixed(2)}, splitting lines ${(split - read).toFixed(2)}, scanning + normalising + hashing text ${(scanNorm - split).toFixed(2)} (the scan alone ${(scan - split).toFixed(2)}), raw-bytes hash ${(rawHash - split).toFixed(2)}, the rest (schema, turns, tokens, lengths, duplicate set) ${perRecordTs.toFixed(2)}`,
+);
+console.log(`one pass with the WebAssembly scan: ${whole.toFixed(2)} CPU-s = ${(python / whole).toFixed(2)}x Python per CPU-second`);
+console.log(
+  `  of which reading and splitting ${split.toFixed(2)}, copying into WebAssembly memory + scanning + normalising ${(wasmScan - split).toFixed(2)}, both hashes ${(wasmScanHash - wasmScan).toFixed(2)}, the rest (schema, turns, tokens, lengths, duplicate set) ${perRecord.toFixed(2)}`,
 );
 console.log(
   `WASM SIMD classify pass: ${(simd - read).toFixed(2)} CPU-s beyond reading (${(mb / Math.max(simd - read, 1e-9)).toFixed(0)} MB/CPU-s); scalar WASM ${(scalar - read).toFixed(2)} (${((scalar - read) / Math.max(simd - read, 1e-9)).toFixed(1)}x the SIMD time)`,
 );
 console.log(
-  `left for a complete scanner + normaliser + hashes if reading, line splitting and the per-record rest stay as they are: ${(budget - split - perRecord).toFixed(2)} CPU-s (${(mb / Math.max(budget - split - perRecord, 1e-9)).toFixed(0)} MB/CPU-s needed)`,
+  `left for the per-record rest within the budget, with the WebAssembly scan and hashes as they are: ${(budget - wasmScanHash).toFixed(2)} CPU-s (today ${perRecord.toFixed(2)})`,
 );

@@ -119,6 +119,12 @@ export class RecordPipeline {
   readonly checker: RecordChecker;
   private readonly duplicates = new DuplicateIndex();
   private readonly hasher = new NormalizedHasher();
+  /** the hashes of a clean chat record checked in WebAssembly */
+  private readonly fast = { h1: 0, h2: 0, length: 0, raw: 0 };
+  /** chat records checked in WebAssembly, counted into schemaCounts when read */
+  private chatCount = 0;
+  /** whether the chat samples are complete (then a chat record needs no sample) */
+  private chatSampled = false;
   private readonly schemaCounts = new Map<SchemaId, number>();
   private readonly schemaSamples = new Map<SchemaId, SchemaSample[]>();
   private lengths = new Int32Array(4096);
@@ -155,6 +161,21 @@ export class RecordPipeline {
     this.loc = loc;
     this.records++;
     const line = loc.line(tape.start[root]);
+    const wasm = tape.wasm;
+    // the common clean chat record, checked in WebAssembly (wasmScan.ts cleanChat): what follows
+    // would report nothing on it but its length, the context limit and duplicates. Not while
+    // the first records of the schema are kept as samples, nor with exact token counts.
+    if (wasm && root === 0 && this.chatSampled && !this.checker.exact) {
+      const tokens = wasm.cleanChat(rawStart, rawEnd, this.fast);
+      if (tokens >= 0) {
+        this.chatCount++;
+        this.checkTokens(tokens, false, tape.start[1], tape.end[1]);
+        this.pushLength(tokens, line, loc.column(tape.start[root]));
+        const fast = this.fast;
+        if (fast.length > 0) this.checkDuplicate(tape, loc, fast.h1, fast.h2, fast.raw, line, rawStart, rawEnd, fixableLine);
+        return;
+      }
+    }
     if (tape.utf8ErrorOffset >= 0 && tape.utf8ErrorOffset >= rawStart && tape.utf8ErrorOffset < rawEnd) {
       const at = tape.utf8ErrorOffset;
       this.sink(
@@ -177,16 +198,7 @@ export class RecordPipeline {
     if (schema === 'unknown') return;
 
     const tokens = checker.tokens;
-    if (tokens > this.contextLimit) {
-      const severity: Severity = checker.exact ? 'error' : 'warning';
-      this.sink(
-        'tokens-over-limit',
-        severity,
-        `record is ${formatTokens(tokens, checker.exact)}, over the context limit of ${this.contextLimit.toLocaleString('en-US')}: it will be truncated or dropped in training`,
-        checker.anchorStart,
-        checker.anchorEnd,
-      );
-    }
+    this.checkTokens(tokens, checker.exact, checker.anchorStart, checker.anchorEnd);
     this.pushLength(tokens, line, loc.column(tape.start[root]));
 
     // duplicates: 64-bit hash of the normalised training text, 32-bit hash of the raw bytes.
@@ -202,7 +214,6 @@ export class RecordPipeline {
     // nothing there) are hashed where they lie; otherwise gathered first
     let t = 1;
     while (t < n && tape.normStart[texts[t]] === tape.normEnd[texts[t - 1]]) t++;
-    const wasm = tape.wasm;
     if (n > 0 && t === n) {
       if (wasm) wasm.hashNorm(tape.normStart[texts[0]], tape.normEnd[texts[n - 1]], hasher);
       else hasher.hashRange(norm, tape.normStart[texts[0]], tape.normEnd[texts[n - 1]]);
@@ -213,15 +224,41 @@ export class RecordPipeline {
     }
     if (hasher.length === 0) return;
     const raw = wasm ? wasm.hashRaw(rawStart, rawEnd) : hashBytes(buf, rawStart, rawEnd);
+    this.checkDuplicate(tape, loc, hasher.h1, hasher.h2, raw, line, rawStart, rawEnd, fixableLine);
+  }
+
+  private checkTokens(tokens: number, exact: boolean, anchorStart: number, anchorEnd: number): void {
+    if (tokens <= this.contextLimit) return;
+    const severity: Severity = exact ? 'error' : 'warning';
+    this.sink(
+      'tokens-over-limit',
+      severity,
+      `record is ${formatTokens(tokens, exact)}, over the context limit of ${this.contextLimit.toLocaleString('en-US')}: it will be truncated or dropped in training`,
+      anchorStart,
+      anchorEnd,
+    );
+  }
+
+  private checkDuplicate(
+    tape: JsonTape,
+    loc: Locator,
+    h1: number,
+    h2: number,
+    raw: number,
+    line: number,
+    rawStart: number,
+    rawEnd: number,
+    fixableLine: number,
+  ): void {
     if (this.deferDuplicates) {
       // worker threads validate JSON Lines only: a record is one line
       // the end column without decoding the line: the tape counted what UTF-16 saves on valid UTF-8
       const endColumn =
         tape.nonAscii && tape.utf8ErrorOffset < 0 && loc instanceof LineLocator ? rawEnd - loc.lineStart - tape.utf16Shrink + 1 : loc.column(rawEnd);
-      this.logDuplicate(hasher.h1, hasher.h2, raw, line, loc.column(rawStart), endColumn);
+      this.logDuplicate(h1, h2, raw, line, loc.column(rawStart), endColumn);
       return;
     }
-    const kind = this.duplicates.check(hasher.h1, hasher.h2, raw, line);
+    const kind = this.duplicates.check(h1, h2, raw, line);
     if (kind !== DUPLICATE_NONE) this.reportDuplicate(kind, line, loc.column(rawStart), loc.line(rawEnd), loc.column(rawEnd), fixableLine);
   }
 
@@ -312,7 +349,7 @@ export class RecordPipeline {
       for (let k = root + 1; k < tape.next[root] && keys.length < 8; k = tape.next[k + 1]) keys.push(stringValue(tape, k));
       const c = this.checker;
       samples.push({ line: loc.line(c.anchorStart), column: loc.column(c.anchorStart), endColumn: loc.column(c.anchorEnd), keys: keys.join(', ') || '(none)' });
-    }
+    } else if (schema === 'chat') this.chatSampled = true;
   }
 
   /** Room for `n` lengths, exactly (merging parts: the total is known, no doubling). */

@@ -17,9 +17,6 @@ const STACK_DEPTH = 4096;
 const SLACK = 64;
 
 // The few WebAssembly API parts used (core's lib, ES2022 + node types, does not declare them).
-interface WasmGlobal {
-  value: number;
-}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
@@ -46,10 +43,8 @@ interface Exports {
   scan(s: number, e: number): number;
   hashRaw(s: number, e: number): number;
   hashNorm(s: number, j: number): number;
-  count: WasmGlobal;
-  nonAscii: WasmGlobal;
-  utf16Shrink: WasmGlobal;
-  hashHigh: WasmGlobal;
+  results(): number;
+  cleanChat(rawStart: number, rawEnd: number): number;
 }
 
 export class WasmScanner {
@@ -62,6 +57,8 @@ export class WasmScanner {
   /** the tape of the last accepted line (its buf and norm are `mem`) */
   readonly tape = new JsonTape();
   private readonly x: Exports;
+  /** count, nonAscii, utf16Shrink of the last scan; the high word of the last hashNorm; cleanChat's h1, h2, length, raw */
+  private readonly results: Int32Array;
 
   constructor(module: object) {
     const x = new WebAssemblyApi.Instance(module, {}).exports as unknown as Exports;
@@ -91,6 +88,7 @@ export class WasmScanner {
     x.init(type, flags, start, end, next, weight, normStart, normEnd, TAPE_TOKENS, norm, stack, STACK_DEPTH);
     const buffer = x.memory.buffer;
     this.mem = Buffer.from(buffer);
+    this.results = new Int32Array(buffer, x.results(), 8);
     const tape = this.tape;
     tape.type = new Uint8Array(buffer, type, TAPE_TOKENS);
     tape.flags = new Uint8Array(buffer, flags, TAPE_TOKENS);
@@ -127,12 +125,29 @@ export class WasmScanner {
     const x = this.x;
     if (!x.scan(s, e)) return false;
     const tape = this.tape;
-    tape.count = x.count.value;
-    tape.nonAscii = x.nonAscii.value !== 0;
-    tape.utf16Shrink = x.utf16Shrink.value;
+    const results = this.results;
+    tape.count = results[0];
+    tape.nonAscii = results[1] !== 0;
+    tape.utf16Shrink = results[2];
     tape.errorOffset = -1;
     tape.utf8ErrorOffset = -1;
     return true;
+  }
+
+  /**
+   * Whether the record just scanned is a chat record on which RecordChecker reports nothing,
+   * checked in the module (assembly/jsonScan.ts, cleanChat): its estimated token count, with its
+   * hashes in `out` (raw: hashBytes(mem, rawStart, rawEnd)); -1 for any other record.
+   */
+  cleanChat(rawStart: number, rawEnd: number, out: { h1: number; h2: number; length: number; raw: number }): number {
+    const tokens = this.x.cleanChat(rawStart, rawEnd);
+    if (tokens < 0) return -1;
+    const results = this.results;
+    out.h1 = results[4];
+    out.h2 = results[5];
+    out.length = results[6];
+    out.raw = results[7];
+    return tokens;
   }
 
   /** hashBytes(mem, s, e) */
@@ -146,7 +161,7 @@ export class WasmScanner {
     if (j > 0 && this.mem[e - 1] === 0) j--;
     out.length = j;
     out.h1 = this.x.hashNorm(s, j);
-    out.h2 = this.x.hashHigh.value;
+    out.h2 = this.results[3];
   }
 }
 
