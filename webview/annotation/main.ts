@@ -90,9 +90,6 @@ function sharesChart(target: HTMLCanvasElement, view: AnnotationView): Chart {
     },
     options: {
       indexAxis: 'y',
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
       scales: {
         x: { stacked: true, min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } },
         y: { stacked: true, grid: { display: false } },
@@ -144,9 +141,6 @@ function intervalsChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
       ],
     },
     options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
       scales: { y: { min: 0, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, x: { grid: { display: false } } },
       plugins: { legend: { position: 'bottom' } },
     },
@@ -167,9 +161,6 @@ function profileChart(target: HTMLCanvasElement, raters: RaterReport[]): Chart {
       })),
     },
     options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
       scales: { y: { min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } }, x: { grid: { display: false } } },
       plugins: {
         legend: { position: 'bottom' },
@@ -202,9 +193,6 @@ function directionChart(target: HTMLCanvasElement, view: AnnotationView): Chart 
     data: { labels: levels.map((l) => l.level), datasets: series.map((s) => ({ label: s.label, data: s.data, backgroundColor: chartColour(s.color) })) },
     options: {
       indexAxis: 'y',
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
       scales: {
         x: { stacked: true, grid: { color: grid }, ticks: { callback: (v) => `${Math.abs(Number(v))}%` } },
         y: { stacked: true, grid: { display: false }, title: { display: true, text: 'gold level' } },
@@ -245,9 +233,6 @@ function calibrationChart(target: HTMLCanvasElement, view: AnnotationView): Char
       ],
     },
     options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
       scales: {
         y: { min: 0, max: 100, grid: { color: grid }, ticks: { callback: (v) => `${v}%` } },
         x: { grid: { display: false }, title: { display: true, text: 'confidence bucket' } },

@@ -289,9 +289,6 @@ function dashboardApp(): void {
         })),
       },
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
         scales: { x: { type: 'linear', title: { display: true, text: xTitle }, ticks: { precision: 0 } }, y: { beginAtZero: yMax !== undefined, max: yMax } },
         plugins: { legend: { display: series.length > 1 } },
       },

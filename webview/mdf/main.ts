@@ -115,9 +115,6 @@ function alphaCurve(report: MdfReport, b: BehaviourResult, canvas: HTMLCanvasEle
       ],
     },
     options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
       parsing: false,
       plugins: { legend: { labels: { color: t.fg } }, tooltip: { mode: 'nearest', intersect: false } },
       scales: {
@@ -171,10 +168,7 @@ function shiftBars(report: MdfReport, canvas: HTMLCanvasElement): Chart {
       ],
     },
     options: {
-      animation: false,
       indexAxis: 'y',
-      responsive: true,
-      maintainAspectRatio: false,
       plugins: {
         legend: { labels: { color: t.fg } },
         tooltip: {

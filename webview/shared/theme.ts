@@ -38,10 +38,15 @@ export function chartColour(name: ChartColour): string {
 /**
  * Chart.js defaults from the theme (text colour, font, grid and border lines); call before each
  * render, since a theme switch changes them. Returns the two colours charts also set per axis.
+ * Also what every chart of the panels shares: it fills its box (the stylesheet sets the height)
+ * and draws at once, without animation (tests and screenshots see the final state).
  */
 export function applyChartTheme(): { fg: string; grid: string } {
   const fg = cssVar('--vscode-foreground', '#888');
   const grid = cssVar('--vscode-panel-border', 'rgba(128,128,128,0.3)');
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.animation = false;
   Chart.defaults.color = fg;
   Chart.defaults.font.family = cssVar('--vscode-font-family', 'sans-serif');
   Chart.defaults.borderColor = grid;
