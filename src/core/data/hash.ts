@@ -186,9 +186,18 @@ export class DuplicateIndex {
     return this.kind;
   }
 
-  private rehash(): void {
+  /**
+   * Room for `records` (a caller's estimate) without a rehash: one rehash now instead of one at
+   * each doubling, each of which moves every slot again (memory is that of the final table).
+   */
+  reserve(records: number): void {
+    let capacity = this.mask + 1;
+    while (records * 10 > capacity * 7 && capacity < 1 << 26) capacity *= 2;
+    if (capacity > this.mask + 1) this.rehash(capacity);
+  }
+
+  private rehash(capacity = (this.mask + 1) * 2): void {
     const old = this.slots;
-    const capacity = (this.mask + 1) * 2;
     const slots = new Int32Array(capacity * 4);
     this.mask = capacity - 1;
     for (let at = 0; at < old.length; at += 4) {

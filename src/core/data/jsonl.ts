@@ -25,6 +25,13 @@ export class JsonlValidator {
   atFileStart = true;
   /** the line where the first run of blank lines starts (0: none yet) */
   firstBlankRun = 0;
+  /**
+   * The size of the file whose records this validator's pipeline will hold, when known: after
+   * the first megabyte, the pipeline's duplicate set is sized for the records the file is then
+   * likely to hold (see RecordPipeline.reserveRecords).
+   */
+  expectedBytes = 0;
+  private bytesSeen = 0;
   /** the WebAssembly fast path for valid lines (null: the TypeScript scanner does every line) */
   wasm: WasmScanner | null = wasmScanner();
 
@@ -106,6 +113,13 @@ export class JsonlValidator {
       this.pending.push(reused ? Buffer.from(chunk.subarray(from)) : chunk.subarray(from));
       this.pendingBytes += chunk.length - from;
       if (this.pendingBytes > this.maxLineBytes) this.startSkipping();
+    }
+    if (this.expectedBytes > 0) {
+      this.bytesSeen += chunk.length;
+      if (this.bytesSeen >= 1 << 20) {
+        this.pipeline.reserveRecords(Math.ceil((this.pipeline.records * this.expectedBytes) / this.bytesSeen));
+        this.expectedBytes = 0;
+      }
     }
   }
 

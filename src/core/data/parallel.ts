@@ -180,6 +180,8 @@ export async function validateJsonlInWorkers(
     throwIfCancelled(signal, 'validation cancelled');
     // range 0 on this thread, straight into the file's pipeline
     const jsonl = new JsonlValidator(collector, pipeline);
+    // this pipeline checks the duplicates of every range
+    jsonl.expectedBytes = size;
     for await (const chunk of readChunks(path, 0, bounds[1], CHUNK_BYTES)) {
       throwIfCancelled(signal, 'validation cancelled');
       if (firstError) throw firstError;

@@ -147,6 +147,11 @@ export class RecordPipeline {
     this.sampleCap = Math.max(collector.maxFindings, 10);
   }
 
+  /** Room in the duplicate set for about this many records (see DuplicateIndex.reserve). */
+  reserveRecords(records: number): void {
+    if (!this.deferDuplicates) this.duplicates.reserve(records);
+  }
+
   /** Reports a finding over a byte span of the current record. */
   report(loc: Locator, code: string, severity: Severity, message: string, start: number, end: number): void {
     this.loc = loc;

@@ -54,7 +54,7 @@ interface Validator {
   end(): Promise<{ records: number; schema: string | null }>;
 }
 
-async function makeValidator(format: FileFormat, collector: FindingCollector, options: ValidationOptions): Promise<Validator> {
+async function makeValidator(format: FileFormat, collector: FindingCollector, options: ValidationOptions, expectedBytes = 0): Promise<Validator> {
   if (format === 'csv') {
     const csv = new CsvValidator(collector, { levels: options.labelLevels, columns: options.labelColumns });
     return {
@@ -68,6 +68,7 @@ async function makeValidator(format: FileFormat, collector: FindingCollector, op
   const pipeline = new RecordPipeline(collector, options.contextLimit ?? DEFAULT_CONTEXT_LIMIT, await tokenCounter(options));
   if (format === 'jsonl') {
     const jsonl = new JsonlValidator(collector, pipeline);
+    jsonl.expectedBytes = expectedBytes;
     return {
       push: (chunk, reused) => jsonl.push(chunk, reused),
       end: async () => {
@@ -156,7 +157,7 @@ export async function validateFile(path: string, options: ValidationOptions = {}
     return summarize(path, totalBytes, collector, { records: pipeline.records, schema: pipeline.finish() });
   }
   const effective = format === 'json' && totalBytes > MAX_JSON_DOCUMENT_BYTES ? 'jsonl' : format;
-  const validator = await makeValidator(effective, collector, options);
+  const validator = await makeValidator(effective, collector, options, totalBytes);
   let bytesRead = 0;
   if (effective === 'jsonl') {
     // JSON Lines: one reused read buffer (the validator copies what it keeps of a chunk)

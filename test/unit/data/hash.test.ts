@@ -158,3 +158,19 @@ test('length statistics: the median by selection equals the median of the sorted
     assert.equal(medianOf(values.slice()), expected, Array.from(values).join(','));
   }
 });
+
+test('duplicate set: sized ahead (reserve) or grown as it fills, the same answers', () => {
+  const grown = new DuplicateIndex(4);
+  const reserved = new DuplicateIndex(4);
+  reserved.reserve(20_000);
+  const sizedBytes = reserved.bytes;
+  for (let i = 0; i < 30_000; i++) {
+    // a few thousand distinct texts, some raw variants, some exact repeats
+    const near = i % 7000;
+    const raw = i % 3 === 0 ? near : near ^ 0x5555;
+    for (const index of [grown, reserved]) index.check(near * 2654435761, near ^ 0x9e3779b9, raw, i + 1);
+    assert.deepEqual([reserved.kind, reserved.firstLine], [grown.kind, grown.firstLine], `record ${i}`);
+  }
+  // reserve sized the table once, for load <= 0.7 (32,768 slots of 16 bytes for 20,000 records)
+  assert.equal(sizedBytes, 32_768 * 16);
+});
