@@ -1,13 +1,14 @@
-// Where the CPU time of JSON Lines validation goes, and how fast a WebAssembly SIMD pass over the
-// bytes can be in this Node, side by side in one process on one file (issue 15: validation >= 2x
-// Python per CPU-second). Every stage reads the file the way the validator does (1 MB reads into
+// Where the CPU time of JSON Lines validation goes -- the TypeScript path, the WebAssembly path
+// (dist/jsonScan.wasm, from assembly/jsonScan.ts: `npm run build` first) and, as a floor, a bare
+// WebAssembly SIMD pass over the bytes -- side by side in one process on one file (issue 15:
+// validation >= 2x Python per CPU-second). Every stage reads the file the way the validator does (1 MB reads into
 // one reused buffer) and is timed in CPU seconds (user + system of this process), so a loaded
 // machine changes the wall time, not the figures. Python's json.loads loop runs in the same
 // command, under /usr/bin/time.
 //
 //   node --import tsx bench/validate/limits.ts FILE     (bench/validate/run.sh generates FILE)
 //
-// The WebAssembly module is assembled below from its opcodes (no toolchain needed): `classify`
+// The floor's WebAssembly module is assembled below from its opcodes (no toolchain needed): `classify`
 // marks, 64 bytes an iteration with 128-bit SIMD, the bytes a JSON scanner must stop at ('"',
 // '\\', control characters and non-ASCII bytes) and counts them -- the first, cheapest step of a
 // SIMD scanner such as simdjson's; `classifyScalar` is the same test a byte at a time. Both count

@@ -17,7 +17,7 @@ data=bench/validate/data
 file=$data/chat-${size_mb}mb.jsonl
 mkdir -p "$data"
 [ -f "$file" ] || node bench/validate/generate.mjs "$file" "$size_mb" 1
-[ -f dist/cli.js ] && [ -f dist/validateWorker.js ] || npm run build --silent
+[ -f dist/cli.js ] && [ -f dist/validateWorker.js ] && [ -f dist/jsonScan.wasm ] || npm run build --silent
 python=${PYTHON:-/usr/bin/python3}
 bytes=$(stat -c %s "$file")
 
