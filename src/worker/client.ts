@@ -34,6 +34,8 @@ export interface WorkerModel extends InferenceModel {
    * statistics held the extension host for up to 413 ms, docs/responsiveness.md).
    */
   forecast(file: string, options: ForecastOptions): Promise<{ report: MdfReport; reused: boolean }>;
+  /** Settles once no call is in flight (at once when none is). */
+  whenIdle(): Promise<void>;
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: BuildProgress) => void };
@@ -41,6 +43,7 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onPr
 class WorkerInferenceModel implements WorkerModel {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private idleWaiters: (() => void)[] = [];
   info!: ModelInfo;
 
   private loadedTokenizer: TextTokenizer | undefined;
@@ -59,6 +62,7 @@ class WorkerInferenceModel implements WorkerModel {
       this.pending.delete(msg.id);
       if (msg.kind === 'result') p.resolve(msg.result);
       else p.reject(fromWire(msg.error));
+      this.notifyIfIdle();
     });
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (code ${code})`)));
@@ -74,6 +78,18 @@ class WorkerInferenceModel implements WorkerModel {
   private failAll(error: Error): void {
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (this.pending.size) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.pending.size ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
   }
 
   call<M extends Method>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal, onProgress?: (p: BuildProgress) => void): Promise<WorkerMethods[M][1]> {

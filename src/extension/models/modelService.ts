@@ -78,14 +78,22 @@ export class ModelService implements vscode.Disposable {
     return model;
   }
 
-  async reset(): Promise<void> {
+  /**
+   * Closes the open model; the next open() starts the configured one. With `letRunningFinish` (a
+   * settings change) the calls in flight finish on the model they started with before its worker
+   * goes: a forecast running when the user edits a model setting completes instead of failing.
+   */
+  async reset(options: { letRunningFinish?: boolean } = {}): Promise<void> {
     const current = this.model;
     this.model = undefined;
     if (this.opened) {
       this.opened = undefined;
       this.changed.fire();
     }
-    if (current) await (await current.catch(() => undefined))?.dispose();
+    const model = await current?.catch(() => undefined);
+    if (!model) return;
+    if (options.letRunningFinish) await model.whenIdle();
+    await model.dispose();
   }
 
   dispose(): void {

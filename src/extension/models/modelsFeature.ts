@@ -54,7 +54,7 @@ class ModelsController {
   configurationChanged(event: vscode.ConfigurationChangeEvent): void {
     if (!event.affectsConfiguration('preflight.model')) return;
     this.tree.refresh();
-    void this.service.reset();
+    void this.service.reset({ letRunningFinish: true });
   }
 }
 

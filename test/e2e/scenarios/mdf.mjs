@@ -166,6 +166,13 @@ export default async function mdf(t) {
   t.check('a second run on the unchanged file reuses the cached result', again, t.extensionState().mdf);
   await t.screenshot('reused', { themes: ['dark'] });
 
+  // settings for the look-ahead run below, written before the reload: a settings change that
+  // arrives while the next forecast has started would leave that forecast on the old method
+  writeFileSync(
+    join(t.workspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['animals'], 'preflight.mdf.method': 'lookahead' }, null, 2),
+  );
+  await new Promise((r) => setTimeout(r, 1000));
   // the panel survives a window reload: the serializer restores the saved report without recomputing
   await t.runCommand('Developer: Reload Window');
   await t.page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
@@ -173,13 +180,9 @@ export default async function mdf(t) {
   const restored = await t.waitForState((s) => s.mdfPanel?.charts >= 2 && !s.mdfReveal, { timeout: 60000 });
   t.check('after a window reload the panel is restored from its saved state', restored, t.extensionState());
 
-  // the Python forecasters are offered too: preflight.mdf.method = lookahead on the bundled
+  // the Python forecasters are offered too (the settings were written before the reload, so the new
+  // extension host starts with them): preflight.mdf.method = lookahead on the bundled
   // preflight-tiny (a checkpoint) runs python -m preflight_train forecast with the system Python
-  writeFileSync(
-    join(t.workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'preflight.model.provider': 'cpu', 'preflight.mdf.probes': ['animals'], 'preflight.mdf.method': 'lookahead' }, null, 2),
-  );
-  await new Promise((r) => setTimeout(r, 2000));
   await t.openFile('mdf-train.jsonl');
   await t.runCommand('Preflight: Forecast Behaviour (MDF)');
   const looked = await t.waitForState((s) => s.mdf && (s.mdf.forecaster?.method === 'lookahead' || s.mdf.error) && (s.mdf.maxRisk || s.mdf.error), {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { InferenceModel } from '../../../src/core/model/api';
 import { buildModel } from '../../../src/core/model/build';
 import { openModel } from '../../../src/core/model/runtime';
-import { openModelInWorker } from '../../../src/worker/client';
+import { WorkerModel, openModelInWorker } from '../../../src/worker/client';
 import { writeTinyCheckpoint } from '../../helpers/tinyCheckpoint';
 import { CancelledError } from '../../../src/shared/errors';
 
@@ -17,7 +17,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('worker-thread InferenceModel', () => {
   let local: InferenceModel;
-  let remote: InferenceModel;
+  let remote: WorkerModel;
   const notices: string[] = [];
   before(async () => {
     await writeTinyCheckpoint(join(root, 'src'), { family: 'qwen3' });
@@ -65,6 +65,15 @@ describe('worker-thread InferenceModel', () => {
     await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
     // the worker is still usable
     assert.equal((await remote.forward([[1]])).lastLogits.length, 1);
+  });
+
+  it('whenIdle settles at once when idle, and only after the calls in flight when busy', async () => {
+    await remote.whenIdle();
+    const order: string[] = [];
+    const run = remote.generate([[1, 2, 3]], { maxTokens: 40, stopTokenIds: [], ignoreEos: true, temperature: 1, seed: 3 }).then(() => order.push('generate'));
+    const idle = remote.whenIdle().then(() => order.push('idle'));
+    await Promise.all([run, idle]);
+    assert.deepEqual(order, ['generate', 'idle']);
   });
 });
 
