@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { features } from './features';
 import { log } from './log';
 import { monitorResponsiveness } from './responsiveness';
-import { setTestState } from './testState';
+import { setTestState, testModeEnabled } from './testState';
 
 // the last line of the bundle to run when it is loaded (every import above has been evaluated)
 const loadEnded = performance.now();
@@ -42,6 +42,15 @@ export function activate(context: vscode.ExtensionContext): void {
     uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
     trusted: vscode.workspace.isTrusted,
   });
+  if (testModeEnabled()) publishSettings(context);
+}
+
+/** Test mode: the preflight.* settings as this extension host sees them, so a test that edits
+ *  settings.json can wait until the change has arrived before it runs a command. */
+function publishSettings(context: vscode.ExtensionContext): void {
+  const publish = () => setTestState('settings', JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('preflight'))));
+  publish();
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('preflight') && publish()));
 }
 
 export function deactivate(): void {

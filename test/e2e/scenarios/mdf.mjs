@@ -37,6 +37,8 @@ export default async function mdf(t) {
   );
   const activated = await t.waitForState((s) => s.activation?.features?.includes('mdf'), { timeout: 60000 });
   t.check('the extension activates with its mdf feature', activated, t.extensionState().activation);
+  // the settings file is read by a watcher: run nothing before the extension host sees it
+  await t.waitForState((s) => s.settings?.mdf?.method === 'mdf' && s.settings?.model?.path, { timeout: 30000 });
 
   await t.openFile('mdf-train.jsonl');
   await t.runCommand('Preflight: Forecast Behaviour (MDF)');
@@ -183,6 +185,7 @@ export default async function mdf(t) {
   // the Python forecasters are offered too (the settings were written before the reload, so the new
   // extension host starts with them): preflight.mdf.method = lookahead on the bundled
   // preflight-tiny (a checkpoint) runs python -m preflight_train forecast with the system Python
+  await t.waitForState((s) => s.settings?.mdf?.method === 'lookahead', { timeout: 30000 });
   await t.openFile('mdf-train.jsonl');
   await t.runCommand('Preflight: Forecast Behaviour (MDF)');
   const looked = await t.waitForState((s) => s.mdf && (s.mdf.forecaster?.method === 'lookahead' || s.mdf.error) && (s.mdf.maxRisk || s.mdf.error), {
