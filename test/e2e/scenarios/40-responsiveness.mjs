@@ -6,7 +6,7 @@
 // Goals (issue 15): activation <= 100 ms, no stall over 50 ms. Asserted: activation CPU time, and
 // that Preflight's own code never holds the host over 50 ms while typing (a CPU profile of each
 // phase tells whose code ran); while forecasting and analysing the same figure is recorded as a goal
-// (see goal() below); every stall is recorded. The figures are printed and written to
+// (see recordPhase() below); every stall is recorded. The figures are printed and written to
 // responsiveness.json in the run folder (docs/responsiveness.md).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
@@ -23,15 +23,21 @@ const LEVELS = ['low', 'mid', 'high'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A goal recorded, not asserted: Preflight's longest hold of the host during a forecast or an
- * analysis is measured from a sampling profile, where a garbage collection or the test mode's own
- * instrumentation between two of its samples counts as Preflight's (run 6 of docs/responsiveness.md
- * read 79 and 58 ms that way, no forecast code running). The figure is printed and kept in
- * responsiveness.json; typing, where the profile is unambiguous, is asserted.
+ * One forecast or analysis phase: its window, the host's worst stall in it, its profile, printed;
+ * and Preflight's longest hold as a goal, recorded, not asserted. That hold is read from a sampling
+ * profile, where a garbage collection or the test mode's own instrumentation between two of its
+ * samples counts as Preflight's (run 6 of docs/responsiveness.md read 79 and 58 ms that way, no
+ * forecast code running). The figure is kept in responsiveness.json; typing, where the profile is
+ * unambiguous, is asserted.
  */
-function goal(t, figures, name, met, detail) {
+function recordPhase(t, figures, windows, phase, { label, during, from, to, profile }) {
+  windows[phase] = [from, to];
+  figures[phase] = { ...worstStall(t, from, to), seconds: (to - from) / 1000, profile };
+  t.log(`${label}: longest host stall ${figures[phase].worst} ms, Preflight's longest ${profile?.longestPreflightMs} ms`);
+  const name = `Preflight's code never holds the extension host over ${STALL_GOAL_MS} ms while ${during}`;
+  const met = profile?.longestPreflightMs <= STALL_GOAL_MS;
   (figures.goals ??= []).push({ name, met: Boolean(met) });
-  t.log(`goal ${met ? 'met' : 'NOT met'}: ${name} (${JSON.stringify(detail?.profile?.longestPreflightMs ?? detail)} ms)`);
+  t.log(`goal ${met ? 'met' : 'NOT met'}: ${name} (${profile?.longestPreflightMs} ms)`);
 }
 
 /** Chat records, one exact copy every 997 records (findings to publish), seeded by the index. */
@@ -315,17 +321,14 @@ export default async function responsiveness(t) {
       forecast?.mdf && !forecast.mdf.error && forecast.mdf.forecaster?.method === 'mdf',
       forecast?.mdf ?? t.extensionState().mdf,
     );
-    windows.forecast = [forecastFrom, forecastTo];
-    figures.forecast = { ...worstStall(t, forecastFrom, forecastTo), seconds: (forecastTo - forecastFrom) / 1000, profile: forecastProfile.profile };
-    t.log(`forecast (MDF): longest host stall ${figures.forecast.worst} ms, Preflight's longest ${forecastProfile.profile?.longestPreflightMs} ms`);
     // since the forecast runs whole in the inference worker, the host only waits for it
-    goal(
-      t,
-      figures,
-      `Preflight's code never holds the extension host over ${STALL_GOAL_MS} ms while an MDF forecast runs`,
-      forecastProfile.profile?.longestPreflightMs <= STALL_GOAL_MS,
-      figures.forecast,
-    );
+    recordPhase(t, figures, windows, 'forecast', {
+      label: 'forecast (MDF)',
+      during: 'an MDF forecast runs',
+      from: forecastFrom,
+      to: forecastTo,
+      profile: forecastProfile.profile,
+    });
     await t.runCommand('View: Close All Editors').catch(() => undefined);
     await sleep(1000);
 
@@ -354,16 +357,13 @@ export default async function responsiveness(t) {
     const pythonTo = Date.now();
     const python = pythonProfile.result?.mdf ?? t.extensionState().mdf;
     t.check('the Python forecast (gradient-adam) runs to the end', python && !python.error && python.forecaster?.method === 'gradient-adam', python);
-    windows.forecastPython = [pythonFrom, pythonTo];
-    figures.forecastPython = { ...worstStall(t, pythonFrom, pythonTo), seconds: (pythonTo - pythonFrom) / 1000, profile: pythonProfile.profile };
-    t.log(`forecast (Python): longest host stall ${figures.forecastPython.worst} ms, Preflight's longest ${pythonProfile.profile?.longestPreflightMs} ms`);
-    goal(
-      t,
-      figures,
-      `Preflight's code never holds the extension host over ${STALL_GOAL_MS} ms while a Python forecast runs`,
-      pythonProfile.profile?.longestPreflightMs <= STALL_GOAL_MS,
-      figures.forecastPython,
-    );
+    recordPhase(t, figures, windows, 'forecastPython', {
+      label: 'forecast (Python)',
+      during: 'a Python forecast runs',
+      from: pythonFrom,
+      to: pythonTo,
+      profile: pythonProfile.profile,
+    });
     await t.runCommand('View: Close All Editors').catch(() => undefined);
     await sleep(1000);
 
@@ -383,20 +383,13 @@ export default async function responsiveness(t) {
       analysed?.annotation?.['ann.csv']?.rendered,
       analysed?.annotation?.['ann.csv'] ?? t.extensionState().annotation,
     );
-    windows.annotation = [annotationFrom, annotationTo];
-    figures.annotation = {
-      ...worstStall(t, annotationFrom, annotationTo),
-      seconds: (annotationTo - annotationFrom) / 1000,
+    recordPhase(t, figures, windows, 'annotation', {
+      label: 'annotation',
+      during: 'an annotation analysis runs',
+      from: annotationFrom,
+      to: annotationTo,
       profile: annotationProfile.profile,
-    };
-    t.log(`annotation: longest host stall ${figures.annotation.worst} ms, Preflight's longest ${annotationProfile.profile?.longestPreflightMs} ms`);
-    goal(
-      t,
-      figures,
-      `Preflight's code never holds the extension host over ${STALL_GOAL_MS} ms while an annotation analysis runs`,
-      annotationProfile.profile?.longestPreflightMs <= STALL_GOAL_MS,
-      figures.annotation,
-    );
+    });
     // the extension writes its state file coalesced and late under load: a phase's stalls read
     // right after it may miss its last ones (run 5 read none while typing), so all are taken now
     await sleep(3000);
