@@ -84,9 +84,9 @@ export default tseslint.config(
     languageOptions: { globals: { ...node, ...browser } },
   },
   {
-    // loaded with require() on first use, so that activation does not parse the validators (engine.ts)
-    // or the tokenizer libraries (the inference worker's client)
-    files: ['src/extension/validation/engine.ts', 'src/worker/client.ts'],
+    // loaded with require() on first use, so that activation does not parse the validators (engine.ts),
+    // the tokenizer libraries (the inference worker's client) or the annotation core
+    files: ['src/extension/validation/engine.ts', 'src/worker/client.ts', 'src/extension/annotation/core.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -47,6 +47,16 @@ const builds = [
     outfile: 'dist/liveValidationWorker.js',
     external: nodeExternal,
   },
+  // the annotation core (src/core/annotation, csv-parse), required by the annotation feature on
+  // first use (src/extension/annotation/core.ts): over a third of the extension bundle, off activation
+  {
+    ...common,
+    platform: 'node',
+    format: 'cjs',
+    entryPoints: ['src/extension/annotation/coreBundle.ts'],
+    outfile: 'dist/annotationCore.js',
+    external: nodeExternal,
+  },
   // an annotation analysis off the extension host thread (src/core/annotation/analyzeInWorker.ts)
   {
     ...common,

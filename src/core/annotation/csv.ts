@@ -1,6 +1,7 @@
 // Streaming CSV reading with the 1-based line on which each record starts (csv-parse).
 // Records reach the callback one at a time, so a million-row file never sits in memory as objects.
 import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { createRegularReadStream } from '../io/regularFile';
 import { Readable } from 'node:stream';
 import { AnnotationInputError } from './errors';
@@ -103,6 +104,19 @@ export function firstRecordEnd(text: string, delimiter = ','): number {
     fieldStart = c === delimiter.charCodeAt(0);
   }
   return quoted ? firstBreak : -1;
+}
+
+/** The header row of CSV text (its first record, quotes respected), for asking which columns to use. */
+export function headerOf(text: string): string[] {
+  // one linear pass (a look-ahead regex here rescanned the rest of the file at every line break)
+  const end = firstRecordEnd(text);
+  const head = end >= 0 ? text.slice(0, end) : text;
+  try {
+    const rows = parseSync(head, { relax_column_count: true, bom: true, relax_quotes: true }) as string[][];
+    return rows[0] ?? [];
+  } catch {
+    return head.split(',');
+  }
 }
 
 export class CsvEmptyError extends AnnotationInputError {}

@@ -5,16 +5,8 @@
 // (src/core/annotation/llmAnnotate.ts), the same code and defaults as `preflight annotate-llm`.
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import {
-  annotateWithModel,
-  DEFAULT_SHOTS,
-  defaultOutputPath,
-  detectLevels,
-  LLM_LABEL_COLUMN,
-  readHeader,
-  suggestColumns,
-  type LlmAnnotateResult,
-} from '../../core/annotation/llmAnnotate';
+import type { LlmAnnotateResult } from '../../core/annotation/llmAnnotate';
+import { annotationCore } from './core';
 import { log } from '../log';
 import { ModelService } from '../models/modelService';
 import { setTestState } from '../testState';
@@ -83,6 +75,8 @@ export async function annotateWithLocalModel(context: vscode.ExtensionContext, a
   }
   const record = (patch: Record<string, unknown>) => setTestState('annotateLlm', { file: file.fsPath, ...patch });
   try {
+    // the annotation core, loaded on first use (./core.ts)
+    const { annotateWithModel, DEFAULT_SHOTS, defaultOutputPath, detectLevels, LLM_LABEL_COLUMN, readHeader, suggestColumns } = annotationCore();
     const header = await readHeader(file.fsPath);
     const suggested = suggestColumns(header);
     const columns = header.map((name, i) => ({

@@ -3,10 +3,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { AnnotationAnalysis } from '../../core/annotation/analyze';
-import { analyzeAnnotationsInWorker } from '../../core/annotation/analyzeInWorker';
-import { calibrationOf, type CalibrationReport } from '../../core/annotation/calibration';
-import { columnKey } from '../../core/annotation/csv';
-import { LLM_CONFIDENCE_COLUMN, LLM_LABEL_COLUMN } from '../../core/annotation/llmAnnotate';
+import type { CalibrationReport } from '../../core/annotation/calibration';
 import type { CsvSource } from '../../core/annotation/csv';
 import type { LabelColumnOverrides } from '../../core/annotation/readLabels';
 import { Feature } from '../features/feature';
@@ -14,18 +11,9 @@ import { registerReportHandler } from '../reports/registry';
 import { setTestState } from '../testState';
 import { annotateWithLocalModel } from './annotateLlmCommand';
 import { AnnotationPanel, PanelHost } from './annotationPanel';
-import { annotationDiagnostics, DIAGNOSTIC_COLLECTION } from './diagnostics';
-import {
-  findHumanTest,
-  forgetHumanTest,
-  headerOf,
-  HumanTestSource,
-  pickColumns,
-  pickHumanTest,
-  pickLevels,
-  rememberedColumns,
-  rememberedLevels,
-} from './inputs';
+import { annotationCore } from './core';
+import { AnnotationDiagnostics, type MarkingCost } from './diagnostics';
+import { findHumanTest, forgetHumanTest, HumanTestSource, pickColumns, pickHumanTest, pickLevels, rememberedColumns, rememberedLevels } from './inputs';
 import { AnnotationView } from '../../shared/protocol/annotation';
 import { CancelledError, InputError } from '../../shared/errors';
 
@@ -44,9 +32,11 @@ function settings(): Settings {
     seed: config.get<number>('seed', 1),
     levels: config.get<string[]>('levels', []),
     diagnostics: config.get<boolean>('diagnostics', true),
-    maxDiagnostics: config.get<number>('maxDiagnostics', 5000),
+    maxDiagnostics: config.get<number>('maxDiagnostics', 1000),
   };
 }
+
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
 
 /** An open editor's text wins over the file on disk (unsaved edits are analysed too). */
 function sourceFor(uri: vscode.Uri): CsvSource {
@@ -56,7 +46,7 @@ function sourceFor(uri: vscode.Uri): CsvSource {
 }
 
 class AnnotationController implements PanelHost {
-  readonly diagnostics = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_COLLECTION);
+  readonly diagnostics = new AnnotationDiagnostics();
   private readonly lastRun = new Map<string, Date>();
   private readonly testState: Record<string, unknown> = {};
 
@@ -89,7 +79,7 @@ class AnnotationController implements PanelHost {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
           // in a worker thread: reading and bootstrapping a large file would stall the extension host
-          return analyzeAnnotationsInWorker(sourceFor(file), human ? [sourceFor(human.uri)] : [], {
+          return annotationCore().analyzeAnnotationsInWorker(sourceFor(file), human ? [sourceFor(human.uri)] : [], {
             columns: cols,
             levels: levels?.length ? levels : undefined,
             resamples: config.resamples,
@@ -107,7 +97,7 @@ class AnnotationController implements PanelHost {
         // columns not recognisable: ask once, remember the answer, try again
         if (!(error instanceof InputError && error.code === 'missing-column')) throw error;
         const text = (await vscode.workspace.openTextDocument(file)).getText();
-        columns = await pickColumns(this.context.workspaceState, file, headerOf(text));
+        columns = await pickColumns(this.context.workspaceState, file, annotationCore().headerOf(text));
         if (!columns) {
           panel.failed(`${error.message}. Choose the columns to analyse the file.`);
           return;
@@ -122,9 +112,10 @@ class AnnotationController implements PanelHost {
     }
     // labels from "Annotate with Local Model…" carry their confidence: how far can it be trusted?
     let calibration: CalibrationReport | undefined;
-    if (columnKey(analysis.report.labels.columns.llm) === columnKey(LLM_LABEL_COLUMN)) {
+    const core = annotationCore();
+    if (core.columnKey(analysis.report.labels.columns.llm) === core.columnKey(core.LLM_LABEL_COLUMN)) {
       try {
-        calibration = await calibrationOf(sourceFor(file), analysis, LLM_CONFIDENCE_COLUMN);
+        calibration = await core.calibrationOf(sourceFor(file), analysis, core.LLM_CONFIDENCE_COLUMN);
       } catch {
         calibration = undefined;
       }
@@ -143,15 +134,15 @@ class AnnotationController implements PanelHost {
     this.lastRun.set(file.toString(), new Date());
     const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === file.toString());
     let diagnosticCount = 0;
+    let marking: MarkingCost | undefined;
     if (config.diagnostics) {
-      // built over several turns of the event loop, and handed to VS Code in a turn of its own
-      // (it serialises them all at once): no one step holds the extension host long
-      const { diagnostics, total } = await annotationDiagnostics(analysis, document, config.maxDiagnostics);
-      await new Promise((resolve) => setImmediate(resolve));
-      this.diagnostics.set(file, diagnostics);
-      diagnosticCount = diagnostics.length;
-      if (total > diagnostics.length) {
-        vscode.window.setStatusBarMessage(`Preflight: ${diagnostics.length} of ${total} annotation errors marked (preflight.annotation.maxDiagnostics)`, 8000);
+      // handed to VS Code in slices, one per turn of the event loop (./diagnostics.ts)
+      const { marks, total } = core.errorMarks(analysis, config.maxDiagnostics);
+      marking = await this.diagnostics.set(file, marks, document);
+      if (!marking) return; // a newer analysis of this file or its closing took over
+      diagnosticCount = marks.length;
+      if (total > marks.length) {
+        vscode.window.setStatusBarMessage(`Preflight: ${marks.length} of ${total} annotation errors marked (preflight.annotation.maxDiagnostics)`, 8000);
       }
     } else this.diagnostics.delete(file);
     const d = analysis.report.decomposition;
@@ -163,6 +154,8 @@ class AnnotationController implements PanelHost {
       shares: d ? Object.fromEntries(Object.entries(d.shares).map(([k, v]) => [k, v.value])) : null,
       notComputed: analysis.report.notComputed,
       diagnostics: diagnosticCount,
+      // what handing them to VS Code cost (the responsiveness scenario reads it)
+      diagnosticSets: marking ? { sets: marking.sets, longestMs: round1(marking.longestSetMs), totalMs: round1(marking.totalSetMs) } : null,
       calibration: calibration ? { n: calibration.n, ece: calibration.ece, buckets: calibration.buckets.filter((b) => b.n > 0).length } : null,
     });
   }
@@ -179,7 +172,7 @@ class AnnotationController implements PanelHost {
 
   async changeColumns(file: vscode.Uri, panel: AnnotationPanel): Promise<void> {
     const text = (await vscode.workspace.openTextDocument(file)).getText();
-    const columns = await pickColumns(this.context.workspaceState, file, headerOf(text));
+    const columns = await pickColumns(this.context.workspaceState, file, annotationCore().headerOf(text));
     if (columns) await this.analyze(file, panel);
   }
 

@@ -1,7 +1,8 @@
 // The annotation report panel: one per labels file. The controller owns the analysis (and the
 // per-row codes behind the confusion cells); the webview app only renders and asks.
 import * as vscode from 'vscode';
-import { linesOfCell, type AnnotationAnalysis } from '../../core/annotation/analyze';
+import type { AnnotationAnalysis } from '../../core/annotation/analyze';
+import { annotationCore } from './core';
 import { PanelSet } from '../panels/panel';
 import { ReportPanel } from '../panels/reportPanel';
 import { ANNOTATION_VIEW_TYPE, AnnotationView, FromWebview } from '../../shared/protocol/annotation';
@@ -91,7 +92,7 @@ export class AnnotationPanel extends ReportPanel<AnnotationView, FromWebview> {
   /** Selects every row of one confusion cell in the editor (multi-cursor) and reveals the first. */
   private async revealCell(gold: number, llm: number): Promise<void> {
     if (!this.analysis) return;
-    const lines = linesOfCell(this.analysis.rows, gold, llm, 10000);
+    const lines = annotationCore().linesOfCell(this.analysis.rows, gold, llm, 10000);
     const levels = this.analysis.scale.levels;
     if (lines.length === 0) {
       void vscode.window.showInformationMessage(`Preflight: no rows with gold '${levels[gold]}' and LLM '${levels[llm]}'.`);

@@ -1,60 +1,91 @@
-// Inline diagnostics on the rows where the LLM label differs from gold: conceptual errors
-// (two or more levels apart) as warnings, boundary errors (adjacent levels) as information,
-// each saying what share of that error type the human test attributes to the task.
+// Inline diagnostics on the rows where the LLM label differs from gold (src/core/annotation/
+// errorMarks.ts: conceptual errors as warnings, boundary errors as information), handed to VS Code
+// in slices, one slice per turn of the event loop.
+//
+// Why slices in several collections: DiagnosticCollection.set replaces a file's whole list and VS
+// Code serialises all of it to the renderer in that call; it also keeps at most 1,000 per file and
+// collection (the rest become one "N more" entry). One set of 1,000 held the extension host ~45 ms
+// under load (run 7 of docs/responsiveness.md). So each slice of SLICE marks goes to a collection
+// of its own ('preflight-annotation', 'preflight-annotation-2', ...), set in its own turn.
 import * as vscode from 'vscode';
-import type { AnnotationAnalysis } from '../../core/annotation/analyze';
-import { errorClass, type Estimate } from '../../shared/reports/annotation';
+import type { ErrorMark } from '../../core/annotation/errorMarks';
 
 export const DIAGNOSTIC_COLLECTION = 'preflight-annotation';
 
-function pct(e: Estimate): string {
-  if (e.value === null) return 'unknown';
-  const interval = e.lo !== null && e.hi !== null ? ` (95% CI ${(100 * e.lo).toFixed(0)}–${(100 * e.hi).toFixed(0)}%)` : '';
-  return `${(100 * e.value).toFixed(1)}%${interval}`;
+/** marks per DiagnosticCollection.set: ~5 ms under load at the cost run 7 measured (~45 µs a mark) */
+export const SLICE = 100;
+
+/** What one marking took: the sets and the longest one (test mode records it). */
+export interface MarkingCost {
+  sets: number;
+  longestSetMs: number;
+  totalSetMs: number;
 }
 
-/** diagnostics built per turn of the event loop: thousands at once held the extension host ~20 ms under load */
-const PER_TURN = 500;
+export class AnnotationDiagnostics implements vscode.Disposable {
+  private readonly collections: vscode.DiagnosticCollection[] = [];
+  /** per file: the collections holding its marks now */
+  private readonly used = new Map<string, number>();
+  /** per file: bumped by every set and delete, so that an older marking stops */
+  private readonly generation = new Map<string, number>();
 
-export async function annotationDiagnostics(
-  analysis: AnnotationAnalysis,
-  document: vscode.TextDocument | undefined,
-  max: number,
-): Promise<{ diagnostics: vscode.Diagnostic[]; total: number }> {
-  const { rows, scale, report } = analysis;
-  const levels = scale.levels;
-  const d = report.decomposition;
-  const note = (type: 'boundary' | 'conceptual') =>
-    d
-      ? `${pct(d.taskFraction[type])} of the LLM's ${type} errors are task-inherent (human coders make them too); the rest are model-specific.`
-      : `No human test yet, so the task-inherent share of ${type} errors is unknown (Preflight: Analyze Annotation Errors → Choose human test).`;
-  const boundaryNote = note('boundary');
-  const conceptualNote = note('conceptual');
-  const conceptual: number[] = [];
-  const boundary: number[] = [];
-  for (let row = 0; row < rows.gold.length; row++) {
-    const g = rows.gold[row];
-    const l = rows.llm[row];
-    if (g < 0 || l < 0 || g === l) continue;
-    (errorClass(g, l) === 2 ? conceptual : boundary).push(row);
+  /**
+   * Marks `marks` on `file`, SLICE per collection, one set per turn. Resolves with what it cost, or
+   * undefined when a newer set or a delete for the same file overtook it.
+   */
+  async set(file: vscode.Uri, marks: ErrorMark[], document: vscode.TextDocument | undefined): Promise<MarkingCost | undefined> {
+    const key = file.toString();
+    const generation = this.bump(key);
+    const cost: MarkingCost = { sets: 0, longestSetMs: 0, totalSetMs: 0 };
+    const slices = Math.ceil(marks.length / SLICE);
+    for (let slice = 0; slice < slices; slice++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.generation.get(key) !== generation) return undefined;
+      const diagnostics = marks.slice(slice * SLICE, (slice + 1) * SLICE).map((mark) => toDiagnostic(mark, document));
+      const started = performance.now();
+      this.collection(slice).set(file, diagnostics);
+      const ms = performance.now() - started;
+      cost.sets++;
+      cost.totalSetMs += ms;
+      cost.longestSetMs = Math.max(cost.longestSetMs, ms);
+    }
+    // a previous marking of this file with more slices: clear the rest
+    for (let slice = slices; slice < (this.used.get(key) ?? 0); slice++) this.collections[slice].delete(file);
+    this.used.set(key, slices);
+    return cost;
   }
-  const total = conceptual.length + boundary.length;
-  const diagnostics: vscode.Diagnostic[] = [];
-  // conceptual errors first: they matter more when the cap cuts the list
-  for (const row of [...conceptual, ...boundary]) {
-    if (diagnostics.length >= max) break;
-    if (diagnostics.length > 0 && diagnostics.length % PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
-    const g = rows.gold[row];
-    const l = rows.llm[row];
-    const distance = Math.abs(g - l);
-    const line = rows.line[row] - 1;
-    const range = document && line < document.lineCount ? document.lineAt(line).range : new vscode.Range(line, 0, line, 1000);
-    const isConceptual = errorClass(g, l) === 2;
-    const message = `LLM label '${levels[l]}' vs gold '${levels[g]}': ${isConceptual ? `conceptual error (${distance} levels apart)` : 'boundary error (adjacent levels)'}. ${isConceptual ? conceptualNote : boundaryNote}`;
-    const diagnostic = new vscode.Diagnostic(range, message, isConceptual ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
-    diagnostic.source = 'preflight';
-    diagnostic.code = isConceptual ? 'annotation-conceptual-error' : 'annotation-boundary-error';
-    diagnostics.push(diagnostic);
+
+  delete(file: vscode.Uri): void {
+    const key = file.toString();
+    this.bump(key);
+    for (let slice = 0; slice < (this.used.get(key) ?? 0); slice++) this.collections[slice].delete(file);
+    this.used.delete(key);
   }
-  return { diagnostics, total };
+
+  dispose(): void {
+    for (const collection of this.collections) collection.dispose();
+    this.collections.length = 0;
+  }
+
+  private bump(key: string): number {
+    const next = (this.generation.get(key) ?? 0) + 1;
+    this.generation.set(key, next);
+    return next;
+  }
+
+  private collection(slice: number): vscode.DiagnosticCollection {
+    while (this.collections.length <= slice) {
+      const n = this.collections.length + 1;
+      this.collections.push(vscode.languages.createDiagnosticCollection(n === 1 ? DIAGNOSTIC_COLLECTION : `${DIAGNOSTIC_COLLECTION}-${n}`));
+    }
+    return this.collections[slice];
+  }
+}
+
+function toDiagnostic(mark: ErrorMark, document: vscode.TextDocument | undefined): vscode.Diagnostic {
+  const range = document && mark.line < document.lineCount ? document.lineAt(mark.line).range : new vscode.Range(mark.line, 0, mark.line, 1000);
+  const diagnostic = new vscode.Diagnostic(range, mark.message, mark.conceptual ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+  diagnostic.source = 'preflight';
+  diagnostic.code = mark.conceptual ? 'annotation-conceptual-error' : 'annotation-boundary-error';
+  return diagnostic;
 }

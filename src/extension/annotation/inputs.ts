@@ -4,9 +4,8 @@
 import * as vscode from 'vscode';
 import { basename, dirname, extname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { detectLabelColumns, LabelColumnOverrides } from '../../core/annotation/readLabels';
-import { parse } from 'csv-parse/sync';
-import { firstRecordEnd } from '../../core/annotation/csv';
+import type { LabelColumnOverrides } from '../../core/annotation/readLabels';
+import { annotationCore } from './core';
 
 const COLUMNS_KEY = 'preflight.annotation.columns:';
 const HUMAN_KEY = 'preflight.annotation.human:';
@@ -46,24 +45,11 @@ export function rememberedColumns(state: vscode.Memento, file: vscode.Uri): Labe
   return state.get<LabelColumnOverrides>(COLUMNS_KEY + file.toString());
 }
 
-/** The header row of a CSV document (first record, quotes respected). */
-export function headerOf(text: string): string[] {
-  // one linear pass (a look-ahead regex here rescanned the rest of the file at every line break)
-  const end = firstRecordEnd(text);
-  const head = end >= 0 ? text.slice(0, end) : text;
-  try {
-    const rows = parse(head, { relax_column_count: true, bom: true, relax_quotes: true }) as string[][];
-    return rows[0] ?? [];
-  } catch {
-    return head.split(',');
-  }
-}
-
 /** Asks which columns hold the gold label, the LLM label, the id and the groups; remembers the answer. */
 export async function pickColumns(state: vscode.Memento, file: vscode.Uri, header: string[]): Promise<LabelColumnOverrides | undefined> {
-  let detected: ReturnType<typeof detectLabelColumns> | undefined;
+  let detected: ReturnType<ReturnType<typeof annotationCore>['detectLabelColumns']> | undefined;
   try {
-    detected = detectLabelColumns(header, {}, basename(file.fsPath));
+    detected = annotationCore().detectLabelColumns(header, {}, basename(file.fsPath));
   } catch {
     detected = undefined;
   }
