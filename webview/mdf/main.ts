@@ -4,6 +4,7 @@
 import { Chart, ChartConfiguration, Plugin, registerables } from 'chart.js';
 import type { BehaviourResult, MdfReport } from '../../src/shared/reports/mdf';
 import type { FromWebview, MdfView, ToWebview } from '../../src/shared/protocol/mdf';
+import { percent, signedPoints } from '../../src/shared/reports/format';
 import { el } from '../shared/dom';
 import { applyChartTheme, chartColour, onThemeChange, themeKind } from '../shared/theme';
 import { onMessage, vscodeApi } from '../shared/vscodeApi';
@@ -32,9 +33,10 @@ function theme() {
   };
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(x !== 0 && Math.abs(x) < 0.001 ? 4 : 1)}%`;
+const pct = (x: number) => `${percent(x)}%`;
 const pval = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
-const pt = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(Math.abs(x) < 0.001 && x !== 0 ? 4 : 1)} pt`;
+// one rule with the CLI and the findings: one decimal, "<0.1" for a tiny nonzero value
+const pt = (x: number) => `${signedPoints(x)} pt`;
 
 function message(text: string, cls = 'muted'): void {
   destroyCharts();

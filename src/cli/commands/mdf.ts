@@ -9,6 +9,7 @@ import { forecastCached, reportCacheDir } from '../../core/mdf/reportCache';
 import { loadProbeSuites } from '../../core/mdf/probes';
 import { MdfReport, RISK_LEVELS, RiskLevel, atLeast } from '../../core/mdf/report';
 import { modelFingerprint } from '../../core/mdf/signature';
+import { percent, signedPoints } from '../../shared/reports/format';
 import { ForecastMethod, runPythonForecast } from '../../core/mdf/pythonForecast';
 import { BENCHMARK_BEST, ForecasterChoice, METHOD_CHOICES, chooseForecaster, pythonPackageDir, systemPython } from '../../core/mdf/forecaster';
 import { DEFAULT_MODEL_NOTE, modelLabel, packageRoot, resolveModelSource } from '../../core/model/modelSource';
@@ -265,12 +266,13 @@ async function pythonForecast(
   }
 }
 
+// the panel's rule (src/shared/reports/format.ts): one decimal, "<0.1" for a tiny nonzero value
 function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
+  return `${percent(x)}%`;
 }
 
 function pt(x: number): string {
-  return `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  return signedPoints(x);
 }
 
 export function printSummary(r: MdfReport, io: CliIO): void {

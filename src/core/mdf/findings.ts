@@ -1,6 +1,7 @@
 // Inline findings from a report: the top-attributed records of each attributed behaviour, as
 // plain data the extension turns into diagnostics (and any other front end into its own marks).
 import type { MdfReport } from './report';
+import { signedPoints } from '../../shared/reports/format';
 
 export interface MdfRecordFinding {
   /** 1-based line of the record */
@@ -20,7 +21,7 @@ export function recordFindings(report: MdfReport, perBehaviour = 10): MdfRecordF
     const b = report.behaviours.find((x) => x.key === a.behaviour);
     if (!b) continue;
     const severity = b.risk === 'medium' || b.risk === 'high' ? 'warning' : 'info';
-    const shift = `${b.shift.value >= 0 ? '+' : ''}${(100 * b.shift.value).toFixed(1)} pt`;
+    const shift = `${signedPoints(b.shift.value)} pt`;
     a.records
       .filter((r) => r.score > 0)
       .slice(0, perBehaviour)
