@@ -537,6 +537,62 @@ export function cleanChat(rawStart: usize, rawEnd: usize): i32 {
   return ((weight + 3) >> 2) + 3 * messages + 3;
 }
 
+// ---- whole chunks of lines (src/core/data/jsonl.ts JsonlValidator.push): the common clean chat
+// records never leave the module one by one
+
+/** Fields of a record in batch()'s output, as int32: see batch. */
+const OUT_FIELDS = 6;
+
+/** The first '\n' in memory [s, e), 16 bytes a step; e when there is none. */
+@inline function newline(s: usize, e: usize): usize {
+  let i = s;
+  const nl = i8x16.splat(0x0a);
+  while (i + 16 <= e) {
+    const bits = i8x16.bitmask(i8x16.eq(v128.load(i), nl));
+    if (bits != 0) return i + ctz<i32>(bits);
+    i += 16;
+  }
+  while (i < e && load<u8>(i) != 0x0a) i++;
+  return i;
+}
+
+/**
+ * The complete lines from s on (each ending in '\n' before e) that are clean chat records
+ * (cleanChat) within the context limit, the lines JsonlValidator would hand to that check one
+ * by one: for each, OUT_FIELDS int32 at out: h1, h2, the raw hash, the estimated tokens, the
+ * column of the record's first byte and the UTF-16 column after its last (trailing spaces and
+ * tabs, and a CR before the newline, left out as JsonlValidator leaves them out). Stops before
+ * the first line that is anything else (blank, broken, longer than maxLine bytes, another
+ * record, over the limit), before a line with no newline, or after cap records; returns how many
+ * records it wrote and leaves in RESULTS[0] the offset where it stopped (the start of a line).
+ */
+export function batch(s: usize, e: usize, maxLine: i32, contextLimit: i32, out: usize, cap: i32): i32 {
+  let n: i32 = 0;
+  while (n < cap) {
+    const nl = newline(s, e);
+    if (nl >= e || <i32>(nl - s) > maxLine) break;
+    let le = nl;
+    if (le > s && load<u8>(le - 1) == 0x0d) le--;
+    const first = skipWs(s, le);
+    if (first == le || !scanValue(first, le)) break;
+    let rawEnd = le;
+    while (rawEnd > first && (load<u8>(rawEnd - 1) == 0x20 || load<u8>(rawEnd - 1) == 0x09)) rawEnd--;
+    const tokens = cleanChat(first, rawEnd);
+    if (tokens < 0 || tokens > contextLimit || load<i32>(RESULTS + 24) == 0) break;
+    const o = out + (<usize>n * OUT_FIELDS << 2);
+    store<i32>(o, load<i32>(RESULTS + 16));
+    store<i32>(o + 4, load<i32>(RESULTS + 20));
+    store<i32>(o + 8, load<i32>(RESULTS + 28));
+    store<i32>(o + 12, tokens);
+    store<i32>(o + 16, <i32>(first - s) + 1);
+    store<i32>(o + 20, <i32>(rawEnd - s) - utf16Shrink + 1);
+    n++;
+    s = nl + 1;
+  }
+  store<i32>(RESULTS, <i32>s);
+  return n;
+}
+
 // ---- hashes, the same as hash.ts computes them (i32 arithmetic wraps as Math.imul does)
 
 @inline function fmix(h: u32): u32 {

@@ -140,6 +140,8 @@ export class DuplicateIndex {
   /** result of the last check: the kind and the line of the earlier copy */
   kind = DUPLICATE_NONE;
   firstLine = 0;
+  /** what touch() read (kept, so the reads are not optimised away) */
+  touched = 0;
 
   constructor(initialCapacity = 1 << 12) {
     this.slots = new Int32Array(initialCapacity * 4);
@@ -184,6 +186,25 @@ export class DuplicateIndex {
     this.kind = nearLine ? DUPLICATE_NEAR : DUPLICATE_NONE;
     this.firstLine = nearLine;
     return this.kind;
+  }
+
+  /**
+   * Reads the first slot each of `n` records' lookups will probe (their hashes at
+   * keys[i * stride], keys[i * stride + 1]) before they are checked one by one: independent
+   * loads, so their cache misses overlap instead of coming one after another (a 1 GB file's set
+   * is tens of MB). Changes nothing.
+   */
+  touch(keys: Int32Array, n: number, stride: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let x = 0;
+    for (let i = 0, at = 0; i < n; i++, at += stride) {
+      let near1 = keys[at];
+      const near2 = keys[at + 1];
+      if (near1 === 0 && near2 === 0) near1 = 1;
+      x ^= slots[((near1 ^ Math.imul(near2, -1640531535)) & mask) << 2];
+    }
+    this.touched = x;
   }
 
   /**

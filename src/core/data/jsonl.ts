@@ -6,7 +6,7 @@ import { openRegular } from '../io/regularFile';
 import { FindingCollector } from './findings';
 import { JsonTape, skipWs } from './jsonScan';
 import { LineLocator, RecordPipeline } from './pipeline';
-import { WasmScanner, wasmScanner } from './wasmScan';
+import { BATCH_RECORDS, WasmScanner, wasmScanner } from './wasmScan';
 
 /** Lines longer than this are not assembled in memory (64 MB is ~16M tokens of text). */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -100,7 +100,25 @@ export class JsonlValidator {
       from = nl + 1;
       nl = chunk.indexOf(10, from);
     }
+    // a chunk in the module's memory: runs of clean chat records are checked there a batch at a
+    // time (wasmScan.ts batch), and only the lines it leaves come through line() one by one
+    const wasm = this.wasm && chunk.buffer === this.wasm.mem.buffer ? this.wasm : null;
+    const pipeline = this.pipeline;
     while (nl >= 0) {
+      // not line 1 (a BOM, the pretty-printed JSON note), nor before the pipeline's schema samples are complete
+      if (wasm && this.lineNo > 0 && pipeline.batchReady) {
+        const base = chunk.byteOffset;
+        const n = wasm.batch(base + from, base + chunk.length, this.maxLineBytes, pipeline.contextLimit);
+        if (n > 0) {
+          const firstLine = this.lineNo + 1;
+          this.lineNo += n;
+          pipeline.handleBatch(wasm.batchOut, n, firstLine);
+          from = wasm.batchEnd - base;
+          nl = chunk.indexOf(10, from);
+          if (nl < 0) break;
+          if (n === BATCH_RECORDS) continue;
+        }
+      }
       if (nl - from > this.maxLineBytes) {
         this.startSkipping();
         this.skipping = false;

@@ -15,6 +15,9 @@ export const LINE_BYTES = 1 << 20;
 const TAPE_TOKENS = 1 << 16;
 const STACK_DEPTH = 4096;
 const SLACK = 64;
+/** Records batch() reports per call, and the int32 fields of each (assembly/jsonScan.ts, batch). */
+export const BATCH_RECORDS = 1024;
+export const BATCH_FIELDS = 6;
 
 // The few WebAssembly API parts used (core's lib, ES2022 + node types, does not declare them).
 interface WasmApi {
@@ -45,6 +48,7 @@ interface Exports {
   hashNorm(s: number, j: number): number;
   results(): number;
   cleanChat(rawStart: number, rawEnd: number): number;
+  batch(s: number, e: number, maxLine: number, contextLimit: number, out: number, cap: number): number;
 }
 
 export class WasmScanner {
@@ -59,6 +63,11 @@ export class WasmScanner {
   private readonly x: Exports;
   /** count, nonAscii, utf16Shrink of the last scan; the high word of the last hashNorm; cleanChat's h1, h2, length, raw */
   private readonly results: Int32Array;
+  /** batch()'s records, BATCH_FIELDS int32 each: h1, h2, raw hash, tokens, column, end column */
+  readonly batchOut: Int32Array;
+  private readonly batchAt: number;
+  /** where the last batch() stopped: the offset in `mem` of the first line it left */
+  batchEnd = 0;
 
   constructor(module: object) {
     const x = new WebAssemblyApi.Instance(module, {}).exports as unknown as Exports;
@@ -83,12 +92,14 @@ export class WasmScanner {
     const normStart = i32();
     const normEnd = i32();
     const stack = take(STACK_DEPTH * 4);
+    this.batchAt = take(BATCH_RECORDS * BATCH_FIELDS * 4);
     const pages = Math.ceil(at / 65536) - x.memory.buffer.byteLength / 65536;
     if (pages > 0) x.memory.grow(pages);
     x.init(type, flags, start, end, next, weight, normStart, normEnd, TAPE_TOKENS, norm, stack, STACK_DEPTH);
     const buffer = x.memory.buffer;
     this.mem = Buffer.from(buffer);
     this.results = new Int32Array(buffer, x.results(), 8);
+    this.batchOut = new Int32Array(buffer, this.batchAt, BATCH_RECORDS * BATCH_FIELDS);
     const tape = this.tape;
     tape.type = new Uint8Array(buffer, type, TAPE_TOKENS);
     tape.flags = new Uint8Array(buffer, flags, TAPE_TOKENS);
@@ -148,6 +159,17 @@ export class WasmScanner {
     out.length = results[6];
     out.raw = results[7];
     return tokens;
+  }
+
+  /**
+   * The clean chat records within `contextLimit` tokens on the complete lines of mem[s, e), from
+   * s on, up to the first line that is anything else (see assembly/jsonScan.ts, batch): their
+   * number; each one's fields in batchOut, and in batchEnd the start of the first line left.
+   */
+  batch(s: number, e: number, maxLine: number, contextLimit: number): number {
+    const n = this.x.batch(s, e, maxLine, contextLimit, this.batchAt, BATCH_RECORDS);
+    this.batchEnd = this.results[0];
+    return n;
   }
 
   /** hashBytes(mem, s, e) */

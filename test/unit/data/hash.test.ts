@@ -159,6 +159,21 @@ test('length statistics: the median by selection equals the median of the sorted
   }
 });
 
+test('length statistics: the median and MAD of log lengths read off counts equal those by selection over the logs', async () => {
+  const { logMedianAndMad, medianOf } = await import('../../../src/core/data/pipeline');
+  const random = rng(6);
+  for (let c = 0; c < 300; c++) {
+    const n = 1 + Math.floor(random() * 200);
+    // few distinct lengths and many, zeros (logged as 1), a length beyond the counted range now and then
+    const spread = [3, 50, 5000, 3e6][c % 4];
+    const lengths = Int32Array.from({ length: n }, () => Math.floor(random() * random() * spread));
+    const logs = Float64Array.from(lengths, (x) => Math.log(Math.max(1, x)));
+    const median = medianOf(logs.slice());
+    const mad = medianOf(logs.map((l) => Math.abs(l - median)));
+    assert.deepEqual(logMedianAndMad(lengths, n), { median, mad }, Array.from(lengths).join(','));
+  }
+});
+
 test('duplicate set: sized ahead (reserve) or grown as it fills, the same answers', () => {
   const grown = new DuplicateIndex(4);
   const reserved = new DuplicateIndex(4);

@@ -13,7 +13,7 @@ import { validateFile } from '../../../src/core/data';
 import { NormalizedHasher, hashBytes } from '../../../src/core/data/hash';
 import { JsonTape, T_OBJECT, T_STRING } from '../../../src/core/data/jsonScan';
 import { RecordChecker } from '../../../src/core/data/records';
-import { WasmScanner, wasmScanner } from '../../../src/core/data/wasmScan';
+import { BATCH_RECORDS, WasmScanner, wasmScanner } from '../../../src/core/data/wasmScan';
 import { Rng } from '../../../src/shared/random';
 
 const root = join(__dirname, '..', '..', '..');
@@ -281,4 +281,96 @@ test('whole files: the same findings and summary with the WebAssembly scan as wi
       if (maxFindings > 1000) assert.deepEqual(await validateFile(path, { ...options, workers: 3 }), withoutWasm, `seed ${seed}, 3 workers`);
     }
   }
+});
+
+/** A chat record with nothing to report: a system turn (or not), then user and assistant turns. */
+function plainChat(r: Rng): string {
+  const messages: string[] = [];
+  // (a word first: random words may all be blank)
+  const say = (n: number) => `Q${r.int(1000)} ${text(r, n)}`;
+  if (r.next() < 0.5) messages.push(`{"role":"system","content":"${say(r.int(10))}"}`);
+  for (let i = 0, n = 1 + r.int(3); i < n; i++)
+    messages.push(`{"role":"user","content":"${say(r.int(30))}"}`, `{"role":"assistant","content":"${say(r.int(60))}"}`);
+  return `{"messages":[${messages.join(',')}]}`;
+}
+
+/**
+ * Long runs of clean chat records, as real files are, that the module checks a chunk at a time
+ * (wasmScan.ts batch): exact and near copies, leading and trailing blanks, CRLF, and now and
+ * then a line it must leave to the TypeScript path (broken, blank, another kind of record, long).
+ */
+function runsFile(seed: number, lines: number, defects = 1): Buffer {
+  const r = new Rng(seed);
+  const pool: Buffer[] = [];
+  const parts: Buffer[] = [];
+  for (let i = 0; i < lines; i++) {
+    const p = r.next();
+    let bytes: Buffer;
+    if (pool.length > 5 && p < 0.08) bytes = pool[r.int(pool.length)];
+    else if (pool.length > 5 && p < 0.12)
+      bytes = Buffer.from(pool[r.int(pool.length)].toString('utf8').replace(/"content":"(.)/, (_m, c: string) => `"content":" ${c.toUpperCase()}`));
+    else if (p < 0.12 + 0.005 * defects) bytes = Buffer.from(r.next() < 0.5 ? '' : ' \t');
+    else if (p < 0.12 + 0.025 * defects) bytes = line(r);
+    else if (p < 0.12 + 0.027 * defects)
+      bytes = Buffer.from(`{"messages":[{"role":"user","content":"${text(r, 20_000 + r.int(200_000))}"},{"role":"assistant","content":"ok"}]}`);
+    else {
+      bytes = Buffer.from(r.next() < 0.3 * defects ? cleanChat(r) : plainChat(r), 'utf8');
+      pool.push(bytes);
+    }
+    const q = r.next();
+    if (q < 0.03) bytes = Buffer.concat([Buffer.from(' \t '), bytes]);
+    else if (q < 0.06) bytes = Buffer.concat([bytes, Buffer.from(' \t')]);
+    parts.push(bytes, Buffer.from(r.next() < 0.2 ? '\r\n' : '\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+test('whole files of clean chat runs, checked a chunk of lines at a time in the module: the same findings as without it, in one pass and on worker threads', async () => {
+  const wasm = scanner();
+  // count what the batches carry (the real module, observed)
+  const batch = wasm.batch.bind(wasm);
+  let batched = 0;
+  let fullBatches = 0;
+  wasm.batch = (s, e, maxLine, contextLimit) => {
+    const n = batch(s, e, maxLine, contextLimit);
+    batched += n;
+    if (n === BATCH_RECORDS) fullBatches++;
+    return n;
+  };
+  try {
+    // seed 5: defects a hundred times rarer, so runs are longer than a batch
+    for (const [seed, defects] of [
+      [3, 1],
+      [4, 1],
+      [5, 0.01],
+    ]) {
+      const path = join(tmp, `runs-${seed}.jsonl`);
+      writeFileSync(path, runsFile(seed, 6000, defects));
+      for (const [maxFindings, contextLimit] of [
+        [20, 1e7],
+        [100, 150],
+        [1000, 1e7],
+      ]) {
+        const options = { maxFindings, contextLimit };
+        process.env.PREFLIGHT_WASM_SCAN = '0';
+        let withoutWasm;
+        try {
+          withoutWasm = await validateFile(path, options);
+        } finally {
+          delete process.env.PREFLIGHT_WASM_SCAN;
+        }
+        const codes = withoutWasm.summary.byCode ?? {};
+        for (const code of ['duplicate-exact', 'duplicate-near', 'blank-line', 'length-outlier', ...(defects === 1 ? ['json-malformed'] : [])])
+          assert.ok(codes[code], `seed ${seed}: the file has ${code} (${JSON.stringify(codes)})`);
+        if (contextLimit < 1000) assert.ok(codes['tokens-over-limit'], 'records over the context limit');
+        const before = batched;
+        assert.deepEqual(await validateFile(path, options), withoutWasm, `seed ${seed}, one pass, ${JSON.stringify(options)}`);
+        if (maxFindings < 1000) assert.ok(batched - before > 1000, `seed ${seed}, ${JSON.stringify(options)}: ${batched - before} records came in batches`);
+        assert.deepEqual(await validateFile(path, { ...options, workers: 3 }), withoutWasm, `seed ${seed}, 3 workers, ${JSON.stringify(options)}`);
+      }
+    }
+  } finally {
+    delete (wasm as { batch?: unknown }).batch;
+  }
+  assert.ok(fullBatches > 0, 'some batches stopped at their cap, not at a line');
 });
