@@ -95,6 +95,7 @@ export function init(type: usize, flags: usize, start: usize, end: usize, next: 
       store<u8>(PACK_LO + c * 8 + k, 0);
       store<u8>(PACK_HI + c * 8 + k, 8);
     }
+    store<u8>(MASKS + c, (c & 15) < c >> 4 ? 0xff : 0);
   }
 }
 
@@ -603,40 +604,56 @@ export function batch(s: usize, e: usize, maxLine: i32, contextLimit: i32, out: 
   return h ^ (h >>> 16);
 }
 
+// hash.ts hashLanes: eight 32-bit lanes, two vectors of four, over 32 bytes a step
+/** 16 masks of 16 bytes, the k-th keeping the first k bytes (filled by init) */
+const MASKS: usize = memory.data(256, 16);
+const LANES: usize = memory.data(32, 16);
+
+@inline function laneStep(h: v128, w: v128, r: i32, c: v128): v128 {
+  return i32x4.mul(v128.xor(v128.or(i32x4.shl(h, r), i32x4.shr_u(h, 32 - r)), w), c);
+}
+
+/** The eight lanes over memory [s, s + n) into LANES (see hash.ts hashLanes). */
+function lanes(s: usize, n: u32): void {
+  const len = i32x4.splat(<i32>n);
+  let a = v128.xor(i32x4(0x9747b28c, 0x2545f491, 0x6a09e667, 0xbb67ae85), len);
+  let b = v128.xor(i32x4(0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c), len);
+  const c1 = i32x4.splat(0x9e3779b1);
+  const c2 = i32x4.splat(0x85ebca77);
+  const e = s + n;
+  let i = s;
+  for (; i + 32 <= e; i += 32) {
+    a = laneStep(a, v128.load(i), 5, c1);
+    b = laneStep(b, v128.load(i + 16), 7, c2);
+  }
+  if (i + 16 <= e) {
+    a = laneStep(a, v128.load(i), 5, c1);
+    i += 16;
+  }
+  // the last bytes, zero-padded (the bytes read past the end lie in the caller's slack)
+  if (i < e) b = laneStep(b, v128.and(v128.load(i), v128.load(MASKS + ((e - i) << 4))), 7, c2);
+  v128.store(LANES, a);
+  v128.store(LANES + 16, b);
+}
+
+@inline function combine(seed: u32, r: u32, c: u32): u32 {
+  let h = seed;
+  for (let k: usize = 0; k < 8; k++) h = (rotl<u32>(h, r) ^ load<u32>(LANES + (k << 2))) * c;
+  return fmix(h);
+}
+
 /** hashBytes of hash.ts over memory [s, e). */
 export function hashRaw(s: usize, e: usize): i32 {
-  const n = <u32>(e - s);
-  let h1: u32 = 0x9747b28c ^ n;
-  let h2: u32 = 0x2545f491 ^ n;
-  let i = s;
-  for (; i + 8 <= e; i += 8) {
-    h1 = (rotl<u32>(h1, 5) ^ load<u32>(i)) * 0x9e3779b1;
-    h2 = (rotl<u32>(h2, 7) ^ load<u32>(i + 4)) * 0x85ebca77;
-  }
-  for (; i < e; i++) h1 = (h1 ^ <u32>load<u8>(i)) * 0x01000193;
-  return <i32>fmix(h1 ^ fmix(h2));
+  lanes(s, <u32>(e - s));
+  return <i32>combine(0x1b873593, 13, 0xcc9e2d51);
 }
 
 /**
  * NormalizedHasher.hashRange of hash.ts over memory [s, s + j) (j: the length, its trailing
- * separator already dropped): returns h1, leaves h2 in hashHigh.
+ * separator already dropped): returns h1, leaves h2 in RESULTS[3].
  */
 export function hashNorm(s: usize, j: u32): i32 {
-  let h1: u32 = 0x2545f491 ^ j;
-  let h2: u32 = 0x6a09e667 ^ j;
-  const end = s + (j & ~3);
-  let p = s;
-  for (; p < end; p += 4) {
-    const k = load<u32>(p);
-    h1 = (rotl<u32>(h1, 5) ^ k) * 0x9e3779b1;
-    h2 = (rotl<u32>(h2, 7) ^ k) * 0x85ebca77;
-  }
-  if (j & 3) {
-    let k: u32 = 0;
-    for (let b: u32 = 0; b < (j & 3); b++) k |= <u32>load<u8>(p + b) << (8 * b);
-    h1 = (rotl<u32>(h1, 5) ^ k) * 0x9e3779b1;
-    h2 = (rotl<u32>(h2, 7) ^ k) * 0x85ebca77;
-  }
-  store<i32>(RESULTS + 12, <i32>fmix(h2 ^ (j * 0x9e3779b1)));
-  return <i32>fmix(h1);
+  lanes(s, j);
+  store<i32>(RESULTS + 12, <i32>combine(0x6a09e667, 11, 0x85ebca77));
+  return <i32>combine(0x2545f491, 13, 0x9e3779b1);
 }

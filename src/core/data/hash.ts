@@ -11,10 +11,74 @@ function fmix(h: number): number {
 }
 
 /**
- * 32-bit hash of raw bytes buf[s, e), eight bytes per step in two lanes read as little-endian
- * words through a DataView (unaligned reads are fine, and the words are counted from s, so equal
- * byte strings hash equal wherever they lie). It is combined with the 64-bit normalised-text
- * hash, so an exact duplicate is claimed only when 96 bits agree.
+ * The eight 32-bit lanes both hashes are finalised from, over src[s, s + n): lanes 0-3 take the
+ * first 16 bytes of each 32, lanes 4-7 the next 16, one little-endian word a lane (rotate, xor,
+ * multiply); then a last 16 bytes, if whole, go to lanes 0-3, and the bytes left, zero-padded to
+ * 16, to lanes 4-7 (n is in the seeds, so padding is unambiguous). Eight independent
+ * multiply chains: the WebAssembly module computes them as two 128-bit vectors, 32 bytes a step
+ * (assembly/jsonScan.ts lanes; test/unit/data/wasmScan.test.ts compares the two).
+ */
+const lane = new Int32Array(8);
+function hashLanes(src: Uint8Array, dv: DataView<ArrayBufferLike>, s: number, n: number): void {
+  let a0 = 0x9747b28c ^ n,
+    a1 = 0x2545f491 ^ n,
+    a2 = 0x6a09e667 ^ n,
+    a3 = 0xbb67ae85 ^ n;
+  let b0 = 0x3c6ef372 ^ n,
+    b1 = 0xa54ff53a ^ n,
+    b2 = 0x510e527f ^ n,
+    b3 = 0x9b05688c ^ n;
+  const e = s + n;
+  let i = s;
+  for (; i + 32 <= e; i += 32) {
+    a0 = Math.imul(((a0 << 5) | (a0 >>> 27)) ^ dv.getInt32(i, true), 0x9e3779b1);
+    a1 = Math.imul(((a1 << 5) | (a1 >>> 27)) ^ dv.getInt32(i + 4, true), 0x9e3779b1);
+    a2 = Math.imul(((a2 << 5) | (a2 >>> 27)) ^ dv.getInt32(i + 8, true), 0x9e3779b1);
+    a3 = Math.imul(((a3 << 5) | (a3 >>> 27)) ^ dv.getInt32(i + 12, true), 0x9e3779b1);
+    b0 = Math.imul(((b0 << 7) | (b0 >>> 25)) ^ dv.getInt32(i + 16, true), 0x85ebca77);
+    b1 = Math.imul(((b1 << 7) | (b1 >>> 25)) ^ dv.getInt32(i + 20, true), 0x85ebca77);
+    b2 = Math.imul(((b2 << 7) | (b2 >>> 25)) ^ dv.getInt32(i + 24, true), 0x85ebca77);
+    b3 = Math.imul(((b3 << 7) | (b3 >>> 25)) ^ dv.getInt32(i + 28, true), 0x85ebca77);
+  }
+  if (i + 16 <= e) {
+    a0 = Math.imul(((a0 << 5) | (a0 >>> 27)) ^ dv.getInt32(i, true), 0x9e3779b1);
+    a1 = Math.imul(((a1 << 5) | (a1 >>> 27)) ^ dv.getInt32(i + 4, true), 0x9e3779b1);
+    a2 = Math.imul(((a2 << 5) | (a2 >>> 27)) ^ dv.getInt32(i + 8, true), 0x9e3779b1);
+    a3 = Math.imul(((a3 << 5) | (a3 >>> 27)) ^ dv.getInt32(i + 12, true), 0x9e3779b1);
+    i += 16;
+  }
+  if (i < e) {
+    const word = (at: number): number => {
+      let k = 0;
+      for (let b = 0; b < 4 && at + b < e; b++) k |= src[at + b] << (8 * b);
+      return k;
+    };
+    b0 = Math.imul(((b0 << 7) | (b0 >>> 25)) ^ word(i), 0x85ebca77);
+    b1 = Math.imul(((b1 << 7) | (b1 >>> 25)) ^ word(i + 4), 0x85ebca77);
+    b2 = Math.imul(((b2 << 7) | (b2 >>> 25)) ^ word(i + 8), 0x85ebca77);
+    b3 = Math.imul(((b3 << 7) | (b3 >>> 25)) ^ word(i + 12), 0x85ebca77);
+  }
+  lane[0] = a0;
+  lane[1] = a1;
+  lane[2] = a2;
+  lane[3] = a3;
+  lane[4] = b0;
+  lane[5] = b1;
+  lane[6] = b2;
+  lane[7] = b3;
+}
+
+/** The lanes folded into 32 bits in order (rotate by r, xor, multiply by c), then fmix. */
+function combine(seed: number, r: number, c: number): number {
+  let h = seed;
+  for (let k = 0; k < 8; k++) h = Math.imul(((h << r) | (h >>> (32 - r))) ^ lane[k], c);
+  return fmix(h);
+}
+
+/**
+ * 32-bit hash of raw bytes buf[s, e) (see hashLanes; equal byte strings hash equal wherever they
+ * lie). It is combined with the 64-bit normalised-text hash, so an exact duplicate is claimed
+ * only when 96 bits agree.
  */
 let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 let viewOf: Uint8Array | null = null;
@@ -23,16 +87,8 @@ export function hashBytes(buf: Uint8Array, s: number, e: number): number {
     view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     viewOf = buf;
   }
-  const dv = view;
-  let h1 = 0x9747b28c ^ (e - s);
-  let h2 = 0x2545f491 ^ (e - s);
-  let i = s;
-  for (; i + 8 <= e; i += 8) {
-    h1 = Math.imul(((h1 << 5) | (h1 >>> 27)) ^ dv.getInt32(i, true), 0x9e3779b1);
-    h2 = Math.imul(((h2 << 7) | (h2 >>> 25)) ^ dv.getInt32(i + 4, true), 0x85ebca77);
-  }
-  for (; i < e; i++) h1 = Math.imul(h1 ^ buf[i], 0x01000193);
-  return fmix(h1 ^ fmix(h2));
+  hashLanes(buf, view, s, e - s);
+  return combine(0x1b873593, 13, 0xcc9e2d51);
 }
 
 /**
@@ -41,7 +97,7 @@ export function hashBytes(buf: Uint8Array, s: number, e: number): number {
  * separator, leading and trailing separators dropped. The scanner writes each string's
  * normalised bytes while it reads the string (JsonTape.norm, see jsonScan.ts); the record's text
  * strings are gathered here in order (or hashed where they lie, when they lie side by side) and
- * hashed four bytes at a time in two lanes.
+ * hashed in eight lanes (hashLanes).
  */
 export class NormalizedHasher {
   h1 = 0;
@@ -101,26 +157,11 @@ export class NormalizedHasher {
     this.hashWords(src, this.srcView, s, j);
   }
 
-  /** Two lanes over the little-endian words of src[s, s + j) (the last one zero-padded). */
+  /** hashLanes over src[s, s + j), finalised twice into a 64-bit hash. */
   private hashWords(src: Uint8Array, view: DataView<ArrayBufferLike>, s: number, j: number): void {
-    let h1 = 0x2545f491 ^ j;
-    let h2 = 0x6a09e667 ^ j;
-    const end = s + (j & ~3);
-    let p = s;
-    for (; p < end; p += 4) {
-      const k = view.getInt32(p, true);
-      // two independent multiply lanes over the words (rotate, xor, multiply), finalised by fmix
-      h1 = Math.imul(((h1 << 5) | (h1 >>> 27)) ^ k, 0x9e3779b1);
-      h2 = Math.imul(((h2 << 7) | (h2 >>> 25)) ^ k, 0x85ebca77);
-    }
-    if (j & 3) {
-      let k = 0;
-      for (let b = 0; b < (j & 3); b++) k |= src[p + b] << (8 * b);
-      h1 = Math.imul(((h1 << 5) | (h1 >>> 27)) ^ k, 0x9e3779b1);
-      h2 = Math.imul(((h2 << 7) | (h2 >>> 25)) ^ k, 0x85ebca77);
-    }
-    this.h1 = fmix(h1);
-    this.h2 = fmix(h2 ^ Math.imul(j, 0x9e3779b1));
+    hashLanes(src, view, s, j);
+    this.h1 = combine(0x2545f491, 13, 0x9e3779b1);
+    this.h2 = combine(0x6a09e667, 11, 0x85ebca77);
   }
 }
 

@@ -151,6 +151,8 @@ export class RecordPipeline {
   /** Room in the duplicate set for about this many records (see DuplicateIndex.reserve). */
   reserveRecords(records: number): void {
     if (!this.deferDuplicates) this.duplicates.reserve(records);
+    // and for their lengths, with a tenth to spare (an estimate a little short would double them)
+    this.reserveLengths(Math.ceil(records * 1.1));
   }
 
   /** Reports a finding over a byte span of the current record. */
