@@ -19,8 +19,9 @@ export function monitorResponsiveness(context: vscode.ExtensionContext): void {
   if (!testModeEnabled()) return;
   const histogram = monitorEventLoopDelay({ resolution: TICK_MS });
   histogram.enable();
-  /** [epoch ms when the stall ended, stall ms] */
-  const stalls: [number, number][] = [];
+  /** [epoch ms when the stall ended, stall ms, the end on the monotonic clock of process.hrtime in µs
+   *  (a CPU profile's timestamps are on it: the scenario finds each stall's samples)] */
+  const stalls: [number, number, number][] = [];
   let expected = performance.now() + TICK_MS;
   const publish = () =>
     setTestState('responsiveness', {
@@ -34,7 +35,7 @@ export function monitorResponsiveness(context: vscode.ExtensionContext): void {
     const late = now - expected;
     expected = now + TICK_MS;
     if (late <= STALL_REPORT_MS) return;
-    stalls.push([Date.now(), Math.round(late)]);
+    stalls.push([Date.now(), Math.round(late), Number(process.hrtime.bigint() / 1000n)]);
     if (stalls.length > KEEP) stalls.shift();
     publish();
   }, TICK_MS);

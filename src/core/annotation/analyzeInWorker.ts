@@ -7,8 +7,25 @@ import { Worker } from 'node:worker_threads';
 import { CancelledError, fromWire, type WireError } from '../../shared/errors';
 import { analyzeAnnotations, type AnalyzeOptions, type AnnotationAnalysis } from './analyze';
 import type { CsvSource } from './csv';
+import { errorMarks, type ErrorMark } from './errorMarks';
 
-type Message = { kind: 'progress'; rows: number } | { kind: 'result'; analysis: AnnotationAnalysis } | { kind: 'error'; error: WireError };
+export interface InWorkerOptions extends AnalyzeOptions {
+  /** also build the editor's error marks (errorMarks.ts), at most this many, beside the analysis:
+   *  off the caller's thread too */
+  errorMarks?: number;
+}
+
+/** The analysis, with its error marks when they were asked for. */
+export type AnalysisWithMarks = AnnotationAnalysis & { errorMarks?: { marks: ErrorMark[]; total: number } };
+
+export type WorkerMessage =
+  | { kind: 'progress'; rows: number }
+  | { kind: 'result'; analysis: AnnotationAnalysis; marks?: { marks: ErrorMark[]; total: number } }
+  | { kind: 'error'; error: WireError };
+
+function withMarks(analysis: AnnotationAnalysis, marks: { marks: ErrorMark[]; total: number } | undefined): AnalysisWithMarks {
+  return marks ? Object.assign(analysis, { errorMarks: marks }) : analysis;
+}
 
 /** dist/annotationWorker.js beside the bundle; under tsx, the TypeScript entry; else none. */
 function entry(): { file: string; eval: boolean } | undefined {
@@ -18,16 +35,20 @@ function entry(): { file: string; eval: boolean } | undefined {
   return existsSync(ts) ? { file: ts, eval: true } : undefined;
 }
 
-export function analyzeAnnotationsInWorker(labels: CsvSource, humans: CsvSource[], options: AnalyzeOptions = {}): Promise<AnnotationAnalysis> {
+export function analyzeAnnotationsInWorker(labels: CsvSource, humans: CsvSource[], options: InWorkerOptions = {}): Promise<AnalysisWithMarks> {
   if (options.signal?.aborted) return Promise.reject(new CancelledError());
   const where = entry();
-  if (!where) return analyzeAnnotations(labels, humans, options); // no worker bundle beside this one
+  if (!where) {
+    // no worker bundle beside this one
+    const { errorMarks: max, ...rest } = options;
+    return analyzeAnnotations(labels, humans, rest).then((analysis) => withMarks(analysis, max === undefined ? undefined : errorMarks(analysis, max)));
+  }
   const { signal, onProgress, ...plain } = options;
   const workerData = { labels, humans, options: plain };
   const worker = where.eval
     ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(where.file)});`, { eval: true, workerData })
     : new Worker(where.file, { workerData });
-  return new Promise<AnnotationAnalysis>((resolve, reject) => {
+  return new Promise<AnalysisWithMarks>((resolve, reject) => {
     const cancel = () => worker.postMessage('cancel');
     if (signal?.aborted) cancel();
     signal?.addEventListener('abort', cancel, { once: true });
@@ -36,9 +57,9 @@ export function analyzeAnnotationsInWorker(labels: CsvSource, humans: CsvSource[
       void worker.terminate();
       done();
     };
-    worker.on('message', (message: Message) => {
+    worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'progress') onProgress?.(message.rows);
-      else if (message.kind === 'result') settle(() => resolve(message.analysis));
+      else if (message.kind === 'result') settle(() => resolve(withMarks(message.analysis, message.marks)));
       else settle(() => reject(fromWire(message.error)));
     });
     worker.on('error', (error) => settle(() => reject(error)));

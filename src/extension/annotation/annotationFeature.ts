@@ -2,7 +2,7 @@
 // the report panel and marks the LLM's errors in the editor. Core work stays in src/core/annotation.
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import type { AnnotationAnalysis } from '../../core/annotation/analyze';
+import type { AnalysisWithMarks } from '../../core/annotation/analyzeInWorker';
 import type { CalibrationReport } from '../../core/annotation/calibration';
 import type { CsvSource } from '../../core/annotation/csv';
 import type { LabelColumnOverrides } from '../../core/annotation/readLabels';
@@ -84,12 +84,14 @@ class AnnotationController implements PanelHost {
             levels: levels?.length ? levels : undefined,
             resamples: config.resamples,
             seed: config.seed,
+            // the editor's marks are built in the worker too: plain data, set here in slices
+            errorMarks: config.diagnostics ? config.maxDiagnostics : undefined,
             signal: abort.signal,
             onProgress: (rows) => progress.report({ message: `${rows.toLocaleString()} rows read` }),
           });
         },
       );
-    let analysis: AnnotationAnalysis;
+    let analysis: AnalysisWithMarks;
     try {
       try {
         analysis = await run(columns);
@@ -137,7 +139,7 @@ class AnnotationController implements PanelHost {
     let marking: MarkingCost | undefined;
     if (config.diagnostics) {
       // handed to VS Code in slices, one per turn of the event loop (./diagnostics.ts)
-      const { marks, total } = core.errorMarks(analysis, config.maxDiagnostics);
+      const { marks, total } = analysis.errorMarks ?? core.errorMarks(analysis, config.maxDiagnostics);
       marking = await this.diagnostics.set(file, marks, document);
       if (!marking) return; // a newer analysis of this file or its closing took over
       diagnosticCount = marks.length;

@@ -3,11 +3,12 @@
 // and the longest stall while a 20 MB JSON Lines file with live validation on is opened and typed
 // in, while a behaviour forecast runs (MDF on ONNX Runtime, and the Python forecaster the product
 // defaults to where torch is) and while an annotation analysis of a 20,000-row CSV runs.
-// Goals (issue 15): activation <= 100 ms, no stall over 50 ms. Asserted: activation CPU time, and
-// that Preflight's own code never holds the host over 50 ms while typing (a CPU profile of each
-// phase tells whose code ran); while forecasting and analysing the same figure is recorded as a goal
-// (see recordPhase() below); every stall is recorded. The figures are printed and written to
-// responsiveness.json in the run folder (docs/responsiveness.md).
+// Goals (issue 15): activation <= 100 ms, no stall over 50 ms. A CPU profile of each phase tells
+// whose code ran; Preflight's share of a stall is the time of its samples inside that stall
+// (stallShares()). Asserted: activation CPU time, and Preflight's share of every stall while
+// typing; while forecasting and analysing the same figure is recorded as a goal (goals()); every
+// stall is recorded. The figures are printed and written to responsiveness.json in the run folder
+// (docs/responsiveness.md).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,21 +24,39 @@ const LEVELS = ['low', 'mid', 'high'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * One forecast or analysis phase: its window, the host's worst stall in it, its profile, printed;
- * and Preflight's longest hold as a goal, recorded, not asserted. That hold is read from a sampling
- * profile, where a garbage collection or the test mode's own instrumentation between two of its
- * samples counts as Preflight's (run 6 of docs/responsiveness.md read 79 and 58 ms that way, no
- * forecast code running). The figure is kept in responsiveness.json; typing, where the profile is
- * unambiguous, is asserted.
+ * One forecast or analysis phase: its window, the host's worst stall in it and its profile, printed;
+ * Preflight's share of the phase's worst stall (stallShares()) is its goal, computed at the end once
+ * every stall is written (goals()).
  */
-function recordPhase(t, figures, windows, phase, { label, during, from, to, profile }) {
+function recordPhase(t, figures, windows, phase, { label, during, from, to, profiled }) {
   windows[phase] = [from, to];
-  figures[phase] = { ...worstStall(t, from, to), seconds: (to - from) / 1000, profile };
-  t.log(`${label}: longest host stall ${figures[phase].worst} ms, Preflight's longest ${profile?.longestPreflightMs} ms`);
-  const name = `Preflight's code never holds the extension host over ${STALL_GOAL_MS} ms while ${during}`;
-  const met = profile?.longestPreflightMs <= STALL_GOAL_MS;
-  (figures.goals ??= []).push({ name, met: Boolean(met) });
-  t.log(`goal ${met ? 'met' : 'NOT met'}: ${name} (${profile?.longestPreflightMs} ms)`);
+  figures[phase] = { ...worstStall(t, from, to), seconds: (to - from) / 1000, profile: profiled.profile, during, profileFile: profiled.file };
+  t.log(`${label}: longest host stall ${figures[phase].worst} ms, Preflight's longest run of samples ${profiled.profile?.longestPreflightMs} ms`);
+}
+
+/**
+ * Each phase's goal: Preflight's code holds the host at most 50 ms within any one stall
+ * (stallShares(); its longest run of samples, attribute(), is recorded beside it). Asserted where
+ * the phase says so (typing), else recorded as a goal (docs/responsiveness.md, "Asserted or
+ * recorded").
+ */
+function goals(t, figures, phases, stalls) {
+  for (const phase of phases) {
+    const f = figures[phase];
+    if (!f?.profileFile || !existsSync(f.profileFile)) continue;
+    f.inStall = stallShares(JSON.parse(readFileSync(f.profileFile, 'utf8')), stalls);
+    delete f.profileFile;
+    if (!f.during) continue;
+    const name = `Preflight's code never holds the extension host over ${STALL_GOAL_MS} ms while ${f.during}`;
+    const met = f.inStall.preflightMs <= STALL_GOAL_MS;
+    const detail = `${f.inStall.preflightMs} ms of a ${f.inStall.stallMs} ms stall, gc ${f.inStall.gcMs} ms; longest run of samples ${f.profile?.longestPreflightMs} ms`;
+    if (f.asserted) t.check(name, met, { ...f.inStall, runOfSamplesMs: f.profile?.longestPreflightMs });
+    else {
+      (figures.goals ??= []).push({ name, met, preflightMs: f.inStall.preflightMs, runOfSamplesMs: f.profile?.longestPreflightMs });
+      t.log(`goal ${met ? 'met' : 'NOT met'}: ${name} (${detail})`);
+    }
+    if (f.asserted) t.log(`${name}: ${detail}`);
+  }
 }
 
 /** Chat records, one exact copy every 997 records (findings to publish), seeded by the index. */
@@ -112,7 +131,56 @@ async function profiled(t, name, fn) {
   const file = `${base}.${name}.cpuprofile`;
   await t.waitFor(() => existsSync(file), { timeout: 30000 });
   if (!existsSync(file)) return { result, profile: 'none written' };
-  return { result, profile: attribute(JSON.parse(readFileSync(file, 'utf8'))) };
+  return { result, profile: attribute(JSON.parse(readFileSync(file, 'utf8'))), file };
+}
+
+/** Which samples of a profile have one of Preflight's frames on their stack. */
+function preflightSamples(profile) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ours = new Map();
+  const isOurs = (id) => {
+    if (ours.has(id)) return ours.get(id);
+    const node = nodes.get(id);
+    const value = /preflight/.test(node.callFrame.url) || (parent.has(id) && isOurs(parent.get(id)));
+    ours.set(id, value);
+    return value;
+  };
+  return { nodes, isOurs };
+}
+
+/**
+ * Preflight's share of each real stall: the stall monitor's stalls (the host's event loop did not
+ * turn for that long; src/extension/responsiveness.ts records each one's end on the profile's
+ * clock) and, inside each, the time of the samples with a Preflight frame on the stack, each at
+ * most 2 ms as in attribute(). Runs of samples (attribute()) join work split over turns of the
+ * event loop when nothing else was waiting between them; a stall ends where the loop turns. Garbage
+ * collection inside the stall is reported beside it, not counted. Stalls under 20 ms are not
+ * recorded: a phase without one reads 0.
+ */
+export function stallShares(profile, stalls, tickMs = 10) {
+  const { nodes, isOurs } = preflightSamples(profile);
+  const times = [];
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) times.push((t += profile.timeDeltas[i] ?? 0));
+  let worst = { preflightMs: 0, stallMs: 0, gcMs: 0 };
+  let seen = 0;
+  for (const [, ms, endUs] of stalls) {
+    if (typeof endUs !== 'number' || endUs < profile.startTime || endUs - ms * 1000 > profile.endTime) continue;
+    seen++;
+    const from = endUs - (ms + tickMs) * 1000;
+    let preflight = 0;
+    let gc = 0;
+    for (let i = 0; i < times.length; i++) {
+      if (times[i] < from || times[i] >= endUs) continue;
+      const dt = Math.min(2, ((times[i + 1] ?? times[i]) - times[i]) / 1000);
+      if (isOurs(profile.samples[i])) preflight += dt;
+      else if (nodes.get(profile.samples[i]).callFrame.functionName === '(garbage collector)') gc += dt;
+    }
+    if (preflight > worst.preflightMs) worst = { preflightMs: preflight, stallMs: ms, gcMs: gc };
+  }
+  return { preflightMs: Math.round(worst.preflightMs), stallMs: worst.stallMs, gcMs: Math.round(worst.gcMs), stallsInProfile: seen };
 }
 
 /**
@@ -146,16 +214,7 @@ export function attribute(profile) {
   // of its frames on the stack (a garbage collection in between continues the run, never starts one).
   // Each sample counts at most 2 ms (4 sampling intervals): a longer gap is the process waiting for
   // a core on the loaded machine (one sample once stood for 104 ms), not work.
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const ours = new Map();
-  const isOurs = (id) => {
-    if (ours.has(id)) return ours.get(id);
-    const node = nodes.get(id);
-    const value = /preflight/.test(node.callFrame.url) || (parent.has(id) && isOurs(parent.get(id)));
-    ours.set(id, value);
-    return value;
-  };
+  const { isOurs } = preflightSamples(profile);
   // A garbage collection counts only between two Preflight samples: one that ends a run is the
   // whole heap's (run 6 counted a 77 ms collection after a 2 ms sample of the test-mode profile poll).
   let run = 0;
@@ -237,6 +296,7 @@ export default async function responsiveness(t) {
       seconds: (openTo - openFrom) / 1000,
       validationMs: opened?.validation?.files?.[key]?.durationMs,
       profile: openProfile.profile,
+      profileFile: openProfile.file,
     };
 
     await sleep(2000);
@@ -267,16 +327,19 @@ export default async function responsiveness(t) {
       t.extensionState().validation?.files?.[key]?.summary,
     );
     windows.typing = [typeFrom, typeTo];
-    figures.typing = { ...worstStall(t, typeFrom, typeTo), seconds: (typeTo - typeFrom) / 1000, bursts, profile: typingProfile.profile };
-    // asserted: Preflight's own share (its code on the thread without a break), which it controls;
-    // the host's stalls from every cause (VS Code's own extensions, a loaded machine) are recorded
-    t.check(
-      `Preflight's code never holds the extension host over ${STALL_GOAL_MS} ms while typing in the 20 MB file`,
-      typingProfile.profile?.longestPreflightMs <= STALL_GOAL_MS,
-      figures.typing,
-    );
+    figures.typing = {
+      ...worstStall(t, typeFrom, typeTo),
+      seconds: (typeTo - typeFrom) / 1000,
+      bursts,
+      profile: typingProfile.profile,
+      profileFile: typingProfile.file,
+    };
+    // asserted at the end, once every stall is written (goals()): Preflight's own share of each
+    // stall, which it controls; the host's stalls from every cause are recorded
+    figures.typing.during = 'typing in the 20 MB file';
+    figures.typing.asserted = true;
     t.log(
-      `typing: longest host stall ${figures.typing.worst} ms (${figures.typing.over} over ${STALL_GOAL_MS} ms), Preflight's longest ${typingProfile.profile?.longestPreflightMs} ms`,
+      `typing: longest host stall ${figures.typing.worst} ms (${figures.typing.over} over ${STALL_GOAL_MS} ms), Preflight's longest run of samples ${typingProfile.profile?.longestPreflightMs} ms`,
     );
     await t.runCommand('View: Revert File').catch(() => undefined);
     await t.runCommand('View: Close All Editors').catch(() => undefined);
@@ -327,7 +390,7 @@ export default async function responsiveness(t) {
       during: 'an MDF forecast runs',
       from: forecastFrom,
       to: forecastTo,
-      profile: forecastProfile.profile,
+      profiled: forecastProfile,
     });
     await t.runCommand('View: Close All Editors').catch(() => undefined);
     await sleep(1000);
@@ -362,7 +425,7 @@ export default async function responsiveness(t) {
       during: 'a Python forecast runs',
       from: pythonFrom,
       to: pythonTo,
-      profile: pythonProfile.profile,
+      profiled: pythonProfile,
     });
     await t.runCommand('View: Close All Editors').catch(() => undefined);
     await sleep(1000);
@@ -374,7 +437,10 @@ export default async function responsiveness(t) {
     const annotationFrom = Date.now();
     const annotationProfile = await profiled(t, 'annotation', async () => {
       await t.runCommand('Preflight: Analyze Annotation Errors');
-      return t.waitForState((s) => s.annotation?.['ann.csv']?.rendered || s.annotation?.['ann.csv']?.error, { timeout: 180000 });
+      // the diagnostics are handed to VS Code in slices after the report: the phase ends when all are
+      return t.waitForState((s) => (s.annotation?.['ann.csv']?.rendered && s.annotation['ann.csv'].diagnosticSets) || s.annotation?.['ann.csv']?.error, {
+        timeout: 180000,
+      });
     });
     const analysed = annotationProfile.result;
     const annotationTo = Date.now();
@@ -388,12 +454,21 @@ export default async function responsiveness(t) {
       during: 'an annotation analysis runs',
       from: annotationFrom,
       to: annotationTo,
-      profile: annotationProfile.profile,
+      profiled: annotationProfile,
     });
+    // 20,000 rows, about 6,000 errors: the default cap (preflight.annotation.maxDiagnostics, 1,000),
+    // handed to VS Code in slices (src/extension/annotation/diagnostics.ts); each set call timed
+    const marked = analysed?.annotation?.['ann.csv'];
+    figures.annotation.diagnostics = marked?.diagnostics;
+    figures.annotation.diagnosticSets = marked?.diagnosticSets;
+    t.log(`annotation: ${marked?.diagnostics} diagnostics in ${JSON.stringify(marked?.diagnosticSets)}`);
+    t.check('1,000 annotation errors are marked, in slices of 100', marked?.diagnostics === 1000 && marked?.diagnosticSets?.sets === 10, marked);
     // the extension writes its state file coalesced and late under load: a phase's stalls read
     // right after it may miss its last ones (run 5 read none while typing), so all are taken now
     await sleep(3000);
     for (const [phase, [from, to]] of Object.entries(windows)) Object.assign(figures[phase], worstStall(t, from, to));
+    const stalls = t.extensionState().responsiveness?.stalls ?? [];
+    goals(t, figures, Object.keys(windows), stalls);
     t.log(
       `longest host stall per phase, all causes: ${Object.keys(windows)
         .map((p) => `${p} ${figures[p].worst} ms (${figures[p].over} over ${STALL_GOAL_MS} ms)`)
@@ -403,7 +478,10 @@ export default async function responsiveness(t) {
     t.check(
       'the stalls of every phase were recorded and profiled',
       ['open', 'typing', 'forecast', 'forecastPython', 'annotation'].every(
-        (p) => typeof figures[p]?.worst === 'number' && typeof figures[p]?.profile?.longestPreflightMs === 'number',
+        (p) =>
+          typeof figures[p]?.worst === 'number' &&
+          typeof figures[p]?.profile?.longestPreflightMs === 'number' &&
+          typeof figures[p]?.inStall?.preflightMs === 'number',
       ),
       figures,
     );

@@ -50,3 +50,19 @@ test('a cancelled analysis rejects with CancelledError', async () => {
   abort.abort();
   await assert.rejects(analyzeAnnotationsInWorker({ text: labels(20000), name: 'big.csv' }, [], { signal: abort.signal }), CancelledError);
 });
+
+test("asked for, the worker also builds the editor's error marks: the same as built from the in-process analysis", async () => {
+  const { errorMarks } = await import('../../../src/core/annotation/errorMarks');
+  const source = { text: labels(2000), name: 'labels.csv' };
+  const humans = [{ text: human(100), name: 'labels.human.csv' }];
+  const options = { resamples: 100, seed: 2 };
+  const inWorker = await analyzeAnnotationsInWorker(source, humans, { ...options, errorMarks: 300 });
+  const expected = errorMarks(await analyzeAnnotations(source, humans, options), 300);
+  assert.equal(expected.marks.length, 300);
+  assert.ok(expected.total > 300);
+  assert.deepEqual(inWorker.errorMarks, expected);
+  const { errorMarks: none, ...analysis } = inWorker;
+  assert.equal(none?.marks.length, 300);
+  assert.deepEqual(analysis, await analyzeAnnotations(source, humans, options));
+  assert.equal((await analyzeAnnotationsInWorker(source, humans, options)).errorMarks, undefined);
+});
