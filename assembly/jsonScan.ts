@@ -435,10 +435,14 @@ const N_ASSISTANT = memory.data<u8>([0x61, 0x73, 0x73, 0x69, 0x73, 0x74, 0x61, 0
   return load<i32>(base + (<usize>tok << 2));
 }
 
-/** Whether string token `tok` (unescaped) is the name at `name` of `len` bytes. */
+/** Whether string token `tok` (unescaped) is the name at `name` of `len` bytes (4 to 16). */
 @inline function is(tok: i32, name: usize, len: i32): bool {
   const s = <usize>i32At(tStart, tok) + 1;
-  return i32At(tEnd, tok) - <i32>s - 1 == len && memory.compare(s, name, len) == 0;
+  if (i32At(tEnd, tok) - <i32>s - 1 != len) return false;
+  // two words that overlap where len is not a multiple of their size: no byte loop
+  const tail = <usize>len;
+  if (len >= 8) return load<u64>(s) == load<u64>(name) && load<u64>(s + tail - 8) == load<u64>(name + tail - 8);
+  return load<u32>(s) == load<u32>(name) && load<u32>(s + tail - 4) == load<u32>(name + tail - 4);
 }
 
 const R_SYSTEM = 0;
