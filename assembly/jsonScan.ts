@@ -162,7 +162,6 @@ function scanString(pos: usize, e: usize, tok: i32): usize {
   let nj = normPos;
   let prev: u32 = 0;
   store<i32>(tNormStart + (<usize>tok << 2), <i32>nj);
-  const zero = i8x16.splat(0);
   for (;;) {
     // 16 bytes at a time while they are plain: normalised with SIMD, the bytes kept (a letter
     // or digit, or the first separator of a run) left-packed with two 8-lane swizzles
@@ -171,13 +170,14 @@ function scanString(pos: usize, e: usize, tok: i32): usize {
       // control characters and bytes >= 0x80 (negative as signed bytes), '"' and '\\'
       const bad = v128.or(v128.or(i8x16.lt_s(v, i8x16.splat(0x20)), i8x16.eq(v, i8x16.splat(0x22))), i8x16.eq(v, i8x16.splat(0x5c)));
       const badBits = i8x16.bitmask(bad);
-      const upper = v128.and(i8x16.ge_s(v, i8x16.splat(0x41)), i8x16.le_s(v, i8x16.splat(0x5a)));
-      const low = v128.or(v, v128.and(upper, i8x16.splat(0x20)));
-      const letter = v128.and(i8x16.ge_s(low, i8x16.splat(0x61)), i8x16.le_s(low, i8x16.splat(0x7a)));
-      const digit = v128.and(i8x16.ge_s(v, i8x16.splat(0x30)), i8x16.le_s(v, i8x16.splat(0x39)));
-      const n = v128.and(low, v128.or(letter, digit));
-      const before = i8x16.shuffle(i8x16.splat(<i8>prev), n, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
-      let keep = i8x16.bitmask(v128.or(i8x16.ne(n, zero), i8x16.ne(before, zero)));
+      // letters ((v | 0x20) - 'a' < 26 unsigned) lower-cased, digits kept, the rest 0
+      const letter = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(26));
+      const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
+      const kept = v128.or(letter, digit);
+      const n = v128.and(v128.or(v, v128.and(letter, i8x16.splat(0x20))), kept);
+      // a byte is written when it or the byte before it (prev, for the first) is a letter or digit
+      const keptBits = i8x16.bitmask(kept);
+      let keep = (keptBits | (keptBits << 1) | <i32>(prev != 0)) & 0xffff;
       let lanes: i32 = 16;
       if (badBits != 0) {
         lanes = ctz<i32>(badBits);
