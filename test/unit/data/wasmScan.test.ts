@@ -297,7 +297,8 @@ function plainChat(r: Rng): string {
 /**
  * Long runs of clean chat records, as real files are, that the module checks a chunk at a time
  * (wasmScan.ts batch): exact and near copies, leading and trailing blanks, CRLF, and now and
- * then a line it must leave to the TypeScript path (broken, blank, another kind of record, long).
+ * then a line it must leave to the TypeScript path (broken, blank, another kind of record, long,
+ * nested deeper than its stack, a NUL byte or invalid UTF-8 in an otherwise clean record).
  */
 function runsFile(seed: number, lines: number, defects = 1): Buffer {
   const r = new Rng(seed);
@@ -313,7 +314,14 @@ function runsFile(seed: number, lines: number, defects = 1): Buffer {
     else if (p < 0.12 + 0.025 * defects) bytes = line(r);
     else if (p < 0.12 + 0.027 * defects)
       bytes = Buffer.from(`{"messages":[{"role":"user","content":"${text(r, 20_000 + r.int(200_000))}"},{"role":"assistant","content":"ok"}]}`);
-    else {
+    else if (p < 0.12 + 0.03 * defects) {
+      // hostile: nesting deeper than the module's stack, a NUL byte in a clean record, invalid UTF-8 in one
+      const clean = Buffer.from(plainChat(r), 'utf8');
+      const at = 30 + r.int(clean.length - 40);
+      const k = r.int(3);
+      if (k === 0) bytes = Buffer.from(`{"messages":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+      else bytes = Buffer.concat([clean.subarray(0, at), Buffer.from(k === 1 ? [0] : [0xc3, 0x28]), clean.subarray(at)]);
+    } else {
       bytes = Buffer.from(r.next() < 0.3 * defects ? cleanChat(r) : plainChat(r), 'utf8');
       pool.push(bytes);
     }
@@ -360,7 +368,7 @@ test('whole files of clean chat runs, checked a chunk of lines at a time in the 
           delete process.env.PREFLIGHT_WASM_SCAN;
         }
         const codes = withoutWasm.summary.byCode ?? {};
-        for (const code of ['duplicate-exact', 'duplicate-near', 'blank-line', 'length-outlier', ...(defects === 1 ? ['json-malformed'] : [])])
+        for (const code of ['duplicate-exact', 'duplicate-near', 'blank-line', 'length-outlier', ...(defects === 1 ? ['json-malformed', 'utf8-invalid'] : [])])
           assert.ok(codes[code], `seed ${seed}: the file has ${code} (${JSON.stringify(codes)})`);
         if (contextLimit < 1000) assert.ok(codes['tokens-over-limit'], 'records over the context limit');
         const before = batched;
