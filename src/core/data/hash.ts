@@ -48,15 +48,10 @@ function hashLanes(src: Uint8Array, dv: DataView<ArrayBufferLike>, s: number, n:
     i += 16;
   }
   if (i < e) {
-    const word = (at: number): number => {
-      let k = 0;
-      for (let b = 0; b < 4 && at + b < e; b++) k |= src[at + b] << (8 * b);
-      return k;
-    };
-    b0 = Math.imul(((b0 << 7) | (b0 >>> 25)) ^ word(i), 0x85ebca77);
-    b1 = Math.imul(((b1 << 7) | (b1 >>> 25)) ^ word(i + 4), 0x85ebca77);
-    b2 = Math.imul(((b2 << 7) | (b2 >>> 25)) ^ word(i + 8), 0x85ebca77);
-    b3 = Math.imul(((b3 << 7) | (b3 >>> 25)) ^ word(i + 12), 0x85ebca77);
+    b0 = Math.imul(((b0 << 7) | (b0 >>> 25)) ^ tailWord(src, i, e), 0x85ebca77);
+    b1 = Math.imul(((b1 << 7) | (b1 >>> 25)) ^ tailWord(src, i + 4, e), 0x85ebca77);
+    b2 = Math.imul(((b2 << 7) | (b2 >>> 25)) ^ tailWord(src, i + 8, e), 0x85ebca77);
+    b3 = Math.imul(((b3 << 7) | (b3 >>> 25)) ^ tailWord(src, i + 12, e), 0x85ebca77);
   }
   lane[0] = a0;
   lane[1] = a1;
@@ -66,6 +61,14 @@ function hashLanes(src: Uint8Array, dv: DataView<ArrayBufferLike>, s: number, n:
   lane[5] = b1;
   lane[6] = b2;
   lane[7] = b3;
+}
+
+/** The little-endian word at src[at, at + 4), the bytes from e on read as 0. */
+function tailWord(src: Uint8Array, at: number, e: number): number {
+  if (at + 4 <= e) return src[at] | (src[at + 1] << 8) | (src[at + 2] << 16) | (src[at + 3] << 24);
+  let k = 0;
+  for (let b = 0; at + b < e; b++) k |= src[at + b] << (8 * b);
+  return k;
 }
 
 /** The lanes folded into 32 bits in order (rotate by r, xor, multiply by c), then fmix. */
