@@ -57,9 +57,9 @@ for ((r = 1; r <= runs; r++)); do
   read -r _ ps prss pcpu < <(measure python "$python" "$pyloop" "$file")
   awk -v b="$bytes" -v t="$threads" -v ns="$ns" -v nrss="$nrss" -v ncpu="$ncpu" -v os="$os" -v orss="$orss" -v ocpu="$ocpu" -v ps="$ps" -v prss="$prss" -v pcpu="$pcpu" 'BEGIN {
     mb = b / 1048576; nm = mb / ns; om = mb / os; pm = mb / ps;
-    printf "preflight validate --json (%d threads): %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", t, ns, nm, ncpu, mb / ncpu, nrss / 1024;
-    printf "preflight validate --json --workers 1:  %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", os, om, ocpu, mb / ocpu, orss / 1024;
-    printf "python json.loads loop:                 %7.1f s wall %7.1f MB/s  | %6.1f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", ps, pm, pcpu, mb / pcpu, prss / 1024;
+    printf "preflight validate --json (%d threads): %7.1f s wall %7.1f MB/s  | %6.2f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", t, ns, nm, ncpu, mb / ncpu, nrss / 1024;
+    printf "preflight validate --json --workers 1:  %7.1f s wall %7.1f MB/s  | %6.2f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", os, om, ocpu, mb / ocpu, orss / 1024;
+    printf "python json.loads loop:                 %7.1f s wall %7.1f MB/s  | %6.2f s CPU %7.1f MB/CPU-s  | peak RSS %6.1f MB\n", ps, pm, pcpu, mb / pcpu, prss / 1024;
     printf "throughput ratio (preflight / python): %.2fx wall (%d threads), %.2fx wall (1 thread), %.2fx per CPU-second (%d threads), %.2fx per CPU-second (1 thread)\n", nm / pm, t, om / pm, pcpu / ncpu, t, pcpu / ocpu;
   }'
 done
