@@ -4,15 +4,16 @@
 //
 // Why slices in several collections: DiagnosticCollection.set replaces a file's whole list and VS
 // Code serialises all of it to the renderer in that call; it also keeps at most 1,000 per file and
-// collection (the rest become one "N more" entry). One set of 1,000 held the extension host ~45 ms
-// under load (run 7 of docs/responsiveness.md). So each slice of SLICE marks goes to a collection
-// of its own ('preflight-annotation', 'preflight-annotation-2', ...), set in its own turn.
+// collection (the rest become one "N more" entry). One set of 5,000 held the extension host 76 ms
+// under load, ~45 ms of it VS Code serialising the 1,000 it keeps (docs/responsiveness.md). So
+// each slice of SLICE marks goes to a collection of its own ('preflight-annotation',
+// 'preflight-annotation-2', ...), set in its own turn.
 import * as vscode from 'vscode';
 import type { ErrorMark } from '../../core/annotation/errorMarks';
 
 export const DIAGNOSTIC_COLLECTION = 'preflight-annotation';
 
-/** marks per DiagnosticCollection.set: ~5 ms under load at the cost run 7 measured (~45 µs a mark) */
+/** marks per DiagnosticCollection.set: ~5 ms under load at ~45 µs a mark (runs 9-10: the longest set 3.5-5.3 ms) */
 export const SLICE = 100;
 
 /** What one marking took: the sets and the longest one (test mode records it). */
