@@ -36,7 +36,7 @@ const USAGE = [
   `  --clusters K          clusters for attribution (default ${MDF_DEFAULTS.clusters}; 0 = off)`,
   '  --reference FILE      contrastive mode: subtract the signature of this reference corpus (JSONL)',
   '  --workspace DIR       where .preflight/probes and .preflight/cache live (default: the current folder)',
-  '  --no-cache            do not read or write the signature cache',
+  '  --no-cache            do not read or write the caches (MDF: the signature and report; Python: the neutral and calibration controls)',
   '  --json                print the report (schema preflight.mdf/2) instead of the summary',
   '  --out FILE            also write the report to FILE',
   '  --fail-on LEVEL       exit 1 when any behaviour reaches LEVEL (low | medium | high)',
@@ -65,7 +65,6 @@ const MDF_ONLY_FLAGS = [
   'reference',
   'provider',
   'weights',
-  'no-cache',
 ] as const;
 
 /** Largest --alpha/--alphas accepted. */
@@ -172,7 +171,7 @@ export const mdfCommand: CliCommand = {
       const report = await pythonForecast(
         choice.method,
         file,
-        { ...values, ...numbers, python: python.path },
+        { ...values, ...numbers, python: python.path, noCache: values['no-cache'] },
         suites.map((s) => s.source),
         io,
       );
@@ -234,7 +233,7 @@ function finish(report: MdfReport, values: { out?: string; json?: boolean }, io:
 async function pythonForecast(
   method: Exclude<ForecastMethod, 'mdf'>,
   file: string,
-  values: { model?: string; python?: string; samples?: number; seed: number; threads?: number },
+  values: { model?: string; python?: string; samples?: number; seed: number; threads?: number; noCache?: boolean },
   probes: string[],
   io: CliIO,
 ): Promise<MdfReport> {
@@ -256,6 +255,7 @@ async function pythonForecast(
         samples: values.samples,
         seed: values.seed,
         threads: values.threads,
+        noCache: values.noCache,
         existingPythonPath: process.env.PYTHONPATH,
         pathSeparator: delimiter,
       },

@@ -28,6 +28,8 @@ export interface PythonForecastOptions {
   samples?: number;
   seed?: number;
   threads?: number;
+  /** recompute the neutral and calibration controls instead of reusing their cache */
+  noCache?: boolean;
   existingPythonPath?: string;
   pathSeparator?: string;
 }
@@ -39,6 +41,7 @@ export function pythonForecastCommand(o: PythonForecastOptions): { executable: s
   if (o.samples !== undefined) args.push('--samples', String(o.samples));
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   if (o.threads) args.push('--threads', String(o.threads));
+  if (o.noCache) args.push('--no-cache');
   const pythonPath = o.existingPythonPath ? `${o.packageDir}${sep}${o.existingPythonPath}` : o.packageDir;
   return { executable: o.python, args, env: { PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' } };
 }

@@ -186,6 +186,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
                 method,
                 probes: suites.map((s) => s.source),
                 threads: options.threads || undefined,
+                noCache: options.cache === false,
               },
               { signal: options.signal, onProgress: (m) => say(`  [${method}] ${m}`) },
             );

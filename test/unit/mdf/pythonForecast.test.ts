@@ -3,7 +3,7 @@
 // progress reaches stderr, and errors are one-line usage errors.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,8 +41,11 @@ describe('preflight mdf --method (Python forecasters)', () => {
   let model: string;
   let data: string;
   let suite: string;
+  const savedCacheHome = process.env.XDG_CACHE_HOME;
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'pyforecast-'));
+    // the forecasters cache their neutral and calibration controls under $XDG_CACHE_HOME: never the real ~/.cache
+    process.env.XDG_CACHE_HOME = join(root, 'cache');
     model = join(root, 'model');
     execFileSync(PYTHON, ['-c', WRITE_MODEL, model], { env: { ...process.env, PYTHONPATH: PACKAGE, OMP_NUM_THREADS: '1' } });
     data = join(root, 'train.jsonl');
@@ -69,7 +72,11 @@ describe('preflight mdf --method (Python forecasters)', () => {
       }),
     );
   });
-  after(() => rmSync(root, { recursive: true, force: true }));
+  after(() => {
+    if (savedCacheHome === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = savedCacheHome;
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('builds the python -m preflight_train forecast command', () => {
     const cmd = pythonForecastCommand({
@@ -81,6 +88,7 @@ describe('preflight mdf --method (Python forecasters)', () => {
       probes: ['a.json', 'b.json'],
       outPath: '/o.json',
       samples: 64,
+      noCache: true,
       existingPythonPath: '/x',
       pathSeparator: ':',
     });
@@ -103,6 +111,7 @@ describe('preflight mdf --method (Python forecasters)', () => {
       'b.json',
       '--samples',
       '64',
+      '--no-cache',
     ]);
     assert.equal(cmd.env.PYTHONPATH, '/pkg:/x');
   });
@@ -139,6 +148,23 @@ describe('preflight mdf --method (Python forecasters)', () => {
     assert.equal(report.forecaster.requested, 'auto');
     assert.match(report.forecaster.reason, /the best forecaster of the Data2Behavior benchmark .* runs here: .* \(--python\) has torch/);
     assert.match(out.stderr, /^Forecaster: /m);
+    // the calibrated null of the shipped corpora (models/neutral/calibration) judges risk
+    assert.equal(report.statistics.calibration.corpora.length, 8);
+    assert.match(report.statistics.test, /^calibrated null/);
+    for (const b of report.behaviours) assert.equal(b.calibration.k, 8);
+    // the neutral and calibration controls are cached under $XDG_CACHE_HOME (the test's): 9 files per method
+    assert.equal(report.method.calibration.used.length, 8);
+    assert.ok(readdirSync(join(root, 'cache', 'preflight', 'neutral-control')).length >= 9);
+  });
+
+  it('--no-cache keeps the benchmark best (it only turns the caches off) and recomputes the controls', async () => {
+    const { out, io } = capture();
+    await mdfCommand.run([data, '--model', model, '--probes', suite, '--python', PYTHON, '--threads', '1', '--json', '--no-cache'], io);
+    const report = JSON.parse(out.stdout);
+    assert.equal(report.forecaster.method, BENCHMARK_BEST);
+    assert.equal(report.method.neutralControl.cached, false);
+    assert.equal(report.method.calibration.cached, 0);
+    assert.ok(existsSync(join(root, 'cache', 'preflight', 'neutral-control')));
   });
 
   it('the summary prints for a Python report too', async () => {
