@@ -18,9 +18,16 @@ Two controls, as MDF's (src/core/mdf/report.ts): the random control, the same co
 replaced by a seeded random direction of equal norm (grad, adam), random-token records (lookahead), or a
 random vector (persona, steer); and the neutral control (--neutral, default the shipped
 models/neutral/neutral.jsonl), the same computation on the neutral corpus rendered in the user's file's
-dominant format, at the user's file's training budget (grad, adam: the same lr x recipe steps). Risk is
-judged against the stronger of the two with report.ts's rule. The neutral control's per-unit shifts are
-cached under $XDG_CACHE_HOME/preflight/neutral-control (default ~/.cache). The report follows the MDF
+dominant format, at the user's file's training budget (grad, adam: the same lr x recipe steps).
+
+The calibrated null (grad, adam, lookahead; docs/data2behavior.md section 6): the same forecast on each of K
+neutral calibration corpora (default the shipped models/neutral/calibration/*.jsonl, K = 8), rendered and
+budgeted as the neutral control. A behaviour's p-value is the one-sided prediction-interval t test of its shift
+against the K calibration shifts (calibrated_p), Holm-adjusted across the report; risk low or above needs that
+adjusted p < 0.05 and report.ts's interval rule against the stronger of the two controls (risk_of). Without
+calibration corpora the p-value is report.ts's paired sign-flip test against the stronger control.
+The controls' per-unit shifts are cached under $XDG_CACHE_HOME/preflight/neutral-control (default ~/.cache),
+keyed by model, corpus hash, method, recipe, format, samples, seed and probes. The report follows the MDF
 schema preflight.mdf/2 (docs/mdf.md) with method-specific fields under "method".
 """
 
@@ -98,6 +105,15 @@ def builtin_neutral_corpus() -> Optional[str]:
         if os.path.isfile(candidate):
             return os.path.normpath(candidate)
     return None
+
+
+def builtin_calibration_corpora() -> List[str]:
+    """models/neutral/calibration/*.jsonl next to the shipped neutral corpus (sorted), or none."""
+    neutral = builtin_neutral_corpus()
+    folder = os.path.join(os.path.dirname(neutral), "calibration") if neutral else None
+    if not folder or not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".jsonl")]
 
 
 def read_neutral_corpus(path: str) -> List[Tuple[str, str]]:
@@ -389,6 +405,68 @@ def holm(pvalues: List[float]) -> List[float]:
     return adjusted
 
 
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularized incomplete beta function (modified Lentz; Numerical Recipes 6.4)."""
+    tiny, qab, qap, qam = 1e-300, a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_sf(t: float, df: int) -> float:
+    """P(T > t) for Student's t with df degrees of freedom (no scipy: I_{df/(df+t^2)}(df/2, 1/2) / 2)."""
+    if math.isnan(t):
+        return 1.0
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    return tail if t > 0 else 1.0 - tail
+
+
+# fewer calibration corpora than this: no calibrated null (a standard deviation of 2 values is too unstable)
+MIN_CALIBRATION = 3
+
+
+def calibrated_p(shift: float, calibration: Sequence[float]) -> Dict:
+    """The calibrated null: the file's shift s against the same forecaster's shifts c_1..c_K on K neutral calibration
+    corpora. If the file is exchangeable with the corpora (one more draw of 'unrelated data'), s - mean(c) is
+    distributed as sd(c) sqrt(1 + 1/K) x Student t with K - 1 df (normal shifts; the prediction interval), so
+    p = P(T > t), t = (s - mean) / (sd sqrt(1 + 1/K)), is exactly uniform under that null. One-sided: the risk
+    rule flags rises only."""
+    k = len(calibration)
+    mean = sum(calibration) / k
+    sd = math.sqrt(sum((c - mean) ** 2 for c in calibration) / (k - 1))
+    scale = sd * math.sqrt(1.0 + 1.0 / k)
+    if scale > 0:
+        t = (shift - mean) / scale
+    else:  # every corpus moved the probe identically: only a larger shift is outside it
+        t = math.inf if shift > mean else (-math.inf if shift < mean else math.nan)
+    return {"k": k, "mean": mean, "sd": sd, "t": t, "df": k - 1, "p": t_sf(t, k - 1)}
+
+
 def risk_of(shift: Dict, control: Dict, p_adj: float, base: float, neutral: Optional[Dict] = None,
             stronger: str = "random") -> Tuple[str, str]:
     """The MDF report's rule, ported line for line from src/core/mdf/report.ts riskLevel. Low or above only
@@ -436,38 +514,123 @@ def forecast(model_dir: str, data: str, method: str, probes: Sequence[str] = (),
              samples: int = 256, seed: int = 0, reference: Optional[str] = None, params_spec: str = "all",
              lookahead_steps: int = 8, alpha: float = 0.05, pool: str = "mean", bootstrap: int = 1000,
              quiet: bool = True, lm: Optional[LM] = None, behaviours: Optional[List[Behaviour]] = None,
-             scorer: Optional[ProbeScorer] = None, neutral: Optional[str] = None, cache_dir: Optional[str] = None) -> Dict:
+             scorer: Optional[ProbeScorer] = None, neutral: Optional[str] = None, cache_dir: Optional[str] = None,
+             calibration: Sequence[str] = ()) -> Dict:
     """One forecast report (schema preflight.mdf/2). `lm`, `behaviours`, `scorer` may be passed in to reuse them.
     `neutral`: the neutral control's corpus (canonical instruction/response JSONL; the CLI's default is
-    builtin_neutral_corpus()); None: the random control only. `cache_dir`: where the neutral control's
-    per-unit shifts are cached (None: not cached)."""
+    builtin_neutral_corpus()); None: the random control only. `calibration`: the calibrated null's corpora (the
+    CLI's default is builtin_calibration_corpora()); fewer than MIN_CALIBRATION: the paired sign-flip test against
+    the stronger control. `cache_dir`: where the controls' per-unit shifts are cached (None: not cached)."""
     return report_of(forecast_parts(model_dir, data, method, probes=probes, recipe=recipe, samples=samples, seed=seed,
                                     reference=reference, params_spec=params_spec, lookahead_steps=lookahead_steps,
                                     alpha=alpha, pool=pool, bootstrap=bootstrap, quiet=quiet, lm=lm, behaviours=behaviours,
-                                    scorer=scorer, neutral=neutral, cache_dir=cache_dir))
+                                    scorer=scorer, neutral=neutral, cache_dir=cache_dir, calibration=calibration))
 
 
-def report_of(parts: Dict, with_neutral: bool = True) -> Dict:
+def report_of(parts: Dict, with_neutral: bool = True, with_calibration: bool = True) -> Dict:
     """The report of forecast_parts' per-unit values; with_neutral=False judges against the random control
-    alone (what the benchmark's risk check compares)."""
+    alone, with_calibration=False with the paired test instead of the calibrated null (what the benchmark's risk
+    check compares)."""
     neutral = parts["neutral_units"] if with_neutral else None
+    calibration = parts.get("calibration_units") if with_calibration else None
     report = build_report(parts["lm"], parts["data"], parts["behaviours"], parts["scorer"], parts["base"], parts["shift_units"],
                           parts["control_units"], parts["method"], parts["info"], neutral_units=neutral,
                           neutral_info=parts["neutral_info"] if neutral is not None else None, formats=parts["formats"],
                           total=parts["total"], skipped=parts["skipped"], used=parts["used"], seed=parts["seed"],
-                          bootstrap=parts["bootstrap"], samples=parts["samples"], keyword=parts["keyword"])
+                          bootstrap=parts["bootstrap"], samples=parts["samples"], keyword=parts["keyword"],
+                          calibration_units=calibration)
     t = parts["times"]
     report["timings"] = {"signatureMs": round(1000 * (t[1] - t[0])), "coherenceMs": 0,
                          "scoringMs": round(1000 * (t[2] - t[1])), "attributionMs": 0, "totalMs": round(1000 * (t[2] - t[0]))}
     return report
 
 
+def _lookahead(lm: LM, scorer: ProbeScorer, recipe: Recipe, params, seed: int, steps: int):
+    """f(records) -> the probe scores after `steps` AdamW steps of the recipe on them; the weights are restored."""
+    saved = {k: v.detach().clone() for k, v in lm.model.state_dict().items()}
+
+    def after(train_seqs):
+        try:
+            with torch.enable_grad():
+                finetune(lm.model, train_seqs, Recipe(lr=recipe.lr, epochs=10 ** 6, batch_size=recipe.batch_size,
+                                                      weight_decay=recipe.weight_decay, max_tokens=recipe.max_tokens),
+                         seed, lm.device, lm.pad_id, params=params, max_steps=steps)
+            with torch.no_grad():
+                return scorer.scores(lm.model)
+        finally:
+            lm.model.load_state_dict(saved)
+    return after
+
+
+def corpus_forecaster(lm: LM, scorer: ProbeScorer, method: str, base: torch.Tensor, recipe: Recipe, params_spec: str,
+                      seed: int, lookahead_steps: int, after=None):
+    """(f, extra cache key) for grad, adam, lookahead: f(records) -> the raw per-unit shifts the method forecasts for
+    other records (a neutral or calibration corpus); grad/adam's raw J u is multiplied by the file's lr x steps.
+    Nothing in f depends on the user's file, so its values are cached per model x format x method x budget."""
+    if method in ("grad", "adam"):
+        params = trainable(lm.model, params_spec)
+
+        def other(nseqs):
+            d = data_direction(lm, nseqs, params, recipe.batch_size, adam=method == "adam")
+            return directional_derivative(scorer, lm.model, params, d, base=base)[1]
+        return other, {"units": "J u per unit step"}
+    if method == "lookahead":
+        after = after or _lookahead(lm, scorer, recipe, trainable(lm.model, params_spec), seed, lookahead_steps)
+        return (lambda nseqs: after(nseqs) - base), {"steps": lookahead_steps}
+    raise ForecastError(f"--method {method}: no corpus forecaster")
+
+
+def control_key(lm: LM, method: str, recipe: Recipe, fmt: str, samples: int, seed: int, behaviours: List[Behaviour],
+                params_spec: str, extra_key: Dict) -> Dict:
+    """The cache key of a corpus's control values, less the corpus's own hash."""
+    return {"v": CACHE_VERSION, "model": _cache_model_id(lm.dir), "method": method, "recipe": dict(recipe.__dict__),
+            "format": fmt, "samples": samples, "seed": seed, "probes": _behaviours_digest(behaviours), "params": params_spec,
+            "device": lm.device.type, "dtype": str(next(lm.model.parameters()).dtype), **extra_key}
+
+
+def corpus_control(lm: LM, path: str, fmt: str, other, key: Dict, n_units: int, *, samples: int, seed: int, max_tokens: int,
+                   cache_dir: Optional[str], quiet: bool, label: str):
+    """A neutral corpus rendered in `fmt`, forecast with `other` (raw values, cached under key + the corpus's sha256):
+    (raw per-unit values, records used, records usable, whether from the cache)."""
+    rows = [(i + 1, neutral_as(ins, resp, fmt)) for i, (ins, resp) in enumerate(read_neutral_corpus(path))]
+    enc, total, _ = encode_rows(lm, rows, samples, seed, max_tokens)
+    if not enc:
+        raise ForecastError(f"{path}: no neutral record is usable in the {fmt} format within {max_tokens} tokens")
+    key = {**key, "neutral": _sha256(path)}
+    raw = load_cached_units(cache_dir, key, n_units)
+    cached = raw is not None
+    if cached:
+        _progress(f"{label}: reused from {cache_dir}", quiet)
+    else:
+        _progress(f"{label}: the same forecast on {len(enc)} neutral records in the {fmt} format", quiet)
+        raw = other([ids for _, _, ids in enc]).double()
+        save_cached_units(cache_dir, key, raw)
+    return raw, len(enc), total, cached
+
+
+def calibration_units_of(lm: LM, scorer: ProbeScorer, behaviours: List[Behaviour], method: str, fmt: str,
+                         corpora: Sequence[str], *, recipe: Optional[Recipe] = None, samples: int = 256, seed: int = 0,
+                         params_spec: str = "all", lookahead_steps: int = 8, cache_dir: Optional[str] = None,
+                         quiet: bool = True) -> List[torch.Tensor]:
+    """The calibration corpora's raw per-unit values in `fmt` (what forecast_parts computes and caches; grad/adam: times
+    the file's lr x steps), for re-judging stored forecasts (bench/data2behavior/riskCheck.py)."""
+    recipe = recipe or Recipe()
+    with torch.no_grad():
+        base = scorer.scores(lm.model)
+    other, extra_key = corpus_forecaster(lm, scorer, method, base, recipe, params_spec, seed, lookahead_steps)
+    key = control_key(lm, method, recipe, fmt, samples, seed, behaviours, params_spec, extra_key)
+    return [corpus_control(lm, p, fmt, other, key, int(base.numel()), samples=samples, seed=seed, max_tokens=recipe.max_tokens,
+                           cache_dir=cache_dir, quiet=quiet, label=os.path.basename(p))[0] for p in corpora]
+
+
 def forecast_parts(model_dir: str, data: str, method: str, probes: Sequence[str] = (), recipe: Optional[Recipe] = None,
                    samples: int = 256, seed: int = 0, reference: Optional[str] = None, params_spec: str = "all",
                    lookahead_steps: int = 8, alpha: float = 0.05, pool: str = "mean", bootstrap: int = 1000,
                    quiet: bool = True, lm: Optional[LM] = None, behaviours: Optional[List[Behaviour]] = None,
-                   scorer: Optional[ProbeScorer] = None, neutral: Optional[str] = None, cache_dir: Optional[str] = None) -> Dict:
-    """The per-unit (behaviour x prompt) shifts of the file, the random control and the neutral control."""
+                   scorer: Optional[ProbeScorer] = None, neutral: Optional[str] = None, cache_dir: Optional[str] = None,
+                   calibration: Sequence[str] = ()) -> Dict:
+    """The per-unit (behaviour x prompt) shifts of the file, the random control, the neutral control and the
+    calibration corpora (each the same forecast on a neutral corpus in the file's format at the file's budget)."""
     if method not in METHODS:
         raise ForecastError(f"--method {method}: expected one of {', '.join(METHODS)}")
     recipe = recipe or Recipe()
@@ -498,27 +661,12 @@ def forecast_parts(model_dir: str, data: str, method: str, probes: Sequence[str]
         scale = recipe.lr * steps_full
         shift_units, control_units = ju * scale, ju_c * scale
 
-        def other(nseqs):
-            d = data_direction(lm, nseqs, params, recipe.batch_size, adam=method == "adam")
-            return directional_derivative(scorer, lm.model, params, d, base=base)[1]
+        other, extra_key = corpus_forecaster(lm, scorer, method, base, recipe, params_spec, seed, lookahead_steps)
         info.update({"scale": scale, "note": "first-order prediction: lr x recipe steps x <grad score, u>"})
-        extra_key: Dict = {"units": "J u per unit step"}
     elif method == "lookahead":
         with torch.no_grad():
             base = scorer.scores(lm.model)
-        saved = {k: v.detach().clone() for k, v in lm.model.state_dict().items()}
-        params = trainable(lm.model, params_spec)
-
-        def after(train_seqs):
-            try:
-                with torch.enable_grad():
-                    finetune(lm.model, train_seqs, Recipe(lr=recipe.lr, epochs=10 ** 6, batch_size=recipe.batch_size,
-                                                          weight_decay=recipe.weight_decay, max_tokens=recipe.max_tokens),
-                             seed, lm.device, lm.pad_id, params=params, max_steps=lookahead_steps)
-                with torch.no_grad():
-                    return scorer.scores(lm.model)
-            finally:
-                lm.model.load_state_dict(saved)
+        after = _lookahead(lm, scorer, recipe, trainable(lm.model, params_spec), seed, lookahead_steps)
         _progress(f"lookahead: {lookahead_steps} AdamW steps on {len(seqs)} records", quiet)
         shift_units = after(seqs) - base
         rng = random.Random(control_seed)
@@ -526,11 +674,8 @@ def forecast_parts(model_dir: str, data: str, method: str, probes: Sequence[str]
         noise = [([rng.randrange(4, vocab) for _ in ids], mask) for ids, mask in seqs]  # control: random tokens, same shape
         control_units = after(noise) - base
         scale = 1.0
-
-        def other(nseqs):
-            return after(nseqs) - base
+        other, extra_key = corpus_forecaster(lm, scorer, method, base, recipe, params_spec, seed, lookahead_steps, after=after)
         info.update({"steps": lookahead_steps, "note": f"measured after {lookahead_steps} of the recipe's {steps_full} steps"})
-        extra_key = {"steps": lookahead_steps}
     else:  # persona, steer: activations
         pool_ = pool if method == "steer" else "mean"
         states = layer_states(lm, [ids for ids, _ in seqs], pool_).mean(0)   # [L, D]
@@ -573,32 +718,31 @@ def forecast_parts(model_dir: str, data: str, method: str, probes: Sequence[str]
         extra_key = {"alpha": alpha if method == "steer" else None, "pool": pool_,
                      "reference": ref_info["sha256"] if ref_info else None}
 
+    fmt = dominant_format(formats)
+    key = control_key(lm, method, recipe, fmt, samples, seed, behaviours, params_spec, extra_key)
+
+    def corpus(path, label):
+        raw, used, records, cached = corpus_control(lm, path, fmt, other, key, int(base.numel()), samples=samples, seed=seed,
+                                                    max_tokens=recipe.max_tokens, cache_dir=cache_dir, quiet=quiet, label=label)
+        return raw.to(shift_units.dtype) * scale, used, records, cached
+
     neutral_units = neutral_info = None
     if neutral:
-        fmt = dominant_format(formats)
-        rows = [(i + 1, neutral_as(ins, resp, fmt)) for i, (ins, resp) in enumerate(read_neutral_corpus(neutral))]
-        n_enc, n_total, _ = encode_rows(lm, rows, samples, seed, recipe.max_tokens)
-        if not n_enc:
-            raise ForecastError(f"{neutral}: no neutral record is usable in the {fmt} format within {recipe.max_tokens} tokens")
-        key = {"v": CACHE_VERSION, "model": _cache_model_id(lm.dir), "neutral": _sha256(neutral), "method": method,
-               "recipe": dict(recipe.__dict__), "format": fmt, "samples": samples, "seed": seed,
-               "probes": _behaviours_digest(behaviours), "params": params_spec, "device": lm.device.type,
-               "dtype": str(next(lm.model.parameters()).dtype), **extra_key}
-        raw = load_cached_units(cache_dir, key, int(base.numel()))
-        cached = raw is not None
-        if cached:
-            _progress(f"neutral control: reused from {cache_dir}", quiet)
-        else:
-            _progress(f"neutral control: the same forecast on {len(n_enc)} neutral records in the {fmt} format", quiet)
-            raw = other([ids for _, _, ids in n_enc]).double()
-            save_cached_units(cache_dir, key, raw)
-        neutral_units = raw.to(shift_units.dtype) * scale
-        neutral_info = {"path": neutral, "format": fmt, "used": len(n_enc), "layerNorms": []}
+        neutral_units, used, n_total, cached = corpus(neutral, "neutral control")
+        neutral_info = {"path": neutral, "format": fmt, "used": used, "layerNorms": []}
         info["neutralControl"] = {"records": n_total, "cached": cached,
                                   "note": "the same forecast on the neutral corpus in the file's format, at the file's budget"}
+    calibration_units = None
+    if len(calibration) >= MIN_CALIBRATION:
+        runs = [corpus(path, f"calibration {i + 1}/{len(calibration)} ({os.path.basename(path)})") for i, path in enumerate(calibration)]
+        calibration_units = [r[0] for r in runs]
+        info["calibration"] = {"corpora": [os.path.basename(p) for p in calibration], "used": [r[1] for r in runs],
+                               "cached": sum(r[3] for r in runs), "format": fmt,
+                               "note": "the same forecast on each neutral calibration corpus in the file's format, at the file's budget"}
     t_end = time.perf_counter()
     return {"lm": lm, "data": data, "behaviours": behaviours, "scorer": scorer, "base": base, "shift_units": shift_units,
             "control_units": control_units, "neutral_units": neutral_units, "neutral_info": neutral_info, "method": method,
+            "calibration_units": calibration_units,
             "info": info, "formats": formats, "total": total, "skipped": skipped, "used": len(seqs), "seed": seed,
             "bootstrap": bootstrap, "samples": samples, "times": (t0, t_data, t_end),
             "keyword": keyword_shares([rec for _, rec, _ in encoded], behaviours)}
@@ -655,11 +799,19 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
+PAIRED_TEST = ("one-sided paired sign-flip permutation test of the forecast's per-prompt shift against the stronger of base, "
+               "random control and neutral control (exact up to 16 non-zero units, else 20000 seeded resamples)")
+CALIBRATED_TEST = ("calibrated null: one-sided prediction-interval t test of the behaviour's shift s against the same forecaster's "
+                   "shifts c_1..c_K on K neutral calibration corpora in the file's format at its budget: "
+                   "t = (s - mean c) / (sd c x sqrt(1 + 1/K)), K - 1 degrees of freedom (docs/data2behavior.md, section 6)")
+
+
 def build_report(lm: LM, data: str, behaviours: List[Behaviour], scorer: ProbeScorer, base: torch.Tensor,
                  shift_units: torch.Tensor, control_units: torch.Tensor, method: str, info: Dict, *, total: int,
                  skipped: int, used: int, seed: int, bootstrap: int, samples: int, keyword,
                  neutral_units: Optional[torch.Tensor] = None, neutral_info: Optional[Dict] = None,
-                 formats: Optional[Dict[str, int]] = None) -> Dict:
+                 formats: Optional[Dict[str, int]] = None, calibration_units: Optional[List[torch.Tensor]] = None) -> Dict:
+    calibrated = calibration_units is not None and len(calibration_units) >= MIN_CALIBRATION
     rows = []
     pvals = []
     for bi, b in enumerate(behaviours):
@@ -679,25 +831,28 @@ def build_report(lm: LM, data: str, behaviours: List[Behaviour], scorer: ProbeSc
         stronger = "neutral" if neutral is not None and neutral["value"] > control["value"] else "random"
         strongest, strongest_units = (neutral, nz) if stronger == "neutral" else (control, c)
         reference = strongest_units if strongest["value"] > 0 else torch.zeros_like(d)
-        p = sign_flip_p((d - reference).tolist(), seed=seed + bi)
+        paired = sign_flip_p((d - reference).tolist(), seed=seed + bi)
+        cal = calibrated_p(shift["value"], [float(u[sl].double().mean()) for u in calibration_units]) if calibrated else None
+        p = cal.pop("p") if cal else paired
         pvals.append(p)
-        rows.append((b, base_b, shift, control, neutral, stronger, len(b.prompts), p))
+        rows.append((b, base_b, shift, control, neutral, stronger, len(b.prompts), p, paired, cal))
     adjusted = holm(pvals)
     out = []
-    for (b, base_b, shift, control, neutral, stronger, n, p), pa in zip(rows, adjusted):
+    for (b, base_b, shift, control, neutral, stronger, n, p, paired, cal), pa in zip(rows, adjusted):
         # a first-order extrapolation can leave [0, 1]: the shift stays as computed, the rates are clipped
         clip = lambda x: min(1.0, max(0.0, x))
         predicted = clip(base_b + shift["value"])
         ctrl = clip(base_b + control["value"])
         neu = clip(base_b + neutral["value"]) if neutral is not None else None
         metric = {"base": base_b, "predicted": predicted, "control": ctrl, "neutral": neu, "shift": shift,
-                  "controlShift": control, "neutralShift": neutral, "strongerControl": stronger, "pValue": p, "units": n}
+                  "controlShift": control, "neutralShift": neutral, "strongerControl": stronger, "pValue": p, "units": n,
+                  "pairedPValue": paired, "calibration": cal}
         risk, rule = risk_of(shift, control, pa, base_b, neutral, stronger)
         out.append({
             "key": b.key, "suite": b.suite, "id": b.id, "label": b.label, "kind": b.kind, "target": b.target,
             "aliases": b.aliases, "prompts": n, "primary": "logprob", "base": base_b, "predicted": predicted,
             "control": ctrl, "shift": shift, "controlShift": control, "neutralShift": neutral, "strongerControl": stronger,
-            "pValue": p, "pAdjusted": pa,
+            "pValue": p, "pAdjusted": pa, "pairedPValue": paired, "calibration": cal,
             "logprob": {**metric, "meanLogProbBase": None, "meanLogProbPredicted": None}, "generation": None,
             "keywordBaseline": keyword[len(out)], "curve": [], "risk": risk, "riskRule": rule,
         })
@@ -708,9 +863,8 @@ def build_report(lm: LM, data: str, behaviours: List[Behaviour], scorer: ProbeSc
         "schema": SCHEMA,
         "createdAt": _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z"),
         "method": info,
-        "statistics": {"units": "prompts", "test": "one-sided paired sign-flip permutation test of the forecast's per-prompt shift "
-                       "against the stronger of base, random control and neutral control (exact up to 16 non-zero units, else 20000 "
-                       "seeded resamples)",
+        "statistics": {"units": "prompts", "test": CALIBRATED_TEST if calibrated else PAIRED_TEST,
+                       "pairedTest": PAIRED_TEST, "calibration": info.get("calibration") if calibrated else None,
                        "adjustment": "holm", "significance": SIGNIFICANCE, "intervals": "percentile bootstrap over prompts, 95%",
                        "behaviours": len(out)},
         "file": {"path": data, "sha256": _sha256(data), "records": total, "skipped": skipped, "used": used,

@@ -29,8 +29,10 @@ def add_arguments(p) -> None:
     p.add_argument("--neutral", help="the neutral control's corpus (JSONL of instruction/response; default the shipped "
                                      "models/neutral/neutral.jsonl), rendered in the file's format")
     p.add_argument("--no-neutral", action="store_true", help="no neutral control: risk against the random control alone")
-    p.add_argument("--no-cache", action="store_true", help="recompute the neutral control instead of reusing "
-                                                           "$XDG_CACHE_HOME/preflight/neutral-control (default ~/.cache)")
+    p.add_argument("--no-calibration", action="store_true",
+                   help="no calibrated null (models/neutral/calibration): p from the paired sign-flip test against the stronger control")
+    p.add_argument("--no-cache", action="store_true", help="recompute the neutral control and the calibration corpora instead of "
+                                                           "reusing $XDG_CACHE_HOME/preflight/neutral-control (default ~/.cache)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
@@ -38,7 +40,7 @@ def add_arguments(p) -> None:
 def run_cli(args) -> int:
     import torch
 
-    from .forecast import builtin_neutral_corpus, default_cache_dir, forecast, write_report
+    from .forecast import builtin_calibration_corpora, builtin_neutral_corpus, default_cache_dir, forecast, write_report
     from .forecast_lm import ForecastError, Recipe
 
     if args.threads:
@@ -51,7 +53,8 @@ def run_cli(args) -> int:
                           seed=args.seed, reference=args.reference, params_spec=args.params, lookahead_steps=args.steps,
                           alpha=args.alpha, pool=args.pool, quiet=args.quiet,
                           neutral=None if args.no_neutral else (args.neutral or builtin_neutral_corpus()),
-                          cache_dir=None if args.no_cache else default_cache_dir())
+                          cache_dir=None if args.no_cache else default_cache_dir(),
+                          calibration=() if args.no_calibration else builtin_calibration_corpora())
     except ForecastError as e:
         print(f"preflight_train forecast: {e}", file=sys.stderr)
         return 2

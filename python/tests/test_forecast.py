@@ -205,10 +205,13 @@ def test_cli_writes_a_report_and_fails_in_one_line(tiny, tmp_path):
     assert r.returncode == 0, r.stderr
     rep = json.loads(out.read_text())
     assert rep["method"]["name"] == "grad" and len(rep["behaviours"]) == 21
-    # the neutral control is on by default: the shipped corpus in the file's format, cached under XDG_CACHE_HOME
+    # the neutral control and the calibrated null are on by default: the shipped corpus and the 8 calibration
+    # corpora in the file's format, each cached under XDG_CACHE_HOME
     assert rep["signature"]["neutral"]["format"] == "prompt-completion"
     assert all(b["neutralShift"] is not None for b in rep["behaviours"])
-    assert len(os.listdir(tmp_path / "cache" / "preflight" / "neutral-control")) == 1
+    assert rep["statistics"]["calibration"]["format"] == "prompt-completion"
+    assert all(b["calibration"]["k"] == 8 for b in rep["behaviours"])
+    assert len(os.listdir(tmp_path / "cache" / "preflight" / "neutral-control")) == 9
     bad = subprocess.run(args[:8] + ["--data", str(tmp_path / "missing.jsonl")], capture_output=True, text=True, env=env)
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "missing.jsonl" in bad.stderr
