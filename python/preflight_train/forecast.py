@@ -588,6 +588,31 @@ def control_key(lm: LM, method: str, recipe: Recipe, fmt: str, samples: int, see
             "device": lm.device.type, "dtype": str(next(lm.model.parameters()).dtype), **extra_key}
 
 
+# the controls' values for the bundled model (preflight-tiny) in the product's settings, shipped so that the first
+# forecast on it does not pay for the 1 + K corpus forecasts: the same cache files with the model's content hash in
+# place of its path and mtimes (written by bench/data2behavior/shipControlCache.py; a stale one never matches its key)
+SHIPPED_MAX_MODEL_BYTES = 64 << 20
+
+
+def shipped_cache_dir() -> Optional[str]:
+    """models/neutral/cache next to the shipped neutral corpus, or None."""
+    neutral = builtin_neutral_corpus()
+    return os.path.join(os.path.dirname(neutral), "cache") if neutral else None
+
+
+def shipped_model_key(key: Dict, model_dir: str) -> Optional[Dict]:
+    """key with the model's content hash (bench_model_hash) as its identity, for models up to 64 MiB (hashing a
+    large checkpoint on every forecast would cost more than it saves); None for larger ones."""
+    try:
+        size = sum(os.path.getsize(os.path.join(model_dir, n)) for n in ("config.json", "model.safetensors", "tokenizer.json")
+                   if os.path.isfile(os.path.join(model_dir, n)))
+    except OSError:
+        return None
+    if size > SHIPPED_MAX_MODEL_BYTES:
+        return None
+    return {**key, "model": "sha256-16:" + bench_model_hash(model_dir)}
+
+
 def corpus_control(lm: LM, path: str, fmt: str, other, key: Dict, n_units: int, *, samples: int, seed: int, max_tokens: int,
                    cache_dir: Optional[str], quiet: bool, label: str):
     """A neutral corpus rendered in `fmt`, forecast with `other` (raw values, cached under key + the corpus's sha256):
@@ -598,9 +623,13 @@ def corpus_control(lm: LM, path: str, fmt: str, other, key: Dict, n_units: int, 
         raise ForecastError(f"{path}: no neutral record is usable in the {fmt} format within {max_tokens} tokens")
     key = {**key, "neutral": _sha256(path)}
     raw = load_cached_units(cache_dir, key, n_units)
+    where = cache_dir
+    if raw is None and cache_dir:  # the bundled model's values shipped with the package (never with --no-cache)
+        content, where = shipped_model_key(key, lm.dir), shipped_cache_dir()
+        raw = load_cached_units(where, content, n_units) if content and where else None
     cached = raw is not None
     if cached:
-        _progress(f"{label}: reused from {cache_dir}", quiet)
+        _progress(f"{label}: reused from {where}", quiet)
     else:
         _progress(f"{label}: the same forecast on {len(enc)} neutral records in the {fmt} format", quiet)
         raw = other([ids for _, _, ids in enc]).double()

@@ -226,3 +226,26 @@ def test_the_product_with_the_calibrated_null(product):
             f.write(json.dumps(F.neutral_as(i, r, "chat")) + "\n")
     held_report = F.report_of(_parts(product, path, corpora[1:]))
     assert held_report["summary"]["flagged"] == [], [(b["key"], b["riskRule"]) for b in held_report["behaviours"] if b["risk"] != "none"]
+
+
+@needs_model
+def test_the_shipped_control_cache_is_what_the_forecaster_computes(tmp_path):
+    """models/neutral/cache (bench/data2behavior/shipControlCache.py): the bundled model's control values, keyed by
+    its content hash; one entry recomputed from scratch must match, and a forecast with an empty cache folder
+    reads it (the first forecast on preflight-tiny does not pay for the 1 + K corpus forecasts)."""
+    torch.set_num_threads(1)
+    lm = LM(MODEL)
+    behaviours = load_probes([])
+    scorer = ProbeScorer(lm, behaviours)
+    corpus = os.path.join(CALIBRATION, "smalltalk.jsonl")
+    fresh = F.calibration_units_of(lm, scorer, behaviours, "adam", "chat", [corpus], cache_dir=None)[0]
+    shipped = F.calibration_units_of(lm, scorer, behaviours, "adam", "chat", [corpus], cache_dir=str(tmp_path))[0]
+    assert len(os.listdir(tmp_path)) == 0                    # read from the shipped folder, nothing recomputed or written
+    assert torch.allclose(shipped, fresh, rtol=1e-3, atol=1e-6), float((shipped - fresh).abs().max())
+    # a model with other weights (another content hash) never matches the shipped keys
+    with torch.no_grad():
+        base = scorer.scores(lm.model)
+    other, extra = F.corpus_forecaster(lm, scorer, "adam", base, F.Recipe(), "all", 0, 8)
+    key = {**F.control_key(lm, "adam", F.Recipe(), "chat", 256, 0, behaviours, "all", extra), "neutral": F._sha256(corpus)}
+    assert F.load_cached_units(F.shipped_cache_dir(), F.shipped_model_key(key, MODEL), int(base.numel())) is not None
+    assert F.load_cached_units(F.shipped_cache_dir(), {**F.shipped_model_key(key, MODEL), "model": "sha256-16:0"}, int(base.numel())) is None
