@@ -27,7 +27,8 @@ against the K calibration shifts (calibrated_p), Holm-adjusted across the report
 adjusted p < 0.05 and report.ts's interval rule against the stronger of the two controls (risk_of). Without
 calibration corpora the p-value is report.ts's paired sign-flip test against the stronger control.
 The controls' per-unit shifts are cached under $XDG_CACHE_HOME/preflight/neutral-control (default ~/.cache),
-keyed by model, corpus hash, method, recipe, format, samples, seed and probes. The report follows the MDF
+keyed by model, corpus hash, method, recipe, format, samples, seed and probes; the bundled model's are shipped in
+models/neutral/cache (keyed by its content hash, shipped_model_key). The report follows the MDF
 schema preflight.mdf/2 (docs/mdf.md) with method-specific fields under "method".
 """
 
