@@ -232,6 +232,16 @@ test('on every line it accepts, the WebAssembly scan gives the TypeScript tape, 
 const tmp = mkdtempSync(join(tmpdir(), 'preflight-wasm-'));
 
 /** A JSON Lines file with every kind of defect and a long line, CRLF, a BOM, duplicates. */
+/** the TypeScript scanner's findings: the reference the WebAssembly path must reproduce */
+async function validateWithoutWasm(path: string, options: Parameters<typeof validateFile>[1]): ReturnType<typeof validateFile> {
+  process.env.PREFLIGHT_WASM_SCAN = '0';
+  try {
+    return await validateFile(path, options);
+  } finally {
+    delete process.env.PREFLIGHT_WASM_SCAN;
+  }
+}
+
 function file(seed: number, lines: number): Buffer {
   const r = new Rng(seed);
   const pool: Buffer[] = [];
@@ -266,13 +276,7 @@ test('whole files: the same findings and summary with the WebAssembly scan as wi
     writeFileSync(path, file(seed, 1500));
     for (const maxFindings of [1e6, 50]) {
       const options = { maxFindings, contextLimit: 1e7 };
-      process.env.PREFLIGHT_WASM_SCAN = '0';
-      let withoutWasm;
-      try {
-        withoutWasm = await validateFile(path, options);
-      } finally {
-        delete process.env.PREFLIGHT_WASM_SCAN;
-      }
+      const withoutWasm = await validateWithoutWasm(path, options);
       const codes = withoutWasm.summary.byCode ?? {};
       if (maxFindings > 1000)
         for (const code of ['json-malformed', 'utf8-invalid', 'duplicate-exact', 'duplicate-near', 'blank-line'])
@@ -360,13 +364,7 @@ test('whole files of clean chat runs, checked a chunk of lines at a time in the 
         [1000, 1e7],
       ]) {
         const options = { maxFindings, contextLimit };
-        process.env.PREFLIGHT_WASM_SCAN = '0';
-        let withoutWasm;
-        try {
-          withoutWasm = await validateFile(path, options);
-        } finally {
-          delete process.env.PREFLIGHT_WASM_SCAN;
-        }
+        const withoutWasm = await validateWithoutWasm(path, options);
         const codes = withoutWasm.summary.byCode ?? {};
         for (const code of ['duplicate-exact', 'duplicate-near', 'blank-line', 'length-outlier', ...(defects === 1 ? ['json-malformed', 'utf8-invalid'] : [])])
           assert.ok(codes[code], `seed ${seed}: the file has ${code} (${JSON.stringify(codes)})`);
