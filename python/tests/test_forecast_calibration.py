@@ -241,7 +241,11 @@ def test_the_shipped_control_cache_is_what_the_forecaster_computes(tmp_path):
     fresh = F.calibration_units_of(lm, scorer, behaviours, "adam", "chat", [corpus], cache_dir=None)[0]
     shipped = F.calibration_units_of(lm, scorer, behaviours, "adam", "chat", [corpus], cache_dir=str(tmp_path))[0]
     assert len(os.listdir(tmp_path)) == 0                    # read from the shipped folder, nothing recomputed or written
-    assert torch.allclose(shipped, fresh, rtol=1e-3, atol=1e-6), float((shipped - fresh).abs().max())
+    # J u is a finite difference of float32 scores: OpenBLAS's thread count (OMP_NUM_THREADS, not torch.set_num_threads)
+    # changes its rounding, measured up to 7e-5 of the vector's largest value (1e-3 of small entries); another model,
+    # corpus or format differs by the order of the values themselves
+    scale = float(fresh.abs().max())
+    assert torch.allclose(shipped, fresh, rtol=1e-2, atol=1e-3 * scale), float((shipped - fresh).abs().max())
     # a model with other weights (another content hash) never matches the shipped keys
     with torch.no_grad():
         base = scorer.scores(lm.model)
