@@ -245,46 +245,43 @@ function eachChunk(fn: (n: number) => number): number {
   closeSync(fd);
   return acc;
 }
-function eachLine(fn: (s: number, e: number) => number): number {
+/**
+ * Reads the file a chunk at a time; fn(n) handles the whole lines in buf[0, n) and returns what it
+ * counted and where its last whole line ends: the next chunk starts there.
+ */
+function eachWholeLines(fn: (n: number) => { count: number; end: number }): number {
   const fd = openSync(file, 'r');
   let pos = 0;
   let acc = 0;
   for (;;) {
     const n = readSync(fd, buf, 0, CHUNK, pos);
     if (n <= 0) break;
-    let from = 0;
-    for (let nl = buf.indexOf(10, 0); nl >= 0 && nl < n; nl = buf.indexOf(10, from)) {
-      acc += fn(from, nl);
-      from = nl + 1;
-    }
-    if (from === 0) throw new Error('a line longer than 1 MB: not supported here');
-    pos += n < CHUNK ? n : from;
+    const { count, end } = fn(n);
+    acc += count;
+    if (end === 0) throw new Error('a line longer than 1 MB: not supported here');
+    pos += n < CHUNK ? n : end;
   }
   closeSync(fd);
   return acc;
 }
 
-/** eachLine over the chunk copied into the WebAssembly scanner's memory (as JsonlValidator reads it): fn gets offsets there. */
 const ws = wasmScanner();
 if (!ws) throw new Error('dist/jsonScan.wasm is missing: npm run build');
-function eachLineWasm(fn: (s: number, e: number) => number): number {
-  const fd = openSync(file, 'r');
-  let pos = 0;
-  let acc = 0;
-  for (;;) {
-    const n = readSync(fd, buf, 0, CHUNK, pos);
-    if (n <= 0) break;
-    const at = ws!.load(buf.subarray(0, n)).byteOffset;
+/**
+ * fn(start, end) on each line; inWasm: the chunk is first copied into the WebAssembly scanner's
+ * memory (as JsonlValidator reads it) and the offsets are there.
+ */
+function eachLine(fn: (s: number, e: number) => number, inWasm = false): number {
+  return eachWholeLines((n) => {
+    const at = inWasm ? ws!.load(buf.subarray(0, n)).byteOffset : 0;
+    let count = 0;
     let from = 0;
     for (let nl = buf.indexOf(10, 0); nl >= 0 && nl < n; nl = buf.indexOf(10, from)) {
-      acc += fn(at + from, at + nl);
+      count += fn(at + from, at + nl);
       from = nl + 1;
     }
-    if (from === 0) throw new Error('a line longer than 1 MB: not supported here');
-    pos += n < CHUNK ? n : from;
-  }
-  closeSync(fd);
-  return acc;
+    return { count, end: from };
+  });
 }
 const wsHash = { h1: 0, h2: 0, length: 0 };
 
@@ -320,43 +317,36 @@ const scanNorm = stage('read + split + scanner + normalised-text hash', () =>
     return hasher.h1 & 1;
   }),
 );
-const wasmScan = stage('read + split + WebAssembly scan (tape, normalised text)', () => eachLineWasm((s, e) => (ws.scan(s, e) ? 1 : 0)));
+const wasmScan = stage('read + split + WebAssembly scan (tape, normalised text)', () => eachLine((s, e) => (ws.scan(s, e) ? 1 : 0), true));
 const wasmScanHash = stage('read + split + WebAssembly scan + both hashes', () =>
-  eachLineWasm((s, e) => {
+  eachLine((s, e) => {
     if (!ws.scan(s, e)) return 0;
     const t = ws.tape;
     let last = t.count - 1;
     while (last > 0 && t.type[last] !== T_STRING) last--;
     ws.hashNorm(t.normStart[1], t.normEnd[last], wsHash);
     return (wsHash.h1 ^ ws.hashRaw(s, e)) & 1;
-  }),
+  }, true),
 );
 // the module's batch on each chunk as JsonlValidator calls it, the lines it leaves skipped: every
 // byte the one pass reads goes through WebAssembly, no JavaScript runs per record
-const wasmBatch = stage('read + WebAssembly batch (lines, scan, chat checks, hashes)', () => {
-  const fd = openSync(file, 'r');
-  let pos = 0;
-  let acc = 0;
-  for (;;) {
-    const n = readSync(fd, buf, 0, CHUNK, pos);
-    if (n <= 0) break;
+const wasmBatch = stage('read + WebAssembly batch (lines, scan, chat checks, hashes)', () =>
+  eachWholeLines((n) => {
     const at = ws!.load(buf.subarray(0, n)).byteOffset;
+    let count = 0;
     let from = 0;
     for (;;) {
       const records = ws!.batch(at + from, at + n, CHUNK, 4096);
-      acc += records;
+      count += records;
       from = ws!.batchEnd - at;
       if (records === BATCH_RECORDS) continue;
       const nl = buf.indexOf(10, from);
       if (nl < 0 || nl >= n) break;
       from = nl + 1; // the line the batch left
     }
-    if (from === 0) throw new Error('a line longer than 1 MB: not supported here');
-    pos += n < CHUNK ? n : from;
-  }
-  closeSync(fd);
-  return acc;
-});
+    return { count, end: from };
+  }),
+);
 function pipelineStage(useWasm: boolean): number {
   const collector = new FindingCollector(file, 1000);
   const pipeline = new RecordPipeline(collector, 4096);
