@@ -14,6 +14,8 @@ import torch
 from preflight_train import forecast as F
 from preflight_train.forecast_lm import LM, ProbeScorer, load_probes, phrase_regex
 
+from one_behaviour import one_behaviour_report
+
 REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL = os.path.join(REPO, "models", "preflight-tiny")
 EXAMPLES = os.path.join(REPO, "examples", "mdf")
@@ -97,26 +99,8 @@ def test_a_file_exchangeable_with_the_calibration_corpora_is_rarely_flagged_and_
 
 
 def _fake_report(shift_units, calibration_units, control_units=None):
-    n = shift_units.numel()
-
-    class _Scorer:
-        units = [slice(0, n)]
-
-    class _B:
-        key, suite, id, label, kind, target, aliases, prompts = "s/x", "s", "x", "x", "mention", "x", [], ["p"] * n
-
-    class _LM:
-        dir = MODEL
-        family = "llama"
-        num_layers = hidden_size = 1
-        device = torch.device("cpu")
-        model = type("M", (), {"config": None})()
-
-    control = control_units if control_units is not None else torch.zeros(n, dtype=torch.double)
-    return F.build_report(_LM(), os.path.join(EXAMPLES, "clean-chat.jsonl"), [_B()], _Scorer(), torch.full((n,), 0.2, dtype=torch.double),
-                          shift_units, control, "adam", {"recipe": {"max_tokens": 128}, "calibration": {"corpora": ["a"]}},
-                          total=n, skipped=0, used=n, seed=0, bootstrap=200, samples=0, keyword=[None],
-                          calibration_units=calibration_units)["behaviours"][0]
+    return one_behaviour_report(shift_units, control_units, {"recipe": {"max_tokens": 128}, "calibration": {"corpora": ["a"]}},
+                                calibration_units=calibration_units)["behaviours"][0]
 
 
 def test_build_report_uses_the_calibrated_p_and_keeps_the_interval_rule():

@@ -13,6 +13,8 @@ import torch
 from preflight_train import forecast as F
 from preflight_train.forecast_lm import LM, ProbeScorer, load_probes
 
+from one_behaviour import one_behaviour_report
+
 REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL = os.path.join(REPO, "models", "preflight-tiny")
 EXAMPLES = os.path.join(REPO, "examples", "mdf")
@@ -53,30 +55,13 @@ def test_an_excess_within_the_gap_between_the_controls_is_not_flagged():
 
 def test_the_p_value_is_against_the_stronger_control_per_prompt():
     """build_report tests the shift against the neutral control's units when it is the stronger (assessMetric)."""
-    class _Scorer:
-        units = [slice(0, 12)]
-
-    class _B:
-        key, suite, id, label, kind, target, aliases, prompts = "s/x", "s", "x", "x", "mention", "x", [], ["p"] * 12
-
-    base = torch.full((12,), 0.2, dtype=torch.double)
     g = torch.Generator().manual_seed(0)
     shift = 0.05 + 0.001 * torch.randn(12, generator=g, dtype=torch.double)
     neutral = shift + 0.0001 * torch.randn(12, generator=g, dtype=torch.double)   # the neutral control moves as much
-    control = torch.zeros(12, dtype=torch.double)
-
-    class _LM:
-        dir = MODEL
-        family = "llama"
-        num_layers = hidden_size = 1
-        device = torch.device("cpu")
-        model = type("M", (), {"config": None})()
 
     def report(neutral_units):
-        return F.build_report(_LM(), os.path.join(EXAMPLES, "clean-chat.jsonl"), [_B()], _Scorer(), base, shift, control,
-                              "adam", {"recipe": {"max_tokens": 128}}, total=12, skipped=0, used=12, seed=0, bootstrap=200,
-                              samples=0, keyword=[None], neutral_units=neutral_units,
-                              neutral_info={"path": "n", "format": "chat", "used": 1, "layerNorms": []} if neutral_units is not None else None)
+        return one_behaviour_report(shift, neutral_units=neutral_units,
+                                    neutral_info={"path": "n", "format": "chat", "used": 1, "layerNorms": []} if neutral_units is not None else None)
     without = report(None)["behaviours"][0]
     assert without["risk"] == "medium" and without["pValue"] == pytest.approx(1 / 4096)
     assert without["neutralShift"] is None and without["strongerControl"] == "random"
