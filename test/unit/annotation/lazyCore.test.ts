@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { withOwnErrors } from '../../../src/extension/annotation/core';
 import { InputError } from '../../../src/shared/errors';
+import { NODE_BUNDLE } from '../../helpers/nodeBundle';
 
 test('the extension bundle holds neither the annotation core nor csv-parse', async () => {
   const result = await esbuild.build({
@@ -38,16 +39,7 @@ test("an error from the separate bundle is rebuilt as this bundle's type", async
   const dir = mkdtempSync(join(tmpdir(), 'preflight-annotation-core-'));
   try {
     const outfile = join(dir, 'annotationCore.js');
-    await esbuild.build({
-      entryPoints: ['src/extension/annotation/coreBundle.ts'],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'es2022',
-      external: ['vscode', 'onnxruntime-node'],
-      logLevel: 'silent',
-    });
+    await esbuild.build({ ...NODE_BUNDLE, entryPoints: ['src/extension/annotation/coreBundle.ts'], outfile });
     // loaded as the extension loads it (core.ts): require() of the bundle file
     const bundled = createRequire(outfile)(outfile) as typeof import('../../../src/extension/annotation/coreBundle');
     // no column named like a gold label: missing-column (analysed in process: no worker bundle beside it)

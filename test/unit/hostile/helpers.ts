@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { NODE_BUNDLE } from '../../helpers/nodeBundle';
 
 export const REPO = resolve(__dirname, '../../..');
 
@@ -21,16 +22,7 @@ export function cliBundle(): string {
   const out = join(dir, 'cli.js');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
-  esbuild.buildSync({
-    entryPoints: [join(REPO, 'src/cli/main.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'es2022',
-    external: ['vscode', 'onnxruntime-node'],
-    logLevel: 'silent',
-  });
+  esbuild.buildSync({ ...NODE_BUNDLE, entryPoints: [join(REPO, 'src/cli/main.ts')], outfile: out });
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   bundled = out;
   return out;
